@@ -1,0 +1,206 @@
+"""Datastore: a named storage location of the workspace (local folder, S3, Azure Blob)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kubeline.exceptions import DatastoreError
+from kubeline.stores.config import (
+    AzureBlobDatastore,
+    DatastoreConfig,
+    LocalDatastore,
+    S3Datastore,
+    SecretRef,
+    secret_env_name,
+)
+
+if TYPE_CHECKING:
+    from kubeline.dsl.data import DataReference
+    from kubeline.dsl.workspace import Workspace
+    from kubeline.stores.base import Store
+
+
+class Datastore:
+    """A registered datastore, looked up by name (``Datastore(ws, "workspaceblobstore")``)."""
+
+    def __init__(self, workspace: Workspace, name: str | None = None) -> None:
+        name = name or workspace.config.default_datastore
+        if name not in workspace.config.datastores:
+            known = ", ".join(sorted(workspace.config.datastores))
+            raise DatastoreError(
+                f"datastore '{name}' is not registered in workspace '{workspace.name}'",
+                f"known datastores: {known}; register it with Datastore.register_*",
+            )
+        self.workspace = workspace
+        self.name = name
+
+    @staticmethod
+    def get(workspace: Workspace, datastore_name: str) -> Datastore:
+        return Datastore(workspace, datastore_name)
+
+    @staticmethod
+    def get_default(workspace: Workspace) -> Datastore:
+        return workspace.get_default_datastore()
+
+    @property
+    def config(self) -> DatastoreConfig:
+        return self.workspace.config.datastores[self.name]
+
+    @property
+    def datastore_type(self) -> str:
+        return {"local": "LocalFileSystem", "s3": "S3", "azureblob": "AzureBlob"}[self.config.kind]
+
+    # -- registration ---------------------------------------------------------------------------
+    @staticmethod
+    def register_local(workspace: Workspace, datastore_name: str, path: str,
+                       overwrite: bool = False) -> Datastore:
+        """A folder on this machine (kubeline addition; relative to the workspace folder)."""
+        return _register(workspace, datastore_name, LocalDatastore(path=path), overwrite)
+
+    @staticmethod
+    def register_s3(
+        workspace: Workspace,
+        datastore_name: str,
+        bucket_name: str,
+        prefix: str = "",
+        endpoint: str | None = None,
+        region: str | None = None,
+        insecure: bool = False,
+        credentials_secret: str | None = None,
+        overwrite: bool = False,
+    ) -> Datastore:
+        """An S3 bucket (kubeline addition). Keys come from Secret ``credentials_secret``
+        (keys ``accessKey`` / ``secretKey``; locally from the environment), else AWS_* env."""
+        access = secret = None
+        if credentials_secret:
+            access = SecretRef(name=credentials_secret, key="accessKey")
+            secret = SecretRef(name=credentials_secret, key="secretKey")
+        config = S3Datastore(bucket=bucket_name, prefix=prefix, endpoint=endpoint, region=region,
+                             insecure=insecure, access_key_secret=access, secret_key_secret=secret)
+        return _register(workspace, datastore_name, config, overwrite)
+
+    @staticmethod
+    def register_azure_blob_container(
+        workspace: Workspace,
+        datastore_name: str,
+        container_name: str,
+        account_name: str,
+        sas_token: str | None = None,
+        account_key: str | None = None,
+        protocol: str | None = None,
+        endpoint: str | None = None,
+        overwrite: bool = False,
+        create_if_not_exists: bool = False,
+        **_aml_only: Any,
+    ) -> Datastore:
+        """The SDK's call. A key given in code is used by this process only and never saved:
+        kubeline.yaml keeps a Secret reference (see docs/workspace.md)."""
+        secret_name = f"{datastore_name}-credentials".replace("_", "-").lower()
+        key_ref = SecretRef(name=secret_name, key="accountKey")
+        sas_ref = SecretRef(name=secret_name, key="sasToken")
+        for ref, value in ((key_ref, account_key), (sas_ref, sas_token)):
+            if value:
+                os.environ.setdefault(secret_env_name(ref), value)
+                warnings.warn(
+                    f"datastore '{datastore_name}': the credential passed in code is used by this "
+                    f"process only; set {secret_env_name(ref)} or Secret '{secret_name}' instead",
+                    stacklevel=2,
+                )
+        if endpoint and "://" not in endpoint:
+            scheme = protocol or "https"
+            endpoint = f"{scheme}://{account_name}.blob.{endpoint}"
+        config = AzureBlobDatastore(
+            account_name=account_name,
+            container_name=container_name,
+            endpoint=endpoint,
+            account_key_secret=key_ref if account_key or not sas_token else None,
+            sas_token_secret=sas_ref if sas_token else None,
+        )
+        store = _register(workspace, datastore_name, config, overwrite)
+        if create_if_not_exists:
+            store._store().exists("")
+        return store
+
+    # -- data movement ----------------------------------------------------------------------------
+    def _store(self) -> Store:
+        from kubeline.stores import open_store
+
+        return open_store(self.name, self.config, self.workspace.root)
+
+    def upload_files(self, files: Iterable[str], relative_root: str | None = None,
+                     target_path: str | None = None, overwrite: bool = False,
+                     show_progress: bool = True) -> DataReference:
+        """Upload files; each lands at target_path/<path relative to relative_root or its name>."""
+        store = self._store()
+        for file in files:
+            local = Path(file)
+            if not local.is_file():
+                raise DatastoreError(f"upload_files: '{file}' is not a file")
+            rel = (os.path.relpath(local, relative_root) if relative_root else local.name)
+            key = _join(target_path, Path(rel).as_posix())
+            if store.put_file(local, key, overwrite=overwrite) and show_progress:
+                print(f"Uploaded {file} to {self.name}/{key}")
+        return self.path(target_path or "")
+
+    def upload(self, src_dir: str, target_path: str | None = None, overwrite: bool = False,
+               show_progress: bool = True) -> DataReference:
+        """Upload a folder recursively under target_path."""
+        root = Path(src_dir)
+        if not root.is_dir():
+            raise DatastoreError(f"upload: '{src_dir}' is not a folder")
+        files = sorted(p for p in root.rglob("*") if p.is_file())
+        return self.upload_files([str(p) for p in files], relative_root=str(root),
+                                 target_path=target_path, overwrite=overwrite,
+                                 show_progress=show_progress)
+
+    def download(self, target_path: str, prefix: str | None = None, overwrite: bool = False,
+                 show_progress: bool = True) -> int:
+        """Download objects under prefix into target_path; returns how many were written."""
+        store = self._store()
+        count = 0
+        for info in store.list(prefix or ""):
+            dest = Path(target_path) / info.key
+            if dest.exists() and not overwrite:
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            store.get_file(info.key, dest)
+            count += 1
+            if show_progress:
+                print(f"Downloaded {self.name}/{info.key} to {dest}")
+        return count
+
+    def path(self, path: str | None = None, data_reference_name: str | None = None) -> DataReference:
+        from kubeline.dsl.data import DataReference
+
+        return DataReference(self, data_reference_name=data_reference_name, path_on_datastore=path)
+
+    def as_mount(self) -> DataReference:
+        return self.path("").as_mount()
+
+    def as_download(self, path_on_compute: str | None = None) -> DataReference:
+        return self.path("").as_download(path_on_compute)
+
+    def __repr__(self) -> str:
+        return f"Datastore(name={self.name!r}, type={self.datastore_type!r})"
+
+
+def _register(workspace: Workspace, name: str, config: DatastoreConfig,
+              overwrite: bool) -> Datastore:
+    existing = workspace.config.datastores.get(name)
+    if existing is not None and existing != config and not overwrite:
+        raise DatastoreError(
+            f"datastore '{name}' is already registered with other settings",
+            "pass overwrite=True to replace it",
+        )
+    stores = dict(workspace.config.datastores)
+    stores[name] = config
+    workspace._update(datastores=stores)
+    return Datastore(workspace, name)
+
+
+def _join(prefix: str | None, rel: str) -> str:
+    return f"{prefix.strip('/')}/{rel}" if prefix and prefix.strip("/") else rel

@@ -1,0 +1,165 @@
+"""Workspace: the AML entry point, backed by kubeline.yaml instead of an Azure resource."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kubeline.exceptions import ConfigError
+from kubeline.workspace.config import (
+    CONFIG_FILE,
+    STATE_DIR,
+    WorkspaceConfig,
+    find_config,
+    load_config,
+    save_config,
+)
+
+if TYPE_CHECKING:
+    from kubeline.dsl.compute import ComputeTarget
+    from kubeline.dsl.datastore import Datastore
+
+
+class Workspace:
+    """A folder with kubeline.yaml (or none: then a local workspace in the current folder).
+
+    AML-only arguments (subscription_id, resource_group, location) are accepted and recorded.
+    """
+
+    def __init__(
+        self,
+        subscription_id: str | None = None,
+        resource_group: str | None = None,
+        workspace_name: str | None = None,
+        *,
+        _root: Path | None = None,
+        _config: WorkspaceConfig | None = None,
+        **_aml_only: Any,
+    ) -> None:
+        root = (_root or Path.cwd()).resolve()
+        config_path = find_config(root) if _config is None else None
+        if config_path is not None:
+            root = config_path.parent
+            config = load_config(config_path)
+        else:
+            config = (_config or WorkspaceConfig()).with_defaults()
+        updates = {
+            key: value
+            for key, value in (
+                ("name", workspace_name),
+                ("subscription_id", subscription_id),
+                ("resource_group", resource_group),
+            )
+            if value is not None
+        }
+        self._config = config.model_copy(update=updates) if updates else config
+        self._root = root
+        self._persisted = config_path is not None
+
+    # -- AML constructors -------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        subscription_id: str | None = None,
+        resource_group: str | None = None,
+        location: str | None = None,
+        exist_ok: bool = False,
+        **_aml_only: Any,
+    ) -> Workspace:
+        """Open the workspace of the current folder, recording the AML identifiers given."""
+        existing = find_config(Path.cwd())
+        if existing is not None and not exist_ok:
+            raise ConfigError(
+                f"workspace already exists at {existing}",
+                "pass exist_ok=True or use Workspace.from_config()",
+            )
+        ws = cls(subscription_id, resource_group, name)
+        if location is not None:
+            ws._config = ws._config.model_copy(update={"location": location})
+        return ws
+
+    @classmethod
+    def from_config(cls, path: str | None = None, **_aml_only: Any) -> Workspace:
+        """Load kubeline.yaml from path (a file or folder), else the nearest one upward."""
+        start = Path(path) if path else Path.cwd()
+        if start.is_file():
+            return cls(_root=start.parent)
+        found = find_config(start)
+        if found is None:
+            raise ConfigError(
+                f"no {CONFIG_FILE} found in {start.resolve()} or above",
+                "run 'kubeline init' or call Workspace.create(...).write_config()",
+            )
+        return cls(_root=found.parent)
+
+    @classmethod
+    def get(cls, name: str, **_aml_only: Any) -> Workspace:
+        return cls(workspace_name=name)
+
+    # -- properties ---------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._config.name
+
+    @property
+    def subscription_id(self) -> str | None:
+        return self._config.subscription_id
+
+    @property
+    def resource_group(self) -> str | None:
+        return self._config.resource_group
+
+    @property
+    def location(self) -> str | None:
+        return self._config.location
+
+    @property
+    def root(self) -> Path:
+        """The folder holding kubeline.yaml and .kubeline/."""
+        return self._root
+
+    @property
+    def state_dir(self) -> Path:
+        return self._root / STATE_DIR
+
+    @property
+    def config(self) -> WorkspaceConfig:
+        return self._config
+
+    @property
+    def datastores(self) -> dict[str, Datastore]:
+        from kubeline.dsl.datastore import Datastore
+
+        return {name: Datastore(self, name) for name in sorted(self._config.datastores)}
+
+    @property
+    def compute_targets(self) -> dict[str, ComputeTarget]:
+        from kubeline.dsl.compute import ComputeTarget
+
+        return {name: ComputeTarget(self, name) for name in sorted(self._config.compute_targets)}
+
+    def get_default_datastore(self) -> Datastore:
+        from kubeline.dsl.datastore import Datastore
+
+        return Datastore(self, self._config.default_datastore)
+
+    def set_default_datastore(self, name: str) -> None:
+        self._update(default_datastore=name)
+
+    def write_config(self, path: str | None = None, file_name: str | None = None) -> None:
+        """Write kubeline.yaml (AML writes config.json; same role)."""
+        folder = Path(path) if path else self._root
+        save_config(self._config, folder / (file_name or CONFIG_FILE))
+        self._root = folder.resolve()
+        self._persisted = True
+
+    # -- internal -----------------------------------------------------------------------------
+    def _update(self, **changes: Any) -> None:
+        """Change the config and persist it, as AML's registrations persist in the service."""
+        self._config = self._config.model_copy(update=changes)
+        save_config(self._config, self._root / CONFIG_FILE)
+        self._persisted = True
+
+    def __repr__(self) -> str:
+        return f"Workspace(name={self.name!r}, root={str(self._root)!r})"

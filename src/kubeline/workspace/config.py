@@ -1,0 +1,109 @@
+"""kubeline.yaml: the one file that says where data lives and what compute targets exist.
+
+It plays the part of AML's config.json plus the workspace's registered datastores and
+compute. With no file, a local workspace is used: one local datastore named
+``workspaceblobstore`` under ``.kubeline/datastores/``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from kubeline.exceptions import ConfigError
+from kubeline.stores.config import DatastoreConfig, LocalDatastore
+
+CONFIG_FILE = "kubeline.yaml"
+STATE_DIR = ".kubeline"
+DEFAULT_DATASTORE = "workspaceblobstore"
+DEFAULT_IMAGE = "python:3.11-slim"
+
+Flavour = Literal["aks", "eks", "gke", "kind", "generic"]
+
+
+class ClusterConfig(BaseModel):
+    """Where compiled workflows go: namespace, flavour, service account, runtime image."""
+
+    model_config = ConfigDict(extra="forbid")
+    flavour: Flavour = "kind"
+    namespace: str = "kubeline"
+    service_account: str = "kubeline-workflow"
+    runtime_image: str = "ghcr.io/kubeline/runtime:0.1.0"
+    default_image: str = DEFAULT_IMAGE
+
+
+class ComputeTargetConfig(BaseModel):
+    """A compute target as stored by ComputeTarget.create / attach."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class WorkspaceConfig(BaseModel):
+    """The parsed kubeline.yaml. AML-only fields are kept so they round-trip."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = "local"
+    subscription_id: str | None = None
+    resource_group: str | None = None
+    location: str | None = None
+    default_datastore: str = DEFAULT_DATASTORE
+    datastores: dict[str, DatastoreConfig] = Field(default_factory=dict)
+    compute_targets: dict[str, ComputeTargetConfig] = Field(default_factory=dict)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+
+    def with_defaults(self) -> WorkspaceConfig:
+        """The default datastore exists even when the file does not name it."""
+        if DEFAULT_DATASTORE in self.datastores:
+            return self
+        stores = dict(self.datastores)
+        stores[DEFAULT_DATASTORE] = LocalDatastore(path=f"{STATE_DIR}/datastores/{DEFAULT_DATASTORE}")
+        return self.model_copy(update={"datastores": stores})
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest kubeline.yaml at or above start."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path) -> WorkspaceConfig:
+    """Parse kubeline.yaml; any mistake is one line naming the field."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}".splitlines()[0]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    try:
+        return WorkspaceConfig.model_validate(raw).with_defaults()
+    except PydanticValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"{path}: field '{where}': {err['msg']}", "see docs/workspace.md") from None
+
+
+def save_config(config: WorkspaceConfig, path: Path) -> None:
+    """Write kubeline.yaml atomically so a crash never leaves half a file."""
+    data = config.model_dump(mode="json", exclude_defaults=True)
+    data["datastores"] = {
+        name: store.model_dump(mode="json", exclude_none=True)
+        for name, store in sorted(config.datastores.items())
+    }
+    text = yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kubeline.yaml.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
