@@ -335,16 +335,12 @@ def extract_archive(archive: Path, dest: Path) -> None:
             for member in members:
                 _check_member(archive, member)
             for member in members:
-                target = root.joinpath(*PurePosixPath(member.name).parts)
+                target = _target_inside(archive, root, member)
                 if member.isdir():
                     target.mkdir(parents=True, exist_ok=True)
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
-                if target.is_symlink() or not target.resolve().is_relative_to(root):
-                    raise SnapshotError(
-                        f"archive {archive}: {member.name} would be written outside {dest}",
-                        "extract into an empty folder",
-                    )
+                _target_inside(archive, root, member)  # again, now that the parents exist
                 src = tar.extractfile(member)
                 assert src is not None  # regular file, checked above
                 with src, open(target, "wb") as out:
@@ -353,6 +349,17 @@ def extract_archive(archive: Path, dest: Path) -> None:
                 os.chmod(target, 0o755 if member.mode & stat.S_IXUSR else 0o644)
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise SnapshotError(f"archive {archive}: cannot be extracted: {exc}") from exc
+
+
+def _target_inside(archive: Path, root: Path, member: tarfile.TarInfo) -> Path:
+    """Where ``member`` goes; refused if a symlink already in ``root`` leads elsewhere."""
+    target = root.joinpath(*PurePosixPath(member.name).parts)
+    if target.is_symlink() or not target.resolve().is_relative_to(root):
+        raise SnapshotError(
+            f"archive {archive}: {member.name} would be written outside {root}",
+            "refusing to extract; extract into an empty folder",
+        )
+    return target
 
 
 def _check_member(archive: Path, member: tarfile.TarInfo) -> None:
