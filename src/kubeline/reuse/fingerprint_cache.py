@@ -50,7 +50,6 @@ class FingerprintCache:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.reads = 0  # files actually read by this instance (for callers' diagnostics)
         self._started_ns = time.time_ns()
         self._old: dict[str, list[int | str]] = self._load() if path is not None else {}
         self._new: dict[str, list[int | str]] = {}
@@ -74,7 +73,6 @@ class FingerprintCache:
             sha = old[3]
         else:
             sha = file_sha256(path)
-            self.reads += 1
         if st.st_mtime_ns < self._started_ns - RACY_NS:
             self._new[key] = [*stamp, sha]
         return sha
