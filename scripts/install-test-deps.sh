@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the test dependencies that pip cannot: the Azurite blob emulator (npm), into the
+# project-local folder .tools/ so nothing global changes. Idempotent and quiet: a second run
+# with the pinned version already present does nothing.
+set -euo pipefail
+
+AZURITE_VERSION="${AZURITE_VERSION:-3.37.0}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="$ROOT/.tools"
+BIN="$TOOLS/node_modules/.bin/azurite-blob"
+
+if ! command -v npm >/dev/null 2>&1; then
+  echo "install-test-deps: npm not found; install Node.js 18+ with npm first" >&2
+  exit 1
+fi
+
+installed=""
+if [[ -x "$BIN" && -f "$TOOLS/node_modules/azurite/package.json" ]]; then
+  installed="$(node -p "require('$TOOLS/node_modules/azurite/package.json').version")"
+fi
+
+if [[ "$installed" != "$AZURITE_VERSION" ]]; then
+  mkdir -p "$TOOLS"
+  [[ -f "$TOOLS/package.json" ]] || echo '{"name": "kubeline-test-tools", "private": true}' > "$TOOLS/package.json"
+  npm install --prefix "$TOOLS" --no-audit --no-fund --loglevel=error --save-exact \
+    "azurite@$AZURITE_VERSION" >/dev/null
+  echo "install-test-deps: azurite $AZURITE_VERSION installed in .tools/"
+fi
