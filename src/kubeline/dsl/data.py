@@ -136,6 +136,7 @@ class PipelineData:
         self._input_mode = "mount"
         self._input_path_on_compute: str | None = None
         self._origin: PipelineData = self
+        self._producers: list[Any] = []
 
     def _as_input(self, mode: str, path_on_compute: str | None = None) -> PipelineData:
         clone = PipelineData.__new__(PipelineData)

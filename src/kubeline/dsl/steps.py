@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,6 +51,9 @@ class PipelineStep:
         self.hash_paths = list(hash_paths or [])
         self.params = dict(params or {})
         self._run_after: list[PipelineStep] = []
+        for output in self.outputs:
+            if isinstance(output, PipelineData):
+                output._origin._producers.append(self)
 
     def run_after(self, step: PipelineStep) -> None:
         """Order this step after another one that it shares no data with."""
@@ -108,7 +112,7 @@ class CommandStep(PipelineStep):
     ) -> None:
         if command is None or (isinstance(command, str) and not command.strip()):
             raise KubelineError(f"CommandStep '{name}': a command is required")
-        tokens: list[ArgValue] = command.split() if isinstance(command, str) else list(command)
+        tokens: list[ArgValue] = shlex.split(command) if isinstance(command, str) else list(command)
         super().__init__(name or str(tokens[0]), inputs, outputs, tokens, compute_target,
                          runconfig, source_directory, allow_reuse, version, None, params)
         self.command = tokens

@@ -188,6 +188,7 @@ def fingerprint(
     hash_paths: Sequence[str | Path] = (),
     base_dir: Path | None = None,
     cache_dir: Path | Literal["auto"] | None = "auto",
+    with_git: bool = True,
 ) -> Snapshot:
     """Hash the snapshot of ``source_dir`` plus ``hash_paths``; record git state beside it.
 
@@ -217,7 +218,7 @@ def fingerprint(
         hash=manifest.hexdigest(),
         files=tuple(e.path for e in entries),
         size=sum(e.size for e in entries),
-        git=git_info(source_dir),
+        git=git_info(source_dir) if with_git else None,
         entries=tuple(entries),
     )
 
@@ -252,6 +253,24 @@ def git_info(folder: Path) -> GitInfo | None:
         branch=_git(folder, "symbolic-ref", "--short", "--quiet", "HEAD") or None,
         dirty=bool(status),
     )
+
+
+def source_revision(folders: Sequence[Path]) -> GitInfo | None:
+    """The last commit that touched any of the folders, and whether they have local changes.
+
+    Unlike HEAD, this stays put when unrelated files (such as compiled manifests kept in the
+    same repository) are committed, so compiled output does not chase its own commits.
+    """
+    if not folders or _git(folders[0], "rev-parse", "--is-inside-work-tree") != "true":
+        return None
+    top = _git(folders[0], "rev-parse", "--show-toplevel")
+    if top is None:
+        return None
+    rels = sorted({os.path.relpath(f.resolve(), top) for f in folders})
+    commit = _git(Path(top), "log", "-1", "--format=%H", "--", *rels)
+    status = _git(Path(top), "status", "--porcelain", "--", *rels)
+    branch = _git(Path(top), "symbolic-ref", "--short", "--quiet", "HEAD")
+    return GitInfo(commit=commit or None, branch=branch or None, dirty=bool(status))
 
 
 # ---------------------------------------------------------------- archive

@@ -1,0 +1,32 @@
+"""Regenerate data/20news.pkl: a tiny labelled corpus in the shape of 20 Newsgroups.
+
+Run once (python make_data.py); the pickle is committed so examples need no download.
+"""
+
+import pickle
+import random
+
+TOPICS = {
+    "sci.space": "orbit launch rocket nasa moon shuttle satellite astronaut mars payload",
+    "rec.autos": "engine car dealer tire brake wheel sedan mileage transmission oil",
+    "comp.graphics": "image render pixel polygon shader bitmap color texture gif jpeg",
+}
+COMMON = "the a of and to in is for it that with on this was be are have".split()
+
+
+def main() -> None:
+    rng = random.Random(20)
+    docs, labels = [], []
+    for label, words in sorted(TOPICS.items()):
+        vocab = words.split()
+        for _ in range(40):
+            n = rng.randint(8, 20)
+            text = [rng.choice(vocab if rng.random() < 0.4 else COMMON) for _ in range(n)]
+            docs.append(" ".join(text))
+            labels.append(label)
+    with open("data/20news.pkl", "wb") as handle:
+        pickle.dump({"data": docs, "target": labels}, handle, protocol=4)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""The ``kubeline`` command: compile, validate, run. Known errors print one line, exit 2."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from kubeline.exceptions import KubelineError, ValidationError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 2) -> None:
+    for line in message.splitlines() or [message]:
+        click.echo(f"kubeline: error: {line}", err=True)
+    sys.exit(code)
+
+
+def user_errors(func: F) -> F:
+    """Turn KubelineErrors into one line per problem and an exit code; no traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except KubelineError as exc:
+            if os.environ.get("KUBELINE_DEBUG"):
+                raise
+            fail(str(exc), exc.exit_code)
+            return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kubeline")
+def main() -> None:
+    """Azure ML style pipelines compiled to Argo Workflows, runnable on this machine."""
+
+
+@main.command("compile")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-o", "--output", "outdir", type=click.Path(path_type=Path, file_okay=False),
+              required=True, help="Folder for the manifests and kustomization.yaml.")
+@click.option("--kind", type=click.Choice(["workflow", "workflowtemplate"]), default="workflow",
+              show_default=True, help="Argo object to emit for each pipeline.")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 listing the differences if the folder would change.")
+@user_errors
+def compile_command(file: Path, outdir: Path, kind: str, check: bool) -> None:
+    """Compile the pipelines defined in FILE into Argo manifests."""
+    from kubeline.compiler.api import compile_to_files, drift, write_output
+
+    files = compile_to_files(file, kind)  # type: ignore[arg-type]
+    if check:
+        result = drift(files, outdir)
+        if result.clean:
+            click.echo(f"{outdir}: up to date ({len(files)} files)")
+            return
+        for line in result.summary():
+            click.echo(line)
+        sys.exit(1)
+    result = write_output(files, outdir)
+    for name in files:
+        click.echo(f"wrote {outdir / name}")
+    click.echo(f"{len(result.added)} added, {len(result.changed)} changed, "
+               f"{len(result.removed)} removed in {outdir}")
+
+
+@main.command("validate")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--no-lint", is_flag=True, help="Skip 'argo lint --offline' even if available.")
+@user_errors
+def validate_command(path: Path, no_lint: bool) -> None:
+    """Check compiled manifests against Argo's API (strict) and Argo's own linter."""
+    import yaml
+
+    from kubeline.compiler.validate import validate_document
+
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    files = [f for f in files if f.name != "kustomization.yaml"]
+    problems: list[str] = []
+    count = 0
+    for file in files:
+        try:
+            docs = [d for d in yaml.safe_load_all(file.read_text(encoding="utf-8")) if d]
+        except yaml.YAMLError as exc:
+            problems.append(f"{file}: not valid YAML: {str(exc).splitlines()[0]}")
+            continue
+        for index, doc in enumerate(docs):
+            count += 1
+            problems += validate_document(doc, f"{file.name}[{index}]")
+    if problems:
+        raise ValidationError(problems)
+    click.echo(f"schema: {count} objects in {len(files)} files valid")
+    if no_lint:
+        return
+    try:
+        from kubeline.compiler.argo_lint import find_argo, lint_offline
+    except ImportError:
+        return
+    if find_argo() is None:
+        click.echo("argo lint: skipped (argo CLI not found; build it with scripts/build-argo.sh)")
+        return
+    result = lint_offline(files)
+    if not result.ok:
+        raise ValidationError([f"argo lint: {m}" for m in result.messages] or ["argo lint failed"])
+    click.echo("argo lint: ok")
+
+
+def _register_optional() -> None:
+    try:
+        from kubeline.local.cli import run_command
+    except ImportError:
+        return
+    main.add_command(run_command, "run")
+
+
+_register_optional()
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Compile pipeline files into an output folder of manifests (the ``kubeline compile`` core)."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kubeline.compiler.argo.workflow import CompiledPipeline, Kind, compile_graph
+from kubeline.compiler.loader import load_pipelines, pipeline_folder
+from kubeline.compiler.yaml_emit import dump, dump_all
+from kubeline.exceptions import KubelineError
+
+KUSTOMIZATION = "kustomization.yaml"
+
+
+def compile_pipelines(path: Path, kind: Kind = "workflow") -> list[CompiledPipeline]:
+    """Every pipeline of a file, compiled; validation problems raise one line each."""
+    compiled = []
+    path = path.resolve()
+    for pipeline in load_pipelines(path).values():
+        with pipeline_folder(path):
+            graph = pipeline.graph()
+        compiled.append(compile_graph(graph, pipeline.workspace.config, kind))
+    return compiled
+
+
+def compile_to_files(path: Path, kind: Kind = "workflow") -> dict[str, str]:
+    """The output folder's files for a pipeline file: manifests plus kustomization.yaml."""
+    compiled = compile_pipelines(path, kind)
+    return render(compiled, compiled[0].namespace if compiled else None)
+
+
+def compile_file(path: Path, kind: Kind = "workflow", pipeline: str | None = None
+                 ) -> list[dict[str, Any]]:
+    """The documents of the file's one pipeline (or the one named), for the local executor."""
+    compiled = compile_pipelines(path, kind)
+    if pipeline is not None:
+        compiled = [c for c in compiled if c.name == pipeline]
+    if len(compiled) != 1:
+        names = ", ".join(c.name for c in compiled) or "none of that name"
+        raise KubelineError(f"{path.name}: defines pipelines {names}",
+                            "choose one with --pipeline NAME")
+    return compiled[0].documents
+
+
+def render(compiled: list[CompiledPipeline], namespace: str | None = None) -> dict[str, str]:
+    """File name -> text of the output folder: one multi-document YAML per pipeline."""
+    files = {f"{c.name}.yaml": dump_all(c.documents) for c in compiled}
+    kustomization: dict[str, Any] = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+    }
+    if namespace:
+        kustomization["namespace"] = namespace
+    kustomization["resources"] = sorted(files)
+    files[KUSTOMIZATION] = dump(kustomization)
+    return dict(sorted(files.items()))
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How an output folder differs from what compile would write."""
+
+    added: list[str]
+    changed: list[tuple[str, int, int]]
+    removed: list[str]
+
+    @property
+    def clean(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+    def summary(self) -> list[str]:
+        lines = [f"would add {n}" for n in self.added]
+        lines += [f"would change {n} (+{a} -{r} lines)" for n, a, r in self.changed]
+        lines += [f"would remove {n}" for n in self.removed]
+        return lines
+
+
+def _managed(outdir: Path) -> list[str]:
+    """Files a previous compile wrote: the kustomization and the resources it lists."""
+    kfile = outdir / KUSTOMIZATION
+    if not kfile.is_file():
+        return []
+    import yaml
+
+    try:
+        data = yaml.safe_load(kfile.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError:
+        return [KUSTOMIZATION]
+    return [KUSTOMIZATION, *[str(r) for r in data.get("resources", []) if "/" not in str(r)]]
+
+
+def drift(files: dict[str, str], outdir: Path) -> Drift:
+    added, changed = [], []
+    for name, text in files.items():
+        target = outdir / name
+        if not target.is_file():
+            added.append(name)
+            continue
+        old = target.read_text(encoding="utf-8")
+        if old != text:
+            diff = list(difflib.unified_diff(old.splitlines(), text.splitlines(), lineterm="", n=0))
+            plus = sum(1 for d in diff if d.startswith("+") and not d.startswith("+++"))
+            minus = sum(1 for d in diff if d.startswith("-") and not d.startswith("---"))
+            changed.append((name, plus, minus))
+    removed = sorted(n for n in _managed(outdir) if n not in files and (outdir / n).exists())
+    return Drift(added, changed, removed)
+
+
+def write_output(files: dict[str, str], outdir: Path) -> Drift:
+    """Write changed files atomically and remove resources a previous compile left behind."""
+    result = drift(files, outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    for name in [*result.added, *(c[0] for c in result.changed)]:
+        fd, tmp = tempfile.mkstemp(dir=outdir, prefix=f".{name}.")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(files[name])
+        os.replace(tmp, outdir / name)
+    for name in result.removed:
+        (outdir / name).unlink()
+    return result

@@ -1,0 +1,68 @@
+"""The step spec: what each step's runtime shim reads, shipped as ConfigMap files.
+
+Keeping per-step details (script, arguments, data locations, fingerprint) out of the DAG
+tasks lets steps of one shape share a template and keeps the Workflow object small; the
+ConfigMap is pretty-printed JSON, one key per step, so GitOps diffs read step by step.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hera.workflows.models import ObjectMeta
+
+from kubeline.compiler.argo.k8s import ConfigMap
+from kubeline.graph.model import PipelineGraph
+from kubeline.graph.stepspec import encode_step
+from kubeline.reuse.keys import static_fingerprint
+from kubeline.workspace.config import WorkspaceConfig
+
+SPEC_MOUNT = "/kubeline/spec"
+PIPELINE_KEY = "pipeline.json"
+MAX_CONFIGMAP_BYTES = 900 * 1024  # Kubernetes caps a ConfigMap at 1 MiB
+
+
+def step_key(step_id: str) -> str:
+    return f"step.{step_id}.json"
+
+
+def _pretty(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, indent=1, ensure_ascii=True) + "\n"
+
+
+def spec_files(graph: PipelineGraph, config: WorkspaceConfig) -> dict[str, str]:
+    """File name -> content, in a stable order: the pipeline file, then one per step."""
+    stores = {name: config.datastores[name].model_dump(mode="json", exclude_none=True)
+              for name in graph.datastores if name in config.datastores}
+    pipeline = {
+        "name": graph.name,
+        "id": graph.id,
+        "default_datastore": graph.default_datastore,
+        "datastores": stores,
+        "parameters": [
+            {"name": p.name, "type": p.type,
+             "default": p.default if not hasattr(p.default, "datastore") else
+             {"datastore": p.default.datastore, "path": p.default.path}}  # type: ignore[union-attr]
+            for p in graph.parameters
+        ],
+    }
+    files = {PIPELINE_KEY: _pretty(pipeline)}
+    for step in graph.steps:
+        files[step_key(step.id)] = _pretty(encode_step(step, static_fingerprint(step)))
+    return files
+
+
+def spec_configmaps(name: str, labels: dict[str, str], files: dict[str, str]) -> list[ConfigMap]:
+    """One ConfigMap, or several of at most MAX_CONFIGMAP_BYTES when the pipeline is large."""
+    groups: list[dict[str, str]] = [{}]
+    size = 0
+    for key, text in files.items():
+        if size + len(text) > MAX_CONFIGMAP_BYTES and groups[-1]:
+            groups.append({})
+            size = 0
+        groups[-1][key] = text
+        size += len(text)
+    names = [name] if len(groups) == 1 else [f"{name}-{i}" for i in range(len(groups))]
+    return [ConfigMap(metadata=ObjectMeta(name=n, labels=labels), data=data)
+            for n, data in zip(names, groups, strict=True)]

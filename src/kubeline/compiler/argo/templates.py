@@ -1,0 +1,109 @@
+"""One container template per step shape: steps that differ only in arguments share it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from hera.workflows.models import (
+    Artifact,
+    Container,
+    EnvVar,
+    EnvVarSource,
+    Inputs,
+    Metadata,
+    Outputs,
+    Parameter,
+    SecretKeySelector,
+    Template,
+    ValueFrom,
+    VolumeMount,
+)
+
+from kubeline.compiler.argo.spec import SPEC_MOUNT
+from kubeline.graph.model import PipelineGraph, Step, StepInput
+from kubeline.graph.names import param_name, short_hash
+from kubeline.stores.config import secret_env_name
+from kubeline.workspace.config import WorkspaceConfig
+
+INPUTS_DIR = "/kubeline/inputs"
+KEY_PATH = "/kubeline/out/key"
+SPEC_VOLUME = "kubeline-spec"
+SHIM_COMMAND = ["python3", "-m", "kubeline.runtime"]
+
+
+def artifact_inputs(step: Step, config: WorkspaceConfig) -> list[StepInput]:
+    """DataReference inputs that Argo's artifact drivers fetch (direct mode passes a URI)."""
+    return [i for i in step.inputs
+            if i.source == "datastore" and i.mode != "direct" and i.datastore in config.datastores]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a template fixes; everything else about a step arrives as task arguments."""
+
+    kind: str
+    image: str
+    compute_target: str
+    artifacts: tuple[str, ...]
+
+    @property
+    def template_name(self) -> str:
+        digest = short_hash(json.dumps([self.kind, self.image, self.compute_target,
+                                        self.artifacts]), 6)
+        return f"{self.kind.replace('_', '-')}-{digest}"
+
+
+def shape_of(step: Step, config: WorkspaceConfig) -> Shape:
+    names = tuple(sorted(param_name(i.name) for i in artifact_inputs(step, config)))
+    return Shape(step.kind, step.image, step.compute_target, names)
+
+
+def _env(graph: PipelineGraph, config: WorkspaceConfig) -> list[EnvVar]:
+    params = {p.name: f"{{{{workflow.parameters.{param_name(p.name)}}}}}" for p in graph.parameters}
+    env = [
+        EnvVar(name="KUBELINE_WORKFLOW", value="{{workflow.name}}"),
+        EnvVar(name="KUBELINE_RUN_ID", value="{{workflow.uid}}"),
+        EnvVar(name="KUBELINE_NODE", value="{{node.name}}"),
+        EnvVar(name="KUBELINE_PARAMETERS", value=json.dumps(params, sort_keys=True)),
+    ]
+    refs = []
+    for name in graph.datastores:
+        store = config.datastores.get(name)
+        if store is None:
+            continue
+        refs.extend(getattr(store, field) for field in ("access_key_secret", "secret_key_secret",
+                                                        "account_key_secret", "sas_token_secret")
+                    if getattr(store, field, None) is not None)
+    for ref in sorted(set(refs), key=lambda r: (r.name, r.key)):
+        env.append(EnvVar(name=secret_env_name(ref), value_from=EnvVarSource(
+            secret_key_ref=SecretKeySelector(name=ref.name, key=ref.key, optional=True))))
+    return env
+
+
+def step_template(shape: Shape, graph: PipelineGraph, config: WorkspaceConfig,
+                  labels: dict[str, str], compact: bool) -> Template:
+    """The container template of a shape. In compact mode the step is found from the node
+    name and upstream keys from the run record, so tasks carry no arguments."""
+    artifacts = [Artifact(name=n, path=f"{INPUTS_DIR}/{n}") for n in shape.artifacts]
+    if compact:
+        params: list[Parameter] = []
+        args = ["--node", "{{node.name}}"]
+    else:
+        params = [Parameter(name="step"), Parameter(name="upstream", default="")]
+        args = ["--step", "{{inputs.parameters.step}}",
+                "--upstream", "{{inputs.parameters.upstream}}"]
+    return Template(
+        name=shape.template_name,
+        metadata=Metadata(labels=labels, annotations=None if compact else {
+            "kubeline.io/step": "{{inputs.parameters.step}}"}),
+        inputs=Inputs(parameters=params or None, artifacts=artifacts or None),
+        outputs=Outputs(parameters=[Parameter(name="key", value_from=ValueFrom(path=KEY_PATH))]),
+        container=Container(
+            image=shape.image,
+            command=SHIM_COMMAND,
+            args=args,
+            env=_env(graph, config),
+            volume_mounts=[VolumeMount(name=SPEC_VOLUME, mount_path=SPEC_MOUNT, read_only=True)],
+        ),
+    )

@@ -1,0 +1,115 @@
+"""Assemble a pipeline graph into Argo objects: Workflow or WorkflowTemplate + spec ConfigMap."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from hera.workflows.models import (
+    Arguments,
+    ConfigMapProjection,
+    ConfigMapVolumeSource,
+    ObjectMeta,
+    Parameter,
+    ProjectedVolumeSource,
+    Volume,
+    VolumeProjection,
+    Workflow,
+    WorkflowSpec,
+    WorkflowTemplate,
+)
+
+from kubeline.compiler.argo.dag import ENTRYPOINT, MAX_TASKS, dag_templates
+from kubeline.compiler.argo.spec import spec_configmaps, spec_files
+from kubeline.compiler.argo.templates import SPEC_VOLUME, Shape, shape_of, step_template
+from kubeline.graph.model import DataPathValue, PipelineGraph
+from kubeline.graph.names import dns_label, param_name
+from kubeline.workspace.config import WorkspaceConfig
+
+Kind = Literal["workflow", "workflowtemplate"]
+MANAGED_BY = {"app.kubernetes.io/managed-by": "kubeline"}
+
+
+@dataclass(frozen=True)
+class CompiledPipeline:
+    """The objects of one pipeline, in the order they are written."""
+
+    name: str
+    documents: list[dict[str, Any]]
+    namespace: str = ""
+
+
+def _value(default: object) -> str:
+    if isinstance(default, DataPathValue):
+        return json.dumps({"datastore": default.datastore, "path": default.path},
+                          sort_keys=True)
+    return str(default)
+
+
+_FIRST = ("apiVersion", "kind", "metadata", "name")
+
+
+def _ordered(value: Any) -> Any:
+    """Identity keys first (apiVersion, kind, metadata, name), the rest as the models order
+    them, so every object reads from what it is to what it holds."""
+    if isinstance(value, dict):
+        keys = [k for k in _FIRST if k in value] + [k for k in value if k not in _FIRST]
+        return {k: _ordered(value[k]) for k in keys}
+    if isinstance(value, list):
+        return [_ordered(v) for v in value]
+    return value
+
+
+def _dump(model: Any) -> dict[str, Any]:
+    return _ordered(model.model_dump(by_alias=True, exclude_none=True, mode="json"))  # type: ignore[no-any-return]
+
+
+def compile_graph(graph: PipelineGraph, config: WorkspaceConfig,
+                  kind: Kind = "workflow") -> CompiledPipeline:
+    """Graph -> Argo objects (as plain dicts), deterministic for the same graph and config."""
+    name = dns_label(graph.name)
+    labels = {**MANAGED_BY, "kubeline.io/pipeline": name}
+    annotations = {"kubeline.io/pipeline-name": graph.name, "kubeline.io/pipeline-id": graph.id}
+    if graph.git is not None:
+        annotations["kubeline.io/git-commit"] = graph.git.commit
+        if graph.git.dirty:
+            annotations["kubeline.io/git-dirty"] = "true"
+    renamed = {s.id: s.name for s in graph.steps if s.id != s.name}
+    if renamed and len(graph.steps) <= MAX_TASKS:
+        annotations["kubeline.io/step-names"] = json.dumps(renamed, sort_keys=True)
+    compact = len(graph.steps) > MAX_TASKS
+
+    shapes: dict[str, Shape] = {s.id: shape_of(s, config) for s in graph.steps}
+    unique = sorted({shape.template_name: shape for shape in shapes.values()}.items())
+    templates = [
+        *dag_templates(graph, shapes, config, compact),
+        *(step_template(shape, graph, config, labels, compact) for _, shape in unique),
+    ]
+    configmaps = spec_configmaps(dns_label(f"{name}-spec", 58), labels, spec_files(graph, config))
+    if len(configmaps) == 1:
+        volume = Volume(name=SPEC_VOLUME,
+                        config_map=ConfigMapVolumeSource(name=configmaps[0].metadata.name))
+    else:
+        volume = Volume(name=SPEC_VOLUME, projected=ProjectedVolumeSource(sources=[
+            VolumeProjection(config_map=ConfigMapProjection(name=cm.metadata.name))
+            for cm in configmaps]))
+    spec = WorkflowSpec(
+        entrypoint=ENTRYPOINT,
+        arguments=Arguments(parameters=[
+            Parameter(name=param_name(p.name), value=_value(p.default))
+            for p in graph.parameters]) if graph.parameters else None,
+        service_account_name=config.cluster.service_account,
+        templates=templates,
+        volumes=[volume],
+    )
+    meta = ObjectMeta(name=name, labels=labels, annotations=annotations)
+    main: Workflow | WorkflowTemplate
+    if kind == "workflowtemplate":
+        main = WorkflowTemplate(api_version="argoproj.io/v1alpha1", kind="WorkflowTemplate",
+                                metadata=meta, spec=spec)
+    else:
+        main = Workflow(api_version="argoproj.io/v1alpha1", kind="Workflow", metadata=meta,
+                        spec=spec)
+    return CompiledPipeline(name=name, documents=[*(_dump(cm) for cm in configmaps), _dump(main)],
+                            namespace=config.cluster.namespace)

@@ -1,0 +1,404 @@
+"""Build and validate the PipelineGraph from DSL objects, collecting every problem at once."""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kubeline.dsl.compute import ComputeTarget
+from kubeline.dsl.data import (
+    DataPath,
+    DataPathComputeBinding,
+    DataReference,
+    PipelineData,
+    PipelineParameter,
+)
+from kubeline.dsl.steps import CommandStep, PipelineStep, PythonScriptStep
+from kubeline.exceptions import KubelineError
+from kubeline.graph.model import (
+    Arg,
+    DataPathValue,
+    DataRef,
+    GitInfo,
+    Lit,
+    Parameter,
+    ParamRef,
+    PipelineGraph,
+    Step,
+    StepInput,
+    StepOutput,
+)
+from kubeline.graph.names import dns_label, param_name
+
+if TYPE_CHECKING:
+    from kubeline.dsl.workspace import Workspace
+
+
+def resolve_closure(steps: list[PipelineStep]) -> list[PipelineStep]:
+    """The listed steps plus, transitively, every producer of data they consume."""
+    out = list(steps)
+    seen = {id(s) for s in out}
+    queue = list(out)
+    while queue:
+        step = queue.pop()
+        upstream: list[PipelineStep] = list(step._run_after)
+        for item in step.inputs:
+            if isinstance(item, PipelineData):
+                upstream.extend(item._origin._producers)
+        for producer in upstream:
+            if id(producer) not in seen:
+                seen.add(id(producer))
+                out.append(producer)
+                queue.append(producer)
+    return out
+
+
+@dataclass
+class _Analysed:
+    """One step's graph record plus what the cross-step checks need."""
+
+    step: Step
+    consumed: list[tuple[str, PipelineData]] = field(default_factory=list)
+
+
+class GraphBuilder:
+    """Turns DSL steps into a PipelineGraph; ``problems()`` lists every defect, one line each."""
+
+    def __init__(self, *, workspace: Workspace, steps: list[PipelineStep], name: str,
+                 description: str, default_datastore: str,
+                 default_source_directory: str | None, resolve_closure: bool,
+                 base_dir: Path) -> None:
+        self.ws = workspace
+        self.name = name
+        self.description = description
+        self.default_datastore = default_datastore
+        self.default_source_directory = default_source_directory
+        self.base_dir = base_dir
+        self.dsl_steps = globals()["resolve_closure"](steps) if resolve_closure else steps
+        self._problems: list[str] = []
+        self._params: dict[str, PipelineParameter] = {}
+        self._git: GitInfo | None = None
+        self._snapshots: dict[tuple[Path, tuple[str, ...]], str] = {}
+        self._folders: set[Path] = set()
+        self._analysed = [self._analyse(s) for s in self.dsl_steps]
+        self._ids = {id(s): a.step.id for s, a in zip(self.dsl_steps, self._analysed, strict=True)}
+        self._check_names()
+        self._order = self._link()
+        self._git = self._revision()
+
+    # -- public -------------------------------------------------------------------------------
+    def problems(self) -> list[str]:
+        return list(self._problems)
+
+    def build(self) -> PipelineGraph:
+        steps = tuple(self._order)
+        params = tuple(self._parameter(p) for _, p in sorted(self._params.items()))
+        stores = sorted({i.datastore for s in steps for i in (*s.inputs, *s.outputs)}
+                        | {self.default_datastore})
+        draft = PipelineGraph(name=self.name, id="", parameters=params, steps=steps,
+                              default_datastore=self.default_datastore,
+                              description=self.description, git=self._git,
+                              datastores=tuple(stores))
+        digest = hashlib.sha256(draft.to_json().encode()).hexdigest()[:16]
+        return PipelineGraph(name=draft.name, id=digest, parameters=params, steps=steps,
+                             default_datastore=draft.default_datastore,
+                             description=draft.description, git=draft.git,
+                             datastores=draft.datastores)
+
+    # -- per step -----------------------------------------------------------------------------
+    def _problem(self, step: PipelineStep | None, text: str) -> None:
+        prefix = f"step '{step.name}': " if step is not None else ""
+        self._problems.append(prefix + text)
+
+    def _analyse(self, dsl: PipelineStep) -> _Analysed:
+        source_rel, snapshot = self._snapshot(dsl)
+        inputs, consumed = self._inputs(dsl)
+        outputs = self._outputs(dsl)
+        known = {i.name for i in inputs} | {o.name for o in outputs}
+        arguments = tuple(self._arg(dsl, a, known) for a in dsl.arguments)
+        params = tuple((k, self._arg(dsl, v, known)) for k, v in sorted(dsl.params.items()))
+        image = (dsl.runconfig.image(self.ws.config.cluster.default_image) if dsl.runconfig
+                 else self.ws.config.cluster.default_image)
+        step = Step(
+            id=dns_label(dsl.name),
+            name=dsl.name,
+            kind="command" if isinstance(dsl, CommandStep) else "python_script",
+            image=image,
+            script=dsl.script_name if isinstance(dsl, PythonScriptStep) else "",
+            command=(),
+            arguments=arguments,
+            params=params,
+            inputs=inputs,
+            outputs=outputs,
+            source_directory=source_rel,
+            snapshot=snapshot,
+            compute_target=self._compute(dsl),
+            allow_reuse=bool(dsl.allow_reuse),
+            version=dsl.version or "",
+            hash_paths=tuple(str(p) for p in dsl.hash_paths),
+        )
+        return _Analysed(step=step, consumed=consumed)
+
+    def _snapshot(self, dsl: PipelineStep) -> tuple[str, str]:
+        from kubeline.reuse.snapshot import fingerprint
+
+        folder = dsl.source_directory or self.default_source_directory or "."
+        path = (self.base_dir / folder).resolve()
+        rel = Path(os.path.relpath(path, self.base_dir.resolve())).as_posix()
+        if not path.is_dir():
+            self._problem(dsl, f"source_directory '{folder}' does not exist "
+                               f"(create it or fix the path; it is relative to {self.base_dir})")
+            return rel, ""
+        if isinstance(dsl, PythonScriptStep) and not (path / dsl.script_name).is_file():
+            self._problem(dsl, f"script '{dsl.script_name}' is not in source_directory '{folder}' "
+                               "(fix script_name or source_directory)")
+        cache_key = (path, tuple(str(p) for p in dsl.hash_paths))
+        if cache_key not in self._snapshots:
+            try:
+                self._snapshots[cache_key] = fingerprint(path, dsl.hash_paths, with_git=False).hash
+            except KubelineError as exc:
+                self._problem(dsl, str(exc))
+                return rel, ""
+        self._folders.add(path)
+        return rel, self._snapshots[cache_key]
+
+    def _revision(self) -> GitInfo | None:
+        from kubeline.reuse.snapshot import source_revision
+
+        info = source_revision(sorted(self._folders))
+        if info is None or not info.commit:
+            return None
+        return GitInfo(commit=info.commit, branch=info.branch or "", dirty=info.dirty)
+
+    def _compute(self, dsl: PipelineStep) -> str:
+        target = dsl.compute_target
+        if target is None:
+            return ""
+        name = target.name if isinstance(target, ComputeTarget) else str(target)
+        if name not in self.ws.config.compute_targets:
+            known = ", ".join(sorted(self.ws.config.compute_targets)) or "none"
+            self._problem(dsl, f"compute target '{name}' is not in the workspace "
+                               f"(known: {known}; create it with ComputeTarget.create)")
+        return name
+
+    def _datastore(self, dsl: PipelineStep, name: str) -> str:
+        if name not in self.ws.config.datastores:
+            known = ", ".join(sorted(self.ws.config.datastores))
+            self._problem(dsl, f"datastore '{name}' is not registered "
+                               f"(known: {known}; register it with Datastore.register_*)")
+        return name
+
+    def _inputs(self, dsl: PipelineStep) -> tuple[tuple[StepInput, ...],
+                                                 list[tuple[str, PipelineData]]]:
+        inputs: list[StepInput] = []
+        consumed: list[tuple[str, PipelineData]] = []
+        for item in dsl.inputs:
+            if isinstance(item, DataReference):
+                inputs.append(StepInput(
+                    name=item.data_reference_name, source="datastore",
+                    datastore=self._datastore(dsl, item.datastore.name), mode=_mode(item.mode),
+                    path=item.path_on_datastore, path_on_compute=item.path_on_compute or "",
+                    overwrite=item.overwrite))
+            elif isinstance(item, PipelineData):
+                store = item.datastore.name if item.datastore else self.default_datastore
+                inputs.append(StepInput(
+                    name=item.name, source="pipeline_data",
+                    datastore=self._datastore(dsl, store), mode=_mode(item._input_mode),
+                    path_on_compute=item._input_path_on_compute or ""))
+                consumed.append((item.name, item._origin))
+            elif (param := _datapath_param(item)) is not None:
+                binding = item[1] if isinstance(item, tuple) else DataPathComputeBinding()
+                self._register_param(dsl, param)
+                default = param.default_value
+                inputs.append(StepInput(
+                    name=param.name, source="datapath_param",
+                    datastore=self._datastore(dsl, default.datastore.name),
+                    mode=_mode(binding.mode), parameter=param.name,
+                    path_on_compute=binding.path_on_compute or "", overwrite=binding.overwrite))
+            else:
+                self._problem(dsl, f"input {item!r} is not a DataReference, PipelineData or "
+                                   "(DataPath PipelineParameter, DataPathComputeBinding)")
+        return tuple(inputs), consumed
+
+    def _outputs(self, dsl: PipelineStep) -> tuple[StepOutput, ...]:
+        outputs: list[StepOutput] = []
+        for item in dsl.outputs:
+            if not isinstance(item, PipelineData):
+                self._problem(dsl, f"output {item!r} is not a PipelineData")
+                continue
+            store = item.datastore.name if item.datastore else self.default_datastore
+            outputs.append(StepOutput(
+                name=item.name, datastore=self._datastore(dsl, store),
+                mode="upload" if item.output_mode == "upload" else "mount",
+                path_on_compute=item.output_path_on_compute or "",
+                overwrite=item.output_overwrite, is_directory=item.is_directory))
+        return tuple(outputs)
+
+    def _arg(self, dsl: PipelineStep, value: Any, known: set[str]) -> Arg:
+        if isinstance(value, bool | int | float | str):
+            return Lit(str(value))
+        if (param := _datapath_param(value)) is not None:
+            return self._data_arg(dsl, param.name, known)
+        if isinstance(value, PipelineParameter):
+            self._register_param(dsl, value)
+            return ParamRef(value.name)
+        if isinstance(value, DataReference):
+            return self._data_arg(dsl, value.data_reference_name, known)
+        if isinstance(value, PipelineData):
+            return self._data_arg(dsl, value.name, known)
+        self._problem(dsl, f"argument {value!r} has an unsupported type "
+                           f"{type(value).__name__} (use str, numbers, data objects or "
+                           "PipelineParameter)")
+        return Lit(str(value))
+
+    def _data_arg(self, dsl: PipelineStep, name: str, known: set[str]) -> Arg:
+        if name not in known:
+            self._problem(dsl, f"argument references data '{name}' that is neither an input nor "
+                               f"an output (add it to inputs=[...] or outputs=[...])")
+        return DataRef(name)
+
+    def _register_param(self, dsl: PipelineStep, param: PipelineParameter) -> None:
+        existing = self._params.get(param.name)
+        if existing is None:
+            self._params[param.name] = param
+            if param.type_name is None:
+                self._problem(dsl, f"PipelineParameter '{param.name}' has a default of type "
+                                   f"{type(param.default_value).__name__} (use str, int, float, "
+                                   "bool or DataPath)")
+        elif existing is not param and not _same_default(existing, param):
+            self._problem(dsl, f"PipelineParameter '{param.name}' is not resolvable: it is "
+                               f"defined twice with defaults {existing.default_value!r} and "
+                               f"{param.default_value!r} (use one PipelineParameter object)")
+
+    @staticmethod
+    def _parameter(param: PipelineParameter) -> Parameter:
+        value = param.default_value
+        if isinstance(value, DataPath):
+            return Parameter(param.name, "datapath",
+                             DataPathValue(value.datastore.name, value.path_on_datastore))
+        return Parameter(param.name, param.type_name or "string",  # type: ignore[arg-type]
+                         value)
+
+    # -- across steps -------------------------------------------------------------------------
+    def _check_names(self) -> None:
+        by_id: dict[str, list[str]] = {}
+        for analysed in self._analysed:
+            by_id.setdefault(analysed.step.id, []).append(analysed.step.name)
+        for step_id, names in sorted(by_id.items()):
+            if len(names) > 1:
+                uniq = sorted(set(names))
+                if len(uniq) == 1:
+                    self._problems.append(f"step '{uniq[0]}': the name is used by {len(names)} "
+                                          "steps (give each step a unique name=...)")
+                else:
+                    listed = " and ".join(f"'{n}'" for n in uniq)
+                    self._problems.append(f"steps {listed} collide as '{step_id}' once made "
+                                          "valid for Kubernetes (rename one of them)")
+        for dsl, analysed in zip(self.dsl_steps, self._analysed, strict=True):
+            seen: dict[str, str] = {}
+            for data in (*analysed.step.inputs, *analysed.step.outputs):
+                key = param_name(data.name)
+                if key in seen and seen[key] != data.name:
+                    self._problem(dsl, f"data names '{seen[key]}' and '{data.name}' collide as "
+                                       f"'{key}' once made valid for Argo (rename one)")
+                elif key in seen:
+                    self._problem(dsl, f"data name '{data.name}' is used twice in this step "
+                                       "(give each input and output a unique name)")
+                seen[key] = data.name
+
+    def _link(self) -> list[Step]:
+        """Resolve producers, then order steps topologically (ties by id); report cycles."""
+        producers: dict[int, list[PipelineStep]] = {}
+        for dsl in self.dsl_steps:
+            for out in dsl.outputs:
+                if isinstance(out, PipelineData):
+                    producers.setdefault(id(out._origin), []).append(dsl)
+        for origin_id, makers in producers.items():
+            if len(makers) > 1:
+                data = next(o for o in makers[0].outputs if id(getattr(o, "_origin", None))
+                            == origin_id)
+                listed = " and ".join(f"'{m.name}'" for m in makers)
+                self._problems.append(f"PipelineData '{data.name}' is produced by steps {listed} "
+                                      "(each PipelineData needs exactly one producing step)")
+        linked: list[Step] = []
+        for dsl, analysed in zip(self.dsl_steps, self._analysed, strict=True):
+            deps: set[str] = {self._ids[id(s)] for s in dsl._run_after if id(s) in self._ids}
+            inputs = list(analysed.step.inputs)
+            for name, origin in analysed.consumed:
+                makers = producers.get(id(origin), [])
+                if not makers:
+                    self._problem(dsl, f"consumes PipelineData '{name}' that no step in the "
+                                       "pipeline produces (add the producing step, or list it "
+                                       "in outputs=[...] of a step)")
+                    continue
+                producer = self._ids[id(makers[0])]
+                deps.add(producer)
+                inputs = [i if i.name != name or i.source != "pipeline_data" else
+                          _replace(i, producer=producer) for i in inputs]
+            step = analysed.step
+            linked.append(Step(**{**_fields(step), "inputs": tuple(inputs),
+                                  "depends_on": tuple(sorted(deps - {step.id}))}))
+        return self._toposort(linked)
+
+    def _toposort(self, steps: list[Step]) -> list[Step]:
+        by_id = {s.id: s for s in steps}
+        indegree = {s.id: sum(1 for d in s.depends_on if d in by_id) for s in steps}
+        children: dict[str, list[str]] = {}
+        for s in steps:
+            for dep in s.depends_on:
+                children.setdefault(dep, []).append(s.id)
+        ready = [sid for sid, deg in indegree.items() if deg == 0]
+        heapq.heapify(ready)
+        order: list[Step] = []
+        while ready:
+            sid = heapq.heappop(ready)
+            order.append(by_id[sid])
+            for child in children.get(sid, ()):
+                indegree[child] -= 1
+                if indegree[child] == 0:
+                    heapq.heappush(ready, child)
+        if len(order) < len(by_id):
+            stuck = sorted(sid for sid, deg in indegree.items() if deg > 0)
+            names = ", ".join(f"'{by_id[s].name}'" for s in stuck)
+            self._problems.append(f"dependency cycle between steps {names} "
+                                  "(a step cannot consume data produced after it)")
+        return order
+
+
+def _fields(step: Step) -> dict[str, Any]:
+    return {name: getattr(step, name) for name in Step.__slots__}
+
+
+def _replace(item: StepInput, **changes: Any) -> StepInput:
+    values = {name: getattr(item, name) for name in StepInput.__slots__}
+    values.update(changes)
+    return StepInput(**values)
+
+
+def _mode(mode: str) -> Any:
+    return mode if mode in ("mount", "download", "direct") else "mount"
+
+
+def _datapath_param(value: Any) -> PipelineParameter | None:
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], PipelineParameter):
+        value = value[0]
+    if isinstance(value, PipelineParameter) and isinstance(value.default_value, DataPath):
+        return value
+    return None
+
+
+def _same_default(a: PipelineParameter, b: PipelineParameter) -> bool:
+    if isinstance(a.default_value, DataPath) and isinstance(b.default_value, DataPath):
+        return (a.default_value.datastore.name, a.default_value.path_on_datastore) == (
+            b.default_value.datastore.name, b.default_value.path_on_datastore)
+    return bool(a.default_value == b.default_value and type(a.default_value)
+                is type(b.default_value))
+
+
+def iter_ids(steps: Iterable[Step]) -> list[str]:
+    return [s.id for s in steps]

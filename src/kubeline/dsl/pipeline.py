@@ -1,0 +1,94 @@
+"""Pipeline: the steps to run. ``graph()`` turns the DSL objects into a PipelineGraph."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kubeline.dsl.builder import GraphBuilder
+from kubeline.dsl.steps import PipelineStep
+from kubeline.exceptions import KubelineError, ValidationError
+
+if TYPE_CHECKING:
+    from kubeline.dsl.datastore import Datastore
+    from kubeline.dsl.workspace import Workspace
+    from kubeline.graph.model import PipelineGraph
+
+
+def flatten_steps(steps: Iterable[Any]) -> list[PipelineStep]:
+    """Steps in the order given, nested lists flattened, each step once."""
+    out: list[PipelineStep] = []
+    seen: set[int] = set()
+
+    def visit(item: Any) -> None:
+        if isinstance(item, PipelineStep):
+            if id(item) not in seen:
+                seen.add(id(item))
+                out.append(item)
+        elif isinstance(item, (list, tuple)):
+            for child in item:
+                visit(child)
+        else:
+            raise KubelineError(f"Pipeline steps: {item!r} is not a step",
+                                "pass PythonScriptStep/CommandStep objects or lists of them")
+
+    visit(steps)
+    return out
+
+
+class Pipeline:
+    """A set of steps; with resolve_closure the producers of every consumed PipelineData join."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        steps: Sequence[Any],
+        description: str | None = None,
+        default_datastore: Datastore | None = None,
+        default_source_directory: str | None = None,
+        resolve_closure: bool = True,
+        _workflow_provider: Any = None,
+        _service_endpoint: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if kwargs:
+            unknown = ", ".join(sorted(kwargs))
+            raise KubelineError(f"Pipeline: unknown argument(s) {unknown}",
+                                "see the Pipeline signature in docs/api.md")
+        self.workspace = workspace
+        self.steps = flatten_steps(steps)
+        self.description = description or ""
+        self.default_datastore = default_datastore
+        self.default_source_directory = default_source_directory
+        self.resolve_closure = resolve_closure
+        self.name = "pipeline"
+        self._base_dir = Path.cwd()
+
+    def validate(self) -> list[str]:
+        """Every problem at once, one line each naming the step and the fix."""
+        return self._builder().problems()
+
+    def graph(self) -> PipelineGraph:
+        """The validated, immutable graph; raises ValidationError listing every problem."""
+        builder = self._builder()
+        problems = builder.problems()
+        if problems:
+            raise ValidationError(problems)
+        return builder.build()
+
+    def _builder(self) -> GraphBuilder:
+        store = self.default_datastore.name if self.default_datastore is not None else None
+        return GraphBuilder(
+            workspace=self.workspace,
+            steps=self.steps,
+            name=self.name,
+            description=self.description,
+            default_datastore=store or self.workspace.config.default_datastore,
+            default_source_directory=self.default_source_directory,
+            resolve_closure=self.resolve_closure,
+            base_dir=self._base_dir,
+        )
+
+    def __repr__(self) -> str:
+        return f"Pipeline(name={self.name!r}, steps={[s.name for s in self.steps]!r})"
