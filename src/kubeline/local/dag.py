@@ -1,0 +1,344 @@
+"""DAG templates: run every task whose dependencies are fulfilled, then assess the phase.
+
+Follows dag.go: ``depends`` is evaluated once all dependencies are fulfilled (false ->
+Omitted, error -> Error); ``when`` is resolved before the rest of the task (false ->
+Skipped); tasks see the outputs of their ancestors only; looped tasks get a TaskGroup node;
+the DAG's phase comes from Argo's assessDAGPhase walk (branch phases inherited through
+Skipped/Omitted nodes, ``failFast`` default true, ``continueOn`` on targets). Differences:
+tasks run as soon as they are ready (no reconcile loop), and a reference that can never
+resolve errors the task instead of requeueing forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from kubeline.local import loops
+from kubeline.local.depends import DependsError, DepState, TaskDeps, evaluate, task_dependencies
+from kubeline.local.nodes import (
+    ERROR,
+    FAILED_OR_ERROR,
+    OMITTED,
+    RUNNING,
+    SKIPPED,
+    SUCCEEDED,
+    Node,
+)
+from kubeline.local.scope import Scope, ScopeError, add_aggregate, add_node, add_skipped_outputs
+from kubeline.local.templating import Substituter, TemplateError
+from kubeline.local.when import WhenError, should_execute
+
+if TYPE_CHECKING:
+    from kubeline.local.executor import Engine
+
+ABSENT_ARG = "__argo-internal.absent-optional-output__"
+
+
+def leaf_tasks(tasks: dict[str, dict[str, Any]], deps: dict[str, TaskDeps]) -> list[str]:
+    depended = {d for td in deps.values() for d in td.names}
+    return sorted(n for n in tasks if n not in depended)
+
+
+class DagRun:
+    """The state of one DAG node's execution."""
+
+    def __init__(self, engine: Engine, node: Node, tmpl: dict[str, Any], input_scope: Scope) -> None:
+        self.engine = engine
+        self.node = node
+        self.tmpl = tmpl
+        dag = tmpl["dag"]
+        self.tasks: dict[str, dict[str, Any]] = {t["name"]: t for t in dag.get("tasks") or []}
+        self.order = [t["name"] for t in dag.get("tasks") or []]
+        self.deps = {n: task_dependencies(t, self.tasks) for n, t in self.tasks.items()}
+        target = str(dag.get("target") or "").strip()
+        self.targets = target.split(" ") if target else leaf_tasks(self.tasks, self.deps)
+        self.task_nodes: dict[str, Node] = {}
+        self.input_scope = input_scope
+
+    def ancestors(self, name: str) -> list[str]:
+        seen: dict[str, None] = {}
+
+        def visit(n: str) -> None:
+            for d in self.deps[n].names:
+                if d not in seen:
+                    visit(d)
+                    seen[d] = None
+
+        visit(name)
+        return list(seen)
+
+    def scope_for(self, names: list[str]) -> Scope:
+        scope: Scope = dict(self.engine.globals)
+        scope.update(self.input_scope)
+        for n in names:
+            tn = self.task_nodes.get(n)
+            if tn is None:
+                continue
+            self.engine.add_task_scope(scope, "tasks", n, tn, self.tasks[n].get("template"))
+        return scope
+
+    async def run(self) -> None:
+        for t in self.targets:
+            if t not in self.tasks:
+                self.engine.finish(self.node, ERROR, f"templates.{self.tmpl['name']}.targets: target '{t}' is not defined")
+                return
+        needed: set[str] = set()
+        for t in self.targets:
+            needed.add(t)
+            needed.update(self.ancestors(t))
+        started: set[str] = set()
+        running: dict[asyncio.Task[None], str] = {}
+        blocked = False
+        while True:
+            if self.engine.failfast_blocked(self.node, self.tmpl):
+                blocked = True
+            else:
+                for name in self.order:
+                    if name in started or name not in needed:
+                        continue
+                    if all(d in self.task_nodes and self.task_nodes[d].fulfilled for d in self.deps[name].names):
+                        started.add(name)
+                        running[asyncio.create_task(self.run_task(name))] = name
+            if not running:
+                break
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                running.pop(t)
+                t.result()
+        self.link_children()
+        if blocked and any(n not in started for n in needed):
+            self.engine.finish(self.node, "Failed", "template has failed or errored children and failFast enabled")
+            return
+        phase = self.assess()
+        self.engine.set_outbound(self.node, [i for t in self.targets if t in self.task_nodes for i in self.engine.outbound(self.task_nodes[t])])
+        if phase != SUCCEEDED:
+            self.engine.finish(self.node, phase)
+            return
+        scope = self.scope_for(list(self.tasks))
+        try:
+            outputs = self.engine.template_outputs(self.tmpl, scope)
+        except (ScopeError, TemplateError, ValueError) as exc:
+            self.engine.finish(self.node, ERROR, str(exc))
+            return
+        self.node.outputs = outputs
+        self.engine.finish(self.node, SUCCEEDED)
+
+    def link_children(self) -> None:
+        for name, tn in self.task_nodes.items():
+            deps = [d for d in self.deps[name].names if d in self.task_nodes]
+            if not deps:
+                self.engine.add_child(self.node, tn)
+            for d in deps:
+                for out_id in self.engine.outbound(self.task_nodes[d]):
+                    self.engine.add_child(self.engine.nodes[out_id], tn)
+
+    def assess(self) -> str:
+        """Argo's assessDAGPhase over the task graph (all created tasks are fulfilled here)."""
+        dependents: dict[str, list[str]] = {n: [] for n in self.task_nodes}
+        roots: list[str] = []
+        for name in self.task_nodes:
+            ds = [d for d in self.deps[name].names if d in self.task_nodes]
+            if not ds:
+                roots.append(name)
+            for d in ds:
+                dependents[d].append(name)
+        target_phase: dict[str, str] = {t: "" for t in self.targets}
+        seen: set[tuple[str, str]] = set()
+        queue: deque[tuple[str, str]] = deque()
+        for r in roots:
+            if (r, SUCCEEDED) not in seen:
+                seen.add((r, SUCCEEDED))
+                queue.append((r, SUCCEEDED))
+        while queue:
+            name, branch = queue.popleft()
+            node = self.task_nodes[name]
+            if not node.fulfilled:
+                return RUNNING
+            if node.completed:
+                branch = node.phase
+            if name in target_phase and target_phase[name] not in FAILED_OR_ERROR:
+                target_phase[name] = branch
+            for child in dependents[name]:
+                if (child, branch) not in seen:
+                    seen.add((child, branch))
+                    queue.append((child, branch))
+        fail_fast = self.tmpl["dag"].get("failFast")
+        fail_fast = True if fail_fast is None else bool(fail_fast)
+        result = SUCCEEDED
+        for t in self.targets:
+            phase = target_phase.get(t, "")
+            if phase == "":
+                result = RUNNING
+                if not fail_fast:
+                    break
+            elif phase in FAILED_OR_ERROR:
+                cont = self.tasks[t].get("continueOn") or {}
+                if (phase == "Failed" and cont.get("failed")) or (phase == ERROR and cont.get("error")):
+                    continue
+                result = phase
+                if fail_fast:
+                    break
+        if result == RUNNING:
+            # every reachable task is done but a target was never created (its branch could
+            # not proceed); Argo would wait forever, locally the DAG fails.
+            return "Failed"
+        return result
+
+    # --- one task ---------------------------------------------------------------------
+
+    def _task_node(self, name: str, node: Node) -> None:
+        self.task_nodes[name] = node
+
+    def _terminal(self, name: str, node_type: str, phase: str, message: str) -> None:
+        node = self.engine.new_node(
+            f"{self.node.name}.{name}", node_type, phase, str(self.tasks[name].get("template", "")), self.node, message
+        )
+        self._task_node(name, node)
+
+    async def run_task(self, name: str) -> None:
+        task = self.tasks[name]
+        deps = self.deps[name]
+        node_name = f"{self.node.name}.{name}"
+        if deps.logic:
+            states = {}
+            for d in deps.names:
+                dn = self.task_nodes[d]
+                kids = None
+                if dn.type == "TaskGroup":
+                    kids = tuple(self.engine.nodes[c].phase for c in dn.children)
+                states[d] = DepState(dn.phase, kids)
+            try:
+                execute = evaluate(deps, states)
+            except DependsError as exc:
+                self._terminal(name, "Skipped", ERROR, str(exc))
+                return
+            if not execute:
+                self._terminal(name, "Skipped", OMITTED, "omitted: depends condition not met")
+                return
+        try:
+            scope = self.scope_for(self.ancestors(name))
+        except ScopeError as exc:
+            self._terminal(name, "Skipped", ERROR, str(exc))
+            return
+        resolved = await self.resolve(name, task, scope)
+        if resolved is None:
+            return
+        if loops.expands(resolved):
+            await self.run_loop(name, resolved, scope)
+            return
+        when = str(resolved.get("when") or "")
+        try:
+            proceed = should_execute(when)
+        except WhenError as exc:
+            self._terminal(name, "Skipped", ERROR, str(exc))
+            return
+        if not proceed:
+            self._terminal(name, "Skipped", SKIPPED, f"when '{when}' evaluated false")
+            return
+        node = await self.engine.execute_child(
+            self.node, self.tmpl, node_name, str(resolved["template"]), resolved.get("arguments") or {}, "task", name,
+            on_create=lambda n: self._task_node(name, n),
+        )
+        self._task_node(name, node)
+
+    async def resolve(self, name: str, task: dict[str, Any], scope: Scope) -> dict[str, Any] | None:
+        """Substitute the task against its ancestors' outputs (resolveDependencyReferences)."""
+        body = copy.deepcopy(task)
+        try:
+            when = str(body.get("when") or "")
+            if when:
+                rw = Substituter(scope, strict_prefixes=("tasks", "steps")).string(when)
+                try:
+                    if not should_execute(rw) and not loops.expands(body):
+                        body["when"] = rw
+                        return body
+                except WhenError:
+                    if not loops.expands(body):
+                        raise
+            mark_absent_args(body, scope)
+            sub = Substituter(scope, strict_prefixes=("tasks", "steps"))
+            resolved: dict[str, Any] = sub.obj(body)
+            resolve_artifact_args(resolved, scope)
+            return resolved
+        except (TemplateError, WhenError, ScopeError) as exc:
+            self._terminal(name, "Skipped", ERROR, str(exc))
+            return None
+
+    async def run_loop(self, name: str, task: dict[str, Any], scope: Scope) -> None:
+        try:
+            expanded = loops.expand(task, scope)
+        except (loops.LoopError, TemplateError) as exc:
+            self._terminal(name, "Skipped", ERROR, str(exc))
+            return
+        if not expanded:
+            self._terminal(name, "Skipped", SKIPPED, "Skipped, empty params")
+            return
+        group = self.engine.new_node(f"{self.node.name}.{name}", "TaskGroup", RUNNING, str(task.get("template", "")), self.node)
+        self._task_node(name, group)
+
+        async def one(child_name: str, body: dict[str, Any]) -> Node:
+            full = f"{self.node.name}.{child_name}"
+            when = str(body.get("when") or "")
+            try:
+                proceed = should_execute(when)
+            except WhenError as exc:
+                n = self.engine.new_node(full, "Skipped", ERROR, str(body.get("template", "")), self.node, str(exc))
+                self.engine.add_child(group, n)
+                return n
+            if not proceed:
+                n = self.engine.new_node(full, "Skipped", SKIPPED, str(body.get("template", "")), self.node, f"when '{when}' evaluated false")
+                self.engine.add_child(group, n)
+                return n
+            return await self.engine.execute_child(
+                self.node, self.tmpl, full, str(body["template"]), body.get("arguments") or {}, "task", child_name,
+                on_create=lambda n: self.engine.add_child(group, n),
+            )
+
+        kids = await self.engine.gather_children(self.node, self.tmpl, [one(cn, b) for cn, b in expanded])
+        for k in kids:
+            self.engine.add_child(group, k)
+        phase = SUCCEEDED
+        for k in kids:
+            if k.phase in FAILED_OR_ERROR:
+                phase = k.phase
+        self.engine.finish(group, phase)
+
+
+def mark_absent_args(task: dict[str, Any], scope: Scope) -> None:
+    """Pure references to absent optional outputs become Argo's sentinel (input default applies)."""
+    for p in (task.get("arguments") or {}).get("parameters") or []:
+        v = p.get("value")
+        if isinstance(v, str) and v.startswith("{{") and v.endswith("}}"):
+            key = v[2:-2].strip()
+            if "{{" not in key and key in scope and scope[key] is None:
+                p["value"] = ABSENT_ARG
+
+
+def resolve_artifact_args(task: dict[str, Any], scope: Scope) -> None:
+    """``from: "{{tasks.X.outputs.artifacts.Y}}"`` -> the producer's artifact location."""
+    args = task.get("arguments") or {}
+    out = []
+    for art in args.get("artifacts") or []:
+        ref = art.get("from")
+        if not ref:
+            out.append(art)
+            continue
+        key = str(ref).strip()
+        if key.startswith("{{") and key.endswith("}}"):
+            key = key[2:-2].strip()
+        found = scope.get(key)
+        if not isinstance(found, dict):
+            if art.get("optional"):
+                continue
+            raise ScopeError(f"Unable to resolve: {ref}")
+        merged = {k: v for k, v in found.items() if k not in ("path", "mode", "globalName")}
+        merged["name"] = art["name"]
+        out.append(merged)
+    if args.get("artifacts") is not None:
+        args["artifacts"] = out
+
+
+__all__ = ["ABSENT_ARG", "DagRun", "add_aggregate", "add_node", "add_skipped_outputs", "leaf_tasks"]

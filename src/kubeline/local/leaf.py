@@ -1,0 +1,381 @@
+"""Run one container or script template as a local "pod": init containers, then main.
+
+What a pod would do, in order: materialise volumes (configMap files, emptyDir), load input
+artifacts into main's private filesystem, run each init container, run main (with the
+template's timeout), then -- whatever main's exit code -- capture stdout as the result, read
+output parameters (one trailing newline trimmed, default on error) and publish output
+artifacts. The process waits on the child's exit, never polls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kubeline.local.artifacts import ArtifactError, Repository, default_key
+from kubeline.local.memo import MemoError, parse_duration_or_seconds
+from kubeline.local.nodes import ERROR, FAILED, SUCCEEDED, Outputs
+from kubeline.local.sandbox import ContainerFS, Sandbox
+from kubeline.local.scope import param_string
+
+SCRIPT_PATH = "/argo/staging/script"
+RESULT_LIMIT = 256 * 1024
+_PYTHON_NAMES = ("python", "python3")
+
+
+class LeafError(Exception):
+    """Something a pod's wait/init container would report as an error (node phase Error)."""
+
+
+@dataclass
+class LeafResult:
+    phase: str
+    message: str
+    outputs: Outputs
+    log_dir: Path
+
+
+@dataclass
+class LeafContext:
+    """What the leaf runner needs from the engine."""
+
+    workflow_name: str
+    pod: str
+    node_dir: Path
+    sandbox: Sandbox
+    repo: Repository
+    configmaps: dict[str, dict[str, str]]
+    workflow_volumes: list[dict[str, Any]]
+    base_env: dict[str, str]
+    shim_bin: Path
+    cwd: str
+    include_result: bool
+    on_start: Callable[[], None] = lambda: None
+    pids: list[int] = field(default_factory=list)
+
+
+def _resolve_secret(name: str, key: str, optional: bool, what: str) -> str | None:
+    from kubeline.stores.config import SecretRef, resolve_secret, secret_env_name
+
+    ref = SecretRef(name=name, key=key)
+    value = resolve_secret(ref)
+    if value is None and not optional:
+        raise LeafError(f"{what}: secret {name}/{key} is not set (export {secret_env_name(ref)})")
+    return value
+
+
+def container_env(container: dict[str, Any], ctx: LeafContext) -> dict[str, str]:
+    env = dict(ctx.base_env)
+    for e in container.get("env") or []:
+        name = str(e["name"])
+        if "value" in e:
+            env[name] = param_string(e["value"])
+            continue
+        vf = e.get("valueFrom") or {}
+        if "secretKeyRef" in vf:
+            ref = vf["secretKeyRef"]
+            value = _resolve_secret(str(ref["name"]), str(ref["key"]), bool(ref.get("optional")), f"env {name}")
+            if value is not None:
+                env[name] = value
+        elif "configMapKeyRef" in vf:
+            ref = vf["configMapKeyRef"]
+            cm = ctx.configmaps.get(str(ref["name"]))
+            if cm is None or str(ref["key"]) not in cm:
+                if not ref.get("optional"):
+                    raise LeafError(f"env {name}: configmap {ref['name']} key {ref['key']} not found")
+            else:
+                env[name] = cm[str(ref["key"])]
+        else:
+            env[name] = ""
+    return env
+
+
+def _volume_dirs(tmpl: dict[str, Any], ctx: LeafContext) -> dict[str, Path]:
+    """Materialise the pod's volumes on the host; name -> directory."""
+    vols: dict[str, dict[str, Any]] = {}
+    for v in list(ctx.workflow_volumes) + list(tmpl.get("volumes") or []):
+        vols[str(v["name"])] = v
+    used = set()
+    for c in list(tmpl.get("initContainers") or []) + [tmpl.get("container") or tmpl.get("script") or {}]:
+        for m in c.get("volumeMounts") or []:
+            used.add(str(m["name"]))
+    out: dict[str, Path] = {}
+    for name in sorted(used):
+        if name not in vols:
+            raise LeafError(f"volumeMount '{name}' has no matching volume")
+        v = vols[name]
+        d = ctx.node_dir / "volumes" / name
+        d.mkdir(parents=True, exist_ok=True)
+        if "configMap" in v:
+            _write_configmap(d, v["configMap"], v["configMap"].get("defaultMode"), ctx)
+        elif "projected" in v:
+            for src in v["projected"].get("sources") or []:
+                _write_configmap(d, src["configMap"], v["projected"].get("defaultMode"), ctx)
+        out[name] = d
+    return out
+
+
+def _write_configmap(d: Path, ref: dict[str, Any], default_mode: Any, ctx: LeafContext) -> None:
+    cm = ctx.configmaps.get(str(ref["name"]))
+    if cm is None:
+        if ref.get("optional"):
+            return
+        raise LeafError(f"configmap '{ref['name']}' is not a document of this file")
+    items = ref.get("items")
+    pairs = [(str(i["key"]), str(i["path"]), i.get("mode")) for i in items] if items else [(k, k, None) for k in cm]
+    for key, rel, mode in pairs:
+        if key not in cm:
+            raise LeafError(f"configmap '{ref['name']}' has no key '{key}'")
+        target = d / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(cm[key])
+        m = mode if mode is not None else default_mode
+        os.chmod(target, int(m) if m is not None else 0o644)
+
+
+def _fs_for(container: dict[str, Any], root: Path, vol_dirs: dict[str, Path]) -> ContainerFS:
+    fs = ContainerFS(root=root)
+    for m in container.get("volumeMounts") or []:
+        fs.binds.append((vol_dirs[str(m["name"])], str(m["mountPath"]).rstrip("/") or "/"))
+    return fs
+
+
+def _argv(command: list[str], ctx: LeafContext) -> list[str]:
+    if command and command[0] in _PYTHON_NAMES:
+        return [sys.executable, *command[1:]]
+    return command
+
+
+def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL)
+
+
+async def _spawn(
+    argv: list[str], fs: ContainerFS, env: dict[str, str], ctx: LeafContext, stdout: Path, stderr: Path, deadline: float | None
+) -> tuple[int, bool]:
+    """Run one container process to completion; returns (exit code, timed out)."""
+    sb = ctx.sandbox
+    ctx.sandbox.prepare(fs)
+    if sb.mode != "bwrap":
+        argv = [sb.rewrite(a, fs) for a in argv]
+    full = sb.wrap(argv, fs, ctx.cwd)
+    with open(stdout, "wb") as out, open(stderr, "wb") as err:
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *full,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                cwd=ctx.cwd,
+                env=sb.env(env, fs),
+                start_new_session=True,
+                preexec_fn=_set_pdeathsig if sb.mode != "bwrap" else None,
+            )
+        except OSError as exc:
+            raise LeafError(f"failed to start {argv[0]}: {exc.strerror or exc}") from exc
+    ctx.pids.append(proc.pid)
+    timed_out = False
+    try:
+        if deadline is None:
+            code = await proc.wait()
+        else:
+            try:
+                code = await asyncio.wait_for(proc.wait(), max(0.0, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                timed_out = True
+                _kill(proc.pid)
+                code = await proc.wait()
+    except asyncio.CancelledError:
+        _kill(proc.pid)
+        with contextlib.suppress(Exception):
+            await proc.wait()
+        raise
+    finally:
+        ctx.pids.remove(proc.pid)
+    if code < 0:
+        code = 128 - code
+    if sb.mode == "bwrap" and code == 1 and _bwrap_failed(stderr):
+        raise LeafError(f"bubblewrap could not start the container: {stderr.read_text().strip()[:300]}")
+    return code, timed_out
+
+
+def _bwrap_failed(stderr: Path) -> bool:
+    try:
+        head = stderr.read_bytes()[:200]
+    except OSError:
+        return False
+    return head.startswith(b"bwrap:")
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _deadline(tmpl: dict[str, Any]) -> float | None:
+    limits: list[float] = []
+    try:
+        if tmpl.get("timeout") not in (None, ""):
+            limits.append(parse_duration_or_seconds(tmpl["timeout"]))
+        if tmpl.get("activeDeadlineSeconds") not in (None, ""):
+            limits.append(float(str(tmpl["activeDeadlineSeconds"])))
+    except (MemoError, ValueError) as exc:
+        raise LeafError(f"invalid timeout: {exc}") from exc
+    return time.monotonic() + min(limits) if limits else None
+
+
+async def run_leaf(tmpl: dict[str, Any], ctx: LeafContext) -> LeafResult:
+    """Execute a processed container/script template; never raises for node-level failures."""
+    logs = ctx.node_dir
+    outputs = Outputs()
+    try:
+        return await _run(tmpl, ctx, outputs)
+    except (LeafError, ArtifactError, OSError) as exc:
+        return LeafResult(ERROR, str(exc), outputs, logs)
+    except Exception as exc:  # a driver error (e.g. DatastoreError) errors the node, like Argo
+        from kubeline.exceptions import KubelineError
+
+        if isinstance(exc, KubelineError):
+            return LeafResult(ERROR, str(exc), outputs, logs)
+        raise
+
+
+async def _run(tmpl: dict[str, Any], ctx: LeafContext, outputs: Outputs) -> LeafResult:
+    node_dir = ctx.node_dir
+    main = dict(tmpl.get("container") or tmpl.get("script") or {})
+    is_script = "script" in tmpl
+    deadline = _deadline(tmpl)
+    vol_dirs = _volume_dirs(tmpl, ctx)
+    main_fs = _fs_for(main, node_dir / "main", vol_dirs)
+    inputs = tmpl.get("inputs") or {}
+    outs = tmpl.get("outputs") or {}
+    for art in inputs.get("artifacts") or []:
+        if art.get("path"):
+            main_fs.owned.append(str(art["path"]))
+    for p in outs.get("parameters") or []:
+        path = (p.get("valueFrom") or {}).get("path")
+        if path:
+            main_fs.owned.append(str(path))
+    for a in outs.get("artifacts") or []:
+        if a.get("path"):
+            main_fs.owned.append(str(a["path"]))
+    # owned output paths need their parent directories inside the private root
+    for path in main_fs.owned:
+        main_fs.host_path(path).parent.mkdir(parents=True, exist_ok=True)
+    for art in inputs.get("artifacts") or []:
+        if not art.get("path"):
+            continue
+        if not (art.get("raw") or art.get("s3") or art.get("azure")):
+            if art.get("optional"):
+                continue
+            raise LeafError(f"required artifact '{art['name']}' not supplied")
+        ctx.repo.load(art, main_fs.host_path(str(art["path"])))
+    ctx.on_start()
+    for i, init in enumerate(tmpl.get("initContainers") or []):
+        fs = _fs_for(init, node_dir / f"init-{i}", vol_dirs)
+        command = [str(x) for x in (init.get("command") or [])] + [str(x) for x in (init.get("args") or [])]
+        if not command:
+            raise LeafError(f"initContainers[{i}] has no command (images are not run locally)")
+        code, timed_out = await _spawn(
+            _argv(command, ctx), fs, container_env(init, ctx), ctx,
+            node_dir / f"init-{i}.stdout", node_dir / f"init-{i}.stderr", deadline,
+        )
+        if timed_out:
+            return LeafResult(FAILED, "Pod was active on the node longer than the specified deadline", outputs, node_dir)
+        if code != 0:
+            name = init.get("name") or f"init-{i}"
+            return LeafResult(FAILED, f"init container {name} failed: Error (exit code {code})", outputs, node_dir)
+    command = [str(x) for x in (main.get("command") or [])]
+    args = [str(x) for x in (main.get("args") or [])]
+    if is_script:
+        script = node_dir / "script"
+        script.write_text(str(main.get("source", "")))
+        os.chmod(script, 0o755)
+        if ctx.sandbox.mode == "bwrap":
+            main_fs.binds.append((script, SCRIPT_PATH))
+            args = [SCRIPT_PATH, *args]
+        else:
+            script.write_text(ctx.sandbox.rewrite(str(main.get("source", "")), main_fs))
+            args = [str(script), *args]
+    argv = command + args
+    if not argv:
+        raise LeafError("the container has no command (images are not run locally; set command)")
+    stdout = node_dir / "main.stdout"
+    stderr = node_dir / "main.stderr"
+    env = container_env(main, ctx)
+    env["PATH"] = f"{ctx.shim_bin}{os.pathsep}{env.get('PATH', os.defpath)}"
+    code, timed_out = await _spawn(_argv(argv, ctx), main_fs, env, ctx, stdout, stderr, deadline)
+    outputs.exit_code = str(code)
+    if timed_out:
+        phase, message = FAILED, "Pod was active on the node longer than the specified deadline"
+    elif code == 0:
+        phase, message = SUCCEEDED, ""
+    else:
+        phase, message = FAILED, f"Error (exit code {code})"
+    if ctx.include_result:
+        outputs.result = _result(stdout)
+    problems = _collect_outputs(tmpl, main_fs, ctx, outputs)
+    if problems and phase == SUCCEEDED:
+        phase, message = ERROR, problems[0]
+    return LeafResult(phase, message, outputs, node_dir)
+
+
+def _result(stdout: Path) -> str:
+    size = stdout.stat().st_size
+    with open(stdout, "rb") as f:
+        if size > RESULT_LIMIT:
+            f.seek(size - RESULT_LIMIT)
+        data = f.read()
+    text = data.decode("utf-8", errors="replace")
+    return text[:-1] if text.endswith("\n") else text
+
+
+def _collect_outputs(tmpl: dict[str, Any], fs: ContainerFS, ctx: LeafContext, outputs: Outputs) -> list[str]:
+    problems: list[str] = []
+    outs = tmpl.get("outputs") or {}
+    for p in outs.get("parameters") or []:
+        vf = p.get("valueFrom") or {}
+        entry: dict[str, Any] = {"name": p["name"]}
+        if "path" in vf:
+            try:
+                text = fs.host_path(str(vf["path"])).read_text()
+                entry["value"] = text[:-1] if text.endswith("\n") else text
+            except (OSError, UnicodeDecodeError) as exc:
+                if "default" in vf:
+                    entry["value"] = param_string(vf["default"])
+                else:
+                    problems.append(f"open {vf['path']}: {exc.strerror or exc}" if isinstance(exc, OSError) else str(exc))
+                    continue
+        elif "value" in p:
+            entry["value"] = param_string(p["value"])
+        elif "default" in vf:
+            entry["value"] = param_string(vf["default"])
+        if vf:
+            entry["valueFrom"] = vf
+        if p.get("globalName"):
+            entry["globalName"] = p["globalName"]
+        outputs.parameters.append(entry)
+    for a in outs.get("artifacts") or []:
+        path = str(a.get("path", ""))
+        src = fs.host_path(path)
+        if not src.exists():
+            if a.get("optional"):
+                continue
+            problems.append(f"output artifact '{a['name']}': path {path} does not exist")
+            continue
+        try:
+            key = default_key(ctx.workflow_name, ctx.pod, a, path)
+            outputs.artifacts.append(ctx.repo.save(a, src, key, ctx.node_dir / "work"))
+        except ArtifactError as exc:
+            problems.append(str(exc))
+    return problems

@@ -1,0 +1,178 @@
+"""Per-container filesystem isolation, so parallel nodes never share absolute paths.
+
+In a pod every container has its own /tmp and its own copy of the paths Argo places artifacts
+and parameters at. Locally each container gets a private directory ``root`` on the host, and
+its pod-owned absolute paths (/tmp, input/output artifact and parameter paths, the script
+file, volume mounts) are mapped into it:
+
+* ``bwrap`` mode (bubblewrap, Debian package ``bubblewrap``): the process runs in a mount
+  namespace whose / is assembled from the host's top-level entries (read-write, so the
+  workspace, the state directory and the datastores stay reachable) with /tmp and every owned
+  path bound from ``root``. Host directories that must contain an owned path are rebuilt
+  entry by entry, so nothing is ever created on the host's own filesystem.
+* ``none`` mode (fallback when bwrap is missing or ``KUBELINE_SANDBOX=none``): the command,
+  args, env values and script source have owned absolute paths rewritten to their place under
+  ``root`` and TMPDIR points at ``root/tmp``. Programs that build such paths at run time
+  (rather than naming them) can still collide; docs/local-executor.md says so.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+_SPECIAL = {"proc", "dev", "tmp"}
+
+
+@dataclass
+class ContainerFS:
+    """The private filesystem view of one container."""
+
+    root: Path
+    owned: list[str] = field(default_factory=list)  # absolute container paths kept private
+    binds: list[tuple[Path, str]] = field(default_factory=list)  # (host dir/file, container path)
+
+    def host_path(self, container_path: str) -> Path:
+        """Where a container path's private copy lives on the host."""
+        p = PurePosixPath(container_path)
+        for src, dst in sorted(self.binds, key=lambda b: -len(b[1])):
+            d = PurePosixPath(dst)
+            if p == d or d in p.parents:
+                return src / p.relative_to(d)
+        return self.root / str(p).lstrip("/")
+
+
+def detect_mode() -> str:
+    """``bwrap`` if bubblewrap is installed and usable, else ``none``; env can force."""
+    forced = os.environ.get("KUBELINE_SANDBOX", "").strip().lower()
+    if forced in ("none", "bwrap"):
+        return forced
+    return "bwrap" if shutil.which("bwrap") else "none"
+
+
+class Sandbox:
+    """Builds the command line that runs one container process with its private view."""
+
+    def __init__(self, mode: str, passthrough: list[Path]) -> None:
+        self.mode = mode
+        self.bwrap = shutil.which("bwrap") or "bwrap"
+        self.passthrough = sorted({str(p.resolve()) for p in passthrough})
+        self._top = sorted(os.listdir("/"))
+
+    def prepare(self, fs: ContainerFS) -> None:
+        (fs.root / "tmp").mkdir(parents=True, exist_ok=True)
+        os.chmod(fs.root / "tmp", 0o1777)
+
+    def mounts(self, fs: ContainerFS) -> dict[str, str]:
+        """Container path -> host path of every private mount of this container."""
+        mounts = {"/tmp": str(fs.root / "tmp")}
+        for path in fs.owned:
+            if _under(path, "/tmp"):
+                continue
+            point = mount_point(path)
+            if any(_under(point, m) for m in mounts):
+                continue
+            for m in [m for m in mounts if _under(m, point)]:
+                del mounts[m]
+            mounts[point] = str(fs.root / point.lstrip("/"))
+        for src, dst in fs.binds:
+            mounts[dst] = str(src)
+        return mounts
+
+    def wrap(self, argv: list[str], fs: ContainerFS, cwd: str) -> list[str]:
+        if self.mode != "bwrap":
+            return argv
+        args = [self.bwrap, "--die-with-parent"]
+        mounts = self.mounts(fs)
+        args += self._root_args(list(mounts))
+        for dst in sorted(mounts, key=lambda p: p.count("/")):
+            src = mounts[dst]
+            if not os.path.exists(src):
+                os.makedirs(src, exist_ok=True)
+            args += ["--bind", src, dst]
+        for p in self.passthrough:
+            if _under(p, "/tmp"):
+                args += ["--bind", p, p]
+        args += ["--chdir", cwd, "--"]
+        return args + argv
+
+    def _root_args(self, mount_points: list[str]) -> list[str]:
+        """Rebuild / from host entries, splitting host dirs that contain a mount point."""
+        out: list[str] = ["--dev-bind", "/dev", "/dev", "--bind", "/proc", "/proc"]
+        out += self._dir_args("/", self._top, [m for m in mount_points if m != "/tmp"], top=True)
+        return out
+
+    def _dir_args(self, base: str, entries: list[str], mounts: list[str], top: bool = False) -> list[str]:
+        out: list[str] = []
+        for name in entries:
+            if top and name in _SPECIAL:
+                continue
+            host = os.path.join(base, name)
+            inner = [m for m in mounts if _under(m, host)]
+            if os.path.islink(host):
+                out += ["--symlink", os.readlink(host), host]
+                continue
+            if not inner:
+                out += ["--bind", host, host]
+                continue
+            if any(m == host for m in inner) or not os.path.isdir(host):
+                continue  # replaced by a private mount
+            out += ["--dir", host]
+            try:
+                children = sorted(os.listdir(host))
+            except OSError:
+                children = []
+            out += self._dir_args(host, children, inner)
+        return out
+
+    def rewrite(self, text: str, fs: ContainerFS) -> str:
+        """Fallback mode: point owned absolute paths named in text at their private copies."""
+        if self.mode == "bwrap" or "/" not in text:
+            return text
+        paths = self.mounts(fs)
+        for p in self.passthrough:
+            if _under(p, "/tmp"):
+                paths[p] = p
+        alternatives = "|".join(re.escape(p) for p in sorted(paths, key=len, reverse=True))
+        pattern = re.compile(r"(?<![\w.\-/])(" + alternatives + r")(?![\w.\-])")
+        return pattern.sub(lambda m: paths[m.group(1)], text)
+
+    def env(self, env: dict[str, str], fs: ContainerFS) -> dict[str, str]:
+        if self.mode == "bwrap":
+            env = dict(env)
+            env.setdefault("TMPDIR", "/tmp")
+            return env
+        env = {k: self.rewrite(v, fs) for k, v in env.items()}
+        env["TMPDIR"] = str(fs.root / "tmp")
+        return env
+
+
+def mount_point(path: str) -> str:
+    """The shallowest ancestor-or-self of path missing on the host, else path's parent.
+
+    Binding there keeps the whole private subtree writable (as in a pod) without creating
+    anything on the host's own filesystem.
+    """
+    p = PurePosixPath(path)
+    chain = [*reversed(p.parents), p][1:]
+    for c in chain:
+        if not os.path.lexists(str(c)):
+            return str(c)
+    return str(p.parent) if str(p.parent) != "/" else str(p)
+
+
+def _under(path: str, base: str) -> bool:
+    return path == base or path.startswith(base.rstrip("/") + "/")
+
+
+def default_passthrough(state_dir: Path) -> list[Path]:
+    """Host paths a node must reach at their real location even if they are under /tmp."""
+    paths = [state_dir, Path.cwd(), Path(sys.prefix), Path(sys.base_prefix)]
+    home = os.environ.get("HOME")
+    if home:
+        paths.append(Path(home))
+    return [p for p in paths if p.exists()]
