@@ -6,7 +6,7 @@
   a single top-level entry becomes the destination path itself, otherwise the extracted
   directory does (Argo's executor unpack rule).
 * A location with only a key (``s3: {key: ...}``) and outputs without any location live in
-  the local artifact repository ``<state_dir>/artifacts``; Argo's default key is
+  the local artifact repository ``<state_dir>/datastores`` (where kubeline keeps local datastores); Argo's default key is
   ``<workflow>/<pod>/<artifact>.tgz``.
 * Everything is published by writing a temporary file and renaming it, so a killed node
   never leaves a complete-looking partial object.

@@ -50,6 +50,9 @@ from kubeline.local.summary import RunSummary, build_summary
 from kubeline.local.templating import Substituter, TemplateError, evaluate_expression, substitute
 
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
+REPOSITORY_DIR = "datastores"
+"""The local artifact repository under the state dir: key-only ``s3: {key: <datastore>/<path>}``
+locations resolve here, which is where kubeline's local datastores live (compiler contract)."""
 _POD_TYPES = ("container", "script")
 
 
@@ -114,10 +117,11 @@ class Engine:
         self.recorded = {n.name: n for n in recorded}
         self.reporter = reporter
         self.sandbox = sandbox
-        self.repo = Repository(state_dir / "artifacts")
+        self.repo = Repository(state_dir / REPOSITORY_DIR)
         self.memo = MemoCache(state_dir / "cache")
         self.nodes: dict[str, Node] = {}
         self.outbounds: dict[str, list[str]] = {}
+        self.seq = 0
         self.unsuccessful: dict[str, int] = {}
         self.child_sems: dict[str, asyncio.Semaphore] = {}
         self.wf_outputs: dict[str, list[dict[str, Any]]] = {"parameters": [], "artifacts": []}
@@ -160,11 +164,19 @@ class Engine:
             finished_at=t if phase in FULFILLED else "",
             retried=retried,
         )
+        node.start_seq = self.tick()
+        if phase in FULFILLED:
+            node.finish_seq = self.tick()
         self.nodes[nid] = node
         self.save(node)
         if phase in FAILED_OR_ERROR and node.boundary_id:
             self.unsuccessful[node.boundary_id] = self.unsuccessful.get(node.boundary_id, 0) + 1
         return node
+
+    def tick(self) -> int:
+        """A run-wide event counter: orders node starts and finishes without clocks."""
+        self.seq += 1
+        return self.seq
 
     def save(self, node: Node) -> None:
         self.state.save_node(self.wf_name, node)
@@ -176,6 +188,8 @@ class Engine:
             node.message = message
         if not node.finished_at:
             node.finished_at = now()
+        if not node.finish_seq:
+            node.finish_seq = self.tick()
         if phase in FAILED_OR_ERROR and node.boundary_id and node.type != "StepGroup":
             self.unsuccessful[node.boundary_id] = self.unsuccessful.get(node.boundary_id, 0) + 1
         self.save(node)
@@ -514,6 +528,7 @@ class Engine:
                 node.phase = RUNNING
                 node.process_starts += 1
                 node.started_at = now()
+                node.start_seq = self.tick()
                 self.save(node)
 
             env = dict(self.base_env)

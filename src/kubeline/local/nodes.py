@@ -172,6 +172,8 @@ class Node:
     retried: bool = False
     log_path: str = ""
     image: str = ""
+    start_seq: int = 0
+    finish_seq: int = 0
 
     @property
     def fulfilled(self) -> bool:
@@ -199,6 +201,8 @@ class Node:
             "retried": self.retried,
             "logPath": self.log_path,
             "image": self.image,
+            "startSeq": self.start_seq,
+            "finishSeq": self.finish_seq,
         }
         if self.outputs is not None:
             data["outputs"] = self.outputs.to_json()
@@ -227,4 +231,6 @@ class Node:
             retried=bool(data.get("retried", False)),
             log_path=data.get("logPath", ""),
             image=data.get("image", ""),
+            start_seq=int(data.get("startSeq", 0)),
+            finish_seq=int(data.get("finishSeq", 0)),
         )

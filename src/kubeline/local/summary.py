@@ -35,6 +35,8 @@ class NodeSummary:
     image: str
     children: list[str] = field(default_factory=list)
     result: str | None = None
+    start_seq: int = 0
+    finish_seq: int = 0
 
     def logs(self) -> str:
         """The main container's stdout then stderr (Argo's pod log, without interleaving)."""
@@ -66,6 +68,8 @@ class NodeSummary:
             "logDir": self.log_dir,
             "image": self.image,
             "children": self.children,
+            "startSeq": self.start_seq,
+            "finishSeq": self.finish_seq,
         }
 
 
@@ -170,6 +174,8 @@ def build_summary(
                 image=n.image,
                 children=list(n.children),
                 result=n.outputs.result if n.outputs else None,
+                start_seq=n.start_seq,
+                finish_seq=n.finish_seq,
             )
         )
     return RunSummary(
