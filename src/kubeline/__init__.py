@@ -31,6 +31,7 @@ _EXPORTS: dict[str, str] = {
     "AmlCompute": "kubeline.dsl.compute",
     "ComputeTargetException": "kubeline.exceptions",
     "KubelineError": "kubeline.exceptions",
+    "Run": "kubeline.runtime.run",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,0 +1,54 @@
+"""The shim's local roots and run identity, from the environment the compiler sets.
+
+Every absolute root has an environment override so the local executor and the tests can
+relocate a step's files; the defaults are the paths the compiled Argo templates use.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RuntimeEnv:
+    """What a step's container tells the shim about where it is and which run it belongs to."""
+
+    spec_dir: Path
+    inputs_dir: Path
+    out_dir: Path
+    work_root: Path
+    workspace: Path
+    run_id: str
+    workflow: str
+    node: str
+    parameters: str | None
+    regenerate: bool
+    keep_workdir: bool
+    experiment: str
+
+    @staticmethod
+    def from_environ(environ: dict[str, str] | None = None) -> RuntimeEnv:
+        env = dict(os.environ if environ is None else environ)
+        workflow = env.get("KUBELINE_WORKFLOW", "")
+        return RuntimeEnv(
+            spec_dir=Path(env.get("KUBELINE_SPEC_DIR", "/kubeline/spec")),
+            inputs_dir=Path(env.get("KUBELINE_INPUTS_DIR", "/kubeline/inputs")),
+            out_dir=Path(env.get("KUBELINE_OUT_DIR", "/kubeline/out")),
+            work_root=Path(env.get("KUBELINE_WORKDIR")
+                           or Path(tempfile.gettempdir()) / "kubeline"),
+            workspace=Path(env.get("KUBELINE_WORKSPACE") or os.getcwd()),
+            run_id=env.get("KUBELINE_RUN_ID", ""),
+            workflow=workflow,
+            node=env.get("KUBELINE_NODE", ""),
+            parameters=env.get("KUBELINE_PARAMETERS"),
+            regenerate=_truthy(env.get("KUBELINE_REGENERATE_OUTPUTS", "")),
+            keep_workdir=_truthy(env.get("KUBELINE_KEEP_WORKDIR", "")),
+            experiment=env.get("KUBELINE_EXPERIMENT", ""),
+        )
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")

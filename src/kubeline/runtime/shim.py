@@ -1,0 +1,245 @@
+"""The step's life: key, cache check, snapshot, inputs, the user's process, the commit.
+
+``python3 -m kubeline.runtime --step ID --upstream "p:KEY ..."`` (normal mode) or
+``--node NODE_NAME`` (compact mode: step id from the node name, upstream keys from the run
+record). Exits with the script's exit code; a kubeline error prints one line and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from kubeline.exceptions import KubelineError
+from kubeline.graph.model import Step, StepOutput
+from kubeline.graph.names import param_name
+from kubeline.runtime import arguments, cache, inputs, metrics, params, process, records, results
+from kubeline.runtime import run as run_ctx
+from kubeline.runtime import snapshots as snap
+from kubeline.runtime.datastores import Datastores
+from kubeline.runtime.layout import cache_index, run_key_record
+from kubeline.runtime.paths import RuntimeEnv
+from kubeline.runtime.spec import (
+    PipelineSpec,
+    SpecError,
+    load_pipeline,
+    load_step,
+    parse_upstream,
+    step_id_from_node,
+)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m kubeline.runtime",
+                                     description="Run one kubeline pipeline step.")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--step", help="the step id (normal mode)")
+    which.add_argument("--node", help="Argo's node name (compact mode)")
+    parser.add_argument("--upstream", default=None,
+                        help='"producer:KEY producer:KEY" (normal mode)')
+    return parser.parse_args(argv)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class _Timings:
+    started: str = field(default_factory=_now)
+    t0: float = field(default_factory=time.monotonic)
+    marks: dict[str, float] = field(default_factory=dict)
+
+    def mark(self, phase: str) -> None:
+        self.marks[phase] = round(time.monotonic() - self.t0 - sum(self.marks.values()), 3)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"started": self.started, "finished": _now(),
+                **{f"{k}_seconds": v for k, v in self.marks.items()}}
+
+
+def _upstream_from_run(store: Any, run_id: str, step: Step) -> dict[str, str]:
+    """Compact mode: producers' keys from the run record every shim writes."""
+    found: dict[str, str] = {}
+    for producer in cache.producers(step):
+        key = run_key_record(run_id, producer)
+        if not store.exists(key):
+            raise SpecError(f"step '{step.name}': producer '{producer}' has no key in the run "
+                            f"record ({store.name}:{key})",
+                            "the producer did not run in this workflow; rerun the workflow")
+        found[producer] = store.get_bytes(key).decode("utf-8").strip()
+    return found
+
+
+def _output_path(output: StepOutput, workdir: Path, src: Path) -> Path:
+    """Where the script writes an output. The parent exists; the path itself only for
+    is_directory outputs (AML scripts create it, or write a file there)."""
+    if output.path_on_compute:
+        path = inputs.resolve_on_compute(output.path_on_compute, src)
+    else:
+        path = workdir / "outputs" / param_name(output.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if output.is_directory:
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class StepRunner:
+    """One invocation of the shim for one step."""
+
+    def __init__(self, env: RuntimeEnv, ns: argparse.Namespace) -> None:
+        self.env = env
+        self.ns = ns
+        self.timings = _Timings()
+
+    def execute(self) -> int:
+        env = self.env
+        if not env.run_id:
+            raise SpecError("KUBELINE_RUN_ID is not set", "set it to the workflow's uid")
+        pipeline = load_pipeline(env.spec_dir)
+        step_id = self.ns.step or step_id_from_node(self.ns.node)
+        step, fingerprint = load_step(env.spec_dir, step_id)
+        stores = Datastores(pipeline.datastores, pipeline.default_datastore, env.workspace)
+        base: dict[str, Any] = {"version": results.RESULT_VERSION, "run_id": env.run_id,
+                                "workflow": env.workflow, "node": env.node, "step_id": step.id,
+                                "step_name": step.name}
+        try:
+            return self._execute(pipeline, step, fingerprint, stores, base)
+        except KubelineError as exc:
+            self._publish_error(stores, base, exc)
+            raise
+
+    def _publish_error(self, stores: Datastores, base: dict[str, Any],
+                       exc: KubelineError) -> None:
+        result = {**base, "status": "error", "exit_code": exc.exit_code, "error": str(exc),
+                  "timings": self.timings.as_dict()}
+        try:
+            results.publish(stores.default, self.env.run_id, base["step_id"], result, None)
+        except KubelineError as publish_exc:
+            print(f"kubeline: could not record the error: {publish_exc}", file=sys.stderr)
+
+    def _execute(self, pipeline: PipelineSpec, step: Step, fingerprint: str,
+                 stores: Datastores, base: dict[str, Any]) -> int:
+        env = self.env
+        values = params.resolve(pipeline.parameters, env.parameters)
+        default = stores.default
+        upstream = (parse_upstream(self.ns.upstream or "") if self.ns.step
+                    else _upstream_from_run(default, env.run_id, step))
+        key = cache.step_key(step, fingerprint, params.used_by(step, values), upstream,
+                             env.run_id, env.regenerate)
+        base["key"] = key
+        results.write_local(env.out_dir / "key", key)
+        default.put_bytes(run_key_record(env.run_id, step.id), key.encode("ascii"))
+        hit = cache.lookup(default, stores.get, key)
+        self.timings.mark("prepare")
+        if hit is not None:
+            return self._reused(stores, base, hit)
+        stale_index = default.exists(cache_index(key))
+        workdir = Path(tempfile.mkdtemp(prefix=f"{step.id}-", dir=self._work_root()))
+        try:
+            return self._run(pipeline, step, stores, values, upstream, base, workdir,
+                             stale_index)
+        finally:
+            if not env.keep_workdir:
+                shutil.rmtree(workdir, ignore_errors=True)
+
+    def _work_root(self) -> Path:
+        self.env.work_root.mkdir(parents=True, exist_ok=True)
+        return self.env.work_root
+
+    def _reused(self, stores: Datastores, base: dict[str, Any], hit: dict[str, Any]) -> int:
+        print(f"kubeline: step '{base['step_name']}' reused the outputs of run "
+              f"{hit.get('run_id')} (key {base['key'][:12]})", file=sys.stderr)
+        step_metrics = hit.get("metrics", {})
+        result = {**base, "status": "reused", "exit_code": 0, "error": None,
+                  "reused_from": {"run_id": hit.get("run_id"), "step_id": hit.get("step_id")},
+                  "outputs": hit.get("outputs", {}), "metrics": step_metrics,
+                  "tags": hit.get("tags", {}), "parent_metrics": {}, "files": [],
+                  "timings": self.timings.as_dict()}
+        results.write_local(self.env.out_dir / "metrics.json", results.to_json(step_metrics))
+        results.publish(stores.default, self.env.run_id, base["step_id"], result, None)
+        return 0
+
+    def _run(self, pipeline: PipelineSpec, step: Step, stores: Datastores,
+             values: dict[str, str], upstream: dict[str, str], base: dict[str, Any],
+             workdir: Path, stale_index: bool) -> int:
+        env = self.env
+        src, fetched, logs, uploads = (workdir / n for n in ("src", "inputs", "logs", "uploads"))
+        for folder in (src, fetched, logs, uploads):
+            folder.mkdir()
+        if step.snapshot:
+            snap.fetch(stores.default, step.snapshot, src, workdir)
+        ctx = inputs.InputContext(stores, values, upstream, env.inputs_dir, fetched, src)
+        data = {item.name: inputs.materialise(item, ctx) for item in step.inputs}
+        out_paths = {o.name: _output_path(o, workdir, src) for o in step.outputs}
+        data.update({name: str(path) for name, path in out_paths.items()})
+        argv = arguments.command_line(step, src, data, values)
+        metrics_file = workdir / "metrics.jsonl"
+        child_env = self._child_env(pipeline, step, src, metrics_file, uploads)
+        child_env.update(arguments.params_env(step, data, values))
+        self.timings.mark("inputs")
+        code = process.run(argv, src, child_env, logs / "stdout.txt", logs / "stderr.txt")
+        self.timings.mark("script")
+        entries = metrics.read_entries(metrics_file)
+        step_entries = [e for e in entries if e.get("scope", "step") == "step"]
+        parent_entries = [e for e in entries if e.get("scope") == "parent"]
+        step_metrics = metrics.aggregate(step_entries)
+        outputs: dict[str, Any] = {}
+        if code == 0:
+            meta = records.OutputMeta(base["key"], env.run_id, step.id)
+            for output in step.outputs:
+                record = records.commit(stores.get(output.datastore), meta, output.name,
+                                        out_paths[output.name])
+                outputs[output.name] = results.output_summary(record)
+            cache.publish(stores.default, base["key"], {
+                "key": base["key"], "run_id": env.run_id, "step_id": step.id,
+                "step_name": step.name, "outputs": outputs, "metrics": step_metrics,
+                "tags": metrics.tags(step_entries)}, replace=stale_index)
+        else:
+            print(f"kubeline: step '{step.name}' exited with code {code}; its outputs are not "
+                  "committed", file=sys.stderr)
+        self.timings.mark("commit")
+        result = {**base, "status": "succeeded" if code == 0 else "failed", "exit_code": code,
+                  "error": None, "reused_from": None, "outputs": outputs,
+                  "metrics": step_metrics, "tags": metrics.tags(step_entries),
+                  "parent_metrics": metrics.aggregate(parent_entries),
+                  "parent_tags": metrics.tags(parent_entries),
+                  "files": metrics.files(step_entries), "timings": self.timings.as_dict()}
+        results.write_local(env.out_dir / "metrics.json", results.to_json(step_metrics))
+        results.publish(stores.default, env.run_id, step.id, result, workdir)
+        return code
+
+    def _child_env(self, pipeline: PipelineSpec, step: Step, src: Path, metrics_file: Path,
+                   uploads: Path) -> dict[str, str]:
+        env = dict(os.environ)
+        path = [str(src), *filter(None, [env.get("PYTHONPATH", "")]),
+                *filter(None, [env.get("KUBELINE_RUNTIME_LIB", "")])]
+        env["PYTHONPATH"] = os.pathsep.join(path)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        env.update({
+            run_ctx.ENV_METRICS_FILE: str(metrics_file),
+            run_ctx.ENV_UPLOADS_DIR: str(uploads),
+            run_ctx.ENV_RUN_ID: self.env.run_id,
+            run_ctx.ENV_STEP_RUN_ID: f"{self.env.run_id}_{step.id}",
+            run_ctx.ENV_STEP_NAME: step.name,
+            run_ctx.ENV_EXPERIMENT: self.env.experiment or pipeline.name,
+            "KUBELINE_STEP_ID": step.id,
+        })
+        return env
+
+
+def main(argv: list[str] | None = None) -> int:
+    ns = parse_args(argv)
+    try:
+        return StepRunner(RuntimeEnv.from_environ(), ns).execute()
+    except KubelineError as exc:
+        print(f"kubeline: error: {exc}", file=sys.stderr)
+        return exc.exit_code
