@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -147,7 +147,7 @@ class _Server:
                 time.sleep(0.05)
         self._fail(f"never accepted connections on port {port}")
 
-    def _fail(self, why: str) -> Any:
+    def _fail(self, why: str) -> NoReturn:
         self.stop()
         tail = self.log_path.read_text(errors="replace")[-2000:]
         pytest.fail(f"{self.name} {why}; its log ({self.log_path}):\n{tail}", pytrace=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kubeline.exceptions import DatastoreError
-from kubeline.stores import Store, get_dir, put_dir
+from kubeline.stores import Store, get_dir, open_store, put_dir
 
 from .conftest import StoreFactory
 
@@ -79,12 +79,14 @@ def test_list_is_sorted_and_prefix_is_a_string_prefix(store: Store) -> None:
 
 
 @pytest.mark.parametrize("kind", ["s3", "azure"])  # a local store's root is its folder
-def test_list_does_not_see_outside_the_configured_prefix(make_store: StoreFactory) -> None:
+def test_list_does_not_see_outside_the_configured_prefix(
+    make_store: StoreFactory, tmp_path: Path
+) -> None:
     inner = make_store("team/exp")
     inner.put_bytes("x.txt", b"1")
     # a second store on the same bucket/container with another prefix must not see it
     other_config = inner.config.model_copy(update={"prefix": "team/other"})  # type: ignore[attr-defined]
-    other = type(inner)("other", other_config)
+    other = open_store("other", other_config, tmp_path)
     assert list(other.list()) == []
     assert not other.exists("x.txt")
     assert [o.key for o in inner.list()] == ["x.txt"]
@@ -151,11 +153,12 @@ def test_twenty_megabyte_file_streams_both_ways(store: Store, tmp_path: Path, ki
 
 
 def test_missing_object_errors_name_datastore_and_key(store: Store, tmp_path: Path) -> None:
+    (tmp_path / "x").mkdir()
     with pytest.raises(DatastoreError, match=r"datastore 'main': object 'no/such\.txt' not found"):
         store.get_bytes("no/such.txt")
     with pytest.raises(DatastoreError, match=r"datastore 'main': object 'no/such\.txt' not found"):
         store.get_file("no/such.txt", tmp_path / "x" / "such.txt")
-    assert not (tmp_path / "x" / "such.txt").exists()
+    assert list((tmp_path / "x").iterdir()) == []  # neither the file nor a temp remains
     assert not store.exists("no/such.txt")
     assert store.etag("no/such.txt") is None
     store.delete("no/such.txt")  # deleting what is absent is not an error
