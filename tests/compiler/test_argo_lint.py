@@ -6,7 +6,6 @@ Without it they fail under CI (env CI set) and skip, with the reason, elsewhere.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import stat
@@ -36,20 +35,6 @@ def _examples() -> list[Path]:
     return sorted(EXAMPLES.glob("*.yaml"))
 
 
-@pytest.fixture(scope="session")
-def argo_bin() -> Path:
-    """The argo binary, found the way kubeline finds it; never built here."""
-    argo = find_argo()
-    if argo is None:
-        reason = (
-            f"argo CLI not found (KUBELINE_ARGO, {cached_argo_path()}, PATH); "
-            f"run {BUILD_SCRIPT} first"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        print(f"SKIP: {reason}")
-        pytest.skip(reason)
-    return argo
 
 
 def _write_exe(path: Path, body: str) -> Path:

@@ -2,7 +2,9 @@
 
 The file runs with its own folder as the working directory and first on sys.path, under
 ``__name__ == "__kubeline__"`` so submission code under ``if __name__ == "__main__":``
-does not run. Every module-level Pipeline object is a pipeline, named after its variable.
+does not run. Every module-level Pipeline object is a pipeline. It is named after the file (or its folder
+when the file is called pipeline.py or main.py); with several pipelines in one file, the
+variable name is appended: ``compare_models/pipeline.py`` -> ``compare_models``.
 """
 
 from __future__ import annotations
@@ -51,10 +53,14 @@ def load_pipelines(path: Path) -> dict[str, Pipeline]:
     if not pipelines:
         raise KubelineError(f"{path.name}: defines no Pipeline at module level",
                             "assign one, e.g. pipeline = Pipeline(ws, steps=[...])")
+    base = path.parent.name if path.stem in _GENERIC_STEMS else path.stem
     for name, pipeline in pipelines.items():
         if pipeline.name == "pipeline":
-            pipeline.name = name
+            pipeline.name = base if len(pipelines) == 1 else f"{base}-{name}"
     return pipelines
+
+
+_GENERIC_STEMS = {"pipeline", "pipelines", "main", "__main__"}
 
 
 def _where(path: Path, exc: Exception) -> str:

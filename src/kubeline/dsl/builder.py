@@ -39,22 +39,35 @@ if TYPE_CHECKING:
     from kubeline.dsl.workspace import Workspace
 
 
+def _upstream(step: PipelineStep) -> list[PipelineStep]:
+    found: list[PipelineStep] = list(step._run_after)
+    for item in step.inputs:
+        if isinstance(item, PipelineData):
+            found.extend(item._origin._producers)
+    return found
+
+
 def resolve_closure(steps: list[PipelineStep]) -> list[PipelineStep]:
-    """The listed steps plus, transitively, every producer of data they consume."""
-    out = list(steps)
-    seen = {id(s) for s in out}
-    queue = list(out)
-    while queue:
-        step = queue.pop()
-        upstream: list[PipelineStep] = list(step._run_after)
-        for item in step.inputs:
-            if isinstance(item, PipelineData):
-                upstream.extend(item._origin._producers)
-        for producer in upstream:
-            if id(producer) not in seen:
-                seen.add(id(producer))
-                out.append(producer)
-                queue.append(producer)
+    """The listed steps plus, transitively, every producer of data they consume; a pulled-in
+    producer comes before the step that needed it (iterative, so 10,000-step chains work)."""
+    out: list[PipelineStep] = []
+    done: set[int] = set()
+    entered: set[int] = set()  # a cycle is reported by the graph checks, not looped on here
+    for root in steps:
+        stack: list[tuple[PipelineStep, bool]] = [(root, False)]
+        while stack:
+            step, expanded = stack.pop()
+            if id(step) in done:
+                continue
+            if expanded:
+                done.add(id(step))
+                out.append(step)
+                continue
+            if id(step) in entered:
+                continue
+            entered.add(id(step))
+            stack.append((step, True))
+            stack.extend((up, False) for up in reversed(_upstream(step)) if id(up) not in entered)
     return out
 
 

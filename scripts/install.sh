@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs kubeline and what its runs and tests need on a fresh Debian machine. Idempotent.
+#   scripts/install.sh          kubeline + bubblewrap (enough to run pipelines locally)
+#   scripts/install.sh --test   also test extras, Azurite (npm) and Argo's CLI (built from Go)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PY="${PYTHON:-python3}"
+
+need_apt=()
+command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
+command -v git >/dev/null 2>&1 || need_apt+=(git)
+if ((${#need_apt[@]})); then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "install: apt-get install ${need_apt[*]}" >&2
+    apt-get update -qq >/dev/null && apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "install: please install ${need_apt[*]} (kubeline falls back to unsandboxed nodes without bubblewrap)" >&2
+  fi
+fi
+
+extras="s3,azure"
+[[ "${1:-}" == "--test" ]] && extras="s3,azure,test"
+"$PY" -m pip install -q --disable-pip-version-check -e ".[${extras}]" 2>&1 | grep -v "^WARNING: Running pip as" || true
+
+if [[ "${1:-}" == "--test" ]]; then
+  bash scripts/install-test-deps.sh
+  bash scripts/build-argo.sh >/dev/null
+fi

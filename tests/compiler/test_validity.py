@@ -1,0 +1,42 @@
+"""Every compiled object is accepted by Argo's schema (strict), hera's models and Argo's linter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kubeline.compiler.api import compile_to_files, write_output
+from kubeline.compiler.argo_lint import lint_offline
+from kubeline.compiler.validate import validate_document
+from tests.argo_schema import schema_errors
+from tests.pipelines import EXAMPLES, copy_example
+
+NAMES = sorted(p.parent.name for p in EXAMPLES.glob("*/pipeline.py"))
+
+
+@pytest.mark.parametrize("kind", ["workflow", "workflowtemplate"])
+@pytest.mark.parametrize("name", NAMES)
+def test_example_is_valid_argo(name: str, kind: str, tmp_path: Path, argo_bin: Path) -> None:
+    files = compile_to_files(copy_example(name, tmp_path), kind)  # type: ignore[arg-type]
+    out = tmp_path / "out"
+    write_output(files, out)
+    docs = [d for f in out.glob("*.yaml") if f.name != "kustomization.yaml"
+            for d in yaml.safe_load_all(f.read_text(encoding="utf-8"))]
+    assert {d["kind"] for d in docs} >= {"ConfigMap", "Workflow" if kind == "workflow"
+                                         else "WorkflowTemplate"}
+    for doc in docs:
+        assert schema_errors(doc) == []
+        assert validate_document(doc, name) == []
+    result = lint_offline(sorted(p for p in out.glob("*.yaml") if p.name != "kustomization.yaml"))
+    assert result.ok, result.messages
+
+
+def test_unknown_field_is_reported_by_validate(tmp_path: Path) -> None:
+    files = compile_to_files(copy_example("compare_models", tmp_path))
+    doc = [d for d in yaml.safe_load_all(files["compare-models.yaml"]) if d["kind"] == "Workflow"][0]
+    doc["spec"]["templates"][1]["containr"] = {"image": "x"}
+    assert schema_errors(doc), "Argo's schema must reject an unknown field"
+    problems = validate_document(doc, "wf")
+    assert problems == ["wf: Workflow has unknown field 'spec.templates[1].containr'"]

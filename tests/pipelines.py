@@ -1,0 +1,47 @@
+"""Build small pipelines in a temp workspace, for tests of the DSL, graph and compilers."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from kubeline import Pipeline, PipelineData, PythonScriptStep, Workspace
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+
+SCRIPT = "import sys\nprint('args', sys.argv[1:])\n"
+
+
+def workspace(root: Path, yaml_text: str = "name: test\n") -> Workspace:
+    """A workspace rooted at root, with a scripts/ folder holding step.py."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "kubeline.yaml").write_text(yaml_text, encoding="utf-8")
+    scripts = root / "scripts"
+    scripts.mkdir(exist_ok=True)
+    (scripts / "step.py").write_text(SCRIPT, encoding="utf-8")
+    return Workspace(_root=root)
+
+
+def chain(ws: Workspace, n: int, **step_kwargs: Any) -> Pipeline:
+    """n steps, each consuming the previous step's PipelineData."""
+    steps, prev = [], None
+    for i in range(n):
+        out = PipelineData(f"out{i}")
+        inputs = [prev] if prev is not None else []
+        args: list[Any] = ["--out", out] + (["--in", prev] if prev is not None else [])
+        steps.append(PythonScriptStep("step.py", name=f"s{i}", arguments=args, inputs=inputs,
+                                      outputs=[out], source_directory="scripts", **step_kwargs))
+        prev = out
+    pipeline = Pipeline(ws, steps=steps)
+    pipeline._base_dir = ws.root
+    return pipeline
+
+
+def copy_example(name: str, dest: Path) -> Path:
+    """A copy of examples/<name> outside git (so no git annotation), returning its pipeline.py."""
+    target = dest / name
+    shutil.copytree(EXAMPLES / name, target,
+                    ignore=shutil.ignore_patterns(".kubeline", "__pycache__", "build"))
+    return target / "pipeline.py"
