@@ -50,6 +50,9 @@ def test_put_file_without_overwrite_is_refused_by_the_backend(
 
     assert store.get_bytes("out/model.bin") == original
     assert [o.key for o in store.list()] == ["out/model.bin"]  # no stray temp objects
+    if kind == "s3":  # the refused multipart upload was aborted, not left to cost storage
+        client, bucket = store._client, store.config.bucket  # type: ignore[attr-defined]
+        assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 
 def test_put_bytes_if_absent_is_refused_by_the_backend(
