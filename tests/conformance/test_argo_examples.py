@@ -126,14 +126,19 @@ def test_parameter_aggregation(examples_dir: Path, tmp_path: Path) -> None:
     assert ran == ["divide-by-2(1:evenness:even,num:2)", "divide-by-2(3:evenness:even,num:4)"]
     assert all(n.phase == "Skipped" for n in divide if n.type == "Skipped")
     assert len(divide) == 4
-    printed = sorted((n for n in s.nodes if n.display_name.startswith("print(")), key=lambda n: n.display_name)
+    printed = sorted(
+        (n for n in s.nodes if n.display_name.startswith("print(")), key=lambda n: n.display_name
+    )
     assert [n.logs().strip() for n in printed] == ["1", "2"]
     assert s.node("print-nums").logs().strip() == '["1","2","3","4"]'
     assert s.node("print-evenness").logs().strip() == '["odd","even","odd","even"]'
     # each parallel instance wrote /tmp/num and /tmp/even: every instance read its own
     for i in range(1, 5):
         [odd_even] = [n for n in s.nodes if n.display_name == f"odd-or-even({i - 1}:{i})"]
-        assert odd_even.output_parameters == {"num": str(i), "evenness": "even" if i % 2 == 0 else "odd"}
+        assert odd_even.output_parameters == {
+            "num": str(i),
+            "evenness": "even" if i % 2 == 0 else "odd",
+        }
 
 
 def test_memoize_simple(examples_dir: Path, tmp_path: Path) -> None:
@@ -165,7 +170,9 @@ def test_retries(examples_dir: Path, tmp_path: Path, name: str) -> None:
     [retry] = [n for n in s.nodes if n.type == "Retry"]
     attempts = [n for n in s.nodes if n.type == "Pod"]
     assert retry.attempts == len(attempts) == len(retry.children)
-    assert [a.display_name for a in attempts] == [f"{retry.display_name}({i})" for i in range(len(attempts))]
+    assert [a.display_name for a in attempts] == [
+        f"{retry.display_name}({i})" for i in range(len(attempts))
+    ]
     assert all(a.attempts == 1 for a in attempts)
     assert all(a.phase == "Failed" for a in attempts[:-1])
     if s.phase == "Succeeded":

@@ -12,7 +12,12 @@ import yaml
 from kubeline.local import RunSummary, run_manifest
 
 HAS_BWRAP = shutil.which("bwrap") is not None
-SANDBOX_MODES = ["none", pytest.param("bwrap", marks=pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed"))]
+SANDBOX_MODES = [
+    "none",
+    pytest.param(
+        "bwrap", marks=pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed")
+    ),
+]
 
 
 def run_yaml(text: str, state: Path, **kw: Any) -> RunSummary:

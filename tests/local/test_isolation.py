@@ -1,5 +1,6 @@
 """Parallel instances of one template write the same absolute paths without colliding."""
 
+# ruff: noqa: E501  (embedded manifests keep their natural line length)
 from __future__ import annotations
 
 from pathlib import Path
@@ -38,7 +39,9 @@ spec:
 
 
 @pytest.mark.parametrize("mode", SANDBOX_MODES)
-def test_parallel_instances_do_not_collide(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+def test_parallel_instances_do_not_collide(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
     monkeypatch.setenv("KUBELINE_SANDBOX", mode)
     s = run_yaml(FANOUT, tmp_path / "state", parallelism=6)
     assert s.phase == "Succeeded", [(n.display_name, n.message) for n in s.nodes]

@@ -44,7 +44,9 @@ def _max_overlap(log: Path) -> int:
     ("cli", "spec", "tmpl", "bound"),
     [(1, None, None, 1), (2, None, None, 2), (6, 2, None, 2), (6, None, 3, 3)],
 )
-def test_parallelism_limits(tmp_path: Path, cli: int, spec: int | None, tmpl: int | None, bound: int) -> None:
+def test_parallelism_limits(
+    tmp_path: Path, cli: int, spec: int | None, tmpl: int | None, bound: int
+) -> None:
     state = tmp_path / "state"
     state.mkdir()
     log = state / "events.log"  # the state dir is visible to nodes; their /tmp is private

@@ -1,6 +1,7 @@
 """What kubeline's compiler emits: ConfigMap/projected volumes, emptyDir shared with init
 containers, env from values and secrets, pod/node/workflow variables, key-only artifacts."""
 
+# ruff: noqa: E501  (embedded manifests keep their natural line length)
 from __future__ import annotations
 
 import tarfile
@@ -64,7 +65,9 @@ spec:
 
 
 @pytest.mark.parametrize("mode", ["bwrap", "none"])
-def test_volumes_init_containers_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+def test_volumes_init_containers_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
     import shutil
 
     if mode == "bwrap" and not shutil.which("bwrap"):
@@ -142,7 +145,10 @@ def test_artifacts_between_steps(tmp_path: Path) -> None:
     assert tree.parent.name.startswith(f"{s.id}-make-") and tree.name == "tree.tgz"
     with tarfile.open(tree) as tar:
         assert sorted(tar.getnames()) == ["tree", "tree/a", "tree/sub", "tree/sub/b"]
-    assert Path(locations["plain"].removeprefix("file://")) == tmp_path / "datastores" / "shared" / "plain.txt"
+    assert (
+        Path(locations["plain"].removeprefix("file://"))
+        == tmp_path / "datastores" / "shared" / "plain.txt"
+    )
     assert (tmp_path / "datastores" / "shared" / "plain.txt").read_text() == "p\n"
     assert s.node("use").logs() == "a\nb\np\np\n"
 

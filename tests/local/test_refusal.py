@@ -1,5 +1,6 @@
 """Manifests using what the executor does not implement are refused before anything runs."""
 
+# ruff: noqa: E501  (embedded manifests keep their natural line length)
 from __future__ import annotations
 
 import subprocess
@@ -31,10 +32,19 @@ def _wf(body: str) -> str:
 @pytest.mark.parametrize(
     ("body", "path"),
     [
-        ("    container: {image: x, command: [echo], envFrom: [{configMapRef: {name: c}}]}", "spec.templates[0].container.envFrom"),
+        (
+            "    container: {image: x, command: [echo], envFrom: [{configMapRef: {name: c}}]}",
+            "spec.templates[0].container.envFrom",
+        ),
         ("    resource: {action: create, manifest: 'kind: Job'}", "spec.templates[0].resource"),
-        ("    container: {image: x, command: [echo]}\n    sidecars: [{name: s, image: y}]", "spec.templates[0].sidecars"),
-        ("    container: {image: x, command: [echo], mystery: 1}", "spec.templates[0].container.mystery"),
+        (
+            "    container: {image: x, command: [echo]}\n    sidecars: [{name: s, image: y}]",
+            "spec.templates[0].sidecars",
+        ),
+        (
+            "    container: {image: x, command: [echo], mystery: 1}",
+            "spec.templates[0].container.mystery",
+        ),
         (
             "    inputs: {artifacts: [{name: a, path: /a, git: {repo: 'https://x'}}]}\n    container: {image: x, command: [echo]}",
             "spec.templates[0].inputs.artifacts[0].git",
@@ -58,19 +68,25 @@ def test_unknown_template_reference_is_a_validation_error(tmp_path: Path) -> Non
     body = "    dag:\n      tasks:\n      - {name: a, template: nowhere}"
     with pytest.raises(ValidationError) as info:
         run_yaml(_wf(body), tmp_path)
-    assert "spec.templates[0].dag.tasks[0].template: template 'nowhere' is not defined" in str(info.value)
+    assert "spec.templates[0].dag.tasks[0].template: template 'nowhere' is not defined" in str(
+        info.value
+    )
 
 
 def test_cli_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     wf = tmp_path / "wf.yaml"
     wf.write_text(_wf("    container: {image: x, command: [echo], lifecycle: {}}"))
     done = subprocess.run(
-        [sys.executable, "-m", "kubeline.local.cli", str(wf), "--state-dir", str(tmp_path / "s")], capture_output=True, text=True
+        [sys.executable, "-m", "kubeline.local.cli", str(wf), "--state-dir", str(tmp_path / "s")],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("kubeline: error: spec.templates[0].container.lifecycle is not supported by the local executor")
+    assert lines[0].startswith(
+        "kubeline: error: spec.templates[0].container.lifecycle is not supported by the local executor"
+    )
     assert "Traceback" not in done.stderr
 
 

@@ -70,12 +70,20 @@ def test_sigkill_then_resume(tmp_path: Path) -> None:
     wf.write_text(WORKFLOW)
     state = tmp_path / "state"
     db = state / "runs.db"
-    proc = subprocess.Popen(_cli(str(wf), "--state-dir", str(state)), cwd=tmp_path, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        _cli(str(wf), "--state-dir", str(state)),
+        cwd=tmp_path,
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             nodes = _nodes(db)
-            if nodes.get("first", {}).get("phase") == "Succeeded" and nodes.get("second", {}).get("phase") == "Running":
+            if (
+                nodes.get("first", {}).get("phase") == "Succeeded"
+                and nodes.get("second", {}).get("phase") == "Running"
+            ):
                 break
             assert proc.poll() is None, "the runner ended before it could be killed"
             time.sleep(0.05)
@@ -94,7 +102,10 @@ def test_sigkill_then_resume(tmp_path: Path) -> None:
 
     run_id = _run_id(db)
     done = subprocess.run(
-        _cli(str(wf), "--state-dir", str(state), "--resume", run_id, "--json"), cwd=tmp_path, capture_output=True, text=True
+        _cli(str(wf), "--state-dir", str(state), "--resume", run_id, "--json"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
@@ -112,7 +123,11 @@ def test_sigkill_then_resume(tmp_path: Path) -> None:
 def test_resume_unknown_run_is_a_usage_error(tmp_path: Path) -> None:
     wf = tmp_path / "wf.yaml"
     wf.write_text(WORKFLOW)
-    done = subprocess.run(_cli(str(wf), "--state-dir", str(tmp_path / "s"), "--resume", "nope"), capture_output=True, text=True)
+    done = subprocess.run(
+        _cli(str(wf), "--state-dir", str(tmp_path / "s"), "--resume", "nope"),
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]
     assert done.stderr.startswith("kubeline: error: run 'nope' is not in")

@@ -6,8 +6,8 @@
   a single top-level entry becomes the destination path itself, otherwise the extracted
   directory does (Argo's executor unpack rule).
 * A location with only a key (``s3: {key: ...}``) and outputs without any location live in
-  the local artifact repository ``<state_dir>/datastores`` (where kubeline keeps local datastores); Argo's default key is
-  ``<workflow>/<pod>/<artifact>.tgz``.
+  the local artifact repository ``<state_dir>/datastores`` (where kubeline keeps its local
+  datastores); Argo's default key is ``<workflow>/<pod>/<artifact>.tgz``.
 * Everything is published by writing a temporary file and renaming it, so a killed node
   never leaves a complete-looking partial object.
 """
@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from kubeline.local.sandbox import ContainerFS
+from kubeline.stores.dirs import get_dir, put_dir
 
 
 class ArtifactError(Exception):
@@ -76,11 +77,8 @@ class Repository:
 
     def _remote(self, art: dict[str, Any]) -> tuple[Any, str]:
         """(store, key) for a remote location, through kubeline.stores."""
-        try:
-            from kubeline.stores import open_store  # type: ignore[attr-defined]
-            from kubeline.stores.config import AzureBlobDatastore, S3Datastore
-        except ImportError as exc:  # the drivers land separately
-            raise ArtifactError(f"remote artifacts need kubeline.stores.open_store: {exc}") from exc
+        from kubeline.stores import open_store
+        from kubeline.stores.config import AzureBlobDatastore, S3Datastore
         if "s3" in art:
             s3 = art["s3"]
             endpoint = s3.get("endpoint")
@@ -103,7 +101,7 @@ class Repository:
                 account_key_secret=_secret(az.get("accountKeySecret")),
             )
             key = str(az.get("blob", ""))
-        return open_store(cfg), key
+        return open_store("artifact-repository", cfg, Path.cwd()), key
 
     # --- inputs -------------------------------------------------------------------------
 
@@ -125,11 +123,7 @@ class Repository:
         elif "s3" in art or "azure" in art:
             store, key = self._remote(art)
             if _is_dir_key(store, key):
-                for obj in store.list(key.rstrip("/") + "/"):
-                    rel = obj.key[len(key.rstrip("/")) + 1 :]
-                    target = tmp / rel
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    store.get_file(obj.key, target)
+                get_dir(store, key.rstrip("/"), tmp)
             else:
                 store.get_file(key, tmp)
         else:
@@ -152,15 +146,14 @@ class Repository:
         archive = art.get("archive") or {}
         plain = "none" in archive
         out = {k: v for k, v in art.items() if k not in ("archive", "optional", "from")}
-        level = int((archive.get("tar") or {}).get("compressionLevel", 6)) if "tar" in archive else 6
+        level = (
+            int((archive.get("tar") or {}).get("compressionLevel", 6)) if "tar" in archive else 6
+        )
         if "s3" in art or "azure" in art:
             located = dict(out)
         else:
-            key = default_key if plain else default_key
-            located = {**out, "s3": {"key": key}}
-        if plain and src.is_dir():
-            payload = src
-        elif plain:
+            located = {**out, "s3": {"key": default_key}}
+        if (plain and src.is_dir()) or plain:
             payload = src
         else:
             work.mkdir(parents=True, exist_ok=True)
@@ -172,8 +165,7 @@ class Repository:
             else:
                 store, key = self._remote(located)
                 if payload.is_dir():
-                    for f in sorted(p for p in payload.rglob("*") if p.is_file()):
-                        store.put_file(f, f"{key.rstrip('/')}/{f.relative_to(payload).as_posix()}")
+                    put_dir(store, payload, key.rstrip("/"))
                 else:
                     store.put_file(payload, key)
         finally:
@@ -235,7 +227,10 @@ def _is_tarball(path: Path) -> bool:
             head = g.read(512)
     except (OSError, EOFError):
         return False
-    return len(head) == 512 and (head[257:262] == b"ustar" or tarfile.TarInfo.frombuf(head, "utf-8", "surrogateescape") is not None)
+    return len(head) == 512 and (
+        head[257:262] == b"ustar"
+        or tarfile.TarInfo.frombuf(head, "utf-8", "surrogateescape") is not None
+    )
 
 
 def _tar(src: Path, dest: Path, level: int) -> None:

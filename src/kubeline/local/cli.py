@@ -39,7 +39,9 @@ def load_documents(file: Path) -> list[dict[str, Any]]:
         try:
             from kubeline.compiler.api import compile_file
         except ImportError as exc:
-            raise KubelineError(f"{file}: compiling pipelines needs kubeline.compiler.api ({exc})") from exc
+            raise KubelineError(
+                f"{file}: compiling pipelines needs kubeline.compiler.api ({exc})"
+            ) from exc
         return list(compile_file(file))
     try:
         text = file.read_text()
@@ -54,10 +56,16 @@ def load_documents(file: Path) -> list[dict[str, Any]]:
 
 @click.command("run")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("-p", "--parameter", "params", multiple=True, metavar="NAME=VALUE", help="Workflow argument.")
+@click.option(
+    "-p", "--parameter", "params", multiple=True, metavar="NAME=VALUE", help="Workflow argument."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON when it ends.")
-@click.option("--resume", metavar="RUN_ID", help="Finish an interrupted run without rerunning finished nodes.")
-@click.option("--parallelism", type=int, metavar="N", help="Most node processes at once (default: cores).")
+@click.option(
+    "--resume", metavar="RUN_ID", help="Finish an interrupted run without rerunning finished nodes."
+)
+@click.option(
+    "--parallelism", type=int, metavar="N", help="Most node processes at once (default: cores)."
+)
 @click.option(
     "--state-dir",
     type=click.Path(path_type=Path, file_okay=False),
@@ -65,7 +73,14 @@ def load_documents(file: Path) -> list[dict[str, Any]]:
     show_default=True,
     help="Where runs, artifacts and the cache live.",
 )
-def run_command(file: Path, params: tuple[str, ...], as_json: bool, resume: str | None, parallelism: int | None, state_dir: Path) -> None:
+def run_command(
+    file: Path,
+    params: tuple[str, ...],
+    as_json: bool,
+    resume: str | None,
+    parallelism: int | None,
+    state_dir: Path,
+) -> None:
     """Run the Argo Workflow in FILE (or the pipeline in FILE.py) on this machine."""
     from kubeline.local import run_manifest
     from kubeline.local.progress import reporter_for
@@ -75,7 +90,12 @@ def run_command(file: Path, params: tuple[str, ...], as_json: bool, resume: str 
         parameters = _parse_params(params)
         reporter = reporter_for(sys.stderr)
         summary = run_manifest(
-            docs, parameters=parameters, state_dir=state_dir, resume=resume, parallelism=parallelism, reporter=reporter
+            docs,
+            parameters=parameters,
+            state_dir=state_dir,
+            resume=resume,
+            parallelism=parallelism,
+            reporter=reporter,
         )
     except KubelineError as exc:
         if os.environ.get("KUBELINE_DEBUG"):
@@ -86,7 +106,9 @@ def run_command(file: Path, params: tuple[str, ...], as_json: bool, resume: str 
         click.echo(json.dumps(summary.to_json(), indent=2))
     else:
         click.echo(f"run:     {summary.id}")
-        click.echo(f"phase:   {summary.phase}" + (f" ({summary.message})" if summary.message else ""))
+        click.echo(
+            f"phase:   {summary.phase}" + (f" ({summary.message})" if summary.message else "")
+        )
         click.echo(f"nodes:   {Path(summary.state_dir) / 'runs' / summary.id / 'nodes'}")
         click.echo(f"outputs: {summary.artifacts_dir}")
     sys.exit(0 if summary.phase == "Succeeded" else 1)

@@ -45,7 +45,9 @@ def leaf_tasks(tasks: dict[str, dict[str, Any]], deps: dict[str, TaskDeps]) -> l
 class DagRun:
     """The state of one DAG node's execution."""
 
-    def __init__(self, engine: Engine, node: Node, tmpl: dict[str, Any], input_scope: Scope) -> None:
+    def __init__(
+        self, engine: Engine, node: Node, tmpl: dict[str, Any], input_scope: Scope
+    ) -> None:
         self.engine = engine
         self.node = node
         self.tmpl = tmpl
@@ -83,7 +85,11 @@ class DagRun:
     async def run(self) -> None:
         for t in self.targets:
             if t not in self.tasks:
-                self.engine.finish(self.node, ERROR, f"templates.{self.tmpl['name']}.targets: target '{t}' is not defined")
+                self.engine.finish(
+                    self.node,
+                    ERROR,
+                    f"templates.{self.tmpl['name']}.targets: target '{t}' is not defined",
+                )
                 return
         needed: set[str] = set()
         for t in self.targets:
@@ -99,21 +105,34 @@ class DagRun:
                 for name in self.order:
                     if name in started or name not in needed:
                         continue
-                    if all(d in self.task_nodes and self.task_nodes[d].fulfilled for d in self.deps[name].names):
+                    if all(
+                        d in self.task_nodes and self.task_nodes[d].fulfilled
+                        for d in self.deps[name].names
+                    ):
                         started.add(name)
                         running[asyncio.create_task(self.run_task(name))] = name
             if not running:
                 break
             done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for t in done:
-                running.pop(t)
-                t.result()
+            for finished in done:
+                running.pop(finished)
+                finished.result()
         self.link_children()
         if blocked and any(n not in started for n in needed):
-            self.engine.finish(self.node, "Failed", "template has failed or errored children and failFast enabled")
+            self.engine.finish(
+                self.node, "Failed", "template has failed or errored children and failFast enabled"
+            )
             return
         phase = self.assess()
-        self.engine.set_outbound(self.node, [i for t in self.targets if t in self.task_nodes for i in self.engine.outbound(self.task_nodes[t])])
+        self.engine.set_outbound(
+            self.node,
+            [
+                i
+                for t in self.targets
+                if t in self.task_nodes
+                for i in self.engine.outbound(self.task_nodes[t])
+            ],
+        )
         if phase != SUCCEEDED:
             self.engine.finish(self.node, phase)
             return
@@ -176,7 +195,9 @@ class DagRun:
                     break
             elif phase in FAILED_OR_ERROR:
                 cont = self.tasks[t].get("continueOn") or {}
-                if (phase == "Failed" and cont.get("failed")) or (phase == ERROR and cont.get("error")):
+                if (phase == "Failed" and cont.get("failed")) or (
+                    phase == ERROR and cont.get("error")
+                ):
                     continue
                 result = phase
                 if fail_fast:
@@ -194,7 +215,12 @@ class DagRun:
 
     def _terminal(self, name: str, node_type: str, phase: str, message: str) -> None:
         node = self.engine.new_node(
-            f"{self.node.name}.{name}", node_type, phase, str(self.tasks[name].get("template", "")), self.node, message
+            f"{self.node.name}.{name}",
+            node_type,
+            phase,
+            str(self.tasks[name].get("template", "")),
+            self.node,
+            message,
         )
         self._task_node(name, node)
 
@@ -239,10 +265,16 @@ class DagRun:
             self._terminal(name, "Skipped", SKIPPED, f"when '{when}' evaluated false")
             return
         node = await self.engine.execute_child(
-            self.node, self.tmpl, node_name, str(resolved["template"]), resolved.get("arguments") or {}, "task", name,
-            on_create=lambda n: self._task_node(name, n),
+            self.node,
+            self.tmpl,
+            node_name,
+            str(resolved["template"]),
+            resolved.get("arguments") or {},
+            "task",
+            name,
         )
-        self._task_node(name, node)
+        if node is not None:  # None: not started because the template's failFast stopped it
+            self._task_node(name, node)
 
     async def resolve(self, name: str, task: dict[str, Any], scope: Scope) -> dict[str, Any] | None:
         """Substitute the task against its ancestors' outputs (resolveDependencyReferences)."""
@@ -276,34 +308,60 @@ class DagRun:
         if not expanded:
             self._terminal(name, "Skipped", SKIPPED, "Skipped, empty params")
             return
-        group = self.engine.new_node(f"{self.node.name}.{name}", "TaskGroup", RUNNING, str(task.get("template", "")), self.node)
+        group = self.engine.new_node(
+            f"{self.node.name}.{name}",
+            "TaskGroup",
+            RUNNING,
+            str(task.get("template", "")),
+            self.node,
+        )
         self._task_node(name, group)
 
-        async def one(child_name: str, body: dict[str, Any]) -> Node:
+        async def one(child_name: str, body: dict[str, Any]) -> Node | None:
             full = f"{self.node.name}.{child_name}"
             when = str(body.get("when") or "")
             try:
                 proceed = should_execute(when)
             except WhenError as exc:
-                n = self.engine.new_node(full, "Skipped", ERROR, str(body.get("template", "")), self.node, str(exc))
+                n = self.engine.new_node(
+                    full, "Skipped", ERROR, str(body.get("template", "")), self.node, str(exc)
+                )
                 self.engine.add_child(group, n)
                 return n
             if not proceed:
-                n = self.engine.new_node(full, "Skipped", SKIPPED, str(body.get("template", "")), self.node, f"when '{when}' evaluated false")
+                n = self.engine.new_node(
+                    full,
+                    "Skipped",
+                    SKIPPED,
+                    str(body.get("template", "")),
+                    self.node,
+                    f"when '{when}' evaluated false",
+                )
                 self.engine.add_child(group, n)
                 return n
             return await self.engine.execute_child(
-                self.node, self.tmpl, full, str(body["template"]), body.get("arguments") or {}, "task", child_name,
+                self.node,
+                self.tmpl,
+                full,
+                str(body["template"]),
+                body.get("arguments") or {},
+                "task",
+                child_name,
                 on_create=lambda n: self.engine.add_child(group, n),
             )
 
-        kids = await self.engine.gather_children(self.node, self.tmpl, [one(cn, b) for cn, b in expanded])
-        for k in kids:
+        kids = await self.engine.gather_children(
+            self.node, self.tmpl, [one(cn, b) for cn, b in expanded]
+        )
+        started = [k for k in kids if k is not None]
+        for k in started:
             self.engine.add_child(group, k)
         phase = SUCCEEDED
-        for k in kids:
+        for k in started:
             if k.phase in FAILED_OR_ERROR:
                 phase = k.phase
+        if len(started) < len(kids) and phase == SUCCEEDED:
+            phase = "Failed"
         self.engine.finish(group, phase)
 
 

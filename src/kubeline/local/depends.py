@@ -17,7 +17,16 @@ from kubeline.local import exprlang
 from kubeline.local.nodes import ERROR, FAILED, OMITTED, SKIPPED, SUCCEEDED
 
 _TASK_NAME = re.compile(r"([a-zA-Z0-9][-a-zA-Z0-9]*?\.[A-Z][a-zA-Z]+)|([a-zA-Z0-9][-a-zA-Z0-9]*)")
-RESULTS = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed")
+RESULTS = (
+    "Succeeded",
+    "Failed",
+    "Errored",
+    "Skipped",
+    "Omitted",
+    "Daemoned",
+    "AnySucceeded",
+    "AllFailed",
+)
 
 
 class DependsError(Exception):
@@ -107,5 +116,7 @@ def evaluate(deps: TaskDeps, states: Mapping[str, DepState]) -> bool:
     except exprlang.ExprError as exc:
         raise DependsError(f"unable to evaluate expression '{logic}': {exc}") from exc
     if not isinstance(result, bool):
-        raise DependsError(f"unable to evaluate expression '{logic}': expected bool, got {result!r}")
+        raise DependsError(
+            f"unable to evaluate expression '{logic}': expected bool, got {result!r}"
+        )
     return result

@@ -44,10 +44,18 @@ from kubeline.local.nodes import (
     pod_name,
 )
 from kubeline.local.sandbox import Sandbox, default_passthrough, detect_mode
-from kubeline.local.scope import Scope, ScopeError, add_aggregate, add_node, add_skipped_outputs, param_string, resolve_var
+from kubeline.local.scope import (
+    Scope,
+    ScopeError,
+    add_aggregate,
+    add_node,
+    add_skipped_outputs,
+    param_string,
+    resolve_var,
+)
 from kubeline.local.state import RunLock, StateStore
 from kubeline.local.summary import RunSummary, build_summary
-from kubeline.local.templating import Substituter, TemplateError, evaluate_expression, substitute
+from kubeline.local.templating import TemplateError, evaluate_expression, substitute
 
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 REPOSITORY_DIR = "datastores"
@@ -221,7 +229,9 @@ class Engine:
     def failfast_blocked(self, boundary: Node, tmpl: dict[str, Any]) -> bool:
         return bool(tmpl.get("failFast")) and self.unsuccessful.get(boundary.id, 0) > 0
 
-    def add_task_scope(self, scope: Scope, prefix: str, name: str, node: Node, template_name: Any) -> None:
+    def add_task_scope(
+        self, scope: Scope, prefix: str, name: str, node: Node, template_name: Any
+    ) -> None:
         if node.type == "TaskGroup":
             add_aggregate(scope, prefix, name, [self.nodes[c] for c in node.children])
         add_node(scope, prefix, name, node, self.last_attempt(node))
@@ -270,7 +280,9 @@ class Engine:
             or re.search(f"{prefix}\\[['\"]{re.escape(name)}['\"]\\]\\.outputs.result", text)
         )
 
-    def process_args(self, tmpl: dict[str, Any], args: dict[str, Any], local: dict[str, str]) -> dict[str, Any]:
+    def process_args(
+        self, tmpl: dict[str, Any], args: dict[str, Any], local: dict[str, str]
+    ) -> dict[str, Any]:
         """Merge arguments into inputs and substitute tags (common.ProcessArgs)."""
         from kubeline.local.dag import ABSENT_ARG
 
@@ -287,7 +299,7 @@ class Engine:
                     if p.get("default") is None and p.get("value") is None:
                         raise ArgsError(
                             f"inputs.parameters.{name}: argument references an absent optional "
-                            "(skipped/omitted node output with no default) and the input has no default"
+                            "(skipped/omitted node output with no default) and the input has none"
                         )
                 elif "value" in a:
                     value = a["value"]
@@ -302,7 +314,11 @@ class Engine:
         for a in inputs.get("artifacts") or []:
             name = str(a["name"])
             if name in arg_arts:
-                merged = {k: v for k, v in arg_arts[name].items() if k not in ("path", "mode", "recurseMode")}
+                merged = {
+                    k: v
+                    for k, v in arg_arts[name].items()
+                    if k not in ("path", "mode", "recurseMode")
+                }
                 for k in ("path", "mode", "recurseMode"):
                     if k in a:
                         merged[k] = a[k]
@@ -316,8 +332,8 @@ class Engine:
         scope2: Scope = dict(self.globals)
         scope2.update(local)
         scope2.update(input_scope(t))
-        t = substitute(t, scope2)
-        return t
+        processed: dict[str, Any] = substitute(t, scope2)
+        return processed
 
     def _configmap_value(self, value_from: dict[str, Any], name: str) -> str | None:
         ref = value_from["configMapKeyRef"]
@@ -358,7 +374,9 @@ class Engine:
             if skipped and vf.get("default") is not None:
                 val = param_string(vf["default"])
             if val is None:
-                raise ScopeError(f"output parameter '{p['name']}': '{vf.get('parameter')}' is an absent optional")
+                raise ScopeError(
+                    f"output parameter '{p['name']}': '{vf.get('parameter')}' is an absent optional"
+                )
             entry = {"name": p["name"], "value": param_string(val)}
             if p.get("globalName"):
                 entry["globalName"] = p["globalName"]
@@ -383,7 +401,9 @@ class Engine:
 
     # --- execution ----------------------------------------------------------------------
 
-    async def gather_children(self, boundary: Node, tmpl: dict[str, Any], coros: list[Awaitable[Any]]) -> list[Any]:
+    async def gather_children(
+        self, boundary: Node, tmpl: dict[str, Any], coros: list[Awaitable[Any]]
+    ) -> list[Any]:
         return list(await asyncio.gather(*coros))
 
     async def execute_child(
@@ -407,7 +427,9 @@ class Engine:
             async with sem:
                 if self.failfast_blocked(boundary, boundary_tmpl):
                     return None
-                node = await self.execute_template(name, template_name, args, boundary, kind, holder)
+                node = await self.execute_template(
+                    name, template_name, args, boundary, kind, holder
+                )
         if on_create is not None:
             on_create(node)
         return node
@@ -431,7 +453,14 @@ class Engine:
     ) -> Node:
         tmpl = self.templates.get(template_name)
         if tmpl is None:
-            return self.new_node(name, "Skipped", ERROR, template_name, boundary, f"template '{template_name}' undefined")
+            return self.new_node(
+                name,
+                "Skipped",
+                ERROR,
+                template_name,
+                boundary,
+                f"template '{template_name}' undefined",
+            )
         local = {"node.name": name}
         if kind == "task" and holder:
             local["tasks.name"] = holder
@@ -455,7 +484,9 @@ class Engine:
                 return self.new_node(name, "Skipped", ERROR, template_name, boundary, str(exc))
             memo_status = {"hit": hit is not None, "key": key, "cacheName": cache}
             if hit is not None:
-                node = self.new_node(name, _node_type(processed), SUCCEEDED, template_name, boundary)
+                node = self.new_node(
+                    name, _node_type(processed), SUCCEEDED, template_name, boundary
+                )
                 node.outputs = Outputs.from_json(hit)
                 node.memoization = memo_status
                 self.save(node)
@@ -464,12 +495,19 @@ class Engine:
         if retry:
             node = await self.run_retry(name, processed, retry, boundary, template_name)
         else:
-            node = await self.run_type(name, processed, boundary, template_name, memo_status=memo_status)
+            node = await self.run_type(
+                name, processed, boundary, template_name, memo_status=memo_status
+            )
         if memo and memo_status is not None:
             node.memoization = memo_status
             if node.phase == SUCCEEDED:
                 try:
-                    self.memo.save(memo_status["cacheName"], memo_status["key"], node.id, (node.outputs or Outputs()).to_json())
+                    self.memo.save(
+                        memo_status["cacheName"],
+                        memo_status["key"],
+                        node.id,
+                        (node.outputs or Outputs()).to_json(),
+                    )
                 except (MemoError, OSError) as exc:
                     node.phase, node.message = ERROR, str(exc)
             self.save(node)
@@ -503,7 +541,14 @@ class Engine:
         self.publish_globals(node.outputs)
         return node
 
-    async def run_pod(self, name: str, tmpl: dict[str, Any], boundary: Node | None, template_name: str, retried: bool) -> Node:
+    async def run_pod(
+        self,
+        name: str,
+        tmpl: dict[str, Any],
+        boundary: Node | None,
+        template_name: str,
+        retried: bool,
+    ) -> Node:
         node = self.new_node(name, "Pod", PENDING, template_name, boundary, retried=retried)
         node.pod_name = pod_name(self.wf_name, name, template_name)
         node.image = str((tmpl.get("container") or tmpl.get("script") or {}).get("image", ""))
@@ -532,7 +577,13 @@ class Engine:
                 self.save(node)
 
             env = dict(self.base_env)
-            env.update({"ARGO_POD_NAME": node.pod_name, "ARGO_NODE_ID": node.id, "ARGO_CONTAINER_NAME": "main"})
+            env.update(
+                {
+                    "ARGO_POD_NAME": node.pod_name,
+                    "ARGO_NODE_ID": node.id,
+                    "ARGO_CONTAINER_NAME": "main",
+                }
+            )
             ctx = LeafContext(
                 workflow_name=self.wf_name,
                 pod=node.pod_name,
@@ -553,7 +604,14 @@ class Engine:
         self.publish_globals(node.outputs)
         return node
 
-    async def run_retry(self, name: str, tmpl: dict[str, Any], retry: dict[str, Any], boundary: Node | None, template_name: str) -> Node:
+    async def run_retry(
+        self,
+        name: str,
+        tmpl: dict[str, Any],
+        retry: dict[str, Any],
+        boundary: Node | None,
+        template_name: str,
+    ) -> Node:
         """A Retry node whose children are the attempts ``name(0)``, ``name(1)``, ... ."""
         rnode = self.new_node(name, "Retry", RUNNING, template_name, boundary)
         expression = str(retry.get("expression") or "")
@@ -577,12 +635,16 @@ class Engine:
             if _is_pod(tmpl):
                 local["pod.name"] = pod_name(self.wf_name, child_name, template_name)
             if last is not None:
-                local["lastRetry.exitCode"] = (last.outputs.exit_code if last.outputs and last.outputs.exit_code else "0")
+                local["lastRetry.exitCode"] = (
+                    last.outputs.exit_code if last.outputs and last.outputs.exit_code else "0"
+                )
                 local["lastRetry.status"] = last.phase
                 local["lastRetry.duration"] = _duration(last)
                 local["lastRetry.message"] = last.message
             attempt_tmpl = substitute(tmpl, local)
-            child = await self.run_type(child_name, attempt_tmpl, boundary, template_name, retried=True)
+            child = await self.run_type(
+                child_name, attempt_tmpl, boundary, template_name, retried=True
+            )
             self.add_child(rnode, child)
             last = child
             if child.phase not in FAILED_OR_ERROR:
@@ -609,7 +671,11 @@ class Engine:
             if expression:
                 scope = {
                     "retries": str(attempts - 1),
-                    "lastRetry.exitCode": (child.outputs.exit_code if child.outputs and child.outputs.exit_code else "-1"),
+                    "lastRetry.exitCode": (
+                        child.outputs.exit_code
+                        if child.outputs and child.outputs.exit_code
+                        else "-1"
+                    ),
                     "lastRetry.status": child.phase,
                     "lastRetry.duration": _duration(child),
                     "lastRetry.message": child.message,
@@ -623,18 +689,24 @@ class Engine:
                     self.finish(rnode, child.phase, "retryStrategy.expression evaluated to false")
                     return rnode
             if wait > 0:
-                remaining = _parse_time(child.finished_at) + wait - datetime.now(timezone.utc).timestamp()
+                remaining = (
+                    _parse_time(child.finished_at) + wait - datetime.now(timezone.utc).timestamp()
+                )
                 if remaining > 0:
                     rnode.message = f"Backoff for {remaining:.0f}s"
                     self.save(rnode)
                     await asyncio.sleep(remaining)
             n += 1
 
-    def _backoff(self, backoff: dict[str, Any], rnode: Node, child: Node, attempts: int) -> tuple[str, float]:
+    def _backoff(
+        self, backoff: dict[str, Any], rnode: Node, child: Node, attempts: int
+    ) -> tuple[str, float]:
         first = self.nodes[rnode.children[0]]
         deadline = None
         if backoff.get("maxDuration") not in (None, ""):
-            deadline = _parse_time(first.started_at) + parse_duration_or_seconds(backoff["maxDuration"])
+            deadline = _parse_time(first.started_at) + parse_duration_or_seconds(
+                backoff["maxDuration"]
+            )
             if datetime.now(timezone.utc).timestamp() > deadline:
                 return "Max duration limit exceeded", 0.0
         if backoff.get("duration") in (None, ""):
@@ -664,7 +736,7 @@ def _policy_allows(policy: str, child: Node) -> bool:
     if policy == "OnError":
         return child.phase == ERROR
     pattern = os.environ.get("TRANSIENT_ERROR_PATTERN")
-    return bool(pattern) and re.search(pattern, child.message) is not None
+    return pattern is not None and re.search(pattern, child.message) is not None
 
 
 def _is_pod(tmpl: dict[str, Any]) -> bool:
@@ -771,7 +843,10 @@ def apply_parameters(m: manifest_mod.Manifest, overrides: dict[str, str]) -> Non
     problems = []
     for name in overrides:
         if name not in declared:
-            problems.append(f"parameter '{name}' is not declared in spec.arguments.parameters (declared: {', '.join(sorted(declared)) or 'none'})")
+            problems.append(
+                f"parameter '{name}' is not declared in spec.arguments.parameters "
+                f"(declared: {', '.join(sorted(declared)) or 'none'})"
+            )
     for p in params:
         name = str(p.get("name"))
         if name in overrides:
@@ -788,11 +863,15 @@ def apply_parameters(m: manifest_mod.Manifest, overrides: dict[str, str]) -> Non
             elif p.get("default") is not None and m.kind == "WorkflowTemplate":
                 p["value"] = param_string(p["default"])
             else:
-                problems.append(f"spec.arguments.parameters.{name} has no value (pass -p {name}=...)")
+                problems.append(
+                    f"spec.arguments.parameters.{name} has no value (pass -p {name}=...)"
+                )
                 continue
         enum = p.get("enum")
         if enum and param_string(p.get("value")) not in [param_string(e) for e in enum]:
-            problems.append(f"spec.arguments.parameters.{name}: value '{p.get('value')}' is not one of {enum}")
+            problems.append(
+                f"spec.arguments.parameters.{name}: value '{p.get('value')}' is not one of {enum}"
+            )
     if problems:
         raise ValidationError(problems)
 
@@ -820,7 +899,10 @@ def run_manifest(
         if resume is not None:
             row = state.load_run(resume)
             if row["manifest"] != _canonical(docs) and docs:
-                raise KubelineError(f"the manifest changed since run '{resume}' started", "resume with the same file")
+                raise KubelineError(
+                    f"the manifest changed since run '{resume}' started",
+                    "resume with the same file",
+                )
             docs = manifest_mod_docs(row["manifest"])
             parameters = dict(row["parameters"])
             run_id, uid, created = row["id"], row["uid"], row["started_at"]
@@ -839,7 +921,18 @@ def run_manifest(
             else:
                 state.reopen_run(run_id)
             return asyncio.run(
-                _drive(m, run_id, uid, created, state, state_dir, recorded, parallelism, rep, resume is not None)
+                _drive(
+                    m,
+                    run_id,
+                    uid,
+                    created,
+                    state,
+                    state_dir,
+                    recorded,
+                    parallelism,
+                    rep,
+                    resume is not None,
+                )
             )
         finally:
             lock.release()
@@ -898,7 +991,9 @@ async def _drive(
     reporter.run_started(run_id, sandbox.mode, resumed)
     args = substitute(m.spec.get("arguments") or {}, engine.globals)
     root = await engine.execute_template(run_id, str(m.spec["entrypoint"]), args, None)
-    phase = {SUCCEEDED: SUCCEEDED, FAILED: FAILED, ERROR: ERROR}.get(root.phase, SUCCEEDED if root.phase in FULFILLED else ERROR)
+    phase = {SUCCEEDED: SUCCEEDED, FAILED: FAILED, ERROR: ERROR}.get(
+        root.phase, SUCCEEDED if root.phase in FULFILLED else ERROR
+    )
     outputs = {k: v for k, v in engine.wf_outputs.items() if v}
     state.finish_run(run_id, phase, root.message, now(), outputs)
     summary = build_summary(

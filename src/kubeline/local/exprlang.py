@@ -650,8 +650,12 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "sprig.contains": lambda sub, s: sub in to_string(s),
     "sprig.hasPrefix": lambda p, s: to_string(s).startswith(p),
     "sprig.hasSuffix": lambda p, s: to_string(s).endswith(p),
-    "sprig.trimPrefix": lambda p, s: to_string(s)[len(p) :] if to_string(s).startswith(p) else to_string(s),
-    "sprig.trimSuffix": lambda p, s: to_string(s)[: -len(p)] if p and to_string(s).endswith(p) else to_string(s),
+    "sprig.trimPrefix": lambda p, s: (
+        to_string(s)[len(p) :] if to_string(s).startswith(p) else to_string(s)
+    ),
+    "sprig.trimSuffix": lambda p, s: (
+        to_string(s)[: -len(p)] if p and to_string(s).endswith(p) else to_string(s)
+    ),
     "sprig.toJson": go_json,
     "sprig.toString": to_string,
     "sprig.quote": _quote,
@@ -665,7 +669,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "sprig.mul": lambda *xs: math.prod(_to_int(x) for x in xs),
     "sprig.div": lambda a, b: _to_int(a) // _to_int(b),
     "sprig.mod": lambda a, b: _to_int(a) % _to_int(b),
-    "sprig.trunc": lambda n, s: to_string(s)[: _to_int(n)] if _to_int(n) >= 0 else to_string(s)[_to_int(n) :],
+    "sprig.trunc": lambda n, s: (
+        to_string(s)[: _to_int(n)] if _to_int(n) >= 0 else to_string(s)[_to_int(n) :]
+    ),
     "sprig.substr": lambda a, b, s: to_string(s)[_to_int(a) : _to_int(b)],
     "sprig.splitList": lambda sep, s: to_string(s).split(sep),
     "sprig.join": lambda sep, items: sep.join(to_string(i) for i in items),

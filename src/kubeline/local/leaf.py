@@ -83,7 +83,9 @@ def container_env(container: dict[str, Any], ctx: LeafContext) -> dict[str, str]
         vf = e.get("valueFrom") or {}
         if "secretKeyRef" in vf:
             ref = vf["secretKeyRef"]
-            value = _resolve_secret(str(ref["name"]), str(ref["key"]), bool(ref.get("optional")), f"env {name}")
+            value = _resolve_secret(
+                str(ref["name"]), str(ref["key"]), bool(ref.get("optional")), f"env {name}"
+            )
             if value is not None:
                 env[name] = value
         elif "configMapKeyRef" in vf:
@@ -91,7 +93,9 @@ def container_env(container: dict[str, Any], ctx: LeafContext) -> dict[str, str]
             cm = ctx.configmaps.get(str(ref["name"]))
             if cm is None or str(ref["key"]) not in cm:
                 if not ref.get("optional"):
-                    raise LeafError(f"env {name}: configmap {ref['name']} key {ref['key']} not found")
+                    raise LeafError(
+                        f"env {name}: configmap {ref['name']} key {ref['key']} not found"
+                    )
             else:
                 env[name] = cm[str(ref["key"])]
         else:
@@ -105,7 +109,8 @@ def _volume_dirs(tmpl: dict[str, Any], ctx: LeafContext) -> dict[str, Path]:
     for v in list(ctx.workflow_volumes) + list(tmpl.get("volumes") or []):
         vols[str(v["name"])] = v
     used = set()
-    for c in list(tmpl.get("initContainers") or []) + [tmpl.get("container") or tmpl.get("script") or {}]:
+    main = tmpl.get("container") or tmpl.get("script") or {}
+    for c in [*(tmpl.get("initContainers") or []), main]:
         for m in c.get("volumeMounts") or []:
             used.add(str(m["name"]))
     out: dict[str, Path] = {}
@@ -131,7 +136,11 @@ def _write_configmap(d: Path, ref: dict[str, Any], default_mode: Any, ctx: LeafC
             return
         raise LeafError(f"configmap '{ref['name']}' is not a document of this file")
     items = ref.get("items")
-    pairs = [(str(i["key"]), str(i["path"]), i.get("mode")) for i in items] if items else [(k, k, None) for k in cm]
+    pairs = (
+        [(str(i["key"]), str(i["path"]), i.get("mode")) for i in items]
+        if items
+        else [(k, k, None) for k in cm]
+    )
     for key, rel, mode in pairs:
         if key not in cm:
             raise LeafError(f"configmap '{ref['name']}' has no key '{key}'")
@@ -161,7 +170,13 @@ def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child
 
 
 async def _spawn(
-    argv: list[str], fs: ContainerFS, env: dict[str, str], ctx: LeafContext, stdout: Path, stderr: Path, deadline: float | None
+    argv: list[str],
+    fs: ContainerFS,
+    env: dict[str, str],
+    ctx: LeafContext,
+    stdout: Path,
+    stderr: Path,
+    deadline: float | None,
 ) -> tuple[int, bool]:
     """Run one container process to completion; returns (exit code, timed out)."""
     sb = ctx.sandbox
@@ -205,7 +220,9 @@ async def _spawn(
     if code < 0:
         code = 128 - code
     if sb.mode == "bwrap" and code == 1 and _bwrap_failed(stderr):
-        raise LeafError(f"bubblewrap could not start the container: {stderr.read_text().strip()[:300]}")
+        raise LeafError(
+            f"bubblewrap could not start the container: {stderr.read_text().strip()[:300]}"
+        )
     return code, timed_out
 
 
@@ -283,18 +300,32 @@ async def _run(tmpl: dict[str, Any], ctx: LeafContext, outputs: Outputs) -> Leaf
     ctx.on_start()
     for i, init in enumerate(tmpl.get("initContainers") or []):
         fs = _fs_for(init, node_dir / f"init-{i}", vol_dirs)
-        command = [str(x) for x in (init.get("command") or [])] + [str(x) for x in (init.get("args") or [])]
+        command = [str(x) for x in (init.get("command") or [])] + [
+            str(x) for x in (init.get("args") or [])
+        ]
         if not command:
             raise LeafError(f"initContainers[{i}] has no command (images are not run locally)")
         code, timed_out = await _spawn(
-            _argv(command, ctx), fs, container_env(init, ctx), ctx,
-            node_dir / f"init-{i}.stdout", node_dir / f"init-{i}.stderr", deadline,
+            _argv(command, ctx),
+            fs,
+            container_env(init, ctx),
+            ctx,
+            node_dir / f"init-{i}.stdout",
+            node_dir / f"init-{i}.stderr",
+            deadline,
         )
         if timed_out:
-            return LeafResult(FAILED, "Pod was active on the node longer than the specified deadline", outputs, node_dir)
+            return LeafResult(
+                FAILED,
+                "Pod was active on the node longer than the specified deadline",
+                outputs,
+                node_dir,
+            )
         if code != 0:
             name = init.get("name") or f"init-{i}"
-            return LeafResult(FAILED, f"init container {name} failed: Error (exit code {code})", outputs, node_dir)
+            return LeafResult(
+                FAILED, f"init container {name} failed: Error (exit code {code})", outputs, node_dir
+            )
     command = [str(x) for x in (main.get("command") or [])]
     args = [str(x) for x in (main.get("args") or [])]
     if is_script:
@@ -340,7 +371,9 @@ def _result(stdout: Path) -> str:
     return text[:-1] if text.endswith("\n") else text
 
 
-def _collect_outputs(tmpl: dict[str, Any], fs: ContainerFS, ctx: LeafContext, outputs: Outputs) -> list[str]:
+def _collect_outputs(
+    tmpl: dict[str, Any], fs: ContainerFS, ctx: LeafContext, outputs: Outputs
+) -> list[str]:
     problems: list[str] = []
     outs = tmpl.get("outputs") or {}
     for p in outs.get("parameters") or []:
@@ -354,7 +387,11 @@ def _collect_outputs(tmpl: dict[str, Any], fs: ContainerFS, ctx: LeafContext, ou
                 if "default" in vf:
                     entry["value"] = param_string(vf["default"])
                 else:
-                    problems.append(f"open {vf['path']}: {exc.strerror or exc}" if isinstance(exc, OSError) else str(exc))
+                    problems.append(
+                        f"open {vf['path']}: {exc.strerror or exc}"
+                        if isinstance(exc, OSError)
+                        else str(exc)
+                    )
                     continue
         elif "value" in p:
             entry["value"] = param_string(p["value"])

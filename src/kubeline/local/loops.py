@@ -19,7 +19,11 @@ class LoopError(Exception):
 
 def expands(task: dict[str, Any]) -> bool:
     """Argo's ShouldExpand: non-empty withItems, non-empty withParam, or any withSequence."""
-    return bool(task.get("withItems")) or task.get("withParam") not in (None, "") or task.get("withSequence") is not None
+    return (
+        bool(task.get("withItems"))
+        or task.get("withParam") not in (None, "")
+        or task.get("withSequence") is not None
+    )
 
 
 def _when_false(when: str) -> bool:
@@ -49,7 +53,9 @@ def items_of(task: dict[str, Any]) -> list[Any]:
         except ValueError as exc:
             if _when_false(when):
                 return []
-            raise LoopError(f"withParam value could not be parsed as a JSON list: {str(raw).strip()}: {exc}") from exc
+            raise LoopError(
+                f"withParam value could not be parsed as a JSON list: {str(raw).strip()}: {exc}"
+            ) from exc
     if task.get("withSequence") is not None:
         try:
             return sequence(task["withSequence"])
@@ -116,7 +122,9 @@ def expand(task: dict[str, Any], base_scope: dict[str, Any]) -> list[tuple[str, 
     out: list[tuple[str, dict[str, Any]]] = []
     for i, item in enumerate(items):
         if not isinstance(item, (str, int, float, bool, dict, list)):
-            raise LoopError(f"withItems[{i}] expected string, number, list, or map. received: {item}")
+            raise LoopError(
+                f"withItems[{i}] expected string, number, list, or map. received: {item}"
+            )
         scope = dict(base_scope)
         scope.update(item_scope(item))
         lenient = _when_false(when)
@@ -128,4 +136,13 @@ def expand(task: dict[str, Any], base_scope: dict[str, Any]) -> list[tuple[str, 
     return out
 
 
-__all__ = ["LOOP_KEYS", "LoopError", "TemplateError", "expand", "expands", "item_scope", "items_of", "sequence"]
+__all__ = [
+    "LOOP_KEYS",
+    "LoopError",
+    "TemplateError",
+    "expand",
+    "expands",
+    "item_scope",
+    "items_of",
+    "sequence",
+]

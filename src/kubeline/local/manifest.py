@@ -96,7 +96,10 @@ ARTIFACT: dict[str, Any] = {
     "artifactGC": IGNORED,
     "deleted": IGNORED,
     "subPath": _refuse("artifact subPath is not supported locally"),
-    **{loc: _refuse(f"{loc} artifacts are not supported locally; use s3, azure or raw") for loc in _OTHER_LOCATIONS},
+    **{
+        loc: _refuse(f"{loc} artifacts are not supported locally; use s3, azure or raw")
+        for loc in _OTHER_LOCATIONS
+    },
 }
 ENV_VAR: dict[str, Any] = {
     "name": ANY,
@@ -247,13 +250,17 @@ SPEC: dict[str, Any] = {
     **{k: IGNORED for k in _SCHEDULING if k != "metadata"},
     "onExit": _refuse("exit handlers are not supported locally"),
     "hooks": _refuse("lifecycle hooks are not supported locally"),
-    "templateDefaults": _refuse("templateDefaults is not supported locally; set fields per template"),
+    "templateDefaults": _refuse(
+        "templateDefaults is not supported locally; set fields per template"
+    ),
     "volumeClaimTemplates": _refuse("persistent volume claims are not supported locally"),
     "synchronization": _refuse("synchronization (mutex/semaphore) is not supported locally"),
     "suspend": _refuse("suspend is not supported locally"),
     "shutdown": _refuse("shutdown is not supported locally"),
     "workflowTemplateRef": _refuse("pass the WorkflowTemplate itself to kubeline run"),
-    "activeDeadlineSeconds": _refuse("workflow-level activeDeadlineSeconds is not supported locally; use template timeout"),
+    "activeDeadlineSeconds": _refuse(
+        "workflow-level activeDeadlineSeconds is not supported locally; use template timeout"
+    ),
     "podSpecPatch": _refuse("podSpecPatch is not supported locally"),
 }
 METADATA: dict[str, Any] = {
@@ -378,7 +385,9 @@ def load(docs: list[dict[str, Any]]) -> Manifest:
         doc_kind = doc.get("kind")
         if doc_kind in ("Workflow", "WorkflowTemplate"):
             if workflow is not None:
-                raise ValidationError([f"document {i}: only one Workflow or WorkflowTemplate per file can run"])
+                raise ValidationError(
+                    [f"document {i}: only one Workflow or WorkflowTemplate per file can run"]
+                )
             workflow = copy.deepcopy(doc)
             kind = str(doc_kind)
         elif doc_kind == "ConfigMap":
@@ -420,7 +429,9 @@ def _validate(m: Manifest) -> None:
     for i, t in enumerate(templates):
         present = [k for k in kinds if k in t]
         if len(present) != 1:
-            problems.append(f"spec.templates[{i}] ({t.get('name')}) must have exactly one of {', '.join(kinds)}")
+            problems.append(
+                f"spec.templates[{i}] ({t.get('name')}) must have exactly one of {', '.join(kinds)}"
+            )
         for ref_path, ref in _template_refs(t, f"spec.templates[{i}]"):
             if ref not in names:
                 problems.append(f"{ref_path}: template '{ref}' is not defined")
@@ -428,7 +439,9 @@ def _validate(m: Manifest) -> None:
             tasks = {task.get("name"): task for task in (t["dag"].get("tasks") or [])}
             for j, task in enumerate(t["dag"].get("tasks") or []):
                 if task.get("depends") and task.get("dependencies"):
-                    problems.append(f"spec.templates[{i}].dag.tasks[{j}]: use depends or dependencies, not both")
+                    problems.append(
+                        f"spec.templates[{i}].dag.tasks[{j}]: use depends or dependencies, not both"
+                    )
                 try:
                     task_dependencies(task, tasks)
                 except DependsError as exc:

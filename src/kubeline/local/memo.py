@@ -95,7 +95,9 @@ class MemoCache:
             return None
         if not entry.get("nodeID"):
             return None
-        created = datetime.strptime(entry["creationTimestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        created = datetime.strptime(entry["creationTimestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(
+            tzinfo=timezone.utc
+        )
         if max_age_s is not None and (_now() - created).total_seconds() > max_age_s:
             return None
         entry["lastHitTimestamp"] = _fmt(_now())
@@ -106,7 +108,12 @@ class MemoCache:
     def save(self, cache: str, key: str, node_id: str, outputs: dict[str, Any]) -> None:
         path = self._path(cache, key)
         now = _fmt(_now())
-        entry = {"nodeID": node_id, "outputs": outputs, "creationTimestamp": now, "lastHitTimestamp": now}
+        entry = {
+            "nodeID": node_id,
+            "outputs": outputs,
+            "creationTimestamp": now,
+            "lastHitTimestamp": now,
+        }
         self._write(path, entry)
 
     @staticmethod

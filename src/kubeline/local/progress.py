@@ -66,7 +66,12 @@ class RichReporter:
         self.console = Console(stderr=True)
         self.nodes: dict[str, Node] = {}
         self.title = ""
-        self.live = Live(console=self.console, refresh_per_second=10, get_renderable=self._render, transient=False)
+        self.live = Live(
+            console=self.console,
+            refresh_per_second=10,
+            get_renderable=self._render,
+            transient=False,
+        )
 
     def _render(self) -> Any:
         from rich.table import Table

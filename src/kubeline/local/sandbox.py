@@ -106,7 +106,9 @@ class Sandbox:
         out += self._dir_args("/", self._top, [m for m in mount_points if m != "/tmp"], top=True)
         return out
 
-    def _dir_args(self, base: str, entries: list[str], mounts: list[str], top: bool = False) -> list[str]:
+    def _dir_args(
+        self, base: str, entries: list[str], mounts: list[str], top: bool = False
+    ) -> list[str]:
         out: list[str] = []
         for name in entries:
             if top and name in _SPECIAL:

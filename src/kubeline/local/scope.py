@@ -35,7 +35,9 @@ def param_string(value: Any) -> str:
     return go_json(value)
 
 
-def add_node(scope: Scope, prefix: str, name: str, node: Node, last_child: Node | None = None) -> None:
+def add_node(
+    scope: Scope, prefix: str, name: str, node: Node, last_child: Node | None = None
+) -> None:
     """``<prefix>.<name>.*`` for one finished node (a Retry node reads its last attempt)."""
     src = last_child or node
     base = f"{prefix}.{name}"
@@ -62,7 +64,9 @@ def add_outputs(scope: Scope, base: str, outputs: Outputs | None) -> None:
         scope[f"{base}.outputs.artifacts.{a['name']}"] = a
 
 
-def add_skipped_outputs(scope: Scope, prefix: str, name: str, node: Node, template: dict[str, Any] | None) -> None:
+def add_skipped_outputs(
+    scope: Scope, prefix: str, name: str, node: Node, template: dict[str, Any] | None
+) -> None:
     """Declared outputs of a skipped/omitted node: their default, else absent optional."""
     if node.outputs is not None or node.phase not in (SKIPPED, OMITTED) or template is None:
         return
@@ -98,7 +102,8 @@ def add_aggregate(scope: Scope, prefix: str, name: str, children: Iterable[Node]
                 results.append(json.loads(c.outputs.result))
             except json.JSONDecodeError as exc:
                 raise ScopeError(
-                    f"aggregating the results of {prefix}.{name}: each output must be valid JSON: {exc}"
+                    f"aggregating the results of {prefix}.{name}: "
+                    f"each output must be valid JSON: {exc}"
                 ) from exc
     base = f"{prefix}.{name}.outputs"
     scope[f"{base}.result"] = go_json(results)

@@ -65,20 +65,25 @@ class StateStore:
     def close(self) -> None:
         self.db.close()
 
-    def create_run(self, run_id: str, uid: str, manifest: dict[str, Any], parameters: dict[str, str], now: str) -> None:
+    def create_run(
+        self, run_id: str, uid: str, manifest: dict[str, Any], parameters: dict[str, str], now: str
+    ) -> None:
         self.db.execute(
-            "INSERT INTO runs (id, uid, manifest, parameters, phase, started_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO runs (id, uid, manifest, parameters, phase, started_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             (run_id, uid, json.dumps(manifest), json.dumps(parameters), "Running", now),
         )
 
     def load_run(self, run_id: str) -> dict[str, Any]:
         row = self.db.execute(
-            "SELECT id, uid, manifest, parameters, phase, message, started_at, finished_at, outputs "
-            "FROM runs WHERE id = ?",
+            "SELECT id, uid, manifest, parameters, phase, message, started_at, finished_at, "
+            "outputs FROM runs WHERE id = ?",
             (run_id,),
         ).fetchone()
         if row is None:
-            raise RunNotFound(f"run '{run_id}' is not in {self.path}", "check --state-dir and the run id")
+            raise RunNotFound(
+                f"run '{run_id}' is not in {self.path}", "check --state-dir and the run id"
+            )
         return {
             "id": row[0],
             "uid": row[1],
@@ -91,14 +96,18 @@ class StateStore:
             "outputs": json.loads(row[8]),
         }
 
-    def finish_run(self, run_id: str, phase: str, message: str, now: str, outputs: dict[str, Any]) -> None:
+    def finish_run(
+        self, run_id: str, phase: str, message: str, now: str, outputs: dict[str, Any]
+    ) -> None:
         self.db.execute(
             "UPDATE runs SET phase = ?, message = ?, finished_at = ?, outputs = ? WHERE id = ?",
             (phase, message, now, json.dumps(outputs), run_id),
         )
 
     def reopen_run(self, run_id: str) -> None:
-        self.db.execute("UPDATE runs SET phase = 'Running', finished_at = '' WHERE id = ?", (run_id,))
+        self.db.execute(
+            "UPDATE runs SET phase = 'Running', finished_at = '' WHERE id = ?", (run_id,)
+        )
 
     def save_node(self, run_id: str, node: Node) -> None:
         self._seq += 1
@@ -109,11 +118,15 @@ class StateStore:
         )
 
     def load_nodes(self, run_id: str) -> list[Node]:
-        rows = self.db.execute("SELECT data FROM nodes WHERE run_id = ? ORDER BY seq", (run_id,)).fetchall()
+        rows = self.db.execute(
+            "SELECT data FROM nodes WHERE run_id = ? ORDER BY seq", (run_id,)
+        ).fetchall()
         return [Node.from_json(json.loads(r[0])) for r in rows]
 
     def list_runs(self) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT id, phase, started_at, finished_at FROM runs ORDER BY started_at").fetchall()
+        rows = self.db.execute(
+            "SELECT id, phase, started_at, finished_at FROM runs ORDER BY started_at"
+        ).fetchall()
         return [{"id": r[0], "phase": r[1], "startedAt": r[2], "finishedAt": r[3]} for r in rows]
 
 
@@ -128,7 +141,9 @@ class RunLock:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             os.close(self.fd)
-            raise RunLocked(f"run in {run_dir} is being driven by another kubeline process") from exc
+            raise RunLocked(
+                f"run in {run_dir} is being driven by another kubeline process"
+            ) from exc
         os.ftruncate(self.fd, 0)
         os.write(self.fd, str(os.getpid()).encode())
 

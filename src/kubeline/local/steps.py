@@ -29,7 +29,9 @@ async def run_steps(engine: Engine, node: Node, tmpl: dict[str, Any], input_scop
     groups = tmpl.get("steps") or []
     for i, group in enumerate(groups):
         if engine.failfast_blocked(node, tmpl):
-            engine.finish(node, FAILED, "template has failed or errored children and failFast enabled")
+            engine.finish(
+                node, FAILED, "template has failed or errored children and failFast enabled"
+            )
             return
         sg = engine.new_node(f"{node.name}[{i}]", "StepGroup", RUNNING, "", node)
         if previous is None:
@@ -43,11 +45,15 @@ async def run_steps(engine: Engine, node: Node, tmpl: dict[str, Any], input_scop
         ok = await _run_group(engine, node, tmpl, sg, group or [], scope)
         previous = sg
         if not ok:
-            engine.set_outbound(node, [o for c in sg.children for o in engine.outbound(engine.nodes[c])])
+            engine.set_outbound(
+                node, [o for c in sg.children for o in engine.outbound(engine.nodes[c])]
+            )
             engine.finish(node, FAILED, sg.message)
             return
     if previous is not None:
-        engine.set_outbound(node, [o for c in previous.children for o in engine.outbound(engine.nodes[c])])
+        engine.set_outbound(
+            node, [o for c in previous.children for o in engine.outbound(engine.nodes[c])]
+        )
     try:
         node.outputs = engine.template_outputs(tmpl, scope)
     except (ScopeError, TemplateError, ValueError) as exc:
@@ -56,7 +62,14 @@ async def run_steps(engine: Engine, node: Node, tmpl: dict[str, Any], input_scop
     engine.finish(node, SUCCEEDED)
 
 
-async def _run_group(engine: Engine, steps_node: Node, tmpl: dict[str, Any], sg: Node, group: list[dict[str, Any]], scope: Scope) -> bool:
+async def _run_group(
+    engine: Engine,
+    steps_node: Node,
+    tmpl: dict[str, Any],
+    sg: Node,
+    group: list[dict[str, Any]],
+    scope: Scope,
+) -> bool:
     resolved: list[dict[str, Any]] = []
     try:
         for step in group:
@@ -82,31 +95,48 @@ async def _run_group(engine: Engine, steps_node: Node, tmpl: dict[str, Any], sg:
         try:
             proceed = should_execute(when)
         except WhenError as exc:
-            n = engine.new_node(full, "Skipped", ERROR, str(body.get("template", "")), steps_node, str(exc))
+            n = engine.new_node(
+                full, "Skipped", ERROR, str(body.get("template", "")), steps_node, str(exc)
+            )
             engine.add_child(sg, n)
             return n
         if not proceed:
-            n = engine.new_node(full, "Skipped", SKIPPED, str(body.get("template", "")), steps_node, f"when '{when}' evaluated false")
+            n = engine.new_node(
+                full,
+                "Skipped",
+                SKIPPED,
+                str(body.get("template", "")),
+                steps_node,
+                f"when '{when}' evaluated false",
+            )
             engine.add_child(sg, n)
             return n
         return await engine.execute_child(
-            steps_node, tmpl, full, str(body["template"]), body.get("arguments") or {}, "step", child,
+            steps_node,
+            tmpl,
+            full,
+            str(body["template"]),
+            body.get("arguments") or {},
+            "step",
+            child,
             on_create=lambda n: engine.add_child(sg, n),
         )
 
     kids = await engine.gather_children(steps_node, tmpl, [one(c, b) for c, b, _ in expanded])
     by_step: dict[str, list[Node]] = {}
-    for (child, body, step_name), kid in zip(expanded, kids):
+    for (_child, _body, step_name), kid in zip(expanded, kids, strict=True):
         if kid is None:
             continue
         engine.add_child(sg, kid)
         by_step.setdefault(step_name, []).append(kid)
     failed = None
-    for (child, body, _), kid in zip(expanded, kids):
+    for (_child, body, _), kid in zip(expanded, kids, strict=True):
         if kid is None or kid.phase not in FAILED_OR_ERROR:
             continue
         cont = body.get("continueOn") or {}
-        if (kid.phase == FAILED and cont.get("failed")) or (kid.phase == ERROR and cont.get("error")):
+        if (kid.phase == FAILED and cont.get("failed")) or (
+            kid.phase == ERROR and cont.get("error")
+        ):
             continue
         failed = kid
         break
@@ -125,7 +155,9 @@ async def _run_group(engine: Engine, steps_node: Node, tmpl: dict[str, Any], sg:
     if failed is not None:
         engine.finish(sg, FAILED, f"child '{failed.id}' failed")
         return False
-    if engine.failfast_blocked(steps_node, tmpl) and len([k for k in kids if k is not None]) < len(expanded):
+    if engine.failfast_blocked(steps_node, tmpl) and len([k for k in kids if k is not None]) < len(
+        expanded
+    ):
         engine.finish(sg, FAILED, "template has failed or errored children and failFast enabled")
         return False
     engine.finish(sg, SUCCEEDED)

@@ -1,4 +1,4 @@
-"""The result of a run: the workflow's phase and every node, as ``kubeline run --json`` prints it."""
+"""The result of a run: the workflow's phase and every node (``kubeline run --json``)."""
 
 from __future__ import annotations
 
@@ -153,7 +153,9 @@ def build_summary(
         arts = []
         if n.outputs is not None:
             params = {str(p["name"]): str(p.get("value", "")) for p in n.outputs.parameters}
-            arts = [{"name": str(a["name"]), "location": repo.describe(a)} for a in n.outputs.artifacts]
+            arts = [
+                {"name": str(a["name"]), "location": repo.describe(a)} for a in n.outputs.artifacts
+            ]
         out.append(
             NodeSummary(
                 id=n.id,

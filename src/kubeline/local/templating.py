@@ -94,7 +94,9 @@ class Substituter:
     @property
     def env(self) -> dict[str, Any]:
         if self._env is None:
-            env = expand_env({k: v for k, v in self.scope.items() if isinstance(v, (str, type(None)))})
+            env = expand_env(
+                {k: v for k, v in self.scope.items() if isinstance(v, (str, type(None)))}
+            )
             env.update(EXPR_GLOBALS)
             self._env = env
         return self._env
@@ -175,7 +177,9 @@ class Substituter:
         if isinstance(value, list):
             return [self.obj(v) for v in value]
         if isinstance(value, dict):
-            return {self.string(k) if isinstance(k, str) else k: self.obj(v) for k, v in value.items()}
+            return {
+                self.string(k) if isinstance(k, str) else k: self.obj(v) for k, v in value.items()
+            }
         return value
 
 
@@ -187,7 +191,9 @@ def substitute(
     allow_unresolved: bool = True,
 ) -> Any:
     """Substitute tags in a JSON-like object with one scope."""
-    return Substituter(scope, strict_prefixes=strict_prefixes, allow_unresolved=allow_unresolved).obj(value)
+    return Substituter(
+        scope, strict_prefixes=strict_prefixes, allow_unresolved=allow_unresolved
+    ).obj(value)
 
 
 def evaluate_expression(source: str, scope: Mapping[str, Any]) -> Any:

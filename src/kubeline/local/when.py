@@ -154,7 +154,11 @@ def should_execute(when: str) -> bool:
     try:
         result = _Parser(_tokens(when), when).parse()
     except WhenError as exc:
-        hint = " (hint: try wrapping the affected expression in quotes (\"))" if "Invalid token" in str(exc) else ""
+        hint = (
+            ' (hint: try wrapping the affected expression in quotes ("))'
+            if "Invalid token" in str(exc)
+            else ""
+        )
         raise WhenError(f"Invalid 'when' expression '{when}': {exc}{hint}") from exc
     if not isinstance(result, bool):
         raise WhenError(f"Expected boolean evaluation for '{when}'. Got {result}")
