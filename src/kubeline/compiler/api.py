@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kubeline._gc import paused_gc
 from kubeline.compiler.argo.workflow import CompiledPipeline, Kind, compile_graph
 from kubeline.compiler.loader import load_pipelines, pipeline_folder
 from kubeline.compiler.yaml_emit import dump, dump_all
@@ -49,7 +50,8 @@ def compile_file(path: Path, kind: Kind = "workflow", pipeline: str | None = Non
 
 def render(compiled: list[CompiledPipeline], namespace: str | None = None) -> dict[str, str]:
     """File name -> text of the output folder: one multi-document YAML per pipeline."""
-    files = {f"{c.name}.yaml": dump_all(c.documents) for c in compiled}
+    with paused_gc():
+        files = {f"{c.name}.yaml": dump_all(c.documents) for c in compiled}
     kustomization: dict[str, Any] = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import os
 from collections.abc import Iterable
@@ -96,7 +95,7 @@ class GraphBuilder:
         self._problems: list[str] = []
         self._params: dict[str, PipelineParameter] = {}
         self._git: GitInfo | None = None
-        self._snapshots: dict[tuple[Path, tuple[str, ...]], str] = {}
+        self._snapshots: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
         self._folders: set[Path] = set()
         self._analysed = [self._analyse(s) for s in self.dsl_steps]
         self._ids = {id(s): a.step.id for s, a in zip(self.dsl_steps, self._analysed, strict=True)}
@@ -113,15 +112,10 @@ class GraphBuilder:
         params = tuple(self._parameter(p) for _, p in sorted(self._params.items()))
         stores = sorted({i.datastore for s in steps for i in (*s.inputs, *s.outputs)}
                         | {self.default_datastore})
-        draft = PipelineGraph(name=self.name, id="", parameters=params, steps=steps,
-                              default_datastore=self.default_datastore,
-                              description=self.description, git=self._git,
-                              datastores=tuple(stores))
-        digest = hashlib.sha256(draft.to_json().encode()).hexdigest()[:16]
-        return PipelineGraph(name=draft.name, id=digest, parameters=params, steps=steps,
-                             default_datastore=draft.default_datastore,
-                             description=draft.description, git=draft.git,
-                             datastores=draft.datastores)
+        return PipelineGraph(name=self.name, parameters=params, steps=steps,
+                             default_datastore=self.default_datastore,
+                             description=self.description, git=self._git,
+                             datastores=tuple(stores))
 
     # -- per step -----------------------------------------------------------------------------
     def _problem(self, step: PipelineStep | None, text: str) -> None:
@@ -161,6 +155,16 @@ class GraphBuilder:
         from kubeline.reuse.snapshot import fingerprint
 
         folder = dsl.source_directory or self.default_source_directory or "."
+        cache_key = (folder, tuple(str(p) for p in dsl.hash_paths))
+        if cache_key in self._snapshots:
+            return self._snapshots[cache_key]
+        result = self._fingerprint(dsl, folder)
+        self._snapshots[cache_key] = result
+        return result
+
+    def _fingerprint(self, dsl: PipelineStep, folder: str) -> tuple[str, str]:
+        from kubeline.reuse.snapshot import fingerprint
+
         path = (self.base_dir / folder).resolve()
         rel = Path(os.path.relpath(path, self.base_dir.resolve())).as_posix()
         if not path.is_dir():
@@ -170,15 +174,13 @@ class GraphBuilder:
         if isinstance(dsl, PythonScriptStep) and not (path / dsl.script_name).is_file():
             self._problem(dsl, f"script '{dsl.script_name}' is not in source_directory '{folder}' "
                                "(fix script_name or source_directory)")
-        cache_key = (path, tuple(str(p) for p in dsl.hash_paths))
-        if cache_key not in self._snapshots:
-            try:
-                self._snapshots[cache_key] = fingerprint(path, dsl.hash_paths, with_git=False).hash
-            except KubelineError as exc:
-                self._problem(dsl, str(exc))
-                return rel, ""
+        try:
+            digest = fingerprint(path, dsl.hash_paths, with_git=False).hash
+        except KubelineError as exc:
+            self._problem(dsl, str(exc))
+            return rel, ""
         self._folders.add(path)
-        return rel, self._snapshots[cache_key]
+        return rel, digest
 
     def _revision(self) -> GitInfo | None:
         from kubeline.reuse.snapshot import source_revision

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubeline._gc import paused_gc
 from kubeline.dsl.builder import GraphBuilder
 from kubeline.dsl.steps import PipelineStep
 from kubeline.exceptions import KubelineError, ValidationError
@@ -71,11 +72,12 @@ class Pipeline:
 
     def graph(self) -> PipelineGraph:
         """The validated, immutable graph; raises ValidationError listing every problem."""
-        builder = self._builder()
-        problems = builder.problems()
-        if problems:
-            raise ValidationError(problems)
-        return builder.build()
+        with paused_gc():
+            builder = self._builder()
+            problems = builder.problems()
+            if problems:
+                raise ValidationError(problems)
+            return builder.build()
 
     def _builder(self) -> GraphBuilder:
         store = self.default_datastore.name if self.default_datastore is not None else None

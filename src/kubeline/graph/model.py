@@ -127,7 +127,6 @@ class PipelineGraph:
     """A validated pipeline: steps in a deterministic topological order."""
 
     name: str
-    id: str
     parameters: tuple[Parameter, ...]
     steps: tuple[Step, ...]
     default_datastore: str

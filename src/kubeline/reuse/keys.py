@@ -11,21 +11,27 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 
-from kubeline.graph.model import Step, step_to_dict
+from kubeline.graph.model import Step
+from kubeline.graph.stepspec import encode_step
 
-# Fields of a Step that can change its output; names, ids and ordering edges cannot.
-_STATIC_FIELDS = ("kind", "image", "script", "command", "arguments", "params", "inputs",
-                  "outputs", "snapshot", "version", "hash_paths")
-_INPUT_IDENTITY = ("name", "source", "datastore", "path", "parameter", "mode",
-                   "path_on_compute")
+# Fields of a step's spec that cannot change its output: names, ordering, placement.
+_NOT_IN_KEY = ("id", "name", "depends_on", "compute_target", "allow_reuse", "fingerprint")
+_INPUT_NOT_IN_KEY = ("producer", "overwrite")
+
+
+def fingerprint_of(record: dict[str, object]) -> str:
+    """sha256 over the output-relevant fields of an encoded step (see encode_step)."""
+    kept: dict[str, object] = {k: v for k, v in record.items() if k not in _NOT_IN_KEY}
+    inputs = record.get("inputs", {})
+    if isinstance(inputs, dict):
+        kept["inputs"] = {name: {k: v for k, v in spec.items() if k not in _INPUT_NOT_IN_KEY}
+                          for name, spec in inputs.items()}
+    return _sha(kept)
 
 
 def static_fingerprint(step: Step) -> str:
     """sha256 over the step's output-relevant settings, in canonical JSON."""
-    data = step_to_dict(step)
-    record = {field: data[field] for field in _STATIC_FIELDS}
-    record["inputs"] = [{k: i[k] for k in _INPUT_IDENTITY} for i in data["inputs"]]  # type: ignore[attr-defined]
-    return _sha(record)
+    return fingerprint_of(encode_step(step, ""))
 
 
 def cache_key(fingerprint: str, parameters: Mapping[str, str], upstream: Sequence[str],

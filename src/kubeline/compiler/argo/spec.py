@@ -7,6 +7,7 @@ ConfigMap is pretty-printed JSON, one key per step, so GitOps diffs read step by
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -15,7 +16,7 @@ from hera.workflows.models import ObjectMeta
 from kubeline.compiler.argo.k8s import ConfigMap
 from kubeline.graph.model import PipelineGraph
 from kubeline.graph.stepspec import encode_step
-from kubeline.reuse.keys import static_fingerprint
+from kubeline.reuse.keys import fingerprint_of
 from kubeline.workspace.config import WorkspaceConfig
 
 SPEC_MOUNT = "/kubeline/spec"
@@ -27,8 +28,9 @@ def step_key(step_id: str) -> str:
     return f"step.{step_id}.json"
 
 
-def _pretty(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, indent=1, ensure_ascii=True) + "\n"
+def _line(data: Any) -> str:
+    """One line of canonical JSON: a changed step is one changed line in a diff."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True) + "\n"
 
 
 def spec_files(graph: PipelineGraph, config: WorkspaceConfig) -> dict[str, str]:
@@ -37,7 +39,6 @@ def spec_files(graph: PipelineGraph, config: WorkspaceConfig) -> dict[str, str]:
               for name in graph.datastores if name in config.datastores}
     pipeline = {
         "name": graph.name,
-        "id": graph.id,
         "default_datastore": graph.default_datastore,
         "datastores": stores,
         "parameters": [
@@ -47,10 +48,20 @@ def spec_files(graph: PipelineGraph, config: WorkspaceConfig) -> dict[str, str]:
             for p in graph.parameters
         ],
     }
-    files = {PIPELINE_KEY: _pretty(pipeline)}
+    files = {PIPELINE_KEY: _line(pipeline)}
     for step in graph.steps:
-        files[step_key(step.id)] = _pretty(encode_step(step, static_fingerprint(step)))
+        record = encode_step(step, "")
+        record["fingerprint"] = fingerprint_of(record)
+        files[step_key(step.id)] = _line(record)
     return files
+
+
+def spec_digest(files: dict[str, str]) -> str:
+    """A content id of the whole pipeline: changes whenever any step's spec changes."""
+    digest = hashlib.sha256()
+    for key, text in files.items():
+        digest.update(key.encode() + b"\0" + text.encode() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def spec_configmaps(name: str, labels: dict[str, str], files: dict[str, str]) -> list[ConfigMap]:

@@ -21,7 +21,8 @@ from hera.workflows.models import (
 )
 
 from kubeline.compiler.argo.dag import ENTRYPOINT, MAX_TASKS, dag_templates
-from kubeline.compiler.argo.spec import spec_configmaps, spec_files
+from kubeline._gc import paused_gc
+from kubeline.compiler.argo.spec import spec_configmaps, spec_digest, spec_files
 from kubeline.compiler.argo.templates import SPEC_VOLUME, Shape, shape_of, step_template
 from kubeline.graph.model import DataPathValue, PipelineGraph
 from kubeline.graph.names import dns_label, param_name
@@ -68,9 +69,15 @@ def _dump(model: Any) -> dict[str, Any]:
 def compile_graph(graph: PipelineGraph, config: WorkspaceConfig,
                   kind: Kind = "workflow") -> CompiledPipeline:
     """Graph -> Argo objects (as plain dicts), deterministic for the same graph and config."""
+    with paused_gc():
+        return _compile(graph, config, kind)
+
+
+def _compile(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind) -> CompiledPipeline:
     name = dns_label(graph.name)
+    files = spec_files(graph, config)
     labels = {**MANAGED_BY, "kubeline.io/pipeline": name}
-    annotations = {"kubeline.io/pipeline-name": graph.name, "kubeline.io/pipeline-id": graph.id}
+    annotations = {"kubeline.io/pipeline-name": graph.name, "kubeline.io/pipeline-id": spec_digest(files)}
     if graph.git is not None:
         annotations["kubeline.io/git-commit"] = graph.git.commit
         if graph.git.dirty:
@@ -86,7 +93,7 @@ def compile_graph(graph: PipelineGraph, config: WorkspaceConfig,
         *dag_templates(graph, shapes, config, compact),
         *(step_template(shape, graph, config, labels, compact) for _, shape in unique),
     ]
-    configmaps = spec_configmaps(dns_label(f"{name}-spec", 58), labels, spec_files(graph, config))
+    configmaps = spec_configmaps(dns_label(f"{name}-spec", 58), labels, files)
     if len(configmaps) == 1:
         volume = Volume(name=SPEC_VOLUME,
                         config_map=ConfigMapVolumeSource(name=configmaps[0].metadata.name))
