@@ -56,10 +56,10 @@ def test_datastore_file_input_is_a_file(harness: Harness) -> None:
 
 @pytest.mark.parametrize("mode", ["mount", "download"])
 def test_pipeline_data_same_layout_in_every_mode(harness: Harness, mode: str) -> None:
-    script = ("import os, sys\nfor rel, text in %r.items():\n"
+    script = ("import os, sys\nfor rel, text in " + repr(FILES) + ".items():\n"
               "    p = os.path.join(sys.argv[1], rel)\n"
               "    os.makedirs(os.path.dirname(p), exist_ok=True)\n"
-              "    open(p, 'w').write(text)\n") % FILES
+              "    open(p, 'w').write(text)\n")
     harness.add(Step(id="prod", name="prod", kind="python_script", image="x",
                      script="main.py", arguments=(DataRef("d"),),
                      outputs=(StepOutput("d", "main"),)), {"main.py": script})
