@@ -59,8 +59,13 @@ spec:
 
 def _s3(server: S3Server, bucket: str, key: str) -> str:
     return (
-        "{endpoint: '" + server.endpoint_url.removeprefix("http://") + "', bucket: " + bucket
-        + ", key: " + key + ", insecure: true, region: us-east-1,"
+        "{endpoint: '"
+        + server.endpoint_url.removeprefix("http://")
+        + "', bucket: "
+        + bucket
+        + ", key: "
+        + key
+        + ", insecure: true, region: us-east-1,"
         " accessKeySecret: {name: art-s3, key: accessKey}, secretKeySecret: {name: art-s3, key: secretKey}}"
     )
 
@@ -69,11 +74,18 @@ def test_s3_artifacts(tmp_path: Path, s3_server: S3Server, monkeypatch: pytest.M
     monkeypatch.setenv("ART_S3_ACCESSKEY", s3_server.access_key)
     monkeypatch.setenv("ART_S3_SECRETKEY", s3_server.secret_key)
     bucket = s3_server.create_bucket()
-    text = WORKFLOW.format(location="s3", packed=_s3(s3_server, bucket, "runs/one.tgz"), tree=_s3(s3_server, bucket, "runs/tree"))
+    text = WORKFLOW.format(
+        location="s3",
+        packed=_s3(s3_server, bucket, "runs/one.tgz"),
+        tree=_s3(s3_server, bucket, "runs/tree"),
+    )
     s = run_yaml(text, tmp_path)
     assert s.phase == "Succeeded", [(n.display_name, n.message) for n in s.nodes]
     assert s.node("use").logs() == "one\na\nb\n"
-    assert {a["location"] for a in s.node("make").output_artifacts} == {f"s3://{bucket}/runs/one.tgz", f"s3://{bucket}/runs/tree"}
+    assert {a["location"] for a in s.node("make").output_artifacts} == {
+        f"s3://{bucket}/runs/one.tgz",
+        f"s3://{bucket}/runs/tree",
+    }
     client = s3_server.client()
     keys = sorted(o["Key"] for o in client.list_objects_v2(Bucket=bucket)["Contents"])
     assert keys == ["runs/one.tgz", "runs/tree/a", "runs/tree/d/b"]
@@ -83,25 +95,41 @@ def test_s3_artifacts(tmp_path: Path, s3_server: S3Server, monkeypatch: pytest.M
         assert tar.getnames() == ["one.txt"]
 
 
-def test_azure_artifacts(tmp_path: Path, azurite: AzuriteServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_azure_artifacts(
+    tmp_path: Path, azurite: AzuriteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ART_AZ_ACCOUNTKEY", azurite.account_key)
     container = azurite.create_container()
 
     def loc(blob: str) -> str:
-        return "{endpoint: '" + azurite.endpoint_url + "', container: " + container + ", blob: " + blob + ", accountKeySecret: {name: art-az, key: accountKey}}"
+        return (
+            "{endpoint: '"
+            + azurite.endpoint_url
+            + "', container: "
+            + container
+            + ", blob: "
+            + blob
+            + ", accountKeySecret: {name: art-az, key: accountKey}}"
+        )
 
     text = WORKFLOW.format(location="azure", packed=loc("runs/one.tgz"), tree=loc("runs/tree"))
     s = run_yaml(text, tmp_path)
     assert s.phase == "Succeeded", [(n.display_name, n.message) for n in s.nodes]
     assert s.node("use").logs() == "one\na\nb\n"
-    assert f"azure://{container}/runs/one.tgz" in {a["location"] for a in s.node("make").output_artifacts}
+    assert f"azure://{container}/runs/one.tgz" in {
+        a["location"] for a in s.node("make").output_artifacts
+    }
 
 
-def test_missing_credentials_error_the_node(tmp_path: Path, s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_credentials_error_the_node(
+    tmp_path: Path, s3_server: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("ART_S3_ACCESSKEY", raising=False)
     monkeypatch.delenv("ART_S3_SECRETKEY", raising=False)
     bucket = s3_server.create_bucket()
-    text = WORKFLOW.format(location="s3", packed=_s3(s3_server, bucket, "x.tgz"), tree=_s3(s3_server, bucket, "t"))
+    text = WORKFLOW.format(
+        location="s3", packed=_s3(s3_server, bucket, "x.tgz"), tree=_s3(s3_server, bucket, "t")
+    )
     s = run_yaml(text, tmp_path)
     assert s.phase == "Error"
     make = s.node("make")
