@@ -1,6 +1,7 @@
 """Load the pipelines a Python file defines, the way ``python pipeline.py`` would see them.
 
-The file runs with its own folder as the working directory and first on sys.path, under
+What the file prints goes to stderr, keeping kubeline's stdout for its own output. The
+file runs with its own folder as the working directory and first on sys.path, under
 ``__name__ == "__kubeline__"`` so submission code under ``if __name__ == "__main__":``
 does not run. Every module-level Pipeline object is a pipeline. It is named after the file (or its folder
 when the file is called pipeline.py or main.py); with several pipelines in one file, the
@@ -39,7 +40,7 @@ def load_pipelines(path: Path) -> dict[str, Pipeline]:
     path = path.resolve()
     if not path.is_file():
         raise KubelineError(f"pipeline file '{path}' does not exist")
-    with pipeline_folder(path):
+    with pipeline_folder(path), contextlib.redirect_stdout(sys.stderr):
         try:
             namespace = runpy.run_path(str(path), run_name="__kubeline__")
         except KubelineError:
