@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 import shutil
 import tarfile
@@ -24,7 +23,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from kubeline.local.sandbox import ContainerFS
 from kubeline.stores.dirs import get_dir, put_dir
 
 
@@ -79,6 +77,7 @@ class Repository:
         """(store, key) for a remote location, through kubeline.stores."""
         from kubeline.stores import open_store
         from kubeline.stores.config import AzureBlobDatastore, S3Datastore
+
         if "s3" in art:
             s3 = art["s3"]
             endpoint = s3.get("endpoint")
@@ -153,7 +152,7 @@ class Repository:
             located = dict(out)
         else:
             located = {**out, "s3": {"key": default_key}}
-        if (plain and src.is_dir()) or plain:
+        if plain:
             payload = src
         else:
             work.mkdir(parents=True, exist_ok=True)
@@ -196,10 +195,6 @@ def default_key(workflow_name: str, pod: str, art: dict[str, Any], container_pat
     return f"{workflow_name}/{pod}/{art['name']}.tgz"
 
 
-def input_host_path(fs: ContainerFS, path: str) -> Path:
-    return fs.host_path(path)
-
-
 def _account_name(endpoint: str) -> str:
     if not endpoint:
         raise ArtifactError("azure artifacts need an endpoint")
@@ -222,15 +217,12 @@ def _is_dir_key(store: Any, key: str) -> bool:
 
 
 def _is_tarball(path: Path) -> bool:
+    """Argo's auto-detection: a gzip stream whose content starts with a tar header."""
     try:
-        with gzip.open(path, "rb") as g:
-            head = g.read(512)
-    except (OSError, EOFError):
+        with tarfile.open(path, "r:gz") as tar:
+            return tar.next() is not None
+    except (tarfile.TarError, OSError, EOFError):
         return False
-    return len(head) == 512 and (
-        head[257:262] == b"ustar"
-        or tarfile.TarInfo.frombuf(head, "utf-8", "surrogateescape") is not None
-    )
 
 
 def _tar(src: Path, dest: Path, level: int) -> None:
@@ -244,7 +236,7 @@ def _untar(archive: Path, dest: Path) -> None:
     tmpdir = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.tmpdir-"))
     try:
         with tarfile.open(archive, "r:gz") as tar:
-            tar.extractall(tmpdir, filter="data")
+            _safe_extract(tar, tmpdir)
         entries = list(tmpdir.iterdir())
         _remove(dest)
         if len(entries) == 1:
@@ -253,6 +245,23 @@ def _untar(archive: Path, dest: Path) -> None:
             os.replace(tmpdir, dest)
     finally:
         _remove(tmpdir)
+
+
+def _safe_extract(tar: tarfile.TarFile, dest: Path) -> None:
+    """Extract rejecting entries that escape dest (zip-slip), on every supported Python."""
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(dest, filter="data")
+        return
+    root = dest.resolve()
+    for member in tar.getmembers():
+        target = (dest / member.name).resolve()
+        if root != target and root not in target.parents:
+            raise ArtifactError(f"archive entry {member.name!r} escapes the destination")
+        if member.issym() or member.islnk():
+            link = (target.parent / member.linkname).resolve()
+            if root != link and root not in link.parents:
+                raise ArtifactError(f"archive link {member.name!r} escapes the destination")
+    tar.extractall(dest)  # members checked above
 
 
 def _remove(path: Path) -> None:

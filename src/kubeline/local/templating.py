@@ -16,7 +16,6 @@ same strings. Rules mirrored from Argo:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -61,18 +60,15 @@ def expand_env(scope: Mapping[str, Any]) -> dict[str, Any]:
     for key in sorted(scope, key=lambda k: k.count(".")):
         parts = key.split(".")
         node = env
-        ok = True
         for part in parts[:-1]:
             nxt = node.get(part)
             if not isinstance(nxt, dict):
                 nxt = {}
                 node[part] = nxt
             node = nxt
-        if ok:
-            existing = node.get(parts[-1])
-            if isinstance(existing, dict):
-                continue
-            node[parts[-1]] = scope[key]
+        if isinstance(node.get(parts[-1]), dict):
+            continue  # Argo drops the less specific key when both a and a.b exist
+        node[parts[-1]] = scope[key]
     return env
 
 
@@ -222,6 +218,3 @@ def scan_expressions(value: Any) -> Iterator[str]:
     elif isinstance(value, dict):
         for v in value.values():
             yield from scan_expressions(v)
-
-
-_REF = re.compile(r"\{\{\s*(?:tasks|steps)\.([^.}\s]+)\.outputs\.result\s*\}\}")
