@@ -20,8 +20,11 @@ def main() -> None:
     for label, words in sorted(TOPICS.items()):
         vocab = words.split()
         for _ in range(40):
-            n = rng.randint(8, 20)
-            text = [rng.choice(vocab if rng.random() < 0.4 else COMMON) for _ in range(n)]
+            n = rng.randint(6, 14)
+            text = [rng.choice(vocab if rng.random() < 0.12 else COMMON) for _ in range(n)]
+            if rng.random() < 0.25:  # some documents borrow words from another topic
+                other = rng.choice(sorted(TOPICS)).split(".")[0]
+                text += [rng.choice(TOPICS[t].split()) for t in sorted(TOPICS) if t.startswith(other)]
             docs.append(" ".join(text))
             labels.append(label)
     with open("data/20news.pkl", "wb") as handle:

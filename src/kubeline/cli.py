@@ -52,12 +52,18 @@ def main() -> None:
               show_default=True, help="Argo object to emit for each pipeline.")
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 listing the differences if the folder would change.")
+@click.option("--no-publish", is_flag=True,
+              help="Do not upload source snapshots to the default datastore.")
 @user_errors
-def compile_command(file: Path, outdir: Path, kind: str, check: bool) -> None:
-    """Compile the pipelines defined in FILE into Argo manifests."""
+def compile_command(file: Path, outdir: Path, kind: str, check: bool, no_publish: bool) -> None:
+    """Compile the pipelines defined in FILE into Argo manifests.
+
+    Source snapshots are uploaded to the default datastore (where step pods fetch them)
+    unless --check or --no-publish is given.
+    """
     from kubeline.compiler.api import compile_to_files, drift, write_output
 
-    files = compile_to_files(file, kind)  # type: ignore[arg-type]
+    files = compile_to_files(file, kind, publish=not (check or no_publish))  # type: ignore[arg-type]
     if check:
         result = drift(files, outdir)
         if result.clean:

@@ -7,7 +7,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeline._gc import paused_gc
 from kubeline.compiler.argo.workflow import CompiledPipeline, Kind, compile_graph
@@ -15,30 +15,63 @@ from kubeline.compiler.loader import load_pipelines, pipeline_folder
 from kubeline.compiler.yaml_emit import dump, dump_all
 from kubeline.exceptions import KubelineError
 
+if TYPE_CHECKING:
+    from kubeline.dsl.workspace import Workspace
+    from kubeline.graph.model import PipelineGraph
+
 KUSTOMIZATION = "kustomization.yaml"
 
 
-def compile_pipelines(path: Path, kind: Kind = "workflow") -> list[CompiledPipeline]:
-    """Every pipeline of a file, compiled; validation problems raise one line each."""
+def compile_pipelines(path: Path, kind: Kind = "workflow", publish: bool = False
+                      ) -> list[CompiledPipeline]:
+    """Every pipeline of a file, compiled; validation problems raise one line each.
+
+    With publish, each step's source snapshot is uploaded to the pipeline's default
+    datastore (content-addressed, skipped when present), where the step's shim fetches it.
+    """
     compiled = []
     path = path.resolve()
     for pipeline in load_pipelines(path).values():
         with pipeline_folder(path):
             graph = pipeline.graph()
+            if publish:
+                publish_snapshots(graph, pipeline.workspace)
         compiled.append(compile_graph(graph, pipeline.workspace.config, kind))
     return compiled
 
 
-def compile_to_files(path: Path, kind: Kind = "workflow") -> dict[str, str]:
+def publish_snapshots(graph: PipelineGraph, workspace: Workspace) -> int:
+    """Upload the snapshot archive of every source folder the graph uses; returns how many."""
+    from kubeline.runtime.snapshots import publish
+    from kubeline.stores import open_store
+
+    config = workspace.config.datastores[graph.default_datastore]
+    store = open_store(graph.default_datastore, config, workspace.root)
+    done: set[tuple[str, tuple[str, ...]]] = set()
+    for step in graph.steps:
+        key = (step.source_directory, step.hash_paths)
+        if step.snapshot and key not in done:
+            done.add(key)
+            published = publish(Path(step.source_directory), step.hash_paths, store)
+            if published != step.snapshot:
+                raise KubelineError(f"step '{step.name}': source_directory "
+                                    f"'{step.source_directory}' changed while compiling",
+                                    "compile again")
+    return len(done)
+
+
+def compile_to_files(path: Path, kind: Kind = "workflow", publish: bool = False
+                     ) -> dict[str, str]:
     """The output folder's files for a pipeline file: manifests plus kustomization.yaml."""
-    compiled = compile_pipelines(path, kind)
+    compiled = compile_pipelines(path, kind, publish)
     return render(compiled, compiled[0].namespace if compiled else None)
 
 
 def compile_file(path: Path, kind: Kind = "workflow", pipeline: str | None = None
                  ) -> list[dict[str, Any]]:
-    """The documents of the file's one pipeline (or the one named), for the local executor."""
-    compiled = compile_pipelines(path, kind)
+    """The documents of the file's one pipeline (or the one named), for the local executor;
+    snapshots are published so the run finds them."""
+    compiled = compile_pipelines(path, kind, publish=True)
     if pipeline is not None:
         compiled = [c for c in compiled if c.name == pipeline]
     if len(compiled) != 1:
