@@ -11,7 +11,10 @@ TOPICS = {
     "rec.autos": "engine car dealer tire brake wheel sedan mileage transmission oil",
     "comp.graphics": "image render pixel polygon shader bitmap color texture gif jpeg",
 }
-COMMON = "the a of and to in is for it that with on this was be are have".split()
+COMMON = [
+    "the", "a", "of", "and", "to", "in", "is", "for", "it",
+    "that", "with", "on", "this", "was", "be", "are", "have",
+]
 
 
 def main() -> None:
@@ -24,7 +27,8 @@ def main() -> None:
             text = [rng.choice(vocab if rng.random() < 0.12 else COMMON) for _ in range(n)]
             if rng.random() < 0.25:  # some documents borrow words from another topic
                 other = rng.choice(sorted(TOPICS)).split(".")[0]
-                text += [rng.choice(TOPICS[t].split()) for t in sorted(TOPICS) if t.startswith(other)]
+                borrowed = [t for t in sorted(TOPICS) if t.startswith(other)]
+                text += [rng.choice(TOPICS[t].split()) for t in borrowed]
             docs.append(" ".join(text))
             labels.append(label)
     with open("data/20news.pkl", "wb") as handle:

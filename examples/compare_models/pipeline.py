@@ -7,8 +7,8 @@ Run it: `kubeline run pipeline.py -p pipeline_arg=20`; compile it:
 from kubeline import (
     AmlCompute,
     ComputeTarget,
-    Datastore,
     DataReference,
+    Datastore,
     Pipeline,
     PipelineData,
     PipelineParameter,

@@ -9,9 +9,9 @@ import os
 from pathlib import Path
 
 import pytest
+from tests.pipelines import EXAMPLES, copy_example
 
 from kubeline.compiler.api import compile_to_files
-from tests.pipelines import EXAMPLES, copy_example
 
 GOLDEN = Path(__file__).parent / "golden"
 NAMES = sorted(p.parent.name for p in EXAMPLES.glob("*/pipeline.py"))
@@ -32,4 +32,4 @@ def test_example_matches_golden(name: str, kind: str, tmp_path: Path) -> None:
             (folder / file).write_text(text, encoding="utf-8", newline="\n")
     expected = {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.yaml"))}
     assert expected, f"no golden files in {folder}: run `make golden`"
-    assert files == expected, f"compiled {name} differs from {folder}: run `make golden` if intended"
+    assert files == expected, f"{name} differs from {folder}: run `make golden` if intended"

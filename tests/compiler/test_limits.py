@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from tests.argo_schema import schema_errors
+from tests.pipelines import chain, workspace
 
 from kubeline import Pipeline, PythonScriptStep
 from kubeline.compiler.api import render, write_output
@@ -14,8 +16,6 @@ from kubeline.compiler.argo.workflow import compile_graph
 from kubeline.compiler.argo_lint import lint_offline
 from kubeline.compiler.validate import validate_document
 from kubeline.graph.names import ARGO_NAME, PARAM_NAME, dns_label
-from tests.argo_schema import schema_errors
-from tests.pipelines import chain, workspace
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -56,7 +56,10 @@ def test_chunked_pipeline_passes_argo_lint(tmp_path: Path, argo_bin: Path) -> No
     assert result.ok, result.messages
 
 
-@pytest.mark.parametrize("raw", ["My Step!", "x" * 300, "_under_score_", "9lives", "Ünïcode", "a..b"])
+ODD = ["My Step!", "x" * 300, "_under_score_", "9lives", "Ünïcode", "a..b"]
+
+
+@pytest.mark.parametrize("raw", ODD)
 def test_odd_names_become_valid(raw: str, tmp_path: Path) -> None:
     ws = workspace(tmp_path)
     step = PythonScriptStep("step.py", name=raw, source_directory="scripts")

@@ -8,12 +8,12 @@ from pathlib import Path
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.argo_schema import schema_errors
+from tests.pipelines import workspace
 
 from kubeline import Pipeline, PipelineData, PythonScriptStep
 from kubeline.compiler.argo.workflow import compile_graph
 from kubeline.compiler.validate import validate_document
-from tests.argo_schema import schema_errors
-from tests.pipelines import workspace
 
 _ROOT = Path(tempfile.mkdtemp(prefix="kubeline-prop-"))
 _WS = workspace(_ROOT)

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.argo_schema import schema_errors
+from tests.pipelines import EXAMPLES, copy_example
 
 from kubeline.compiler.api import compile_to_files, write_output
 from kubeline.compiler.argo_lint import lint_offline
 from kubeline.compiler.validate import validate_document
-from tests.argo_schema import schema_errors
-from tests.pipelines import EXAMPLES, copy_example
 
 NAMES = sorted(p.parent.name for p in EXAMPLES.glob("*/pipeline.py"))
 
@@ -35,7 +35,8 @@ def test_example_is_valid_argo(name: str, kind: str, tmp_path: Path, argo_bin: P
 
 def test_unknown_field_is_reported_by_validate(tmp_path: Path) -> None:
     files = compile_to_files(copy_example("compare_models", tmp_path))
-    doc = [d for d in yaml.safe_load_all(files["compare-models.yaml"]) if d["kind"] == "Workflow"][0]
+    docs = yaml.safe_load_all(files["compare-models.yaml"])
+    doc = next(d for d in docs if d["kind"] == "Workflow")
     doc["spec"]["templates"][1]["containr"] = {"image": "x"}
     assert schema_errors(doc), "Argo's schema must reject an unknown field"
     problems = validate_document(doc, "wf")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.pipelines import workspace
 
 import kubeline
 from kubeline import (
@@ -12,10 +13,10 @@ from kubeline import (
     CommandStep,
     ComputeTarget,
     ComputeTargetException,
-    Datastore,
     DataPath,
     DataPathComputeBinding,
     DataReference,
+    Datastore,
     Pipeline,
     PipelineData,
     PipelineParameter,
@@ -25,7 +26,6 @@ from kubeline import (
 )
 from kubeline.exceptions import KubelineError
 from kubeline.graph.model import DataPathValue, DataRef, Lit, ParamRef
-from tests.pipelines import workspace
 
 
 def test_workspace_without_config_is_local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.pipelines import workspace
 
 from kubeline import (
-    Datastore,
     DataReference,
+    Datastore,
     Pipeline,
     PipelineData,
     PipelineParameter,
@@ -18,7 +19,6 @@ from kubeline import (
     Workspace,
 )
 from kubeline.exceptions import ValidationError
-from tests.pipelines import workspace
 
 
 def _pipeline(ws: Workspace, steps: list[PythonScriptStep], **kw: object) -> Pipeline:

@@ -14,7 +14,7 @@ args = parser.parse_args()
 with open(args.input, "rb") as handle:
     corpus = pickle.load(handle)
 
-pairs = list(zip(corpus["data"], corpus["target"]))
+pairs = list(zip(corpus["data"], corpus["target"], strict=True))
 train = [p for i, p in enumerate(pairs) if i % 4 != 0]
 test = [p for i, p in enumerate(pairs) if i % 4 == 0]
 

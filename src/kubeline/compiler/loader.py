@@ -3,9 +3,9 @@
 What the file prints goes to stderr, keeping kubeline's stdout for its own output. The
 file runs with its own folder as the working directory and first on sys.path, under
 ``__name__ == "__kubeline__"`` so submission code under ``if __name__ == "__main__":``
-does not run. Every module-level Pipeline object is a pipeline. It is named after the file (or its folder
-when the file is called pipeline.py or main.py); with several pipelines in one file, the
-variable name is appended: ``compare_models/pipeline.py`` -> ``compare_models``.
+does not run. Every module-level Pipeline object is a pipeline. It is named after the
+file (or its folder when the file is called pipeline.py or main.py); with several pipelines
+in one file, the variable name is appended: ``compare_models/pipeline.py`` -> ``compare_models``.
 """
 
 from __future__ import annotations

@@ -110,7 +110,8 @@ class GraphBuilder:
     def build(self) -> PipelineGraph:
         steps = tuple(self._order)
         params = tuple(self._parameter(p) for _, p in sorted(self._params.items()))
-        stores = sorted({i.datastore for s in steps for i in (*s.inputs, *s.outputs)}
+        stores = sorted({i.datastore for s in steps for i in s.inputs}
+                        | {o.datastore for s in steps for o in s.outputs}
                         | {self.default_datastore})
         return PipelineGraph(name=self.name, parameters=params, steps=steps,
                              default_datastore=self.default_datastore,
@@ -152,7 +153,6 @@ class GraphBuilder:
         return _Analysed(step=step, consumed=consumed)
 
     def _snapshot(self, dsl: PipelineStep) -> tuple[str, str]:
-        from kubeline.reuse.snapshot import fingerprint
 
         folder = dsl.source_directory or self.default_source_directory or "."
         cache_key = (folder, tuple(str(p) for p in dsl.hash_paths))
@@ -316,15 +316,16 @@ class GraphBuilder:
                                           "valid for Kubernetes (rename one of them)")
         for dsl, analysed in zip(self.dsl_steps, self._analysed, strict=True):
             seen: dict[str, str] = {}
-            for data in (*analysed.step.inputs, *analysed.step.outputs):
-                key = param_name(data.name)
-                if key in seen and seen[key] != data.name:
-                    self._problem(dsl, f"data names '{seen[key]}' and '{data.name}' collide as "
+            names = [i.name for i in analysed.step.inputs] + [o.name for o in analysed.step.outputs]
+            for data_name in names:
+                key = param_name(data_name)
+                if key in seen and seen[key] != data_name:
+                    self._problem(dsl, f"data names '{seen[key]}' and '{data_name}' collide as "
                                        f"'{key}' once made valid for Argo (rename one)")
                 elif key in seen:
-                    self._problem(dsl, f"data name '{data.name}' is used twice in this step "
+                    self._problem(dsl, f"data name '{data_name}' is used twice in this step "
                                        "(give each input and output a unique name)")
-                seen[key] = data.name
+                seen[key] = data_name
 
     def _link(self) -> list[Step]:
         """Resolve producers, then order steps topologically (ties by id); report cycles."""

@@ -66,7 +66,8 @@ class ComputeTarget:
         return ComputeTarget.create(workspace, name, attach_configuration)
 
     def wait_for_completion(self, show_output: bool = False, min_node_count: int | None = None,
-                            timeout_in_minutes: int = 20, is_delete_operation: bool = False) -> None:
+                            timeout_in_minutes: int = 20, is_delete_operation: bool = False
+                            ) -> None:
         if show_output:
             print(f"Compute target '{self.name}' ({self.type}) is ready: it is a scheduling "
                   "profile, nothing is provisioned.")

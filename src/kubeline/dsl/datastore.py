@@ -173,7 +173,8 @@ class Datastore:
                 print(f"Downloaded {self.name}/{info.key} to {dest}")
         return count
 
-    def path(self, path: str | None = None, data_reference_name: str | None = None) -> DataReference:
+    def path(self, path: str | None = None, data_reference_name: str | None = None
+             ) -> DataReference:
         from kubeline.dsl.data import DataReference
 
         return DataReference(self, data_reference_name=data_reference_name, path_on_datastore=path)

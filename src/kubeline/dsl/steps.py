@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kubeline.dsl.compute import ComputeTarget
-from kubeline.dsl.data import DataReference, PipelineData, PipelineParameter
+from kubeline.dsl.data import PipelineData, PipelineParameter
 from kubeline.dsl.runconfig import RunConfiguration
 from kubeline.exceptions import KubelineError
 

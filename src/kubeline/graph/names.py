@@ -26,9 +26,8 @@ def dns_label(name: str, max_len: int = 63) -> str:
     label = re.sub(r"-{2,}", "-", label)
     if not label or not label[0].isalpha():
         label = f"s-{label}" if label else "s"
-    if len(label) > max_len or label != name:
-        if len(label) > max_len:
-            label = f"{label[: max_len - 9].rstrip('-')}-{short_hash(name)}"
+    if len(label) > max_len:
+        label = f"{label[: max_len - 9].rstrip('-')}-{short_hash(name)}"
     return label
 
 

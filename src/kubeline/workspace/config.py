@@ -64,7 +64,8 @@ class WorkspaceConfig(BaseModel):
         if DEFAULT_DATASTORE in self.datastores:
             return self
         stores = dict(self.datastores)
-        stores[DEFAULT_DATASTORE] = LocalDatastore(path=f"{STATE_DIR}/datastores/{DEFAULT_DATASTORE}")
+        stores[DEFAULT_DATASTORE] = LocalDatastore(
+            path=f"{STATE_DIR}/datastores/{DEFAULT_DATASTORE}")
         return self.model_copy(update={"datastores": stores})
 
 
@@ -91,7 +92,8 @@ def load_config(path: Path) -> WorkspaceConfig:
     except PydanticValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"{path}: field '{where}': {err['msg']}", "see docs/workspace.md") from None
+        raise ConfigError(f"{path}: field '{where}': {err['msg']}",
+                          "see docs/workspace.md") from None
 
 
 def save_config(config: WorkspaceConfig, path: Path) -> None:

@@ -18,7 +18,7 @@ def _task(step: Step, shape: Shape, config: WorkspaceConfig, deps: list[str],
           compact: bool) -> DAGTask:
     artifacts = [
         Artifact(name=param_name(i.name), **artifact_location(
-            i.datastore, config.datastores[i.datastore], i.path))  # type: ignore[arg-type]
+            i.datastore, config.datastores[i.datastore], i.path))
         for i in sorted(artifact_inputs(step, config), key=lambda i: param_name(i.name))
     ]
     params: list[Parameter] = []

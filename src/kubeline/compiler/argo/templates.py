@@ -23,7 +23,7 @@ from hera.workflows.models import (
 from kubeline.compiler.argo.spec import SPEC_MOUNT
 from kubeline.graph.model import PipelineGraph, Step, StepInput
 from kubeline.graph.names import param_name, short_hash
-from kubeline.stores.config import secret_env_name
+from kubeline.stores.config import SecretRef, secret_env_name
 from kubeline.workspace.config import WorkspaceConfig
 
 INPUTS_DIR = "/kubeline/inputs"
@@ -67,7 +67,7 @@ def _env(graph: PipelineGraph, config: WorkspaceConfig) -> list[EnvVar]:
         EnvVar(name="KUBELINE_NODE", value="{{node.name}}"),
         EnvVar(name="KUBELINE_PARAMETERS", value=json.dumps(params, sort_keys=True)),
     ]
-    refs = []
+    refs: list[SecretRef] = []
     for name in graph.datastores:
         store = config.datastores.get(name)
         if store is None:

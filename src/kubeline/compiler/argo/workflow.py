@@ -20,8 +20,8 @@ from hera.workflows.models import (
     WorkflowTemplate,
 )
 
-from kubeline.compiler.argo.dag import ENTRYPOINT, MAX_TASKS, dag_templates
 from kubeline._gc import paused_gc
+from kubeline.compiler.argo.dag import ENTRYPOINT, MAX_TASKS, dag_templates
 from kubeline.compiler.argo.spec import spec_configmaps, spec_digest, spec_files
 from kubeline.compiler.argo.templates import SPEC_VOLUME, Shape, shape_of, step_template
 from kubeline.graph.model import DataPathValue, PipelineGraph
@@ -77,7 +77,8 @@ def _compile(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind) -> Compi
     name = dns_label(graph.name)
     files = spec_files(graph, config)
     labels = {**MANAGED_BY, "kubeline.io/pipeline": name}
-    annotations = {"kubeline.io/pipeline-name": graph.name, "kubeline.io/pipeline-id": spec_digest(files)}
+    annotations = {"kubeline.io/pipeline-name": graph.name,
+                   "kubeline.io/pipeline-id": spec_digest(files)}
     if graph.git is not None:
         annotations["kubeline.io/git-commit"] = graph.git.commit
         if graph.git.dirty:
