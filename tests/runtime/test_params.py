@@ -8,6 +8,8 @@ import pytest
 
 from kubeline.graph.model import DataRef, Lit, ParamRef, Step, StepInput
 from kubeline.runtime import params
+from tests.runtime.conftest import PROBE, read_report
+from tests.runtime.harness import Harness
 
 DEFS = {
     "alpha": {"name": "alpha", "type": "string", "default": "a"},
@@ -48,3 +50,21 @@ def test_used_by_takes_only_the_step_parameters_and_canonicalises_datapaths() ->
     assert params.used_by(step, values) == {"data": '{"datastore":"s","path":"p"}', "n": "1"}
     with pytest.raises(params.ParameterError, match="is not a DataPath"):
         params.used_by(step, {**values, "data": "not json"})
+
+
+def test_indexed_variables_win_and_need_no_escaping() -> None:
+    raw = json.dumps({"alpha": "from-json", "n": "2"})
+    values = params.resolve(DEFS, raw, {0: 'say "hi"', 1: '{"datastore": "t", "path": "q"}'})
+    assert values == {"alpha": 'say "hi"', "data": '{"datastore": "t", "path": "q"}', "n": "2"}
+    with pytest.raises(params.ParameterError, match="KUBELINE_PARAM_9: no parameter 9"):
+        params.resolve(DEFS, None, {9: "x"})
+
+
+def test_indexed_variables_reach_the_script(harness: Harness) -> None:
+    harness.parameters = [{"name": "a", "type": "string", "default": "x"},
+                          {"name": "b", "type": "string", "default": "y"}]
+    harness.add(Step(id="s", name="s", kind="python_script", image="x", script="main.py",
+                     arguments=(ParamRef("a"), ParamRef("b"))), {"main.py": PROBE})
+    done = harness.run("s", env={"KUBELINE_PARAM_1": 'quote " and \\ backslash'})
+    assert done.returncode == 0, done.stderr
+    assert read_report(harness)["argv"] == ["x", 'quote " and \\ backslash']

@@ -49,11 +49,33 @@ def _split_known(text: str, names: list[str]) -> dict[str, str] | None:
     return values
 
 
-def resolve(parameters: Mapping[str, Mapping[str, Any]], raw: str | None) -> dict[str, str]:
-    """Every pipeline parameter's value for this run (text), defaults filling the gaps."""
+def resolve(parameters: Mapping[str, Mapping[str, Any]], raw: str | None,
+            indexed: Mapping[int, str] | None = None) -> dict[str, str]:
+    """Every pipeline parameter's value for this run (text), defaults filling the gaps.
+
+    ``indexed`` holds ``KUBELINE_PARAM_<i>`` values (i = position in pipeline.json's
+    parameter list): one variable per value needs no escaping, so it wins over ``raw``.
+    """
     values = {name: default_text(p) for name, p in parameters.items()}
-    if raw is None or not raw.strip():
-        return values
+    if raw is not None and raw.strip():
+        values.update(_given(parameters, raw))
+    names = list(parameters)
+    for index, value in sorted((indexed or {}).items()):
+        if not 0 <= index < len(names):
+            raise ParameterError(f"KUBELINE_PARAM_{index}: no parameter {index} in the "
+                                 "pipeline spec", "recompile the pipeline")
+        values[names[index]] = _checked(names[index], value)
+    return values
+
+
+def _checked(name: str, value: str) -> str:
+    if "{{" in value and "}}" in value:
+        raise ParameterError(f"parameter '{name}': value {value!r} was never substituted",
+                             "run the step through Argo or the local executor")
+    return value
+
+
+def _given(parameters: Mapping[str, Mapping[str, Any]], raw: str) -> dict[str, str]:
     given: dict[str, str] | None
     try:
         decoded = json.loads(raw)
@@ -64,12 +86,7 @@ def resolve(parameters: Mapping[str, Mapping[str, Any]], raw: str | None) -> dic
     if given is None:
         raise ParameterError("KUBELINE_PARAMETERS is not a JSON object of parameter values",
                              "it is set by the compiled template; recompile the pipeline")
-    for name, value in given.items():
-        if "{{" in value and "}}" in value:
-            raise ParameterError(f"parameter '{name}': value {value!r} was never substituted",
-                                 "run the step through Argo or the local executor")
-        values[name] = value
-    return values
+    return {name: _checked(name, value) for name, value in given.items()}
 
 
 def datapath(name: str, text: str) -> DataPathValue:

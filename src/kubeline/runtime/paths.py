@@ -11,6 +11,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+_INDEXED = "KUBELINE_PARAM_"
+
 
 @dataclass(frozen=True)
 class RuntimeEnv:
@@ -25,6 +27,7 @@ class RuntimeEnv:
     workflow: str
     node: str
     parameters: str | None
+    indexed_parameters: dict[int, str]
     regenerate: bool
     keep_workdir: bool
     experiment: str
@@ -44,6 +47,8 @@ class RuntimeEnv:
             workflow=workflow,
             node=env.get("KUBELINE_NODE", ""),
             parameters=env.get("KUBELINE_PARAMETERS"),
+            indexed_parameters={int(k[len(_INDEXED):]): v for k, v in env.items()
+                                if k.startswith(_INDEXED) and k[len(_INDEXED):].isdigit()},
             regenerate=_truthy(env.get("KUBELINE_REGENERATE_OUTPUTS", "")),
             keep_workdir=_truthy(env.get("KUBELINE_KEEP_WORKDIR", "")),
             experiment=env.get("KUBELINE_EXPERIMENT", ""),

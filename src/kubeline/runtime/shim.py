@@ -129,7 +129,7 @@ class StepRunner:
     def _execute(self, pipeline: PipelineSpec, step: Step, fingerprint: str,
                  stores: Datastores, base: dict[str, Any]) -> int:
         env = self.env
-        values = params.resolve(pipeline.parameters, env.parameters)
+        values = params.resolve(pipeline.parameters, env.parameters, env.indexed_parameters)
         default = stores.default
         upstream = (parse_upstream(self.ns.upstream or "") if self.ns.step
                     else _upstream_from_run(default, env.run_id, step))
