@@ -35,9 +35,9 @@ def test_s3_datastore(s3_server: S3Server, tmp_path: Path,
                       monkeypatch: pytest.MonkeyPatch) -> None:
     ws = workspace(tmp_path / "ws")
     bucket = s3_server.create_bucket()
-    store = Datastore.register_s3(ws, "lake", bucket, prefix="team", endpoint=s3_server.endpoint_url,
-                                  region=s3_server.region, insecure=True,
-                                  credentials_secret="lake-creds")
+    store = Datastore.register_s3(ws, "lake", bucket, prefix="team",
+                                  endpoint=s3_server.endpoint_url, region=s3_server.region,
+                                  insecure=True, credentials_secret="lake-creds")
     for key, value in (("accessKey", s3_server.access_key), ("secretKey", s3_server.secret_key)):
         monkeypatch.setenv(secret_env_name(SecretRef(name="lake-creds", key=key)), value)
     _round_trip(store, tmp_path)
