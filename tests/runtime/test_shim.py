@@ -251,3 +251,28 @@ def test_key_written_for_argo(harness: Harness) -> None:
     key = harness.key()
     assert len(key) == 64 and int(key, 16) >= 0
     assert json.loads((harness.out_dir / "metrics.json").read_text()) == {}
+
+
+def test_unwritable_out_dir_is_a_clear_error(harness: Harness) -> None:
+    harness.add(_step("s"), {"main.py": "pass\n"})
+    blocker = harness.root / "a-file"
+    blocker.write_text("x")
+    done = harness.run("s", env={"KUBELINE_OUT_DIR": str(blocker / "out")})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"kubeline: error: cannot write {blocker}/out/key: Not a "
+                                  "directory (mount a writable volume there or set "
+                                  "KUBELINE_OUT_DIR)")
+
+
+def test_direct_pipeline_data_is_the_committed_location(harness: Harness) -> None:
+    key = _producer(harness)
+    harness.add(_step("cons", arguments=(DataRef("d"),),
+                      inputs=(StepInput("d", "pipeline_data", "main", mode="direct",
+                                        producer="prod"),)), {"main.py": PROBE})
+    done = harness.run("cons", {"prod": key})
+    assert done.returncode == 0, done.stderr
+    (arg,) = read_report(harness)["argv"]
+    assert arg == str((harness.workspace / "store" / "kubeline" / "outputs" / key / "d")
+                      .absolute())
+    done = harness.run("cons", {"prod": "0" * 64})
+    assert done.returncode == 2 and "upstream output not committed" in done.stderr

@@ -44,7 +44,10 @@ def lookup(store: Store, stores_get: Any, key: str) -> dict[str, Any] | None:
     index_key = cache_index(key)
     if not store.exists(index_key):
         return None
-    record: dict[str, Any] = json.loads(store.get_bytes(index_key))
+    try:
+        record: dict[str, Any] = json.loads(store.get_bytes(index_key))
+    except ValueError:
+        return None  # unreadable: run again and rewrite it
     for name, out in record.get("outputs", {}).items():
         if not stores_get(out["datastore"]).exists(completion_record(key, name)):
             return None

@@ -98,6 +98,11 @@ def materialise(item: StepInput, ctx: InputContext) -> str:
             raise InputError(f"input '{item.name}': no key for its producer step "
                              f"'{item.producer}'", "pass --upstream producer:KEY")
         if item.mode == "direct":
+            store = ctx.stores.get(item.datastore)
+            if records.read_record(store, key, item.name) is None:
+                raise records.UpstreamError(
+                    f"upstream output not committed: output '{item.name}' of step "
+                    f"'{item.producer}' (key {key[:12]})", "rerun the producing step")
             return ctx.stores.uri(item.datastore, output_location(key, item.name))
         records.fetch(ctx.stores.get(item.datastore), key, item.name, item.producer, local)
     else:

@@ -61,7 +61,11 @@ def read_record(store: Store, key: str, output: str) -> dict[str, Any] | None:
     record_key = completion_record(key, output)
     if not store.exists(record_key):
         return None
-    data: dict[str, Any] = json.loads(store.get_bytes(record_key))
+    try:
+        data: dict[str, Any] = json.loads(store.get_bytes(record_key))
+    except ValueError as exc:
+        raise UpstreamError(f"completion record {store.name}:{record_key} is not JSON",
+                            "delete it and rerun the producing step") from exc
     return data
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from kubeline.exceptions import KubelineError
 from kubeline.runtime.layout import step_dir
 from kubeline.stores import Store, put_dir
 
@@ -21,10 +22,14 @@ RESULT_VERSION = 1
 
 def write_local(path: Path, text: str) -> None:
     """Write a small file atomically (Argo may read it while we are still running)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise KubelineError(f"cannot write {path}: {exc.strerror or exc}",
+                            "mount a writable volume there or set KUBELINE_OUT_DIR") from exc
 
 
 def to_json(data: Any) -> str:

@@ -143,7 +143,12 @@ class StepRunner:
         if hit is not None:
             return self._reused(stores, base, hit)
         stale_index = default.exists(cache_index(key))
-        workdir = Path(tempfile.mkdtemp(prefix=f"{step.id}-", dir=self._work_root()))
+        try:
+            workdir = Path(tempfile.mkdtemp(prefix=f"{step.id}-", dir=self._work_root()))
+        except OSError as exc:
+            raise KubelineError(f"cannot create a working folder in {env.work_root}: "
+                                f"{exc.strerror or exc}",
+                                "set KUBELINE_WORKDIR to a writable folder") from exc
         try:
             return self._run(pipeline, step, stores, values, upstream, base, workdir,
                              stale_index)
@@ -152,7 +157,12 @@ class StepRunner:
                 shutil.rmtree(workdir, ignore_errors=True)
 
     def _work_root(self) -> Path:
-        self.env.work_root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.env.work_root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise KubelineError(f"cannot create the step's working folder under "
+                                f"{self.env.work_root}: {exc.strerror or exc}",
+                                "set KUBELINE_WORKDIR to a writable folder") from exc
         return self.env.work_root
 
     def _reused(self, stores: Datastores, base: dict[str, Any], hit: dict[str, Any]) -> int:
