@@ -6,6 +6,7 @@ import json
 import shutil
 import uuid
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -35,7 +36,8 @@ def _reader(h: Harness, item: StepInput) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("mode", ["mount", "download"])
-def test_datastore_folder_same_layout_in_every_mode(harness: Harness, mode: str) -> None:
+def test_datastore_folder_same_layout_in_every_mode(harness: Harness,
+                                                  mode: Literal["mount", "download"]) -> None:
     _seed(harness)
     seen = _reader(harness, StepInput("set", "datastore", "main", mode=mode, path="data/set"))
     assert seen["listing"] == FILES
@@ -48,14 +50,16 @@ def test_datastore_folder_same_layout_in_every_mode(harness: Harness, mode: str)
 
 def test_datastore_file_input_is_a_file(harness: Harness) -> None:
     _seed(harness)
-    for mode in ("mount", "download"):
+    modes: tuple[Literal["mount", "download"], ...] = ("mount", "download")
+    for mode in modes:
         seen = _reader(harness, StepInput("one", "datastore", "main", mode=mode,
                                           path="data/set/nested/b.txt"))
         assert seen["listing"] == {"": "B"}
 
 
 @pytest.mark.parametrize("mode", ["mount", "download"])
-def test_pipeline_data_same_layout_in_every_mode(harness: Harness, mode: str) -> None:
+def test_pipeline_data_same_layout_in_every_mode(harness: Harness,
+                                                mode: Literal["mount", "download"]) -> None:
     script = ("import os, sys\nfor rel, text in " + repr(FILES) + ".items():\n"
               "    p = os.path.join(sys.argv[1], rel)\n"
               "    os.makedirs(os.path.dirname(p), exist_ok=True)\n"

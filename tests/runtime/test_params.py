@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from kubeline.runtime import params
 from tests.runtime.conftest import PROBE, read_report
 from tests.runtime.harness import Harness
 
-DEFS = {
+DEFS: dict[str, dict[str, Any]] = {
     "alpha": {"name": "alpha", "type": "string", "default": "a"},
     "data": {"name": "data", "type": "datapath", "default": {"datastore": "s", "path": "p"}},
     "n": {"name": "n", "type": "int", "default": 1},
