@@ -26,9 +26,12 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from _peers import PeerError, ensure_venv, run_anchor
+
+if TYPE_CHECKING:
+    from kubeline.compiler.argo.workflow import CompiledPipeline
 
 SIZES = (100, 1_000, 10_000)
 PEERS = ("hera", "kfp")
@@ -67,7 +70,7 @@ def _folder() -> Path:
     return root
 
 
-def build_and_compile(n: int, root: Path) -> tuple[float, dict[str, Any]]:
+def build_and_compile(n: int, root: Path) -> tuple[float, CompiledPipeline, dict[str, str]]:
     """Time steps + Pipeline + graph() + compile_graph + render for an N-step chain in root.
 
     The same scope as hera's figure (object construction + to_yaml). The workspace is opened
@@ -75,7 +78,6 @@ def build_and_compile(n: int, root: Path) -> tuple[float, dict[str, Any]]:
     """
     from kubeline.compiler.api import render
     from kubeline.compiler.argo.workflow import compile_graph
-    from kubeline.compiler.yaml_emit import dump
     from kubeline.dsl.data import PipelineData, PipelineParameter
     from kubeline.dsl.pipeline import Pipeline
     from kubeline.dsl.steps import PythonScriptStep
@@ -97,16 +99,21 @@ def build_and_compile(n: int, root: Path) -> tuple[float, dict[str, Any]]:
     pipeline.name = "bench"
     compiled = compile_graph(pipeline.graph(), ws.config)
     files = render([compiled])
-    seconds = time.perf_counter() - start
+    return time.perf_counter() - start, compiled, files
+
+
+def sizes_of(compiled: CompiledPipeline, files: dict[str, str]) -> dict[str, int]:
+    """Bytes of the Workflow document alone and of the whole multi-document file."""
+    from kubeline.compiler.yaml_emit import dump
 
     workflow = [d for d in compiled.documents if d["kind"] == "Workflow"]
-    stream = files[f"{compiled.name}.yaml"]
-    return seconds, {
+    stream = f"{compiled.name}.yaml"
+    return {
         "workflow_bytes": len(dump(workflow[0]).encode()),
-        "total_bytes": len(stream.encode()),
+        "total_bytes": len(files[stream].encode()),
         "configmaps": sum(1 for d in compiled.documents if d["kind"] == "ConfigMap"),
         "kustomization_bytes": sum(len(t.encode()) for name, t in files.items()
-                                   if name != f"{compiled.name}.yaml"),
+                                   if name != stream),
     }
 
 
@@ -114,8 +121,8 @@ def _child(n: int) -> None:
     """One measured run, printed as a JSON line for the parent."""
     root = _folder()
     os.chdir(root)
-    seconds, sizes = build_and_compile(n, root)
-    print(json.dumps({"seconds": seconds, **sizes}))
+    seconds, compiled, files = build_and_compile(n, root)
+    print(json.dumps({"seconds": seconds, **sizes_of(compiled, files)}))
 
 
 def run_kubeline(n: int, timeout: float) -> tuple[float, dict[str, Any], float] | None:
@@ -144,7 +151,7 @@ def profile(n: int, top: int) -> None:
         build_and_compile(min(n, 10), root)  # warm imports so they stay out of the profile
         prof = cProfile.Profile()
         prof.enable()
-        seconds, _ = build_and_compile(n, root)
+        seconds, _, _ = build_and_compile(n, root)
         prof.disable()
     finally:
         os.chdir(old)
