@@ -41,7 +41,7 @@ class DatastoreError(KubelineError):
     """A datastore operation failed: unknown name, missing object, bad credentials."""
 
 
-class ComputeTargetException(KubelineError):  # noqa: N818 - the SDK's name
+class ComputeTargetException(KubelineError):
     """Raised by ComputeTarget(workspace, name) when the target does not exist (SDK name)."""
 
 

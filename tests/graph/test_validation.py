@@ -167,3 +167,15 @@ def test_cli_reports_user_code_error_with_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr == ("kubeline: error: pipeline.py:2: NameError: name 'undefined_name' "
                            "is not defined\n")
+
+
+def test_parameter_names_colliding_once_made_valid(ws: Workspace) -> None:
+    a, b = PipelineParameter("learning rate", 1), PipelineParameter("learning_rate", 2)
+    reserved = PipelineParameter("kubeline-regenerate-outputs", "x")
+    problems = _pipeline(ws, [_step("s", arguments=[a, b, reserved])]).validate()
+    assert problems == [
+        "PipelineParameter 'kubeline-regenerate-outputs' uses a name kubeline reserves for "
+        "regenerate_outputs (rename it)",
+        "PipelineParameters 'learning rate' and 'learning_rate' collide as 'learning_rate' once "
+        "made valid for Argo (rename one of them)",
+    ]

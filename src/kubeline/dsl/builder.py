@@ -301,6 +301,17 @@ class GraphBuilder:
 
     # -- across steps -------------------------------------------------------------------------
     def _check_names(self) -> None:
+        by_param: dict[str, list[str]] = {}
+        for name in sorted(self._params):
+            by_param.setdefault(param_name(name), []).append(name)
+        for valid, names in sorted(by_param.items()):
+            if valid == RESERVED_PARAMETER:
+                self._problems.append(f"PipelineParameter '{names[0]}' uses a name kubeline "
+                                      "reserves for regenerate_outputs (rename it)")
+            elif len(names) > 1:
+                listed = " and ".join(f"'{n}'" for n in names)
+                self._problems.append(f"PipelineParameters {listed} collide as '{valid}' once "
+                                      "made valid for Argo (rename one of them)")
         by_id: dict[str, list[str]] = {}
         for analysed in self._analysed:
             by_id.setdefault(analysed.step.id, []).append(analysed.step.name)
@@ -384,6 +395,9 @@ class GraphBuilder:
             self._problems.append(f"dependency cycle between steps {names} "
                                   "(a step cannot consume data produced after it)")
         return order
+
+
+RESERVED_PARAMETER = "kubeline-regenerate-outputs"  # the compiler's own workflow argument
 
 
 def _fields(step: Step) -> dict[str, Any]:

@@ -7,11 +7,8 @@ beside them for display and annotations.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Literal
-
-from pydantic import TypeAdapter
 
 ParamType = Literal["string", "int", "float", "bool", "datapath"]
 InputMode = Literal["mount", "download", "direct"]
@@ -139,23 +136,3 @@ class PipelineGraph:
             if step.id == step_id:
                 return step
         raise KeyError(step_id)
-
-    def to_json(self) -> str:
-        """Canonical JSON: sorted keys, no whitespace; the basis of every content hash."""
-        return json.dumps(_ADAPTER.dump_python(self, mode="json"), sort_keys=True,
-                          separators=(",", ":"))
-
-    @staticmethod
-    def from_json(text: str) -> PipelineGraph:
-        return _ADAPTER.validate_json(text)
-
-
-_ADAPTER: TypeAdapter[PipelineGraph] = TypeAdapter(PipelineGraph)
-
-
-def step_to_dict(step: Step) -> dict[str, object]:
-    """One step as plain JSON data (used by the compiler's step spec)."""
-    return _STEP_ADAPTER.dump_python(step, mode="json")  # type: ignore[no-any-return]
-
-
-_STEP_ADAPTER: TypeAdapter[Step] = TypeAdapter(Step)

@@ -54,6 +54,16 @@ def load_documents(file: Path) -> list[dict[str, Any]]:
     return docs
 
 
+def workspace_root(pipeline_file: Path) -> Path:
+    """The folder of the kubeline.yaml a pipeline file uses (as Workspace.from_config finds
+    it from the file's folder), or the file's folder for a workspace without one."""
+    from kubeline.workspace import find_config
+
+    folder = pipeline_file.resolve().parent
+    config = find_config(folder)
+    return config.parent if config is not None else folder
+
+
 @click.command("run")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
@@ -69,9 +79,9 @@ def load_documents(file: Path) -> list[dict[str, Any]]:
 @click.option(
     "--state-dir",
     type=click.Path(path_type=Path, file_okay=False),
-    default=Path(".kubeline"),
-    show_default=True,
-    help="Where runs, artifacts and the cache live.",
+    default=None,
+    help="Where runs, artifacts and the cache live (default: the workspace's .kubeline/, "
+    "i.e. beside the kubeline.yaml above a pipeline file, else ./.kubeline).",
 )
 def run_command(
     file: Path,
@@ -79,7 +89,7 @@ def run_command(
     as_json: bool,
     resume: str | None,
     parallelism: int | None,
-    state_dir: Path,
+    state_dir: Path | None,
 ) -> None:
     """Run the Argo Workflow in FILE (or the pipeline in FILE.py) on this machine."""
     from kubeline.local import run_manifest
@@ -87,6 +97,11 @@ def run_command(
 
     try:
         docs = load_documents(file)
+        if file.suffix == ".py":
+            root = workspace_root(file)
+            os.environ["KUBELINE_WORKSPACE"] = str(root)  # node processes inherit it
+            state_dir = state_dir or root / ".kubeline"
+        state_dir = state_dir or Path(".kubeline")
         parameters = _parse_params(params)
         reporter = reporter_for(sys.stderr)
         summary = run_manifest(

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kubeline.exceptions import ConfigError, DatastoreError
+from kubeline.exceptions import DatastoreError
 from kubeline.stores import Store, local_root, open_store
-from kubeline.stores.config import AzureBlobDatastore, LocalDatastore, S3Datastore
-
-_KINDS: dict[str, type[LocalDatastore] | type[S3Datastore] | type[AzureBlobDatastore]] = {
-    "local": LocalDatastore, "s3": S3Datastore, "azureblob": AzureBlobDatastore}
+from kubeline.stores.config import (
+    AzureBlobDatastore,
+    LocalDatastore,
+    S3Datastore,
+    datastore_from_dict,
+)
 
 
 def _join(*parts: str) -> str:
@@ -32,16 +34,7 @@ class Datastores:
             known = ", ".join(sorted(self._raw)) or "none"
             raise DatastoreError(f"datastore '{name}' is not in the pipeline spec (known: "
                                  f"{known})", "register it in kubeline.yaml and recompile")
-        model = _KINDS.get(str(raw.get("kind", "")))
-        if model is None:
-            raise ConfigError(f"datastore '{name}': unknown kind {raw.get('kind')!r}",
-                              "use local, s3 or azureblob")
-        try:
-            return model.model_validate(raw)
-        except ValueError as exc:
-            first = str(exc).splitlines()
-            raise ConfigError(f"datastore '{name}' in the pipeline spec is malformed: "
-                              f"{' '.join(first[:3])}", "fix kubeline.yaml and recompile") from exc
+        return datastore_from_dict(name, raw)
 
     def get(self, name: str) -> Store:
         if name not in self._open:

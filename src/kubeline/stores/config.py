@@ -2,21 +2,30 @@
 
 Secrets are never values here: only the name of a Kubernetes Secret and its keys. Locally a
 Secret reference resolves from the environment (see ``secret_env_name``).
+
+These are plain dataclasses so that the runtime shim, which imports them in every step,
+does not pay for pydantic; kubeline.yaml is still validated strictly by pydantic (see
+kubeline.workspace.config), which understands dataclasses and their ``__pydantic_config__``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
-from typing import Annotated, Literal
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from kubeline.exceptions import ConfigError
+
+_STRICT: dict[str, Any] = {"extra": "forbid"}
 
 
-class SecretRef(BaseModel):
+@dataclass(frozen=True)
+class SecretRef:
     """A key of a Kubernetes Secret (the same shape as Argo's SecretKeySelector)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
     name: str
     key: str
 
@@ -36,18 +45,20 @@ def resolve_secret(ref: SecretRef | None) -> str | None:
     return os.environ.get(secret_env_name(ref))
 
 
-class LocalDatastore(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class LocalDatastore:
     """A folder on this machine; relative paths are relative to the workspace folder."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
     kind: Literal["local"] = "local"
     path: str
 
 
-class S3Datastore(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class S3Datastore:
     """An S3 (or S3-compatible) bucket, with an optional key prefix."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
     kind: Literal["s3"] = "s3"
     bucket: str
     prefix: str = ""
@@ -58,10 +69,11 @@ class S3Datastore(BaseModel):
     secret_key_secret: SecretRef | None = None
 
 
-class AzureBlobDatastore(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class AzureBlobDatastore:
     """An Azure Blob container, with an optional blob prefix."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    __pydantic_config__: ClassVar[dict[str, Any]] = _STRICT
     kind: Literal["azureblob"] = "azureblob"
     account_name: str
     container_name: str
@@ -71,6 +83,43 @@ class AzureBlobDatastore(BaseModel):
     sas_token_secret: SecretRef | None = None
 
 
-DatastoreConfig = Annotated[
-    LocalDatastore | S3Datastore | AzureBlobDatastore, Field(discriminator="kind")
-]
+DatastoreConfig = LocalDatastore | S3Datastore | AzureBlobDatastore
+KINDS: dict[str, type[LocalDatastore] | type[S3Datastore] | type[AzureBlobDatastore]] = {
+    "local": LocalDatastore, "s3": S3Datastore, "azureblob": AzureBlobDatastore}
+_SECRET_FIELDS = ("access_key_secret", "secret_key_secret", "account_key_secret",
+                  "sas_token_secret")
+
+
+def datastore_to_dict(config: DatastoreConfig) -> dict[str, Any]:
+    """Plain data without unset (None) fields: what kubeline.yaml and the step spec hold."""
+    return {k: v for k, v in dataclasses.asdict(config).items() if v is not None}
+
+
+def datastore_from_dict(name: str, raw: dict[str, Any]) -> DatastoreConfig:
+    """Rebuild a config from datastore_to_dict's output; one-line errors naming the field."""
+    model = KINDS.get(str(raw.get("kind", "")))
+    if model is None:
+        raise ConfigError(f"datastore '{name}': unknown kind {raw.get('kind')!r}",
+                          "use local, s3 or azureblob")
+    known = {f.name for f in dataclasses.fields(model)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(f"datastore '{name}': unknown field '{unknown[0]}'",
+                          f"known fields: {', '.join(sorted(known))}")
+    values = dict(raw)
+    for key in _SECRET_FIELDS:
+        if isinstance(values.get(key), dict):
+            values[key] = SecretRef(**values[key])
+    try:
+        return model(**values)
+    except TypeError as exc:
+        raise ConfigError(f"datastore '{name}': {exc}", "fix kubeline.yaml") from None
+
+
+def with_changes(config: DatastoreConfig, **changes: Any) -> DatastoreConfig:
+    return dataclasses.replace(config, **changes)
+
+
+__all__ = ["AzureBlobDatastore", "DatastoreConfig", "LocalDatastore", "S3Datastore",
+           "SecretRef", "datastore_from_dict", "datastore_to_dict", "field", "resolve_secret",
+           "secret_env_name", "with_changes"]

@@ -10,21 +10,29 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from kubeline.exceptions import ConfigError
-from kubeline.stores.config import DatastoreConfig, LocalDatastore
+from kubeline.stores.config import (
+    AzureBlobDatastore,
+    LocalDatastore,
+    S3Datastore,
+    datastore_to_dict,
+)
 
 CONFIG_FILE = "kubeline.yaml"
 STATE_DIR = ".kubeline"
 DEFAULT_DATASTORE = "workspaceblobstore"
-DEFAULT_IMAGE = "python:3.11-slim"
+RUNTIME_IMAGE = "ghcr.io/kubeline/runtime:0.1.0"
+DEFAULT_IMAGE = RUNTIME_IMAGE  # python 3.11 with kubeline installed
 
 Flavour = Literal["aks", "eks", "gke", "kind", "generic"]
+DatastoreConfig = Annotated[LocalDatastore | S3Datastore | AzureBlobDatastore,
+                            Field(discriminator="kind")]
 
 
 class ClusterConfig(BaseModel):
@@ -34,8 +42,11 @@ class ClusterConfig(BaseModel):
     flavour: Flavour = "kind"
     namespace: str = "kubeline"
     service_account: str = "kubeline-workflow"
-    runtime_image: str = "ghcr.io/kubeline/runtime:0.1.0"
+    runtime_image: str = RUNTIME_IMAGE
     default_image: str = DEFAULT_IMAGE
+    # installed: images carry kubeline (python3 -m kubeline.runtime); inject: an init container
+    # copies the runtime in from runtime_image (docs/decisions/0005-runtime-in-image.md)
+    runtime: Literal["installed", "inject"] = "installed"
 
 
 class ComputeTargetConfig(BaseModel):
@@ -100,8 +111,7 @@ def save_config(config: WorkspaceConfig, path: Path) -> None:
     """Write kubeline.yaml atomically so a crash never leaves half a file."""
     data = config.model_dump(mode="json", exclude_defaults=True)
     data["datastores"] = {
-        name: store.model_dump(mode="json", exclude_none=True)
-        for name, store in sorted(config.datastores.items())
+        name: datastore_to_dict(store) for name, store in sorted(config.datastores.items())
     }
     text = yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
     path.parent.mkdir(parents=True, exist_ok=True)

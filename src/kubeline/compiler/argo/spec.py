@@ -17,6 +17,7 @@ from kubeline.compiler.argo.k8s import ConfigMap
 from kubeline.graph.model import PipelineGraph
 from kubeline.graph.stepspec import encode_step
 from kubeline.reuse.keys import fingerprint_of
+from kubeline.stores.config import datastore_to_dict
 from kubeline.workspace.config import WorkspaceConfig
 
 SPEC_MOUNT = "/kubeline/spec"
@@ -35,7 +36,7 @@ def _line(data: Any) -> str:
 
 def spec_files(graph: PipelineGraph, config: WorkspaceConfig) -> dict[str, str]:
     """File name -> content, in a stable order: the pipeline file, then one per step."""
-    stores = {name: config.datastores[name].model_dump(mode="json", exclude_none=True)
+    stores = {name: datastore_to_dict(config.datastores[name])
               for name in graph.datastores if name in config.datastores}
     pipeline = {
         "name": graph.name,

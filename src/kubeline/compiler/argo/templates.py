@@ -16,6 +16,7 @@ from hera.workflows.models import (
     Parameter,
     SecretKeySelector,
     Template,
+    UserContainer,
     ValueFrom,
     VolumeMount,
 )
@@ -27,9 +28,16 @@ from kubeline.stores.config import SecretRef, secret_env_name
 from kubeline.workspace.config import WorkspaceConfig
 
 INPUTS_DIR = "/kubeline/inputs"
-KEY_PATH = "/kubeline/out/key"
+OUT_DIR = "/kubeline/out"
+KEY_PATH = f"{OUT_DIR}/key"
+METRICS_PATH = f"{OUT_DIR}/metrics.json"
+RUNTIME_DIR = "/kubeline/runtime"
 SPEC_VOLUME = "kubeline-spec"
+OUT_VOLUME = "kubeline-out"
+RUNTIME_VOLUME = "kubeline-runtime"
+REGENERATE_PARAMETER = "kubeline-regenerate-outputs"
 SHIM_COMMAND = ["python3", "-m", "kubeline.runtime"]
+BOOT_COMMAND = ["python3", f"{RUNTIME_DIR}/boot.py"]
 
 
 def artifact_inputs(step: Step, config: WorkspaceConfig) -> list[StepInput]:
@@ -60,13 +68,18 @@ def shape_of(step: Step, config: WorkspaceConfig) -> Shape:
 
 
 def _env(graph: PipelineGraph, config: WorkspaceConfig) -> list[EnvVar]:
-    params = {p.name: f"{{{{workflow.parameters.{param_name(p.name)}}}}}" for p in graph.parameters}
     env = [
         EnvVar(name="KUBELINE_WORKFLOW", value="{{workflow.name}}"),
         EnvVar(name="KUBELINE_RUN_ID", value="{{workflow.uid}}"),
         EnvVar(name="KUBELINE_NODE", value="{{node.name}}"),
-        EnvVar(name="KUBELINE_PARAMETERS", value=json.dumps(params, sort_keys=True)),
+        EnvVar(name="KUBELINE_REGENERATE_OUTPUTS",
+               value=f"{{{{workflow.parameters.{REGENERATE_PARAMETER}}}}}"),
     ]
+    # One variable per parameter (index = position in pipeline.json): Argo inserts values
+    # unescaped, so a JSON object of several values would break on a quote in a value.
+    env += [EnvVar(name=f"KUBELINE_PARAM_{index}",
+                   value=f"{{{{workflow.parameters.{param_name(p.name)}}}}}")
+            for index, p in enumerate(graph.parameters)]
     refs: list[SecretRef] = []
     for name in graph.datastores:
         store = config.datastores.get(name)
@@ -93,17 +106,31 @@ def step_template(shape: Shape, graph: PipelineGraph, config: WorkspaceConfig,
         params = [Parameter(name="step"), Parameter(name="upstream", default="")]
         args = ["--step", "{{inputs.parameters.step}}",
                 "--upstream", "{{inputs.parameters.upstream}}"]
+    inject = config.cluster.runtime == "inject"
+    mounts = [VolumeMount(name=SPEC_VOLUME, mount_path=SPEC_MOUNT, read_only=True),
+              VolumeMount(name=OUT_VOLUME, mount_path=OUT_DIR)]
+    init = None
+    if inject:
+        mounts.append(VolumeMount(name=RUNTIME_VOLUME, mount_path=RUNTIME_DIR))
+        init = [UserContainer(name="kubeline-runtime", image=config.cluster.runtime_image,
+                              command=["cp", "-R", "/opt/kubeline/.", f"{RUNTIME_DIR}/"],
+                              volume_mounts=[VolumeMount(name=RUNTIME_VOLUME,
+                                                         mount_path=RUNTIME_DIR)])]
     return Template(
         name=shape.template_name,
+        init_containers=init,
         metadata=Metadata(labels=labels, annotations=None if compact else {
             "kubeline.io/step": "{{inputs.parameters.step}}"}),
         inputs=Inputs(parameters=params or None, artifacts=artifacts or None),
-        outputs=Outputs(parameters=[Parameter(name="key", value_from=ValueFrom(path=KEY_PATH))]),
+        outputs=Outputs(parameters=[
+            Parameter(name="key", value_from=ValueFrom(path=KEY_PATH)),
+            Parameter(name="metrics", value_from=ValueFrom(path=METRICS_PATH, default="{}")),
+        ]),
         container=Container(
             image=shape.image,
-            command=SHIM_COMMAND,
+            command=BOOT_COMMAND if inject else SHIM_COMMAND,
             args=args,
             env=_env(graph, config),
-            volume_mounts=[VolumeMount(name=SPEC_VOLUME, mount_path=SPEC_MOUNT, read_only=True)],
+            volume_mounts=mounts,
         ),
     )

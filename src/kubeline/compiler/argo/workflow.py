@@ -10,6 +10,7 @@ from hera.workflows.models import (
     Arguments,
     ConfigMapProjection,
     ConfigMapVolumeSource,
+    EmptyDirVolumeSource,
     ObjectMeta,
     Parameter,
     ProjectedVolumeSource,
@@ -23,7 +24,15 @@ from hera.workflows.models import (
 from kubeline._gc import paused_gc
 from kubeline.compiler.argo.dag import ENTRYPOINT, MAX_TASKS, dag_templates
 from kubeline.compiler.argo.spec import spec_configmaps, spec_digest, spec_files
-from kubeline.compiler.argo.templates import SPEC_VOLUME, Shape, shape_of, step_template
+from kubeline.compiler.argo.templates import (
+    OUT_VOLUME,
+    REGENERATE_PARAMETER,
+    RUNTIME_VOLUME,
+    SPEC_VOLUME,
+    Shape,
+    shape_of,
+    step_template,
+)
 from kubeline.graph.model import DataPathValue, PipelineGraph
 from kubeline.graph.names import dns_label, param_name
 from kubeline.workspace.config import WorkspaceConfig
@@ -102,14 +111,20 @@ def _compile(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind) -> Compi
         volume = Volume(name=SPEC_VOLUME, projected=ProjectedVolumeSource(sources=[
             VolumeProjection(config_map=ConfigMapProjection(name=cm.metadata.name))
             for cm in configmaps]))
+    volumes = [volume, Volume(name=OUT_VOLUME, empty_dir=EmptyDirVolumeSource())]
+    if config.cluster.runtime == "inject":
+        volumes.append(Volume(name=RUNTIME_VOLUME, empty_dir=EmptyDirVolumeSource()))
     spec = WorkflowSpec(
         entrypoint=ENTRYPOINT,
         arguments=Arguments(parameters=[
-            Parameter(name=param_name(p.name), value=_value(p.default))
-            for p in graph.parameters]) if graph.parameters else None,
+            *(Parameter(name=param_name(p.name), value=_value(p.default))
+              for p in graph.parameters),
+            Parameter(name=REGENERATE_PARAMETER, value="false",
+                      description="true reruns every step of this run (regenerate_outputs)"),
+        ]),
         service_account_name=config.cluster.service_account,
         templates=templates,
-        volumes=[volume],
+        volumes=volumes,
     )
     meta = ObjectMeta(name=name, labels=labels, annotations=annotations)
     main: Workflow | WorkflowTemplate
