@@ -142,19 +142,20 @@ def run_kubeline(n: int, timeout: float) -> tuple[float, dict[str, Any], float] 
 
 
 # -- profile ------------------------------------------------------------------------------------
-def profile(n: int, top: int) -> None:
-    """cProfile one in-process kubeline run; print the heaviest functions both ways."""
+def _profile_here(n: int, top: int) -> None:
+    """cProfile one run as the timed runs see it (fresh process, imports done, nothing warm)."""
+    import kubeline.compiler.api
+    import kubeline.compiler.argo.workflow
+    import kubeline.dsl.pipeline
+    import kubeline.dsl.steps
+    import kubeline.dsl.workspace  # noqa: F401  (imports stay out of the profile, as of the clock)
+
     root = _folder()
-    old = Path.cwd()
     os.chdir(root)
-    try:
-        build_and_compile(min(n, 10), root)  # warm imports so they stay out of the profile
-        prof = cProfile.Profile()
-        prof.enable()
-        seconds, _, _ = build_and_compile(n, root)
-        prof.disable()
-    finally:
-        os.chdir(old)
+    prof = cProfile.Profile()
+    prof.enable()
+    seconds, _, _ = build_and_compile(n, root)
+    prof.disable()
     print(f"\n=== cProfile of kubeline at N={n:,} ({seconds:.3f} s with profiler on) ===")
     for key in ("tottime", "cumulative"):
         out = io.StringIO()
@@ -162,6 +163,20 @@ def profile(n: int, top: int) -> None:
         body = out.getvalue()
         print(f"--- top {top} by {key} ---")
         print(body[body.find("   ncalls"):].rstrip())
+
+
+def profile(n: int, top: int, timeout: float) -> None:
+    """Profile in a child process, so every size starts from the same cold state."""
+    cmd = [sys.executable, __file__, "--child", str(n), "--profile", "--top", str(top)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        print(f"\n=== cProfile of kubeline at N={n:,}: timeout (> {timeout:.0f} s) ===")
+        return
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise PeerError(f"profiling kubeline at N={n} failed: {tail[0]}")
+    print(done.stdout.rstrip())
 
 
 # -- report -----------------------------------------------------------------------------------
@@ -320,19 +335,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=300.0,
                         help="seconds for all peer runs together; later ones are skipped")
     parser.add_argument("--profile", action="store_true",
-                        help="also cProfile kubeline in-process at each N")
+                        help="also cProfile one kubeline run per N (fresh process)")
     parser.add_argument("--top", type=int, default=20, help="functions listed by --profile")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
-        _child(args.child)
+        if args.profile:
+            _profile_here(args.child, args.top)
+        else:
+            _child(args.child)
         return 0
     sizes = sorted(set(args.n or SIZES))
     if any(n < 1 for n in sizes) or args.runs < 1:
         parser.error("--n and --runs must be at least 1")
     tools = ["kubeline", *(() if args.no_peers else PEERS)]
-    print(f"N-step chain as ../shared/bench/{'anchor_compile.py'} builds it; "
+    print(f"N-step chain as ../shared/bench/anchor_compile.py builds it; "
           f"best of {args.runs}; sizes {', '.join(f'{n:,}' for n in sizes)}")
     try:
         results = measure(sizes, tools, args.runs, args.timeout, args.budget)
@@ -342,8 +360,12 @@ def main(argv: list[str] | None = None) -> int:
     ok = report(results, sizes, tools)
     print(NOTES)
     if args.profile:
-        for n in sizes:
-            profile(n, args.top)
+        try:
+            for n in sizes:
+                profile(n, args.top, args.timeout)
+        except PeerError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     return 1 if args.check and not ok else 0
 
 
