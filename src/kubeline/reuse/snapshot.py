@@ -23,9 +23,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Literal
-
-import pathspec
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from kubeline.exceptions import KubelineError
 from kubeline.reuse.fingerprint_cache import FingerprintCache, cache_file_for
@@ -33,6 +31,9 @@ from kubeline.reuse.fingerprint_cache import FingerprintCache, cache_file_for
 ALWAYS_EXCLUDED = frozenset({".git", ".kubeline", "__pycache__", ".env"})
 WORKSPACE_FILE = "kubeline.yaml"
 CACHE_SUBDIR = Path(".kubeline") / "cache" / "fingerprints"
+
+if TYPE_CHECKING:
+    import pathspec
 
 
 class SnapshotError(KubelineError):
@@ -71,7 +72,7 @@ class Snapshot:
 
 # ---------------------------------------------------------------- ignore rules and listing
 
-_Rules = tuple[tuple[str, pathspec.GitIgnoreSpec], ...]  # (folder prefix, spec), root first
+_Rules = tuple[tuple[str, "pathspec.GitIgnoreSpec"], ...]  # (folder prefix, spec), root first
 
 
 def _always_excluded(name: str) -> bool:
@@ -89,6 +90,8 @@ def _ignored(rules: _Rules, rel: str) -> bool:
 
 
 def _read_rules(path: str) -> pathspec.GitIgnoreSpec | None:
+    import pathspec  # imported here: the runtime shim extracts archives without it
+
     try:
         with open(path, encoding="utf-8", errors="surrogateescape") as fh:
             return pathspec.GitIgnoreSpec.from_lines(fh.read().splitlines())
