@@ -102,3 +102,17 @@ compareStep = PythonScriptStep(
 compareModels = [trainStep, extractStep, compareStep]
 # Build the pipeline
 pipeline1 = Pipeline(workspace=ws, steps=[compareModels])
+
+if __name__ == "__main__":
+    # The how-to page's submission code (`python pipeline.py`; `kubeline run pipeline.py`
+    # runs this same block in the foreground).
+    from kubeline import Experiment
+
+    # Submit the pipeline to be run
+    pipeline_run1 = Experiment(ws, "Compare_Models_Exp").submit(pipeline1)
+    pipeline_run1.wait_for_completion(show_output=True)
+
+    for step in pipeline_run1.get_steps():
+        print(f"{step.name}: {step.get_status()} reused={step.reused} {step.get_metrics()}")
+    best = pipeline_run1.find_step_run("compare")[0].get_output_data("out_data3")
+    print("downloaded to", best.download("./out", overwrite=True, show_progress=False))

@@ -32,6 +32,11 @@ _EXPORTS: dict[str, str] = {
     "ComputeTargetException": "kubeline.exceptions",
     "KubelineError": "kubeline.exceptions",
     "Run": "kubeline.runtime.run",
+    "Experiment": "kubeline.dsl.experiment",
+    "PipelineRun": "kubeline.dsl.pipeline_run",
+    "StepRun": "kubeline.dsl.pipeline_run",
+    "PortDataReference": "kubeline.dsl.pipeline_run",
+    "StepRunError": "kubeline.exceptions",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -46,7 +51,9 @@ if TYPE_CHECKING:
         PipelineParameter,
     )
     from kubeline.dsl.datastore import Datastore
+    from kubeline.dsl.experiment import Experiment
     from kubeline.dsl.pipeline import Pipeline
+    from kubeline.dsl.pipeline_run import PipelineRun, PortDataReference, StepRun
     from kubeline.dsl.runconfig import (
         DEFAULT_CPU_IMAGE,
         DEFAULT_GPU_IMAGE,
@@ -56,7 +63,7 @@ if TYPE_CHECKING:
     )
     from kubeline.dsl.steps import CommandStep, PythonScriptStep
     from kubeline.dsl.workspace import Workspace
-    from kubeline.exceptions import ComputeTargetException, KubelineError
+    from kubeline.exceptions import ComputeTargetException, KubelineError, StepRunError
 
 
 def __getattr__(name: str) -> Any:

@@ -121,11 +121,16 @@ def validate_command(path: Path, no_lint: bool) -> None:
 
 
 def _register_optional() -> None:
+    from kubeline.compute_cli import compute_group
+
+    main.add_command(compute_group, "compute")
     try:
         from kubeline.local.cli import run_command
     except ImportError:
         return
     main.add_command(run_command, "run")
+    from kubeline.local.runs_cli import runs_group
+    main.add_command(runs_group, "runs")
 
 
 _register_optional()

@@ -4,6 +4,8 @@ import argparse
 import json
 import os
 
+from kubeline import Run
+
 parser = argparse.ArgumentParser()
 parser.add_argument("--comp_data1", required=True)
 parser.add_argument("--comp_data2", required=True)
@@ -20,4 +22,8 @@ os.makedirs(args.output_data, exist_ok=True)
 with open(os.path.join(args.output_data, "best.json"), "w") as handle:
     json.dump({"best": best["model"], "accuracy": best["accuracy"], "param1": args.param1,
                "candidates": results}, handle, sort_keys=True)
+run = Run.get_context()
+run.log("accuracy", best["accuracy"])
+run.log("best_model", best["model"])
+run.parent.log("best_accuracy", best["accuracy"])
 print(f"best model: {best['model']} ({best['accuracy']:.3f}), param1={args.param1}")

@@ -18,6 +18,7 @@ from kubeline.workspace.config import (
 if TYPE_CHECKING:
     from kubeline.dsl.compute import ComputeTarget
     from kubeline.dsl.datastore import Datastore
+    from kubeline.dsl.experiment import Experiment
 
 
 class Workspace:
@@ -138,6 +139,13 @@ class Workspace:
         from kubeline.dsl.compute import ComputeTarget
 
         return {name: ComputeTarget(self, name) for name in sorted(self._config.compute_targets)}
+
+    @property
+    def experiments(self) -> dict[str, Experiment]:
+        """Experiments with runs in this workspace's run history, by name."""
+        from kubeline.dsl.experiment import Experiment
+
+        return {e.name: e for e in Experiment.list(self)}
 
     def get_default_datastore(self) -> Datastore:
         from kubeline.dsl.datastore import Datastore

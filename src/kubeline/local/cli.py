@@ -80,8 +80,14 @@ def workspace_root(pipeline_file: Path) -> Path:
     "--state-dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Where runs, artifacts and the cache live (default: the workspace's .kubeline/, "
-    "i.e. beside the kubeline.yaml above a pipeline file, else ./.kubeline).",
+    help="Where runs, artifacts, the cache and the run history live (default: the "
+    "workspace's .kubeline/, i.e. beside the kubeline.yaml above a pipeline file, else "
+    "./.kubeline).",
+)
+@click.option(
+    "--experiment", metavar="NAME",
+    help="Experiment to record the run under (default: the file's own submit call, else "
+    "the pipeline's name).",
 )
 def run_command(
     file: Path,
@@ -90,43 +96,95 @@ def run_command(
     resume: str | None,
     parallelism: int | None,
     state_dir: Path | None,
+    experiment: str | None,
 ) -> None:
-    """Run the Argo Workflow in FILE (or the pipeline in FILE.py) on this machine."""
-    from kubeline.local import run_manifest
-    from kubeline.local.progress import reporter_for
+    """Run the Argo Workflow in FILE (or the pipeline in FILE.py) on this machine.
 
+    A .py file that submits under `if __name__ == "__main__":` runs as `python FILE` would,
+    with its submissions run here in the foreground. Every run is recorded in the run
+    history (`kubeline runs list`).
+    """
+    from kubeline.exceptions import StepRunError
+    from kubeline.local.progress import reporter_for
+    from kubeline.local.recorder import RunInfo, run_with_history
+
+    runs: list[tuple[Any, str]] = []
+    script_error: StepRunError | None = None
     try:
-        docs = load_documents(file)
+        parameters = _parse_params(params)
+        reporter = reporter_for(sys.stderr)
+        main_mode = False
         if file.suffix == ".py":
+            from kubeline.local.mainrun import submits_under_main
+
             root = workspace_root(file)
             os.environ["KUBELINE_WORKSPACE"] = str(root)  # node processes inherit it
             state_dir = state_dir or root / ".kubeline"
-        state_dir = state_dir or Path(".kubeline")
-        parameters = _parse_params(params)
-        reporter = reporter_for(sys.stderr)
-        summary = run_manifest(
-            docs,
-            parameters=parameters,
-            state_dir=state_dir,
-            resume=resume,
-            parallelism=parallelism,
-            reporter=reporter,
-        )
+            main_mode = resume is None and experiment is None and submits_under_main(file)
+        state_dir = (state_dir or Path(".kubeline")).resolve()
+        if main_mode:
+            from kubeline.dsl.experiment import Foreground
+            from kubeline.local.mainrun import run_main
+
+            options = Foreground(parameters, reporter, parallelism, state_dir)
+            try:
+                run_main(file, options, stdout_to_stderr=as_json)
+            except StepRunError as exc:  # the file's wait_for_completion raised
+                script_error = exc
+            runs = list(options.runs)
+        if not runs:
+            docs = load_documents(file)
+            info = RunInfo(started_by="kubeline run", experiment=experiment,
+                           git=_git(file), properties={"file": str(file.resolve())})
+            runs = [run_with_history(docs, parameters=parameters, state_dir=state_dir,
+                                     info=info, resume=resume, parallelism=parallelism,
+                                     reporter=reporter)]
     except KubelineError as exc:
         if os.environ.get("KUBELINE_DEBUG"):
             raise
         _fail(str(exc), exc.exit_code if exc.exit_code != 1 else 2)
         return
-    if as_json:
-        click.echo(json.dumps(summary.to_json(), indent=2))
-    else:
-        click.echo(f"run:     {summary.id}")
+    ok = True
+    for summary, run_id in runs:
+        ok = ok and summary.phase == "Succeeded"
+        if as_json:
+            click.echo(json.dumps({**summary.to_json(), "historyId": run_id}, indent=2))
+            continue
+        click.echo(f"run:     {run_id} (workflow {summary.id})")
         click.echo(
             f"phase:   {summary.phase}" + (f" ({summary.message})" if summary.message else "")
         )
         click.echo(f"nodes:   {Path(summary.state_dir) / 'runs' / summary.id / 'nodes'}")
         click.echo(f"outputs: {summary.artifacts_dir}")
-    sys.exit(0 if summary.phase == "Succeeded" else 1)
+        click.echo(f"history: kubeline runs show {run_id}")
+        if summary.phase != "Succeeded":
+            _show_failures(state_dir, run_id)
+    if script_error is not None and ok:
+        _fail(str(script_error), 1)
+    sys.exit(0 if ok else 1)
+
+
+def _git(file: Path) -> dict[str, Any] | None:
+    if file.suffix != ".py":
+        return None
+    from kubeline.reuse.snapshot import git_info
+
+    info = git_info(file.resolve().parent)
+    return None if info is None else {"commit": info.commit, "branch": info.branch,
+                                      "dirty": info.dirty}
+
+
+def _show_failures(state_dir: Path, run_id: str) -> None:
+    """Each failed step's exit code and stderr tail, then the one-line error (stderr)."""
+    from kubeline.local.failures import failed_steps, failure_text, step_error
+    from kubeline.local.history import History
+
+    with History(state_dir) as db:
+        failed = failed_steps(db, run_id)
+        error = step_error(db.get_run(run_id), failed)
+    for step in failed:
+        click.echo(failure_text(step), err=True)
+    click.echo(f"kubeline: error: {error}", err=True)
 
 
 if __name__ == "__main__":  # ``python -m kubeline.local.cli`` (used by tests and benchmarks)

@@ -1,0 +1,248 @@
+"""Experiment: a named group of runs; ``submit`` compiles a pipeline and starts it locally.
+
+``Experiment(ws, name).submit(pipeline)`` compiles in this process, publishes the source
+snapshots, and starts the local executor in a background process that records the run in
+``<workspace>/.kubeline/history.db``; it returns a PipelineRun at once. Under
+``kubeline run pipeline.py`` the same call runs the pipeline in the foreground instead, with
+the command's options (see ``foreground``), so both ways produce the same run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kubeline.exceptions import KubelineError
+
+if TYPE_CHECKING:
+    from kubeline.dsl.pipeline import Pipeline
+    from kubeline.dsl.pipeline_run import PipelineRun
+    from kubeline.dsl.workspace import Workspace
+    from kubeline.graph.model import PipelineGraph
+    from kubeline.local.executor import Reporter
+    from kubeline.local.summary import RunSummary
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
+
+
+@dataclass
+class Foreground:
+    """``kubeline run FILE.py`` options applied to the submissions the file makes."""
+
+    parameters: dict[str, str]
+    reporter: Reporter | None
+    parallelism: int | None
+    state_dir: Path | None
+    runs: list[tuple[RunSummary, str]] = field(default_factory=list)
+
+
+_FOREGROUND: list[Foreground] = []
+
+
+@contextlib.contextmanager
+def foreground(options: Foreground) -> Iterator[Foreground]:
+    """While active, submit() runs pipelines in this process and blocks until they end."""
+    _FOREGROUND.append(options)
+    try:
+        yield options
+    finally:
+        _FOREGROUND.pop()
+
+
+@contextlib.contextmanager
+def _cwd(path: Path) -> Iterator[None]:
+    old = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+class Experiment:
+    """A named group of pipeline runs in a workspace (AML's Experiment)."""
+
+    def __init__(self, workspace: Workspace, name: str, _skip_name_validation: bool = False,
+                 **_aml_only: Any) -> None:
+        if not _skip_name_validation and not _NAME.match(str(name)):
+            raise KubelineError(
+                f"Experiment name {name!r} is not valid",
+                "use 1-255 letters, digits, '_' or '-', starting with a letter or digit")
+        self.workspace = workspace
+        self.name = str(name)
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+    @classmethod
+    def list(cls, workspace: Workspace, experiment_name: str | None = None,
+             **_aml_only: Any) -> list[Experiment]:
+        """Experiments with runs in the workspace's history, by name."""
+        from kubeline.local.history import HISTORY_FILE, History
+
+        if not (workspace.state_dir / HISTORY_FILE).exists():
+            return []
+        with History(workspace.state_dir) as db:
+            names = db.experiments()
+        return [cls(workspace, n, _skip_name_validation=True) for n in names
+                if experiment_name in (None, n)]
+
+    def get_runs(self, **_aml_only: Any) -> Iterator[PipelineRun]:
+        """This experiment's runs, newest first."""
+        from kubeline.dsl.pipeline_run import PipelineRun
+        from kubeline.local.history import HISTORY_FILE, History
+
+        if not (self.workspace.state_dir / HISTORY_FILE).exists():
+            return iter(())
+        with History(self.workspace.state_dir) as db:
+            ids = [r.id for r in db.list_runs(self.name)]
+        return (PipelineRun(self, run_id) for run_id in ids)
+
+    def submit(self, config: Pipeline, tags: Mapping[str, Any] | None = None,
+               regenerate_outputs: bool = False,
+               pipeline_parameters: Mapping[str, Any] | None = None,
+               continue_on_step_failure: bool | None = None,
+               **kwargs: Any) -> PipelineRun:
+        """Compile the pipeline and start it; returns the PipelineRun (already in the history)."""
+        from kubeline.dsl.pipeline import Pipeline
+        from kubeline.dsl.pipeline_run import PipelineRun
+
+        kwargs.pop("credential_passthrough", None)
+        if kwargs:
+            unknown = ", ".join(sorted(kwargs))
+            raise KubelineError(f"Experiment.submit: unknown argument(s) {unknown}",
+                                "see reference/API.md for submit's arguments")
+        if not isinstance(config, Pipeline):
+            raise KubelineError(f"Experiment.submit: config is a {type(config).__name__}, not a "
+                                "Pipeline", "pass the Pipeline object to submit")
+        job = _prepare(self, config, dict(tags or {}), bool(regenerate_outputs),
+                       dict(pipeline_parameters or {}), continue_on_step_failure)
+        ws = config.workspace
+        if _FOREGROUND:
+            fg = _FOREGROUND[-1]
+            from kubeline.local.recorder import RunInfo, run_with_history
+
+            state_dir = fg.state_dir or ws.state_dir
+            job["info"]["started_by"] = "kubeline run"
+            with _cwd(ws.root):
+                summary, run_id = run_with_history(
+                    job["docs"], parameters={**job["parameters"], **fg.parameters},
+                    state_dir=state_dir, info=RunInfo(**job["info"]),
+                    parallelism=fg.parallelism, reporter=fg.reporter)
+            fg.runs.append((summary, run_id))
+            return PipelineRun(self, run_id, _state_dir=state_dir)
+        from kubeline.local import background
+
+        job["state_dir"] = str(ws.state_dir.resolve())
+        process, run_id, _workflow = background.start(job, ws.state_dir, ws.root)
+        return PipelineRun(self, run_id, _process=process)
+
+    def __repr__(self) -> str:
+        return f"Experiment(Name: {self.name}, Workspace: {self.workspace.name})"
+
+
+def pipeline_name(pipeline: Pipeline) -> str:
+    """The name ``kubeline run``'s loader would give the pipeline of the ``__main__`` file."""
+    if pipeline.name != "pipeline":
+        return pipeline.name
+    main = sys.modules.get("__main__")
+    file = getattr(main, "__file__", None)
+    if not file:
+        return pipeline.name
+    from kubeline.compiler.loader import _GENERIC_STEMS
+    from kubeline.dsl.pipeline import Pipeline
+
+    path = Path(file).resolve()
+    base = path.parent.name if path.stem in _GENERIC_STEMS else path.stem
+    found = {n: v for n, v in vars(main).items()
+             if isinstance(v, Pipeline) and not n.startswith("_")}
+    if len(found) <= 1:
+        return base
+    for name, value in found.items():
+        if value is pipeline:
+            return f"{base}-{name}"
+    return base
+
+
+def _parameter_values(graph: PipelineGraph, values: Mapping[str, Any]) -> dict[str, str]:
+    """pipeline_parameters as workflow argument strings (the compiler's encoding)."""
+    from kubeline.dsl.data import DataPath
+
+    known = {p.name for p in graph.parameters}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise KubelineError(
+            f"submit: pipeline_parameters {', '.join(unknown)} not in pipeline '{graph.name}'",
+            f"its parameters are: {', '.join(sorted(known)) or 'none'}")
+    out: dict[str, str] = {}
+    for name, value in values.items():
+        if isinstance(value, DataPath):
+            store = value.datastore.name if value.datastore is not None else graph.default_datastore
+            out[name] = json.dumps({"datastore": store, "path": value.path_on_datastore},
+                                   sort_keys=True)
+        else:
+            out[name] = str(value)
+    return out
+
+
+def _continue_on_failure(docs: list[dict[str, Any]], value: bool) -> None:
+    """AML's continue_on_step_failure on the DAG templates: False stops starting steps after
+    the first failure (failFast), True lets independent steps go on."""
+    for doc in docs:
+        if doc.get("kind") not in ("Workflow", "WorkflowTemplate"):
+            continue
+        for tmpl in (doc.get("spec") or {}).get("templates") or []:
+            if "dag" in tmpl:
+                tmpl["dag"]["failFast"] = not value
+
+
+def _prepare(experiment: Experiment, pipeline: Pipeline, tags: dict[str, Any],
+             regenerate: bool, parameters: dict[str, Any],
+             continue_on_step_failure: bool | None) -> dict[str, Any]:
+    """Compile, publish snapshots, and describe the run for the runner (a JSON-able job)."""
+    from kubeline.compiler.api import publish_snapshots
+    from kubeline.compiler.argo.workflow import compile_graph
+    from kubeline.reuse.snapshot import git_info
+
+    pipeline.name = pipeline_name(pipeline)
+    base_dir = Path(pipeline._base_dir)
+    with _cwd(base_dir):
+        graph = pipeline.graph()
+        publish_snapshots(graph, pipeline.workspace)
+    docs = compile_graph(graph, pipeline.workspace.config, "workflow").documents
+    if continue_on_step_failure is not None:
+        _continue_on_failure(docs, continue_on_step_failure)
+    git = git_info(base_dir)
+    return {
+        "docs": docs,
+        "parameters": _parameter_values(graph, parameters),
+        "info": {
+            "started_by": "Experiment.submit",
+            "experiment": experiment.name,
+            "tags": {str(k): v if isinstance(v, (int, float, bool)) or v is None else str(v)
+                     for k, v in tags.items()},
+            "git": None if git is None else {"commit": git.commit, "branch": git.branch,
+                                             "dirty": git.dirty},
+            "properties": {"continue_on_step_failure": continue_on_step_failure,
+                           "source": str(base_dir),
+                           "pipeline_id": _pipeline_id(docs)},
+            "regenerate_outputs": regenerate,
+            "workspace": str(pipeline.workspace.root),
+        },
+    }
+
+
+def _pipeline_id(docs: list[dict[str, Any]]) -> str:
+    for doc in docs:
+        annotations = (doc.get("metadata") or {}).get("annotations") or {}
+        if "kubeline.io/pipeline-id" in annotations:
+            return str(annotations["kubeline.io/pipeline-id"])
+    return ""

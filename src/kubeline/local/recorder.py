@@ -1,0 +1,379 @@
+"""Fill the run history from a local run: the executor's progress events plus each step's
+result record (``kubeline/runs/<run>/steps/<step>/result.json``, docs/runtime.md).
+
+``run_with_history`` is the one way runs start on this machine: ``kubeline run``, the
+background runner of ``Experiment.submit`` and its foreground form all call it, so a run
+looks the same in the history whichever way it was started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kubeline.local import history as h
+
+if TYPE_CHECKING:
+    from kubeline.local.executor import Reporter
+    from kubeline.local.nodes import Node
+    from kubeline.local.summary import RunSummary
+    from kubeline.stores import Store
+
+REGENERATE_PARAMETER = "kubeline-regenerate-outputs"
+"""The workflow argument the compiler maps to the shim's KUBELINE_REGENERATE_OUTPUTS."""
+INTERNAL_PREFIX = "kubeline-"
+_RETRY_SUFFIX = re.compile(r"\(\d+\)$")
+TAIL_LINES = 20
+TAIL_CHARS = 4000
+_PHASE_STATUS = {"Succeeded": h.FINISHED, "Failed": h.FAILED, "Error": h.FAILED,
+                 "Skipped": h.NOT_STARTED, "Omitted": h.NOT_STARTED}
+
+
+@dataclass(frozen=True)
+class PipelineSpecInfo:
+    """What the compiled manifest says about the kubeline pipeline inside it (if any)."""
+
+    name: str
+    default_datastore: str
+    datastores: dict[str, dict[str, Any]]
+    steps: list[tuple[str, str]]
+    snapshots: dict[str, str]
+    base_name: str
+
+    @staticmethod
+    def from_docs(docs: list[dict[str, Any]]) -> PipelineSpecInfo:
+        files: dict[str, str] = {}
+        workflow: dict[str, Any] = {}
+        for doc in docs:
+            if not isinstance(doc, dict):
+                continue
+            if doc.get("kind") == "ConfigMap":
+                files.update({str(k): str(v) for k, v in (doc.get("data") or {}).items()})
+            elif doc.get("kind") in ("Workflow", "WorkflowTemplate"):
+                workflow = doc
+        meta = workflow.get("metadata") or {}
+        base = str(meta.get("name") or meta.get("generateName") or "workflow").rstrip("-")
+        annotations = meta.get("annotations") or {}
+        pipeline = json.loads(files["pipeline.json"]) if "pipeline.json" in files else None
+        if pipeline is None:
+            return PipelineSpecInfo(base, "", {}, [], {}, base)
+        names: dict[str, str] = json.loads(annotations.get("kubeline.io/step-names", "{}"))
+        specs = {k[5:-5]: json.loads(v) for k, v in files.items()
+                 if k.startswith("step.") and k.endswith(".json")}
+        order = [s for s in _dag_order(workflow) if s in specs]
+        order += sorted(s for s in specs if s not in order)
+        return PipelineSpecInfo(
+            name=str(annotations.get("kubeline.io/pipeline-name") or pipeline.get("name") or base),
+            default_datastore=str(pipeline.get("default_datastore", "")),
+            datastores=dict(pipeline.get("datastores", {})),
+            steps=[(s, names.get(s) or str(specs[s].get("name") or s)) for s in order],
+            snapshots={s: str(specs[s]["snapshot"]) for s in order if specs[s].get("snapshot")},
+            base_name=base,
+        )
+
+    @property
+    def is_kubeline(self) -> bool:
+        return bool(self.default_datastore)
+
+
+def _dag_order(workflow: dict[str, Any]) -> list[str]:
+    """Task names in the order the DAG templates list them (the compiler's topological order)."""
+    out: list[str] = []
+    for tmpl in (workflow.get("spec") or {}).get("templates") or []:
+        for task in (tmpl.get("dag") or {}).get("tasks") or []:
+            name = str(task.get("name", ""))
+            if name and name not in out:
+                out.append(name)
+    return out
+
+
+@dataclass
+class RunInfo:
+    """What the starter of a run knows that the manifest does not."""
+
+    started_by: str
+    experiment: str | None = None
+    tags: dict[str, Any] = field(default_factory=dict)
+    git: dict[str, Any] | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+    regenerate_outputs: bool = False
+    workspace: str | None = None
+
+
+def effective_parameters(docs: list[dict[str, Any]], overrides: Mapping[str, str]
+                         ) -> dict[str, str]:
+    """Workflow argument values after -p overrides (what the run uses)."""
+    values: dict[str, str] = {}
+    for doc in docs:
+        if isinstance(doc, dict) and doc.get("kind") in ("Workflow", "WorkflowTemplate"):
+            for p in ((doc.get("spec") or {}).get("arguments") or {}).get("parameters") or []:
+                value = p.get("value", p.get("default"))
+                values[str(p.get("name"))] = "" if value is None else str(value)
+    values.update({k: str(v) for k, v in overrides.items()})
+    return values
+
+
+def tail(path: Path, lines: int = TAIL_LINES, chars: int = TAIL_CHARS) -> str:
+    """The last lines of a log file (reads only its end)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - chars))
+            data = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(data.rstrip("\n").splitlines()[-lines:])
+
+
+def _executor_uid(state_dir: Path, workflow: str) -> str | None:
+    """The workflow uid the executor gave this run (the shim's KUBELINE_RUN_ID)."""
+    try:
+        db = sqlite3.connect(f"file:{state_dir / 'runs.db'}?mode=ro", uri=True, timeout=30.0)
+        try:
+            row = db.execute("SELECT uid FROM runs WHERE id = ?", (workflow,)).fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
+    return str(row[0]) if row else None
+
+
+def merge_metrics(target: dict[str, Any], metrics: Mapping[str, Any]) -> None:
+    """AML aggregation across steps: one value stays a value, more become a list."""
+    for name, value in metrics.items():
+        if name not in target:
+            target[name] = value
+            continue
+        old = target[name]
+        old_list = old if isinstance(old, list) else [old]
+        target[name] = old_list + (value if isinstance(value, list) else [value])
+
+
+class HistoryRecorder:
+    """A progress reporter that writes the history, then passes each event on."""
+
+    def __init__(self, state_dir: Path, docs: list[dict[str, Any]], parameters: Mapping[str, str],
+                 info: RunInfo, inner: Reporter | None = None, *,
+                 on_started: Callable[[str, str], None] | None = None) -> None:
+        self.state_dir = Path(state_dir).resolve()
+        self.spec = PipelineSpecInfo.from_docs(docs)
+        self.parameters = effective_parameters(docs, parameters)
+        self.info = info
+        self.inner = inner
+        self.on_started = on_started
+        self.history: h.History | None = None
+        self.run_id = ""
+        self.workflow = ""
+        self.workspace = Path(info.workspace or os.environ.get("KUBELINE_WORKSPACE")
+                              or Path.cwd()).resolve()
+        self._store: Store | None = None
+        self._starts: dict[str, dict[str, int]] = {}
+        self._phase: dict[str, str] = {}
+        self._known: set[str] = set()
+        self.parent_metrics: dict[str, Any] = {}
+
+    # --- reporter protocol -------------------------------------------------------------
+
+    def run_started(self, run_id: str, sandbox: str, resumed: bool) -> None:
+        self.workflow = run_id
+        self.history = h.History(self.state_dir)
+        existing = None
+        if resumed:
+            with contextlib.suppress(h.RunNotInHistory):
+                existing = self.history.get_run(run_id)
+        if existing is not None:
+            self.run_id = existing.id
+            self._known = {s.step_id for s in self.history.steps(existing.id)}
+            self.history.set_run_status(existing.id, h.RUNNING, "resumed",
+                                        runner_pid=os.getpid())
+        else:
+            self.run_id = _executor_uid(self.state_dir, run_id) or run_id
+            self._known = {s for s, _ in self.spec.steps}
+            self.history.create_run(h.NewRun(
+                id=self.run_id,
+                experiment=self.info.experiment or self.spec.name,
+                pipeline=self.spec.name,
+                workflow=run_id,
+                started_by=self.info.started_by,
+                parameters={k: v for k, v in self.parameters.items()
+                            if not k.startswith(INTERNAL_PREFIX)},
+                tags=self.info.tags,
+                snapshots=self.spec.snapshots,
+                git=self.info.git,
+                properties={
+                    **self.info.properties,
+                    "regenerate_outputs": self.info.regenerate_outputs
+                    or self.parameters.get(REGENERATE_PARAMETER) == "true",
+                    "default_datastore": self.spec.default_datastore,
+                    "datastores": self.spec.datastores,
+                    "workspace": str(self.workspace),
+                    "state_dir": str(self.state_dir),
+                    "sandbox": sandbox,
+                },
+                steps=self.spec.steps,
+                runner_pid=os.getpid(),
+            ))
+        if self.on_started is not None:
+            self.on_started(self.run_id, run_id)
+        if self.inner is not None:
+            self.inner.run_started(run_id, sandbox, resumed)
+
+    def node_updated(self, node: Node) -> None:
+        if node.type == "Pod" and self.history is not None:
+            self._record_pod(node)
+        if self.inner is not None:
+            self.inner.node_updated(node)
+
+    def run_finished(self, summary: RunSummary) -> None:
+        if self.history is not None:
+            status = h.FINISHED if summary.phase == "Succeeded" else h.FAILED
+            if self.parent_metrics:
+                self.history.set_run_metrics(self.run_id, self.parent_metrics)
+            self.history.set_run_status(self.run_id, status, summary.message)
+            self.history.close()
+            self.history = None
+        if self.inner is not None:
+            self.inner.run_finished(summary)
+
+    # --- steps -------------------------------------------------------------------------
+
+    def _step_id(self, node: Node) -> str:
+        return _RETRY_SUFFIX.sub("", node.display_name)
+
+    def _record_pod(self, node: Node) -> None:
+        assert self.history is not None
+        step = self._step_id(node)
+        if self._phase.get(node.id) == node.phase:
+            return
+        self._phase[node.id] = node.phase
+        if step not in self._known:
+            self._known.add(step)
+            self._add_step(step)
+        starts = self._starts.setdefault(step, {})
+        starts[node.id] = node.process_starts
+        attempts = sum(starts.values())
+        if node.phase == "Running":
+            self.history.step_running(self.run_id, step, attempts, node.log_path)
+        elif node.phase in _PHASE_STATUS:
+            self.history.step_finished(self.run_id, step, self._finished_fields(node, step,
+                                                                                attempts))
+
+    def _add_step(self, step: str) -> None:
+        assert self.history is not None
+        with self.history._write():
+            self.history.db.execute(
+                "INSERT OR IGNORE INTO steps (run_id, step_id, name, position, status) "
+                "VALUES (?, ?, ?, (SELECT COUNT(*) FROM steps WHERE run_id = ?), ?)",
+                (self.run_id, step, step, self.run_id, h.NOT_STARTED))
+
+    def _finished_fields(self, node: Node, step: str, attempts: int) -> dict[str, Any]:
+        exit_code = None
+        if node.outputs is not None and node.outputs.exit_code not in (None, ""):
+            with contextlib.suppress(ValueError):
+                exit_code = int(str(node.outputs.exit_code))
+        fields: dict[str, Any] = {
+            "status": _PHASE_STATUS[node.phase], "attempts": attempts, "exit_code": exit_code,
+            "message": node.message, "log_dir": node.log_path or None,
+        }
+        if node.log_path:
+            fields["stdout_location"] = str(Path(node.log_path) / "main.stdout")
+            fields["stderr_location"] = str(Path(node.log_path) / "main.stderr")
+            if node.phase != "Succeeded":
+                fields["stderr_tail"] = tail(Path(node.log_path) / "main.stderr")
+        result = self._result(step)
+        if result is not None:
+            reused_from = result.get("reused_from") or {}
+            fields.update({
+                "key": result.get("key"), "reused": result.get("status") == "reused",
+                "reused_from_run": reused_from.get("run_id"),
+                "reused_from_step": reused_from.get("step_id"),
+                "metrics": result.get("metrics") or {}, "tags": result.get("tags") or {},
+                "outputs": result.get("outputs") or {}, "timings": result.get("timings") or {},
+            })
+            if result.get("error") and not node.message:
+                fields["message"] = str(result["error"])
+            merge_metrics(self.parent_metrics, result.get("parent_metrics") or {})
+        return fields
+
+    def _result(self, step: str) -> dict[str, Any] | None:
+        """The shim's step result, or None (not a kubeline step, or the shim died first)."""
+        if not self.spec.is_kubeline:
+            return None
+        from kubeline.exceptions import KubelineError
+        from kubeline.runtime.layout import step_dir
+
+        try:
+            if self._store is None:
+                from kubeline.runtime.datastores import Datastores
+
+                self._store = Datastores(self.spec.datastores, self.spec.default_datastore,
+                                         self.workspace).default
+            key = f"{step_dir(self.run_id, step)}/result.json"
+            if not self._store.exists(key):
+                return None
+            data: dict[str, Any] = json.loads(self._store.get_bytes(key))
+        except (KubelineError, OSError, ValueError):
+            return None
+        return data
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set variables the executor passes to every node (it copies os.environ at start)."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def run_with_history(docs: list[dict[str, Any]], *, parameters: Mapping[str, str],
+                     state_dir: Path, info: RunInfo, resume: str | None = None,
+                     parallelism: int | None = None, reporter: Reporter | None = None,
+                     on_started: Callable[[str, str], None] | None = None
+                     ) -> tuple[RunSummary, str]:
+    """Run (or resume) a manifest with the local executor, recording it in the history;
+    returns the summary and the history's run id."""
+    from kubeline.local.executor import run_manifest
+
+    state_dir = Path(state_dir).resolve()
+    parameters = dict(parameters)
+    env = {}
+    if info.regenerate_outputs:
+        if REGENERATE_PARAMETER in effective_parameters(docs, {}):
+            parameters[REGENERATE_PARAMETER] = "true"
+        else:  # manifests compiled before the argument existed
+            env["KUBELINE_REGENERATE_OUTPUTS"] = "true"
+    if info.workspace:
+        env["KUBELINE_WORKSPACE"] = info.workspace
+    recorder = HistoryRecorder(state_dir, docs, parameters, info, reporter,
+                               on_started=on_started)
+    env["KUBELINE_EXPERIMENT"] = info.experiment or recorder.spec.name
+    status, message = h.FAILED, "the runner stopped before the run finished"
+    try:
+        with _environment(env):
+            summary = run_manifest(docs, parameters=dict(parameters), state_dir=state_dir,
+                                   resume=resume, parallelism=parallelism, reporter=recorder)
+    except KeyboardInterrupt:
+        status, message = h.CANCELED, "interrupted"
+        raise
+    finally:
+        if recorder.history is not None:  # the run stopped without run_finished
+            with contextlib.suppress(Exception):
+                recorder.history.set_run_status(recorder.run_id, status, message,
+                                                only_if_not_terminal=True)
+            recorder.history.close()
+    return summary, recorder.run_id
