@@ -31,3 +31,37 @@ golden:
 
 bench:
 	$(PYTHON) bench/compile.py
+
+# --- a local kind cluster (needs Docker, kind and kubectl; see manifests/README.md) --------
+KIND_CLUSTER ?= kubeline
+ARGO_VERSION ?= v4.1.4
+KIND_CONFIG := manifests/kind/kubeline.yaml
+
+kind-up:
+	kind create cluster --config manifests/kind/cluster.yaml
+	kubectl create namespace argo
+	kubectl apply -n argo --server-side -f https://github.com/argoproj/argo-workflows/releases/download/$(ARGO_VERSION)/install.yaml
+	kubectl apply -f manifests/base/namespace.yaml
+	kubectl -n kubeline create secret generic kubeline-minio \
+	  --from-literal=accessKey=kubeline --from-literal=secretKey=$$(openssl rand -hex 16)
+	kubectl apply -k manifests/kind
+	docker build -t kubeline/runtime:dev -f docker/runtime/Dockerfile .
+	kind load docker-image kubeline/runtime:dev --name $(KIND_CLUSTER)
+	kubectl -n kubeline rollout status deploy/minio --timeout=180s
+	kubectl -n argo rollout status deploy/workflow-controller --timeout=180s
+
+kind-run:
+	kubectl -n kubeline port-forward svc/minio 9000:9000 >/dev/null 2>&1 & echo $$! > .kind-pf.pid
+	sleep 2
+	export AWS_ACCESS_KEY_ID=$$(kubectl -n kubeline get secret kubeline-minio -o jsonpath='{.data.accessKey}' | base64 -d); \
+	export AWS_SECRET_ACCESS_KEY=$$(kubectl -n kubeline get secret kubeline-minio -o jsonpath='{.data.secretKey}' | base64 -d); \
+	export KUBELINE_S3_ENDPOINT_OVERRIDE=http://127.0.0.1:9000 KUBELINE_CONFIG=$(KIND_CONFIG); \
+	$(PYTHON) -c "import boto3,os; boto3.client('s3', endpoint_url=os.environ['KUBELINE_S3_ENDPOINT_OVERRIDE']).create_bucket(Bucket='kubeline')" 2>/dev/null; \
+	$(PYTHON) -m kubeline.cli compile examples/compare_models/pipeline.py -o build/kind/compare_models && \
+	$(PYTHON) -m kubeline.cli validate build/kind/compare_models; \
+	status=$$?; kill $$(cat .kind-pf.pid); rm -f .kind-pf.pid; exit $$status
+	kubectl apply -k build/kind/compare_models
+	kubectl -n kubeline wait --for=condition=Completed workflow/compare-models --timeout=600s
+
+kind-down:
+	kind delete cluster --name $(KIND_CLUSTER)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
@@ -45,7 +46,15 @@ _DENIED = {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch",
 
 
 def endpoint_url(config: S3Datastore) -> str | None:
-    """The endpoint as a URL: a bare host[:port] gets http when insecure, else https."""
+    """The endpoint as a URL: a bare host[:port] gets http when insecure, else https.
+
+    KUBELINE_S3_ENDPOINT_OVERRIDE replaces it for this process: how a laptop reaches an
+    in-cluster S3 (say MinIO through ``kubectl port-forward``) whose configured endpoint is
+    the cluster-internal address the step pods use.
+    """
+    override = os.environ.get("KUBELINE_S3_ENDPOINT_OVERRIDE")
+    if override:
+        return override
     if not config.endpoint:
         return None
     if "://" in config.endpoint:

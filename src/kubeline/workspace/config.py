@@ -81,7 +81,15 @@ class WorkspaceConfig(BaseModel):
 
 
 def find_config(start: Path) -> Path | None:
-    """The nearest kubeline.yaml at or above start."""
+    """KUBELINE_CONFIG when set (one pipeline, several clusters), else the nearest
+    kubeline.yaml at or above start."""
+    chosen = os.environ.get("KUBELINE_CONFIG")
+    if chosen:
+        path = Path(chosen).resolve()
+        if not path.is_file():
+            raise ConfigError(f"KUBELINE_CONFIG={chosen}: no such file",
+                              "point it at a workspace config such as kubeline.yaml")
+        return path
     start = start.resolve()
     for folder in (start, *start.parents):
         candidate = folder / CONFIG_FILE
