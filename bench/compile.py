@@ -315,10 +315,9 @@ def measure(sizes: list[int], tools: list[str], runs: int, timeout: float,
                 ran = _run_once(tool, n, cap, python, r)
                 print(f" {r.runs[-1]:.3f} s" if ran else " timeout", file=sys.stderr, flush=True)
                 if not ran:
-                    if not r.runs:
-                        r.status = f"timeout (> {cap:.0f} s)"
-                    else:
-                        r.status = f"a later run timed out after {cap:.0f} s"
+                    why = (f"timeout (> {cap:.0f} s)" if cap >= timeout else
+                           f"cut off after {cap:.0f} s: time budget of {budget:.0f} s spent")
+                    r.status = why if not r.runs else f"a later run: {why}"
                     timed_out[tool] = n
                     break
     return results
