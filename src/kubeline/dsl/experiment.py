@@ -164,12 +164,10 @@ def pipeline_name(pipeline: Pipeline) -> str:
     base = path.parent.name if path.stem in _GENERIC_STEMS else path.stem
     found = {n: v for n, v in vars(main).items()
              if isinstance(v, Pipeline) and not n.startswith("_")}
-    if len(found) <= 1:
-        return base
     for name, value in found.items():
         if value is pipeline:
-            return f"{base}-{name}"
-    return base
+            return base if len(found) == 1 else f"{base}-{name}"
+    return pipeline.name  # built elsewhere (a notebook, a test): keep its name
 
 
 def _parameter_values(graph: PipelineGraph, values: Mapping[str, Any]) -> dict[str, str]:
