@@ -42,28 +42,81 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from kubeline.dsl.compute import AmlCompute, ComputeTarget
+    from kubeline.dsl.compute import (
+        AmlCompute as AmlCompute,
+    )
+    from kubeline.dsl.compute import (
+        ComputeTarget as ComputeTarget,
+    )
     from kubeline.dsl.data import (
-        DataPath,
-        DataPathComputeBinding,
-        DataReference,
-        PipelineData,
-        PipelineParameter,
+        DataPath as DataPath,
     )
-    from kubeline.dsl.datastore import Datastore
-    from kubeline.dsl.experiment import Experiment
-    from kubeline.dsl.pipeline import Pipeline
-    from kubeline.dsl.pipeline_run import PipelineRun, PortDataReference, StepRun
+    from kubeline.dsl.data import (
+        DataPathComputeBinding as DataPathComputeBinding,
+    )
+    from kubeline.dsl.data import (
+        DataReference as DataReference,
+    )
+    from kubeline.dsl.data import (
+        PipelineData as PipelineData,
+    )
+    from kubeline.dsl.data import (
+        PipelineParameter as PipelineParameter,
+    )
+    from kubeline.dsl.datastore import (
+        Datastore as Datastore,
+    )
+    from kubeline.dsl.experiment import (
+        Experiment as Experiment,
+    )
+    from kubeline.dsl.pipeline import (
+        Pipeline as Pipeline,
+    )
+    from kubeline.dsl.pipeline_run import (
+        PipelineRun as PipelineRun,
+    )
+    from kubeline.dsl.pipeline_run import (
+        PortDataReference as PortDataReference,
+    )
+    from kubeline.dsl.pipeline_run import (
+        StepRun as StepRun,
+    )
     from kubeline.dsl.runconfig import (
-        DEFAULT_CPU_IMAGE,
-        DEFAULT_GPU_IMAGE,
-        CondaDependencies,
-        Environment,
-        RunConfiguration,
+        DEFAULT_CPU_IMAGE as DEFAULT_CPU_IMAGE,
     )
-    from kubeline.dsl.steps import CommandStep, PythonScriptStep
-    from kubeline.dsl.workspace import Workspace
-    from kubeline.exceptions import ComputeTargetException, KubelineError, StepRunError
+    from kubeline.dsl.runconfig import (
+        DEFAULT_GPU_IMAGE as DEFAULT_GPU_IMAGE,
+    )
+    from kubeline.dsl.runconfig import (
+        CondaDependencies as CondaDependencies,
+    )
+    from kubeline.dsl.runconfig import (
+        Environment as Environment,
+    )
+    from kubeline.dsl.runconfig import (
+        RunConfiguration as RunConfiguration,
+    )
+    from kubeline.dsl.steps import (
+        CommandStep as CommandStep,
+    )
+    from kubeline.dsl.steps import (
+        PythonScriptStep as PythonScriptStep,
+    )
+    from kubeline.dsl.workspace import (
+        Workspace as Workspace,
+    )
+    from kubeline.exceptions import (
+        ComputeTargetException as ComputeTargetException,
+    )
+    from kubeline.exceptions import (
+        KubelineError as KubelineError,
+    )
+    from kubeline.exceptions import (
+        StepRunError as StepRunError,
+    )
+    from kubeline.runtime.run import (
+        Run as Run,
+    )
 
 
 def __getattr__(name: str) -> Any:
