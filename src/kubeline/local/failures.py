@@ -3,8 +3,21 @@ stderr (wait_for_completion, ``kubeline run``), and one StepRunError naming them
 
 from __future__ import annotations
 
+import re
+
 from kubeline.exceptions import StepRunError
 from kubeline.local import history as h
+
+_SHIM_NOTE = re.compile(r"^kubeline: step '.*' exited with code")
+
+
+def reason(step: h.StepRecord) -> str:
+    """The step's last stderr line that says why (the shim's own exit note skipped)."""
+    lines = [ln.strip() for ln in step.stderr_tail.splitlines() if ln.strip()]
+    for line in reversed(lines):
+        if not _SHIM_NOTE.match(line):
+            return line
+    return lines[-1] if lines else step.message
 
 
 def failure_text(step: h.StepRecord) -> str:
@@ -27,8 +40,7 @@ def step_error(run: h.RunRecord, failed: list[h.StepRecord]) -> StepRunError:
                             f"see 'kubeline runs show {run.id}'")
     parts = []
     for s in failed:
-        tail = s.stderr_tail.strip().splitlines()
-        last = tail[-1].strip() if tail else s.message
+        last = reason(s)
         code = f"exit code {s.exit_code}" if s.exit_code is not None else "no exit code"
         parts.append(f"step '{s.name}' failed with {code}" + (f": {last}" if last else ""))
     return StepRunError(f"pipeline run {run.id}: " + "; ".join(parts),

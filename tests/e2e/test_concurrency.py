@@ -1,0 +1,81 @@
+"""Two runs of one pipeline at once both finish with a consistent history; cancel() stops a
+run and its step processes."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from kubeline import Experiment
+from tests.e2e.conftest import kubeline, load_pipeline, words_workspace
+
+
+def _processes_with(marker: str) -> list[int]:
+    """Processes whose environment holds marker (the runner's and steps' KUBELINE_WORKSPACE)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_two_concurrent_runs(tmp_path: Path, in_folder: Any) -> None:
+    folder = words_workspace(tmp_path / "ws")
+    in_folder(folder)
+    ns = load_pipeline(folder)
+    exp = Experiment(ns["ws"], "words")
+    first = exp.submit(ns["pipeline"], pipeline_parameters={"sleep": 1})
+    second = exp.submit(ns["pipeline"], pipeline_parameters={"sleep": 1})
+    assert first.id != second.id
+    assert first.wait_for_completion(show_output=False) == "Finished"
+    assert second.wait_for_completion(show_output=False) == "Finished"
+    for run in (first, second):
+        details = run.get_details()
+        assert [e["status"] for e in details["statusHistory"]] == ["NotStarted", "Running",
+                                                                  "Finished"]
+        assert [(s["name"], s["status"], s["exit_code"]) for s in details["steps"]] == [
+            ("count", "Finished", 0), ("top", "Finished", 0)]
+        times = [e["at"] for e in details["statusHistory"]]
+        assert times == sorted(times)
+    # same inputs, same key: both runs point at one committed output
+    outs = [r.find_step_run("top")[0].get_output_data("report").path_on_datastore
+            for r in (first, second)]
+    assert outs[0] == outs[1]
+    db = sqlite3.connect(folder / ".kubeline" / "history.db")
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert db.execute("SELECT COUNT(*) FROM runs").fetchone() == (2,)
+    assert db.execute("SELECT COUNT(*) FROM steps").fetchone() == (4,)
+    listed = kubeline("runs", "list", "--experiment", "words", cwd=folder).stdout
+    assert first.id in listed and second.id in listed
+
+
+def test_cancel_stops_runner_and_steps(tmp_path: Path, in_folder: Any) -> None:
+    folder = words_workspace(tmp_path / "ws")
+    in_folder(folder)
+    ns = load_pipeline(folder)
+    run = Experiment(ns["ws"], "words").submit(ns["pipeline"],
+                                                pipeline_parameters={"sleep": 300})
+    (count,) = run.find_step_run("count")
+    deadline = time.monotonic() + 120
+    while count.get_status() != "Running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert count.get_status() == "Running"
+    marker = f"KUBELINE_WORKSPACE={folder}"
+    assert _processes_with(marker), "the runner and its step should be running"
+    run.cancel()
+    assert run.get_status() == "Canceled"
+    assert count.get_status() == "Canceled"
+    assert [e["status"] for e in run.get_details()["statusHistory"]][-1] == "Canceled"
+    deadline = time.monotonic() + 30
+    while _processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_with(marker) == []
+    assert run.wait_for_completion(show_output=False, raise_on_error=True) == "Canceled"
