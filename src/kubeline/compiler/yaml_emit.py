@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 _PLAIN = re.compile(r"^(?:[A-Za-z_/.]|-(?=[A-Za-z_]))[A-Za-z0-9_ ./=+@():-]*$")
@@ -29,7 +30,13 @@ def _scalar(value: Any) -> str:
         return "null"
     if isinstance(value, int | float):
         return json.dumps(value)
-    text = str(value)
+    return _string(str(value))
+
+
+@lru_cache(maxsize=1 << 16)
+def _string(text: str) -> str:
+    """Plain when YAML reads it back as the same string, else a JSON (double-quoted) string.
+    Cached: keys and template names repeat thousands of times in a large workflow."""
     if _PLAIN.match(text) and not _AMBIGUOUS.match(text) and not text.endswith(" ") \
             and " #" not in text and ": " not in text and not text.endswith(":"):
         return text
