@@ -1,0 +1,56 @@
+"""What the ``kubeline serve`` app shares with its parts (the REST routes, the scheduler and
+the web page mounted by ``kubeline.server.web.mount(app, ctx)``).
+
+One small frozen object instead of module globals, so several apps (tests start one per
+workspace) never see each other's state. SQLite connections are not shared between
+threads: ``history()`` opens a fresh History each call (close it, or use ``with``), and the
+registry keeps one connection per thread itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kubeline.local.history import History
+    from kubeline.server.registry import Registry
+
+
+@dataclass(frozen=True)
+class ServerContext:
+    """The workspace a server serves, its run history and its publishing registry.
+
+    ``registry`` holds published pipelines, pipeline endpoints, schedules (with their
+    trigger log) and token hashes; the JSON helpers below return exactly what the
+    ``/api/...`` routes return, so the page and the API agree.
+    """
+
+    workspace_root: Path
+    state_dir: Path
+    registry: Registry
+    base_url: str = "http://127.0.0.1:8765"
+    cors_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    def history(self) -> History:
+        """A new History on the workspace's history.db (one per thread; close it)."""
+        from kubeline.local.history import History
+
+        return History(self.state_dir)
+
+    def endpoint_url(self, published_id: str) -> str:
+        """The REST endpoint of a published pipeline on this server."""
+        return f"{self.base_url}/pipelines/{published_id}"
+
+    def published_pipelines(self) -> list[dict[str, Any]]:
+        """Like ``GET /api/published-pipelines``: every version, newest first."""
+        return [p.to_json(self.base_url) for p in self.registry.list_published()]
+
+    def pipeline_endpoints(self) -> list[dict[str, Any]]:
+        """Like ``GET /api/pipeline-endpoints``."""
+        return [e.to_json(self.base_url) for e in self.registry.list_endpoints()]
+
+    def schedules(self) -> list[dict[str, Any]]:
+        """Like ``GET /api/schedules``: each with its last trigger (when, saw, started)."""
+        return [s.to_json(self.registry.last_trigger(s.id)) for s in self.registry.list_schedules()]
