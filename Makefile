@@ -1,5 +1,6 @@
 # kubeline developer tasks. `make demo` and `make test` are the README's two commands.
 PYTHON ?= python3
+export PYTHON
 export PATH := $(HOME)/.local/bin:$(PATH)
 
 .PHONY: install install-test demo test lint compile-examples golden bench kind-up kind-run kind-down
