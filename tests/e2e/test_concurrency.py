@@ -79,3 +79,27 @@ def test_cancel_stops_runner_and_steps(tmp_path: Path, in_folder: Any) -> None:
         time.sleep(0.1)
     assert _processes_with(marker) == []
     assert run.wait_for_completion(show_output=False, raise_on_error=True) == "Canceled"
+
+
+def test_killed_runner_leaves_a_resumable_run(tmp_path: Path, in_folder: Any) -> None:
+    folder = words_workspace(tmp_path / "ws")
+    in_folder(folder)
+    ns = load_pipeline(folder)
+    run = Experiment(ns["ws"], "words").submit(ns["pipeline"], pipeline_parameters={"sleep": 2})
+    (count,) = run.find_step_run("count")
+    deadline = time.monotonic() + 120
+    while count.get_status() != "Running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert run._process is not None
+    run._process.kill()  # SIGKILL: no cleanup in the runner
+    run._process.wait()
+    assert run.get_status() == "Failed"
+    assert f"kubeline runs resume {run.id}" in run.get_details()["error"]["message"]
+    done = kubeline("runs", "resume", run.id, cwd=folder)
+    assert "phase:   Succeeded" in done.stdout
+    assert run.get_status() == "Finished"
+    assert [e["status"] for e in run.get_details()["statusHistory"]] == [
+        "NotStarted", "Running", "Failed", "Running", "Finished"]
+    (count,) = run.find_step_run("count")
+    assert (count.get_status(), count.attempts) == ("Finished", 2)
+    assert run.find_step_run("top")[0].get_metrics() == {"top_count": 3}

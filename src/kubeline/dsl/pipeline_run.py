@@ -68,8 +68,8 @@ class PipelineRun:
             record = db.get_run(self.id)
             if record.status == h.RUNNING and not self._runner_alive(record):
                 db.set_run_status(self.id, h.FAILED, "the runner stopped before the run "
-                                  f"finished; resume it with: kubeline run FILE --resume "
-                                  f"{record.workflow}", only_if_not_terminal=True)
+                                  f"finished; finish it with: kubeline runs resume {self.id}",
+                                  only_if_not_terminal=True)
                 record = db.get_run(self.id)
         self._record = record
         return record

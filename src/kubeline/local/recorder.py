@@ -343,10 +343,11 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
 def run_with_history(docs: list[dict[str, Any]], *, parameters: Mapping[str, str],
                      state_dir: Path, info: RunInfo, resume: str | None = None,
                      parallelism: int | None = None, reporter: Reporter | None = None,
-                     on_started: Callable[[str, str], None] | None = None
-                     ) -> tuple[RunSummary, str]:
+                     on_started: Callable[[str, str], None] | None = None,
+                     stored_manifest: bool = False) -> tuple[RunSummary, str]:
     """Run (or resume) a manifest with the local executor, recording it in the history;
-    returns the summary and the history's run id."""
+    returns the summary and the history's run id. With stored_manifest (resume only) docs
+    are the executor's stored manifest, so the executor is not asked to compare them."""
     from kubeline.local.executor import run_manifest
 
     state_dir = Path(state_dir).resolve()
@@ -365,7 +366,8 @@ def run_with_history(docs: list[dict[str, Any]], *, parameters: Mapping[str, str
     status, message = h.FAILED, "the runner stopped before the run finished"
     try:
         with _environment(env):
-            summary = run_manifest(docs, parameters=dict(parameters), state_dir=state_dir,
+            summary = run_manifest([] if stored_manifest else docs,
+                                   parameters=dict(parameters), state_dir=state_dir,
                                    resume=resume, parallelism=parallelism, reporter=recorder)
     except KeyboardInterrupt:
         status, message = h.CANCELED, "interrupted"
@@ -377,3 +379,37 @@ def run_with_history(docs: list[dict[str, Any]], *, parameters: Mapping[str, str
                                                 only_if_not_terminal=True)
             recorder.history.close()
     return summary, recorder.run_id
+
+
+def resume_recorded(state_dir: Path, ref: str, *, parallelism: int | None = None,
+                    reporter: Reporter | None = None) -> tuple[RunSummary, str]:
+    """Finish a run whose runner died (``kubeline runs resume``): the executor replays the
+    manifest and parameters it stored, reusing every finished step."""
+    from kubeline.exceptions import KubelineError
+
+    state_dir = Path(state_dir).resolve()
+    with h.History(state_dir) as db:
+        run = db.get_run(ref)
+    if run.status == h.FINISHED:
+        raise KubelineError(f"run {run.id} already finished", "nothing to resume")
+    try:
+        raw = sqlite3.connect(f"file:{state_dir / 'runs.db'}?mode=ro", uri=True, timeout=30.0)
+        try:
+            row = raw.execute("SELECT manifest FROM runs WHERE id = ?",
+                              (run.workflow,)).fetchone()
+        finally:
+            raw.close()
+    except sqlite3.Error as exc:
+        raise KubelineError(f"the executor state {state_dir / 'runs.db'} cannot be read "
+                            f"({exc})") from exc
+    if row is None:
+        raise KubelineError(f"run {run.id}: workflow {run.workflow} is not in "
+                            f"{state_dir / 'runs.db'}", "was the state directory cleaned?")
+    docs = json.loads(row[0])
+    if isinstance(docs, str):  # the executor stores its canonical JSON text as a JSON string
+        docs = json.loads(docs)
+    info = RunInfo(started_by=run.started_by, experiment=run.experiment,
+                   workspace=str(run.properties.get("workspace") or "") or None)
+    return run_with_history(docs, parameters={}, state_dir=state_dir, info=info,
+                            resume=run.workflow, parallelism=parallelism, reporter=reporter,
+                            stored_manifest=True)

@@ -137,6 +137,23 @@ def show_command(run_id: str, as_json: bool, state_dir: Path | None) -> None:
                 click.echo(f"      {line}")
 
 
+@runs_group.command("resume")
+@click.argument("run_id")
+@click.option("--parallelism", type=int, metavar="N", help="Most step processes at once.")
+@_STATE_OPTION
+@_errors
+def resume_command(run_id: str, parallelism: int | None, state_dir: Path | None) -> None:
+    """Finish a run whose runner stopped (killed, machine restarted); finished steps are kept."""
+    from kubeline.local.progress import reporter_for
+    from kubeline.local.recorder import resume_recorded
+
+    summary, rid = resume_recorded(_state_dir(state_dir), run_id, parallelism=parallelism,
+                                   reporter=reporter_for(sys.stderr))
+    click.echo(f"run:     {rid} (workflow {summary.id})")
+    click.echo(f"phase:   {summary.phase}" + (f" ({summary.message})" if summary.message else ""))
+    sys.exit(0 if summary.phase == "Succeeded" else 1)
+
+
 @runs_group.command("logs")
 @click.argument("run_id")
 @click.argument("step", required=False)
