@@ -73,3 +73,41 @@ def test_main_block_failure_under_kubeline_run(tmp_path: Path) -> None:
     assert "StepRun( count ) Status: Failed (exit code 4)" in done.stdout  # the file's output
     assert "Traceback" not in done.stderr
     assert "step 'count' failed with exit code 4" in done.stderr.strip().splitlines()[-1]
+
+
+BRANCHES = '''
+from kubeline import Pipeline, PipelineData, PythonScriptStep, Workspace
+
+ws = Workspace.from_config()
+store = ws.get_default_datastore()
+slow_out = PipelineData("slow_out", datastore=store)
+bad = PythonScriptStep(name="bad", script_name="bad.py", source_directory="steps")
+slow = PythonScriptStep(name="slow", script_name="slow.py", source_directory="steps",
+                        arguments=["--out", slow_out], outputs=[slow_out])
+after = PythonScriptStep(name="after", script_name="after.py", source_directory="steps",
+                         arguments=["--inp", slow_out], inputs=[slow_out])
+pipeline = Pipeline(workspace=ws, steps=[bad, after])
+'''
+
+
+@pytest.mark.parametrize(("cont", "after_status"), [(False, "NotStarted"), (True, "Finished")])
+def test_continue_on_step_failure(tmp_path: Path, in_folder: Any, cont: bool,
+                                  after_status: str) -> None:
+    folder = tmp_path / "ws"
+    (folder / "steps").mkdir(parents=True)
+    (folder / "kubeline.yaml").write_text("name: branches\n")
+    (folder / "pipeline.py").write_text(BRANCHES)
+    (folder / "steps" / "bad.py").write_text("import sys\nsys.exit('bad input')\n")
+    (folder / "steps" / "slow.py").write_text(
+        "import argparse, os, time\np = argparse.ArgumentParser()\np.add_argument('--out')\n"
+        "a = p.parse_args()\ntime.sleep(1.5)\nos.makedirs(a.out, exist_ok=True)\n")
+    (folder / "steps" / "after.py").write_text("print('after ran')\n")
+    in_folder(folder)
+    ns = load_pipeline(folder)
+    run = Experiment(ns["ws"], "branches").submit(ns["pipeline"],
+                                                   continue_on_step_failure=cont)
+    assert run.wait_for_completion(show_output=False, raise_on_error=False) == "Failed"
+    status = {s["name"]: s["status"] for s in run.get_details()["steps"]}
+    assert status == {"bad": "Failed", "slow": "Finished", "after": after_status}
+    (bad,) = run.find_step_run("bad")
+    assert bad.exit_code == 1 and "bad input" in bad.get_stderr_log()

@@ -35,8 +35,10 @@ def test_python_and_kubeline_run_make_the_same_run(tmp_path: Path) -> None:
     first = python(folder / "pipeline.py", cwd=folder)
     assert "PipelineRun Status: Finished" in first.stdout
     assert "compare.py: Finished reused=False {'accuracy':" in first.stdout
-    kubeline("run", "pipeline.py", cwd=folder)
+    done = kubeline("run", "pipeline.py", "--json", cwd=folder)
+    summary = json.loads(done.stdout)  # the file's own prints went to stderr
     second, first_run = runs_json(folder)  # newest first
+    assert (summary["phase"], summary["historyId"]) == ("Succeeded", second["id"])
     assert first_run["started_by"] == "Experiment.submit"
     assert second["started_by"] == "kubeline run"
     a, b = show_json(first_run["id"], folder), show_json(second["id"], folder)

@@ -193,13 +193,14 @@ def _parameter_values(graph: PipelineGraph, values: Mapping[str, Any]) -> dict[s
 
 def _continue_on_failure(docs: list[dict[str, Any]], value: bool) -> None:
     """AML's continue_on_step_failure on the DAG templates: False stops starting steps after
-    the first failure (failFast), True lets independent steps go on."""
+    the first failure (the template-level failFast, which stops creating children; the DAG's
+    own failFast only decides its phase), True lets independent steps go on."""
     for doc in docs:
         if doc.get("kind") not in ("Workflow", "WorkflowTemplate"):
             continue
         for tmpl in (doc.get("spec") or {}).get("templates") or []:
             if "dag" in tmpl:
-                tmpl["dag"]["failFast"] = not value
+                tmpl["failFast"] = not value
 
 
 def _prepare(experiment: Experiment, pipeline: Pipeline, tags: dict[str, Any],

@@ -149,6 +149,8 @@ def run_command(
         ok = ok and summary.phase == "Succeeded"
         if as_json:
             click.echo(json.dumps({**summary.to_json(), "historyId": run_id}, indent=2))
+            if summary.phase != "Succeeded":
+                _show_failures(state_dir, run_id)
             continue
         click.echo(f"run:     {run_id} (workflow {summary.id})")
         click.echo(
