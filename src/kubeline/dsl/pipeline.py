@@ -13,6 +13,7 @@ from kubeline.exceptions import KubelineError, ValidationError
 
 if TYPE_CHECKING:
     from kubeline.dsl.datastore import Datastore
+    from kubeline.dsl.publish import PublishedPipeline
     from kubeline.dsl.workspace import Workspace
     from kubeline.graph.model import PipelineGraph
 
@@ -78,6 +79,14 @@ class Pipeline:
             if problems:
                 raise ValidationError(problems)
             return builder.build()
+
+    def publish(self, name: str, description: str | None = None, version: str | None = None,
+                continue_on_step_failure: bool | None = None, **_aml_only: Any
+                ) -> PublishedPipeline:
+        """Compile and store this pipeline as an immutable PublishedPipeline (dsl/publish.py)."""
+        from kubeline.dsl.publish import publish_pipeline
+
+        return publish_pipeline(self, name, description, version, continue_on_step_failure)
 
     def _builder(self) -> GraphBuilder:
         store = self.default_datastore.name if self.default_datastore is not None else None

@@ -23,6 +23,7 @@ from kubeline.local.failures import failure_text, step_error
 
 if TYPE_CHECKING:
     from kubeline.dsl.experiment import Experiment
+    from kubeline.dsl.publish import PublishedPipeline
     from kubeline.stores import Store
 
 POLL_SECONDS = 0.2
@@ -206,6 +207,15 @@ class PipelineRun:
                     extra = f" (reused from run {step.reused_from_run})"
                 print(f"StepRun( {step.name} ) Status: {step.status}{extra}", file=out)
         out.flush()
+
+    def publish_pipeline(self, name: str, description: str | None = None,
+                         version: str | None = None,
+                         continue_on_step_failure: bool | None = None, **_aml_only: Any
+                         ) -> PublishedPipeline:
+        """Publish the manifest this run ran, with its snapshots (dsl/publish.py)."""
+        from kubeline.dsl.publish import publish_run
+
+        return publish_run(self, name, description, version, continue_on_step_failure)
 
     def cancel(self) -> None:
         """Stop the runner (its step processes die with it) and mark the run Canceled."""
