@@ -125,6 +125,20 @@ def _register_optional() -> None:
 
     main.add_command(compute_group, "compute")
     try:
+        from kubeline.server.cli import (
+            published_group,
+            schedule_group,
+            serve_command,
+            token_group,
+        )
+    except ImportError:
+        pass
+    else:
+        main.add_command(serve_command, "serve")
+        main.add_command(token_group, "token")
+        main.add_command(schedule_group, "schedule")
+        main.add_command(published_group, "published")
+    try:
         from kubeline.local.cli import run_command
     except ImportError:
         return

@@ -19,6 +19,7 @@ from kubeline.server.registry import ParameterInfo, PublishedRecord
 EXPERIMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
 BODY_FIELDS = ("ExperimentName", "ParameterAssignments", "DataPathAssignments", "Tags")
 ENDPOINT_FIELDS = (*BODY_FIELDS, "PipelineVersion")
+_ARTICLE = {"int": "an"}
 
 
 class RequestError(KubelineError):
@@ -136,7 +137,8 @@ def bind(record: PublishedRecord, parameters: Mapping[str, Any],
 
 def _encode(param: ParameterInfo, value: Any, where: str, datastores: Collection[str]) -> str:
     kind = param.type
-    bad = RequestError(400, where, f"{where}: expected a {kind} value, got {value!r}")
+    article = _ARTICLE.get(kind, "a")
+    bad = RequestError(400, where, f"{where}: expected {article} {kind} value, got {value!r}")
     if kind == "bool":
         if isinstance(value, bool):
             return str(value)

@@ -52,5 +52,6 @@ class ServerContext:
         return [e.to_json(self.base_url) for e in self.registry.list_endpoints()]
 
     def schedules(self) -> list[dict[str, Any]]:
-        """Like ``GET /api/schedules``: each with its last trigger (when, saw, started)."""
-        return [s.to_json(self.registry.last_trigger(s.id)) for s in self.registry.list_schedules()]
+        """Like ``GET /api/schedules``: each with its last look (when, what it saw) and its
+        last trigger (when, what it saw, the run it started)."""
+        return [self.registry.schedule_json(s) for s in self.registry.list_schedules()]

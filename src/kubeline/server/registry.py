@@ -76,9 +76,12 @@ CREATE TABLE IF NOT EXISTS schedules (
 );
 CREATE TABLE IF NOT EXISTS schedule_state (
     schedule_id TEXT PRIMARY KEY REFERENCES schedules (id),
+    baseline TEXT,
     listing TEXT,
+    pending_since REAL,
     last_fire REAL,
-    next_due REAL
+    last_look TEXT,
+    last_saw TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS schedule_triggers (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -203,7 +206,8 @@ class ScheduleRecord:
     continue_on_step_failure: bool | None
     created_at: str
 
-    def to_json(self, last: TriggerRecord | None = None) -> dict[str, Any]:
+    def to_json(self, last: TriggerRecord | None = None, state: ScheduleState | None = None
+                ) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": self.id, "name": self.name, "description": self.description,
             "status": self.status, "kind": self.kind, "experiment": self.experiment,
@@ -216,8 +220,10 @@ class ScheduleRecord:
         else:
             out["datastore"] = self.datastore
             out["path_on_datastore"] = self.path_on_datastore
-            out["polling_interval"] = self.polling_interval
+            out["polling_interval_seconds"] = self.polling_interval
             out["data_path_parameter_name"] = self.data_path_parameter_name or None
+        out["last_look"] = None if state is None else state.last_look
+        out["last_saw"] = None if state is None else state.last_saw
         out["last_trigger"] = None if last is None else last.to_json()
         return out
 
@@ -235,6 +241,19 @@ class TriggerRecord:
 
     def to_json(self) -> dict[str, Any]:
         return {"at": self.at, "saw": self.saw, "run_id": self.run_id, "message": self.message}
+
+
+@dataclass
+class ScheduleState:
+    """The scheduler's memory of one schedule: the listing at the last run (baseline) and at
+    the last look, since when changes wait to settle, the last fire and the last look."""
+
+    baseline: dict[str, str] | None
+    listing: dict[str, str] | None
+    pending_since: float | None
+    last_fire: float | None
+    last_look: str | None
+    last_saw: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -333,6 +352,12 @@ class Registry:
                                 "list them with PublishedPipeline.list(ws) or GET "
                                 "/api/published-pipelines")
         return _published(row)
+
+    def published_status(self, published_id: str) -> str | None:
+        """Just the status (cheap: the hot path caches the immutable rest)."""
+        row = self.db.execute("SELECT status FROM published WHERE id = ?",
+                              (published_id,)).fetchone()
+        return None if row is None else str(row[0])
 
     def list_published(self, active_only: bool = False) -> list[PublishedRecord]:
         sql = f"SELECT {self._PUB} FROM published"
@@ -465,28 +490,37 @@ class Registry:
         with self._write() as db:
             db.execute("UPDATE schedules SET status = ? WHERE id = ?", (status, schedule_id))
 
-    def schedule_state(self, schedule_id: str) -> tuple[dict[str, str] | None, float | None]:
-        """The listing seen at the last look (key -> etag) and when the schedule last fired."""
-        row = self.db.execute("SELECT listing, last_fire FROM schedule_state "
-                              "WHERE schedule_id = ?", (schedule_id,)).fetchone()
+    def schedule_state(self, schedule_id: str) -> ScheduleState:
+        """What the scheduler remembers between looks."""
+        row = self.db.execute("SELECT baseline, listing, pending_since, last_fire, last_look, "
+                              "last_saw FROM schedule_state WHERE schedule_id = ?",
+                              (schedule_id,)).fetchone()
         if row is None:
-            return None, None
-        return (None if row[0] is None else json.loads(row[0])), row[1]
+            return ScheduleState(None, None, None, None, None, {})
+        return ScheduleState(
+            baseline=None if row[0] is None else json.loads(row[0]),
+            listing=None if row[1] is None else json.loads(row[1]),
+            pending_since=row[2], last_fire=row[3], last_look=row[4],
+            last_saw=json.loads(row[5] or "{}"))
 
-    def record_trigger(self, schedule_id: str, saw: dict[str, Any], run_id: str | None,
-                       message: str, *, listing: dict[str, str] | None = None,
-                       fired_at: float | None = None) -> None:
-        """Log one look and update the schedule's state in the same transaction."""
+    def save_look(self, schedule_id: str, state: ScheduleState,
+                  trigger: tuple[dict[str, Any], str | None, str] | None = None) -> None:
+        """Store the state after a look and, when something happened, log it as a trigger
+        (what it saw, the run it started or None, a message) in the same transaction."""
         with self._write() as db:
-            db.execute("INSERT INTO schedule_triggers (schedule_id, at, saw, run_id, message) "
-                       "VALUES (?, ?, ?, ?, ?)",
-                       (schedule_id, utc_now(), _dumps(saw), run_id, message))
-            if listing is not None:
-                db.execute("UPDATE schedule_state SET listing = ? WHERE schedule_id = ?",
-                           (_dumps(listing), schedule_id))
-            if fired_at is not None:
-                db.execute("UPDATE schedule_state SET last_fire = ? WHERE schedule_id = ?",
-                           (fired_at, schedule_id))
+            db.execute(
+                "UPDATE schedule_state SET baseline = ?, listing = ?, pending_since = ?, "
+                "last_fire = ?, last_look = ?, last_saw = ? WHERE schedule_id = ?",
+                (None if state.baseline is None else _dumps(state.baseline),
+                 None if state.listing is None else _dumps(state.listing),
+                 state.pending_since, state.last_fire, state.last_look,
+                 _dumps(state.last_saw), schedule_id))
+            if trigger is not None:
+                saw, run_id, message = trigger
+                db.execute("INSERT INTO schedule_triggers (schedule_id, at, saw, run_id, "
+                           "message) VALUES (?, ?, ?, ?, ?)",
+                           (schedule_id, state.last_look or utc_now(), _dumps(saw), run_id,
+                            message))
 
     def triggers(self, schedule_id: str, limit: int = 50) -> list[TriggerRecord]:
         """Newest first."""
@@ -495,6 +529,13 @@ class Registry:
             "WHERE schedule_id = ? ORDER BY seq DESC LIMIT ?", (schedule_id, limit)).fetchall()
         return [TriggerRecord(seq=r[0], schedule_id=r[1], at=r[2], saw=json.loads(r[3]),
                               run_id=r[4], message=r[5]) for r in rows]
+
+    def schedule_json(self, record: ScheduleRecord, triggers: int = 0) -> dict[str, Any]:
+        """A schedule as the API shows it: its last look, last trigger (and more triggers)."""
+        out = record.to_json(self.last_trigger(record.id), self.schedule_state(record.id))
+        if triggers:
+            out["triggers"] = [t.to_json() for t in self.triggers(record.id, triggers)]
+        return out
 
     def last_trigger(self, schedule_id: str) -> TriggerRecord | None:
         found = self.triggers(schedule_id, 1)

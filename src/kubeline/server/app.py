@@ -1,0 +1,329 @@
+"""The ``kubeline serve`` app: AML-style REST endpoints, read-only JSON, the runner pool, the
+scheduler, and (when installed) the web page.
+
+Submissions are checked in this order, and a rejected one starts nothing: token (401),
+body size (413), target (404), disabled (409), body fields and parameter types (400).
+The handlers are ``async`` and do their few short SQLite writes inline: that costs far
+less than handing each request to a thread, and keeps a burst of submissions fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel, Field
+
+from kubeline.server.body import BODY_FIELDS, RequestError, bind, parse_body
+from kubeline.server.context import ServerContext
+from kubeline.server.curl import curl_command, example_body
+from kubeline.server.dispatch import Dispatcher
+from kubeline.server.registry import (
+    ACTIVE,
+    PublishedRecord,
+    Registry,
+    RegistryError,
+    ScheduleRecord,
+)
+from kubeline.server.runs import RunStarter
+from kubeline.server.scheduler import Scheduler
+from kubeline.server.tokens import HINT, authenticate
+
+MAX_BODY_BYTES = 1024 * 1024
+CORS_ENV = "KUBELINE_CORS_ORIGINS"
+
+
+class SubmitResponse(BaseModel):
+    """What a successful submission returns (AML's field names)."""
+
+    Id: str = Field(description="The run id: PipelineRun(Experiment(ws, name), Id) finds it")
+    ExperimentName: str
+    Status: str = Field(description="Running: the run is recorded; a runner drives it")
+    PublishedPipelineId: str
+    PipelineVersion: str | None = None
+    RunUrl: str
+
+
+class ErrorDetail(BaseModel):
+    code: int
+    field: str = Field(description="The request field at fault (Authorization, body, ...)")
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+def _body_schema(endpoint: bool) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "ExperimentName": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$"},
+        "ParameterAssignments": {"type": "object", "additionalProperties": True,
+                                 "description": "pipeline parameter name -> value"},
+        "DataPathAssignments": {"type": "object", "additionalProperties": {
+            "type": "object", "additionalProperties": False,
+            "properties": {"DataStoreName": {"type": "string"},
+                           "RelativePath": {"type": "string"}},
+            "required": ["DataStoreName"]}},
+        "Tags": {"type": "object", "additionalProperties": {"type": "string"}},
+    }
+    if endpoint:
+        props["PipelineVersion"] = {"type": "string",
+                                    "description": "the endpoint's version; default if absent"}
+    return {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "additionalProperties": False, "required": ["ExperimentName"],
+        "properties": props}}}}
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": text} for code, text in (
+        (400, "a body field or parameter is wrong (the field is named)"),
+        (401, "no token, or a wrong or revoked one"),
+        (404, "no such published pipeline or endpoint"),
+        (409, "the published pipeline or endpoint is disabled"),
+        (413, "the body is larger than the server's limit"))}
+
+
+def _cors(cors_origins: Sequence[str] | None) -> tuple[str, ...]:
+    if cors_origins is not None:
+        return tuple(cors_origins)
+    env = os.environ.get(CORS_ENV, "")
+    return tuple(o.strip() for o in env.split(",") if o.strip())
+
+
+def create_app(workspace_root: Path, *, base_url: str | None = None,
+               cors_origins: Sequence[str] | None = None,
+               max_body_bytes: int = MAX_BODY_BYTES, runners: int | None = None,
+               schedules: bool = True, scheduler_tick: float = 1.0) -> FastAPI:
+    """The server of one workspace. ``base_url`` is how clients reach it (for the endpoint
+    URLs it reports); ``runners`` bounds concurrent runs; ``schedules`` fires schedules."""
+    from kubeline.dsl.workspace import Workspace
+
+    ws = Workspace(_root=Path(workspace_root))
+    registry = Registry(ws.state_dir)
+    ctx = ServerContext(workspace_root=ws.root, state_dir=ws.state_dir, registry=registry,
+                        base_url=(base_url or "http://127.0.0.1:8765").rstrip("/"),
+                        cors_origins=_cors(cors_origins))
+    dispatcher = Dispatcher(ws.state_dir, runners)
+    starter = RunStarter(ws.state_dir, ws.root, launch=dispatcher.submit)
+    datastores = frozenset(ws.config.datastores)
+    cache: dict[str, PublishedRecord] = {}
+
+    def published(published_id: str) -> PublishedRecord:
+        """The immutable record (cached) with its current status."""
+        status = registry.published_status(published_id)
+        if status is None:
+            cache.pop(published_id, None)
+            raise RequestError(404, "id", f"no published pipeline '{published_id}'",
+                               "list them at GET /api/published-pipelines")
+        record = cache.get(published_id)
+        if record is None:
+            record = cache[published_id] = registry.get_published(published_id)
+        if record.status != status:
+            from dataclasses import replace
+
+            record = cache[published_id] = replace(record, status=status)
+        return record
+
+    def schedule_run(schedule: ScheduleRecord, record: PublishedRecord,
+                     data_paths: dict[str, Any]) -> str:
+        arguments = bind(record, schedule.parameters, data_paths, datastores,
+                         where="pipeline_parameters")
+        return starter.start(record, schedule.experiment, arguments,
+                             started_by=f"schedule:{schedule.id}",
+                             properties={"schedule_id": schedule.id,
+                                         "schedule_name": schedule.name}).id
+
+    scheduler = Scheduler(ws.root, registry, schedule_run, tick=scheduler_tick)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        dispatcher.start()
+        if schedules:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            scheduler.stop()
+            dispatcher.stop()
+
+    app = FastAPI(title="kubeline serve", version="1", lifespan=lifespan,
+                  description="AML-style REST endpoints of published pipelines "
+                              "(docs/serve.md). Submissions need 'Authorization: Bearer "
+                              "<token>' from 'kubeline token create'.")
+    app.state.ctx = ctx
+    app.state.dispatcher = dispatcher
+    app.state.scheduler = scheduler
+    if ctx.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(ctx.cors_origins),
+                           allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"])
+
+    @app.exception_handler(RequestError)
+    async def request_error(_: Request, exc: RequestError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(exc.to_json(), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RegistryError)
+    async def registry_error(_: Request, exc: RegistryError) -> JSONResponse:
+        return JSONResponse(RequestError(404, "id", exc.message, exc.hint).to_json(),
+                            status_code=404)
+
+    async def read_body(request: Request) -> bytes:
+        """The body, refused past the limit without reading it all (413 naming 'body')."""
+        too_big = RequestError(413, "body", f"the request body is larger than "
+                               f"{max_body_bytes} bytes", "send fewer or shorter values")
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > max_body_bytes:
+            raise too_big
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_body_bytes:
+                raise too_big
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def caller(request: Request) -> str:
+        who = authenticate(registry, request.headers.get("authorization"))
+        if who is None:
+            raise RequestError(401, "Authorization", "missing, wrong or revoked bearer token",
+                               HINT)
+        return who.token_name
+
+    def start(record: PublishedRecord, raw: bytes, token: str, started_by: str,
+              endpoint: bool, extra: dict[str, Any]) -> dict[str, Any]:
+        body = parse_body(raw, endpoint=endpoint)
+        arguments = bind(record, body.parameters, body.data_paths, datastores)
+        run = starter.start(record, body.experiment, arguments, started_by=started_by,
+                            properties={"token_name": token, **extra}, tags=body.tags)
+        return SubmitResponse(
+            Id=run.id, ExperimentName=run.experiment, Status="Running",
+            PublishedPipelineId=record.id, PipelineVersion=extra.get("pipeline_version"),
+            RunUrl=f"{ctx.base_url}/ui/#/runs/{run.id}").model_dump()
+
+    @app.post("/pipelines/{published_id}", response_model=SubmitResponse, responses=_ERRORS,
+              tags=["submit"], summary="Run a published pipeline",
+              openapi_extra={"requestBody": _body_schema(False),
+                             "security": [{"bearer": []}]})
+    async def submit_published(published_id: str, request: Request) -> dict[str, Any]:
+        token = caller(request)
+        raw = await read_body(request)
+        record = published(published_id)
+        if record.status != ACTIVE:
+            raise RequestError(409, "status", f"published pipeline '{record.name}' "
+                               f"({record.id}) is disabled",
+                               "enable it with PublishedPipeline.get(ws, id).enable()")
+        return start(record, raw, token, f"rest:{record.id}", False, {})
+
+    @app.post("/pipelineEndpoints/{name}", response_model=SubmitResponse, responses=_ERRORS,
+              tags=["submit"], summary="Run a version of a pipeline endpoint",
+              openapi_extra={"requestBody": _body_schema(True),
+                             "security": [{"bearer": []}]})
+    async def submit_endpoint(name: str, request: Request) -> dict[str, Any]:
+        token = caller(request)
+        raw = await read_body(request)
+        endpoint = registry.find_endpoint(name=name)
+        if endpoint is None:
+            raise RequestError(404, "name", f"no pipeline endpoint '{name}'",
+                               "list them at GET /api/pipeline-endpoints")
+        if endpoint.status != ACTIVE:
+            raise RequestError(409, "status", f"pipeline endpoint '{name}' is disabled",
+                               "enable it with PipelineEndpoint.get(ws, name=...).enable()")
+        body = parse_body(raw, endpoint=True)
+        version = body.version if body.version is not None else endpoint.default_version
+        if version not in endpoint.versions:
+            raise RequestError(400, "PipelineVersion", f"pipeline endpoint '{name}' has no "
+                               f"version '{version}'",
+                               f"its versions are {', '.join(sorted(endpoint.versions))}")
+        record = published(endpoint.versions[version])
+        if record.status != ACTIVE:
+            raise RequestError(409, "PipelineVersion", f"version '{version}' of pipeline "
+                               f"endpoint '{name}' is a disabled published pipeline",
+                               "enable it or choose another PipelineVersion")
+        return start(record, raw, token, f"rest:{record.id}", True,
+                     {"pipeline_endpoint": name, "pipeline_version": version})
+
+    # --- read-only JSON --------------------------------------------------------------------
+
+    def published_json(record: PublishedRecord) -> dict[str, Any]:
+        url = f"{ctx.base_url}/pipelines/{record.id}"
+        return {**record.to_json(ctx.base_url), "curl": curl_command(url, example_body(record))}
+
+    @app.get("/api/published-pipelines", tags=["read"])
+    async def list_published(active_only: bool = False) -> list[dict[str, Any]]:
+        return [published_json(r) for r in registry.list_published(active_only)]
+
+    @app.get("/api/published-pipelines/{published_id}", tags=["read"],
+             responses={404: _ERRORS[404]})
+    async def get_published(published_id: str) -> dict[str, Any]:
+        return published_json(registry.get_published(published_id))
+
+    def endpoint_json(name: str) -> dict[str, Any]:
+        endpoint = registry.get_endpoint(name)
+        out = endpoint.to_json(ctx.base_url)
+        default = registry.get_published(endpoint.versions[endpoint.default_version])
+        out["curl"] = curl_command(out["endpoint"], example_body(default))
+        return out
+
+    @app.get("/api/pipeline-endpoints", tags=["read"])
+    async def list_endpoints() -> list[dict[str, Any]]:
+        return [endpoint_json(e.name) for e in registry.list_endpoints()]
+
+    @app.get("/api/pipeline-endpoints/{name}", tags=["read"], responses={404: _ERRORS[404]})
+    async def get_endpoint(name: str) -> dict[str, Any]:
+        return endpoint_json(name)
+
+    @app.get("/api/schedules", tags=["read"])
+    async def list_schedules() -> list[dict[str, Any]]:
+        return ctx.schedules()
+
+    @app.get("/api/schedules/{schedule_id}", tags=["read"], responses={404: _ERRORS[404]})
+    async def get_schedule(schedule_id: str, triggers: int = 50) -> dict[str, Any]:
+        return registry.schedule_json(registry.get_schedule(schedule_id),
+                                      max(1, min(triggers, 500)))
+
+    @app.get("/api/health", tags=["read"])
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "workspace": str(ctx.workspace_root),
+                "queued_or_running": dispatcher.pending()}
+
+    _bearer_scheme(app)
+    _mount_web(app, ctx)
+    return app
+
+
+def _bearer_scheme(app: FastAPI) -> None:
+    """Declare the bearer scheme the submit routes name in their ``security``."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = original()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "a token from 'kubeline token create NAME'"}}
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _mount_web(app: FastAPI, ctx: ServerContext) -> None:
+    try:
+        from kubeline.server import web
+    except ImportError:
+        return
+    web.mount(app, ctx)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/ui/")
+
+
+__all__ = ["BODY_FIELDS", "create_app"]
