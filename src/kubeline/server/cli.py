@@ -44,16 +44,29 @@ def serve_command(host: str, port: int, cors: tuple[str, ...], runners: int | No
     except ImportError as exc:
         raise KubelineError("kubeline serve needs FastAPI and uvicorn",
                             "pip install 'kubeline[serve]'") from exc
+    import socket
+
     from kubeline.server.app import create_app
 
     root, _ = _workspace(workspace)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))  # bound here so --port 0 reports the port it got
+    except OSError as exc:
+        raise KubelineError(f"kubeline serve: cannot listen on {host}:{port} ({exc.strerror})",
+                            "choose another --port") from None
+    port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     app = create_app(root, base_url=f"http://{shown}:{port}", cors_origins=cors or None,
                      max_body_bytes=max_body_bytes, runners=runners,
                      schedules=not no_schedules)
-    click.echo(f"kubeline serve: workspace {root}; API http://{shown}:{port}/docs; "
-               f"page http://{shown}:{port}/ui/", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=True)
+    click.echo(f"kubeline serve: workspace {root}", err=True)
+    click.echo(f"kubeline serve: listening on http://{shown}:{port} (API docs /docs, "
+               "page /ui/)", err=True)
+    config = uvicorn.Config(app, fd=sock.fileno(), log_level="info", access_log=True)
+    uvicorn.Server(config).run()
 
 
 @click.group("token")
@@ -193,3 +206,24 @@ def published_list(as_json: bool, workspace: Path | None) -> None:
     for p in items:
         click.echo(f"{p['id']}\t{p['name']}\t{p['version'] or '-'}\t{p['status']}\t"
                    f"{p['endpoint']}")
+
+
+@published_group.command("compile")
+@click.option("-o", "--output", "outdir", type=click.Path(path_type=Path, file_okay=False),
+              required=True, help="The compile output folder (its kustomization.yaml grows).")
+@_WS
+@user_errors
+def published_compile(outdir: Path, workspace: Path | None) -> None:
+    """Write the cluster objects of published pipelines, endpoints and schedules:
+    WorkflowTemplates, the webhook EventSource and Sensors, CronWorkflows."""
+    from kubeline.compiler.argo.events import render_files, write_into
+    from kubeline.dsl.workspace import Workspace
+    from kubeline.server.registry import Registry
+
+    ws = Workspace(_root=(workspace or Path.cwd()))
+    files = render_files(Registry(ws.state_dir), ws.config)
+    if not files:
+        click.echo("nothing published")
+        return
+    for name in write_into(outdir, files, ws.config.cluster.namespace):
+        click.echo(f"wrote {outdir / name}")

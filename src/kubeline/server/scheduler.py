@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,38 @@ def listing_diff(old: dict[str, str], new: dict[str, str]) -> dict[str, Any]:
     return {"objects": len(new), "added": len(added), "modified": len(modified),
             "removed": len(removed), "added_keys": added[:SAMPLE],
             "modified_keys": modified[:SAMPLE], "removed_keys": removed[:SAMPLE]}
+
+
+@dataclass(frozen=True)
+class Look:
+    """The outcome of one look at a watched path."""
+
+    fire: bool
+    baseline: dict[str, str]
+    pending_since: float | None
+    saw: dict[str, Any]
+
+
+def debounce(baseline: dict[str, str] | None, previous: dict[str, str] | None,
+             pending_since: float | None, current: dict[str, str], now: float,
+             interval: float) -> Look:
+    """Decide one look (shared by ``kubeline serve`` and the cluster's watch pod).
+
+    The first look takes the baseline. A listing that still moves waits (up to
+    MAX_SETTLE_LOOKS looks); a settled listing that differs from the baseline fires once and
+    becomes the new baseline.
+    """
+    if baseline is None:
+        return Look(False, current, None,
+                    {"objects": len(current), "note": "first look: baseline taken"})
+    if current != previous:
+        since = pending_since or now
+        if (now - since) / max(interval, 1.0) < MAX_SETTLE_LOOKS:
+            return Look(False, baseline, since,
+                        {**listing_diff(baseline, current), "settling": True})
+    if current == baseline:
+        return Look(False, baseline, None, listing_diff(baseline, current))
+    return Look(True, current, None, listing_diff(baseline, current))
 
 
 class Scheduler:
@@ -152,28 +185,14 @@ class Scheduler:
         current = self._listing(record)
         state = self.registry.schedule_state(record.id)
         state.last_look = utc_now()
-        if state.baseline is None:
-            state.baseline = state.listing = current
-            state.last_saw = {"objects": len(current), "note": "first look: baseline taken"}
+        look = debounce(state.baseline, state.listing, state.pending_since, current,
+                        now.timestamp(), record.polling_interval)
+        state.baseline, state.listing = look.baseline, current
+        state.pending_since, state.last_saw = look.pending_since, look.saw
+        if not look.fire:
             self.registry.save_look(record.id, state)
             return
-        if current != state.listing:
-            settling_since = state.pending_since or now.timestamp()
-            state.pending_since = settling_since
-            state.listing = current
-            looks = (now.timestamp() - settling_since) / max(record.polling_interval, 1)
-            state.last_saw = {**listing_diff(state.baseline, current), "settling": True}
-            if looks < MAX_SETTLE_LOOKS:
-                self.registry.save_look(record.id, state)
-                return
-        if current == state.baseline:
-            state.pending_since = None
-            state.last_saw = {"objects": len(current), "added": 0, "modified": 0, "removed": 0}
-            self.registry.save_look(record.id, state)
-            return
-        saw = listing_diff(state.baseline, current)
-        state.baseline = state.listing = current
-        state.pending_since = None
+        saw = look.saw
         state.last_fire = now.timestamp()
         parameters: dict[str, Any] = {}
         if record.data_path_parameter_name:
