@@ -4,6 +4,8 @@ and metrics it should, recorded in the run history."""
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from pathlib import Path
 
 from tests.e2e.conftest import EXAMPLES, example, kubeline, runs_json, show_json
@@ -11,7 +13,8 @@ from tests.e2e.conftest import EXAMPLES, example, kubeline, runs_json, show_json
 
 def test_every_example_is_covered() -> None:
     names = sorted(p.name for p in EXAMPLES.iterdir() if (p / "pipeline.py").is_file())
-    assert names == ["compare_models", "data_dependency"], "add an end-to-end test for it"
+    assert names == ["compare_models", "data_dependency", "spark_wordcount"], (
+        "add an end-to-end test for it")
 
 
 def _out_file(store: Path, location: str, name: str) -> Path:
@@ -80,3 +83,26 @@ def test_data_dependency(tmp_path: Path) -> None:
     # logs of a step through the CLI: the script's own stdout
     logs = kubeline("runs", "logs", run["id"], "report", cwd=folder).stdout
     assert logs.splitlines()[:2] == [f"{region}: {total}" for region, total in top]
+
+
+def test_spark_wordcount(tmp_path: Path) -> None:
+    folder = example("spark_wordcount", tmp_path)
+    done = kubeline("run", "pipeline.py", "-p", "min_count=2", cwd=folder)
+    assert "phase:   Succeeded" in done.stdout
+    (run,) = runs_json(folder)
+    assert (run["experiment"], run["status"], run["parameters"]) == (
+        "spark_wordcount", "Finished", {"min_count": "2"})
+    shown = show_json(run["id"], folder)
+    steps = {s["name"]: s for s in shown["steps"]}
+    assert list(steps) == ["count-words", "top-words"]
+    assert all(s["status"] == "Finished" and s["exit_code"] == 0 for s in steps.values())
+    assert steps["count-words"]["attempts"] == 1
+    # the Spark step's counts, recomputed here with the same tokenisation
+    words = Counter(w for f in sorted((folder / "data").glob("*.txt"))
+                    for w in re.split(r"[^a-z']+", f.read_text().lower()) if w)
+    expected = sorted(((w, c) for w, c in words.items() if c >= 2), key=lambda r: (-r[1], r[0]))
+    store = folder / ".kubeline" / "datastores" / "workspaceblobstore"
+    report_loc = steps["top-words"]["outputs"]["report"]["location"]
+    report = json.loads(store.joinpath(*report_loc.split("/")).read_text())
+    assert report["distinct"] == len(expected)
+    assert [(t["word"], t["count"]) for t in report["top"]] == expected[:5]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -97,6 +98,9 @@ def main(argv: list[str]) -> int:
             notify.write(json.dumps(message) + "\n")
             notify.close()
 
+    # cancel() sends SIGTERM: stop like Ctrl-C, so the executor's tasks are cancelled and
+    # each step's process group is killed (a plain SIGTERM death would orphan scripts).
+    signal.signal(signal.SIGTERM, lambda _s, _f: os.kill(os.getpid(), signal.SIGINT))
     try:
         from kubeline.local.progress import PlainReporter
         from kubeline.local.recorder import RunInfo, run_with_history
@@ -111,6 +115,10 @@ def main(argv: list[str]) -> int:
         print(f"kubeline: error: {exc}", flush=True)
         tell({"error": str(exc)})
         return 2
+    except KeyboardInterrupt:
+        print("kubeline: run canceled", flush=True)
+        tell({"error": "the run was canceled before it started"})
+        return 130
     except BaseException as exc:
         tell({"error": f"internal error in the local runner: {type(exc).__name__}: {exc}"})
         raise

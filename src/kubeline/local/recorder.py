@@ -175,8 +175,9 @@ class HistoryRecorder:
         self.workspace = Path(info.workspace or os.environ.get("KUBELINE_WORKSPACE")
                               or Path.cwd()).resolve()
         self._store: Store | None = None
-        self._starts: dict[str, dict[str, int]] = {}
+        self._starts: dict[str, dict[str, dict[str, int]]] = {}
         self._phase: dict[str, str] = {}
+        self._last_pod: dict[str, Node] = {}
         self._known: set[str] = set()
         self.parent_metrics: dict[str, Any] = {}
 
@@ -227,8 +228,8 @@ class HistoryRecorder:
             self.inner.run_started(run_id, sandbox, resumed)
 
     def node_updated(self, node: Node) -> None:
-        if node.type == "Pod" and self.history is not None:
-            self._record_pod(node)
+        if self.history is not None and (node.type == "Pod" or self.spec.is_kubeline):
+            self._record(node)
         if self.inner is not None:
             self.inner.node_updated(node)
 
@@ -245,26 +246,55 @@ class HistoryRecorder:
 
     # --- steps -------------------------------------------------------------------------
 
-    def _step_id(self, node: Node) -> str:
-        return _RETRY_SUFFIX.sub("", node.display_name)
+    def _locate(self, node: Node) -> tuple[str, bool, str] | None:
+        """(step id, is it the step's own task node, the pod's path inside the step).
 
-    def _record_pod(self, node: Node) -> None:
+        A kubeline step is the DAG task named by its id (in chunked DAGs too); inside it
+        are retry attempts ``id(N)`` or, for Spark steps, several pods. In other manifests
+        every pod is a step, named by its display name without a retry suffix."""
+        if not self.spec.is_kubeline:
+            step = _RETRY_SUFFIX.sub("", node.display_name)
+            return step, True, step
+        prefix = f"{self.workflow}."
+        if not node.name.startswith(prefix):
+            return None
+        parts = node.name[len(prefix):].split(".")
+        for i, part in enumerate(parts):
+            base = _RETRY_SUFFIX.sub("", part)
+            if base in self._known:
+                own = i == len(parts) - 1 and part == base
+                sub = ".".join([base, *(_RETRY_SUFFIX.sub("", p) for p in parts[i + 1:])])
+                return base, own, sub
+        return None
+
+    def _record(self, node: Node) -> None:
         assert self.history is not None
-        step = self._step_id(node)
         if self._phase.get(node.id) == node.phase:
             return
+        located = self._locate(node)
+        if located is None:
+            return
         self._phase[node.id] = node.phase
+        step, own, sub = located
         if step not in self._known:
             self._known.add(step)
             self._add_step(step)
-        starts = self._starts.setdefault(step, {})
-        starts[node.id] = node.process_starts
-        attempts = sum(starts.values())
-        if node.phase == "Running":
-            self.history.step_running(self.run_id, step, attempts, node.log_path)
-        elif node.phase in _PHASE_STATUS:
-            self.history.step_finished(self.run_id, step, self._finished_fields(node, step,
-                                                                                attempts))
+        if node.type == "Pod":
+            starts = self._starts.setdefault(step, {}).setdefault(sub, {})
+            starts[node.id] = node.process_starts
+            if node.phase == "Running":
+                self.history.step_running(self.run_id, step, self._attempts(step),
+                                          node.log_path)
+            elif node.phase in _PHASE_STATUS:
+                self._last_pod[step] = node
+        status = _PHASE_STATUS.get(node.phase)
+        if own and status is not None and status != h.NOT_STARTED:
+            self.history.step_finished(self.run_id, step, self._finished_fields(node, step))
+
+    def _attempts(self, step: str) -> int:
+        """Process starts of the step's busiest pod (retries of one pod add up; the pods of
+        a multi-pod step do not)."""
+        return max((sum(d.values()) for d in self._starts.get(step, {}).values()), default=0)
 
     def _add_step(self, step: str) -> None:
         assert self.history is not None
@@ -274,20 +304,25 @@ class HistoryRecorder:
                 "VALUES (?, ?, ?, (SELECT COUNT(*) FROM steps WHERE run_id = ?), ?)",
                 (self.run_id, step, step, self.run_id, h.NOT_STARTED))
 
-    def _finished_fields(self, node: Node, step: str, attempts: int) -> dict[str, Any]:
+    def _finished_fields(self, node: Node, step: str) -> dict[str, Any]:
+        """The step's end: status and message from its task node, exit code and logs from
+        its last pod, the rest from the shim's result record."""
+        pod = self._last_pod.get(step)
         exit_code = None
-        if node.outputs is not None and node.outputs.exit_code not in (None, ""):
+        if pod is not None and pod.outputs is not None and pod.outputs.exit_code not in (None,
+                                                                                         ""):
             with contextlib.suppress(ValueError):
-                exit_code = int(str(node.outputs.exit_code))
+                exit_code = int(str(pod.outputs.exit_code))
         fields: dict[str, Any] = {
-            "status": _PHASE_STATUS[node.phase], "attempts": attempts, "exit_code": exit_code,
-            "message": node.message, "log_dir": node.log_path or None,
+            "status": _PHASE_STATUS[node.phase], "attempts": self._attempts(step),
+            "exit_code": exit_code, "message": node.message or (pod.message if pod else ""),
+            "log_dir": (pod.log_path or None) if pod else None,
         }
-        if node.log_path:
-            fields["stdout_location"] = str(Path(node.log_path) / "main.stdout")
-            fields["stderr_location"] = str(Path(node.log_path) / "main.stderr")
+        if pod is not None and pod.log_path:
+            fields["stdout_location"] = str(Path(pod.log_path) / "main.stdout")
+            fields["stderr_location"] = str(Path(pod.log_path) / "main.stderr")
             if node.phase != "Succeeded":
-                fields["stderr_tail"] = tail(Path(node.log_path) / "main.stderr")
+                fields["stderr_tail"] = tail(Path(pod.log_path) / "main.stderr")
         result = self._result(step)
         if result is not None:
             reused_from = result.get("reused_from") or {}
