@@ -29,6 +29,17 @@ _EXPORTS: dict[str, str] = {
     "DEFAULT_GPU_IMAGE": "kubeline.dsl.runconfig",
     "ComputeTarget": "kubeline.dsl.compute",
     "AmlCompute": "kubeline.dsl.compute",
+    "KubernetesCompute": "kubeline.dsl.compute",
+    "DatabricksCompute": "kubeline.dsl.compute",
+    "AdlaCompute": "kubeline.dsl.compute",
+    "DatabricksStep": "kubeline.dsl.spark_steps",
+    "AdlaStep": "kubeline.dsl.spark_steps",
+    "PyPiLibrary": "kubeline.dsl.spark_steps",
+    "MavenLibrary": "kubeline.dsl.spark_steps",
+    "JarLibrary": "kubeline.dsl.spark_steps",
+    "EggLibrary": "kubeline.dsl.spark_steps",
+    "RCranLibrary": "kubeline.dsl.spark_steps",
+    "DataTransferStep": "kubeline.dsl.transfer",
     "ComputeTargetException": "kubeline.exceptions",
     "KubelineError": "kubeline.exceptions",
     "Run": "kubeline.runtime.run",
@@ -43,10 +54,19 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from kubeline.dsl.compute import (
+        AdlaCompute as AdlaCompute,
+    )
+    from kubeline.dsl.compute import (
         AmlCompute as AmlCompute,
     )
     from kubeline.dsl.compute import (
         ComputeTarget as ComputeTarget,
+    )
+    from kubeline.dsl.compute import (
+        DatabricksCompute as DatabricksCompute,
+    )
+    from kubeline.dsl.compute import (
+        KubernetesCompute as KubernetesCompute,
     )
     from kubeline.dsl.data import (
         DataPath as DataPath,
@@ -96,11 +116,35 @@ if TYPE_CHECKING:
     from kubeline.dsl.runconfig import (
         RunConfiguration as RunConfiguration,
     )
+    from kubeline.dsl.spark_steps import (
+        AdlaStep as AdlaStep,
+    )
+    from kubeline.dsl.spark_steps import (
+        DatabricksStep as DatabricksStep,
+    )
+    from kubeline.dsl.spark_steps import (
+        EggLibrary as EggLibrary,
+    )
+    from kubeline.dsl.spark_steps import (
+        JarLibrary as JarLibrary,
+    )
+    from kubeline.dsl.spark_steps import (
+        MavenLibrary as MavenLibrary,
+    )
+    from kubeline.dsl.spark_steps import (
+        PyPiLibrary as PyPiLibrary,
+    )
+    from kubeline.dsl.spark_steps import (
+        RCranLibrary as RCranLibrary,
+    )
     from kubeline.dsl.steps import (
         CommandStep as CommandStep,
     )
     from kubeline.dsl.steps import (
         PythonScriptStep as PythonScriptStep,
+    )
+    from kubeline.dsl.transfer import (
+        DataTransferStep as DataTransferStep,
     )
     from kubeline.dsl.workspace import (
         Workspace as Workspace,

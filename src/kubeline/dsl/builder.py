@@ -17,7 +17,9 @@ from kubeline.dsl.data import (
     PipelineData,
     PipelineParameter,
 )
-from kubeline.dsl.steps import CommandStep, PipelineStep, PythonScriptStep
+from kubeline.dsl.spark_steps import SparkStep
+from kubeline.dsl.steps import PipelineStep, PythonScriptStep
+from kubeline.dsl.transfer import DataTransferStep
 from kubeline.exceptions import KubelineError
 from kubeline.graph.model import (
     Arg,
@@ -112,7 +114,7 @@ class GraphBuilder:
         params = tuple(self._parameter(p) for _, p in sorted(self._params.items()))
         stores = sorted({i.datastore for s in steps for i in s.inputs}
                         | {o.datastore for s in steps for o in s.outputs}
-                        | {self.default_datastore})
+                        | {self.default_datastore} | _settings_stores(steps))
         return PipelineGraph(name=self.name, parameters=params, steps=steps,
                              default_datastore=self.default_datastore,
                              description=self.description, git=self._git,
@@ -130,14 +132,15 @@ class GraphBuilder:
         known = {i.name for i in inputs} | {o.name for o in outputs}
         arguments = tuple(self._arg(dsl, a, known) for a in dsl.arguments)
         params = tuple((k, self._arg(dsl, v, known)) for k, v in sorted(dsl.params.items()))
-        image = (dsl.runconfig.image(self.ws.config.cluster.default_image) if dsl.runconfig
-                 else self.ws.config.cluster.default_image)
+        default_image = "" if isinstance(dsl, SparkStep) else self.ws.config.cluster.default_image
+        image = dsl.runconfig.image(default_image) if dsl.runconfig else default_image
+        settings, script = self._settings(dsl)
         step = Step(
             id=dns_label(dsl.name),
             name=dsl.name,
-            kind="command" if isinstance(dsl, CommandStep) else "python_script",
+            kind=dsl.kind,  # type: ignore[arg-type]
             image=image,
-            script=dsl.script_name if isinstance(dsl, PythonScriptStep) else "",
+            script=dsl.script_name if isinstance(dsl, PythonScriptStep) else script,
             command=(),
             arguments=arguments,
             params=params,
@@ -149,10 +152,27 @@ class GraphBuilder:
             allow_reuse=bool(dsl.allow_reuse),
             version=dsl.version or "",
             hash_paths=tuple(str(p) for p in dsl.hash_paths),
+            settings=settings,
         )
         return _Analysed(step=step, consumed=consumed)
 
+    def _settings(self, dsl: PipelineStep) -> tuple[str, str]:
+        """Kind-specific settings as canonical JSON, and the script a Spark step runs."""
+        import json
+
+        if isinstance(dsl, SparkStep):
+            data = dsl.spark_settings()
+            script = str(data.get("script", "")) if "script_uri" not in data else ""
+            return json.dumps(data, sort_keys=True, separators=(",", ":")), script
+        if isinstance(dsl, DataTransferStep):
+            data = dsl.transfer_settings()
+            self._datastore(dsl, data["destination"]["datastore"])
+            return json.dumps(data, sort_keys=True, separators=(",", ":")), ""
+        return "", ""
+
     def _snapshot(self, dsl: PipelineStep) -> tuple[str, str]:
+        if isinstance(dsl, DataTransferStep):
+            return "", ""  # moves data only: no code
 
         folder = dsl.source_directory or self.default_source_directory or "."
         cache_key = (folder, tuple(str(p) for p in dsl.hash_paths))
@@ -174,6 +194,11 @@ class GraphBuilder:
         if isinstance(dsl, PythonScriptStep) and not (path / dsl.script_name).is_file():
             self._problem(dsl, f"script '{dsl.script_name}' is not in source_directory '{folder}' "
                                "(fix script_name or source_directory)")
+        spark_script = (dsl.spark_settings().get("script", "") if isinstance(dsl, SparkStep)
+                        else "")
+        if spark_script and not (path / spark_script).is_file():
+            self._problem(dsl, f"script '{spark_script}' is not in source_directory '{folder}' "
+                               "(fix the script path or source_directory)")
         try:
             digest = fingerprint(path, dsl.hash_paths, with_git=False).hash
         except KubelineError as exc:
@@ -195,10 +220,19 @@ class GraphBuilder:
         if target is None:
             return ""
         name = target.name if isinstance(target, ComputeTarget) else str(target)
-        if name not in self.ws.config.compute_targets:
+        config = self.ws.config.compute_targets.get(name)
+        if config is None:
             known = ", ".join(sorted(self.ws.config.compute_targets)) or "none"
             self._problem(dsl, f"compute target '{name}' is not in the workspace "
                                f"(known: {known}; create it with ComputeTarget.create)")
+        elif isinstance(dsl, SparkStep) and config.type not in _SPARK_TARGETS:
+            self._problem(dsl, f"compute target '{name}' is a {config.type}; Spark steps run "
+                               "on a DatabricksCompute or AdlaCompute target (size the "
+                               "Spark pods with node_type)")
+        elif not isinstance(dsl, SparkStep) and config.type in _SPARK_TARGETS:
+            self._problem(dsl, f"compute target '{name}' is a {config.type}, which only "
+                               "DatabricksStep and AdlaStep can use (pick an AmlCompute or "
+                               "KubernetesCompute target)")
         return name
 
     def _datastore(self, dsl: PipelineStep, name: str) -> str:
@@ -216,16 +250,21 @@ class GraphBuilder:
             if isinstance(item, DataReference):
                 inputs.append(StepInput(
                     name=item.data_reference_name, source="datastore",
-                    datastore=self._datastore(dsl, item.datastore.name), mode=_mode(item.mode),
+                    datastore=self._datastore(dsl, item.datastore.name),
+                    mode="direct" if isinstance(dsl, SparkStep) else _mode(item.mode),
                     path=item.path_on_datastore, path_on_compute=item.path_on_compute or "",
                     overwrite=item.overwrite))
             elif isinstance(item, PipelineData):
                 store = item.datastore.name if item.datastore else self.default_datastore
                 inputs.append(StepInput(
                     name=item.name, source="pipeline_data",
-                    datastore=self._datastore(dsl, store), mode=_mode(item._input_mode),
+                    datastore=self._datastore(dsl, store),
+                    mode="direct" if isinstance(dsl, SparkStep) else _mode(item._input_mode),
                     path_on_compute=item._input_path_on_compute or ""))
                 consumed.append((item.name, item._origin))
+            elif (param := _datapath_param(item)) is not None and isinstance(dsl, SparkStep):
+                self._problem(dsl, f"input '{param.name}': DataPath parameters are not "
+                                   "supported by Spark steps (use a DataReference)")
             elif (param := _datapath_param(item)) is not None:
                 binding = item[1] if isinstance(item, tuple) else DataPathComputeBinding()
                 self._register_param(dsl, param)
@@ -398,6 +437,20 @@ class GraphBuilder:
 
 
 RESERVED_PARAMETER = "kubeline-regenerate-outputs"  # the compiler's own workflow argument
+
+
+_SPARK_TARGETS = ("DatabricksCompute", "AdlaCompute")
+
+
+def _settings_stores(steps: Iterable[Step]) -> set[str]:
+    """Datastores named only in settings: a DataTransferStep's destination."""
+    import json
+
+    found: set[str] = set()
+    for step in steps:
+        if step.kind == "data_transfer" and step.settings:
+            found.add(json.loads(step.settings)["destination"]["datastore"])
+    return found
 
 
 def _fields(step: Step) -> dict[str, Any]:

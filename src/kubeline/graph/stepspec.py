@@ -6,6 +6,7 @@ Defaults are left out and arguments are written as they read ("--input", {"data"
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from kubeline.graph.model import Arg, DataRef, Lit, ParamRef, Step, StepInput, StepOutput
@@ -57,6 +58,7 @@ def encode_step(step: Step, fingerprint: str) -> dict[str, Any]:
         "version": step.version,
         "hash_paths": list(step.hash_paths),
         "depends_on": list(step.depends_on),
+        "settings": json.loads(step.settings) if step.settings else {},
         "fingerprint": fingerprint,
     }
     return {k: v for k, v in record.items() if v not in ("", [], {}) or k in ("args",)}
@@ -79,5 +81,7 @@ def decode_step(record: dict[str, Any]) -> tuple[Step, str]:
         allow_reuse=record.get("allow_reuse", True), version=record.get("version", ""),
         hash_paths=tuple(record.get("hash_paths", ())),
         depends_on=tuple(record.get("depends_on", ())),
+        settings=(json.dumps(record["settings"], sort_keys=True, separators=(",", ":"))
+                  if record.get("settings") else ""),
     )
     return step, record.get("fingerprint", "")

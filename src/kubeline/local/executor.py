@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from kubeline.exceptions import KubelineError, ValidationError
 from kubeline.local import manifest as manifest_mod
 from kubeline.local.artifacts import Repository, has_location
-from kubeline.local.leaf import LeafContext, run_leaf
+from kubeline.local.leaf import LeafContext, LeafResult, run_leaf
 from kubeline.local.memo import MemoCache, MemoError, parse_duration_or_seconds
 from kubeline.local.nodes import (
     ERROR,
@@ -43,6 +43,7 @@ from kubeline.local.nodes import (
     node_id,
     pod_name,
 )
+from kubeline.local.resources import ResourceError, prepare_pod
 from kubeline.local.sandbox import Sandbox, default_passthrough, detect_mode
 from kubeline.local.scope import (
     Scope,
@@ -61,7 +62,7 @@ _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 REPOSITORY_DIR = "datastores"
 """The local artifact repository under the state dir: key-only ``s3: {key: <datastore>/<path>}``
 locations resolve here, which is where kubeline's local datastores live (compiler contract)."""
-_POD_TYPES = ("container", "script")
+_POD_TYPES = ("container", "script", "resource")
 
 
 class Reporter(Protocol):
@@ -584,6 +585,14 @@ class Engine:
                     "ARGO_CONTAINER_NAME": "main",
                 }
             )
+            try:
+                tmpl, gpu_vars, warning = prepare_pod(tmpl, self.repo.root)
+            except ResourceError as exc:
+                tmpl, gpu_vars, warning = {}, {}, ""
+                result = LeafResult(ERROR, str(exc), Outputs(), node_dir)
+            env.update(gpu_vars)
+            if warning:
+                print(f"{warning} [{name}]", file=sys.stderr)
             ctx = LeafContext(
                 workflow_name=self.wf_name,
                 pod=node.pod_name,
@@ -598,7 +607,8 @@ class Engine:
                 include_result=self.include_result(name, boundary),
                 on_start=started,
             )
-            result = await run_leaf(tmpl, ctx)
+            if tmpl:
+                result = await run_leaf(tmpl, ctx)
         node.outputs = result.outputs if (result.outputs.to_json()) else None
         self.finish(node, result.phase, result.message)
         self.publish_globals(node.outputs)

@@ -10,6 +10,7 @@ unsupported function or syntax is refused the same way.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,8 +38,8 @@ VALUE_FROM: dict[str, Any] = {
     "expression": ANY,
     "configMapKeyRef": CM_KEY_REF,
     "supplied": _refuse("suspend templates are not supported locally"),
-    "jsonPath": _refuse("jsonPath outputs belong to resource templates, which are not supported"),
-    "jqFilter": _refuse("jqFilter outputs belong to resource templates, which are not supported"),
+    "jsonPath": ANY,  # resource templates (kubeline.local.resources)
+    "jqFilter": _refuse("jqFilter outputs are not supported locally (use jsonPath)"),
     "event": _refuse("event parameters need Argo Server"),
 }
 PARAMETER: dict[str, Any] = {
@@ -195,6 +196,31 @@ _SCHEDULING = (
     "metrics",
     "metadata",
 )
+RESOURCE: dict[str, Any] = {  # SparkApplications run locally (kubeline.local.resources)
+    "action": ANY,
+    "manifest": ANY,
+    "successCondition": ANY,
+    "failureCondition": ANY,
+    "setOwnerReference": IGNORED,
+    "mergeStrategy": IGNORED,
+    "flags": IGNORED,
+    "manifestFrom": _refuse("manifestFrom is not supported locally (inline the manifest)"),
+}
+
+
+def _resource(value: Any, path: str) -> None:
+    """Resource templates run locally only when they manage a SparkApplication."""
+    _walk(value, RESOURCE, path)
+    manifest = str((value or {}).get("manifest") or "")
+    found = re.search(r"^kind:\s*['\"]?([A-Za-z0-9]+)", manifest, re.MULTILINE)
+    kind = found.group(1) if found else ""
+    if kind != "SparkApplication":
+        raise UnsupportedManifestError(
+            f"{path} is not supported by the local executor",
+            f"only SparkApplication resources run locally (this one is "
+            f"{kind or 'of no kind'}); run it on a cluster")
+
+
 TEMPLATE: dict[str, Any] = {
     "name": ANY,
     "inputs": {"parameters": [PARAMETER], "artifacts": [ARTIFACT]},
@@ -214,7 +240,7 @@ TEMPLATE: dict[str, Any] = {
     "archiveLocation": {"archiveLogs": IGNORED},
     "displayName": IGNORED,
     **{k: IGNORED for k in _SCHEDULING},
-    "resource": _refuse("resource templates need a Kubernetes API; run them on a cluster"),
+    "resource": lambda value, path: _resource(value, path),
     "suspend": _refuse("suspend templates are not supported locally"),
     "containerSet": _refuse("containerSet templates are not supported locally"),
     "data": _refuse("data templates are not supported locally"),
@@ -284,6 +310,9 @@ WORKFLOW: dict[str, Any] = {
 
 def _walk(value: Any, schema: Any, path: str) -> None:
     if schema in (ANY, IGNORED):
+        return
+    if callable(schema):
+        schema(value, path)
         return
     if isinstance(schema, tuple):
         raise UnsupportedManifestError(f"{path} is not supported by the local executor", schema[1])
@@ -425,7 +454,7 @@ def _validate(m: Manifest) -> None:
         problems.append("spec.entrypoint is required")
     elif entry not in names and "{{" not in str(entry):
         problems.append(f"spec.entrypoint: template '{entry}' is not defined")
-    kinds = ("container", "script", "dag", "steps")
+    kinds = ("container", "script", "dag", "steps", "resource")
     for i, t in enumerate(templates):
         present = [k for k in kinds if k in t]
         if len(present) != 1:

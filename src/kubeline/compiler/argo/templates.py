@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 
 from hera.workflows.models import (
+    Affinity,
     Artifact,
     Container,
     EnvVar,
@@ -14,14 +16,17 @@ from hera.workflows.models import (
     Metadata,
     Outputs,
     Parameter,
+    ResourceRequirements,
     SecretKeySelector,
     Template,
+    Toleration,
     UserContainer,
     ValueFrom,
     VolumeMount,
 )
 
 from kubeline.compiler.argo.spec import SPEC_MOUNT
+from kubeline.compiler.scheduling import Scheduling, profile
 from kubeline.graph.model import PipelineGraph, Step, StepInput
 from kubeline.graph.names import param_name, short_hash
 from kubeline.stores.config import SecretRef, secret_env_name
@@ -38,6 +43,7 @@ RUNTIME_VOLUME = "kubeline-runtime"
 REGENERATE_PARAMETER = "kubeline-regenerate-outputs"
 SHIM_COMMAND = ["python3", "-m", "kubeline.runtime"]
 BOOT_COMMAND = ["python3", f"{RUNTIME_DIR}/boot.py"]
+_LOG = logging.getLogger("kubeline.compile")
 
 
 def artifact_inputs(step: Step, config: WorkspaceConfig) -> list[StepInput]:
@@ -54,17 +60,24 @@ class Shape:
     image: str
     compute_target: str
     artifacts: tuple[str, ...]
+    step: str = ""  # set for kinds whose template is per step (spark, data_transfer)
 
     @property
     def template_name(self) -> str:
-        digest = short_hash(json.dumps([self.kind, self.image, self.compute_target,
-                                        self.artifacts]), 6)
+        fixed: list[object] = [self.kind, self.image, self.compute_target, self.artifacts]
+        if self.step:
+            fixed.append(self.step)
+        digest = short_hash(json.dumps(fixed), 6)
         return f"{self.kind.replace('_', '-')}-{digest}"
+
+
+PER_STEP_KINDS = ("spark", "data_transfer")
 
 
 def shape_of(step: Step, config: WorkspaceConfig) -> Shape:
     names = tuple(sorted(param_name(i.name) for i in artifact_inputs(step, config)))
-    return Shape(step.kind, step.image, step.compute_target, names)
+    return Shape(step.kind, step.image, step.compute_target, names,
+                 step.id if step.kind in PER_STEP_KINDS else "")
 
 
 def _env(graph: PipelineGraph, config: WorkspaceConfig) -> list[EnvVar]:
@@ -116,11 +129,13 @@ def step_template(shape: Shape, graph: PipelineGraph, config: WorkspaceConfig,
                               command=["cp", "-R", "/opt/kubeline/.", f"{RUNTIME_DIR}/"],
                               volume_mounts=[VolumeMount(name=RUNTIME_VOLUME,
                                                          mount_path=RUNTIME_DIR)])]
+    sched = step_scheduling(shape.compute_target, config)
+    annotations = {} if compact else {"kubeline.io/step": "{{inputs.parameters.step}}"}
+    annotations.update(sched.annotations)
     return Template(
         name=shape.template_name,
         init_containers=init,
-        metadata=Metadata(labels=labels, annotations=None if compact else {
-            "kubeline.io/step": "{{inputs.parameters.step}}"}),
+        metadata=Metadata(labels=labels, annotations=dict(sorted(annotations.items())) or None),
         inputs=Inputs(parameters=params or None, artifacts=artifacts or None),
         outputs=Outputs(parameters=[
             Parameter(name="key", value_from=ValueFrom(path=KEY_PATH)),
@@ -131,6 +146,30 @@ def step_template(shape: Shape, graph: PipelineGraph, config: WorkspaceConfig,
             command=BOOT_COMMAND if inject else SHIM_COMMAND,
             args=args,
             env=_env(graph, config),
+            resources=(ResourceRequirements.model_validate(sched.resources)
+                       if sched.resources else None),
             volume_mounts=mounts,
         ),
+        **scheduling_fields(sched),
     )
+
+
+def step_scheduling(target: str, config: WorkspaceConfig) -> Scheduling:
+    """The compute target's profile; its warnings (e.g. GPUs on kind) are shown once."""
+    sched = profile(target, config)
+    for message in sched.warnings:
+        _LOG.warning("kubeline: warning: %s", message)
+    return sched
+
+
+def scheduling_fields(sched: Scheduling) -> dict[str, object]:
+    """Template-level nodeSelector, tolerations and affinity: they apply to the whole pod,
+    init containers included (docs/compute.md)."""
+    fields: dict[str, object] = {}
+    if sched.node_selector:
+        fields["node_selector"] = dict(sorted(sched.node_selector.items()))
+    if sched.tolerations:
+        fields["tolerations"] = [Toleration.model_validate(t) for t in sched.tolerations]
+    if sched.affinity:
+        fields["affinity"] = Affinity.model_validate(sched.affinity)
+    return fields

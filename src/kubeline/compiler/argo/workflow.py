@@ -14,6 +14,7 @@ from hera.workflows.models import (
     ObjectMeta,
     Parameter,
     ProjectedVolumeSource,
+    Template,
     Volume,
     VolumeProjection,
     Workflow,
@@ -33,6 +34,8 @@ from kubeline.compiler.argo.templates import (
     shape_of,
     step_template,
 )
+from kubeline.compiler.spark import driver_configmap, has_spark, spark_templates
+from kubeline.compiler.transfer import transfer_template
 from kubeline.graph.model import DataPathValue, PipelineGraph
 from kubeline.graph.names import dns_label, param_name
 from kubeline.workspace.config import WorkspaceConfig
@@ -101,7 +104,8 @@ def _compile(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind) -> Compi
     unique = sorted({shape.template_name: shape for shape in shapes.values()}.items())
     templates = [
         *dag_templates(graph, shapes, config, compact),
-        *(step_template(shape, graph, config, labels, compact) for _, shape in unique),
+        *(t for _, shape in unique
+          for t in shape_templates(shape, graph, config, labels, compact, name)),
     ]
     configmaps = spec_configmaps(dns_label(f"{name}-spec", 58), labels, files)
     if len(configmaps) == 1:
@@ -134,5 +138,19 @@ def _compile(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind) -> Compi
     else:
         main = Workflow(api_version="argoproj.io/v1alpha1", kind="Workflow", metadata=meta,
                         spec=spec)
+    if has_spark(graph):
+        configmaps.append(driver_configmap(name, labels))
     return CompiledPipeline(name=name, documents=[*(_dump(cm) for cm in configmaps), _dump(main)],
                             namespace=config.cluster.namespace)
+
+
+def shape_templates(shape: Shape, graph: PipelineGraph, config: WorkspaceConfig,
+                    labels: dict[str, str], compact: bool, pipeline: str) -> list[Template]:
+    """The templates of one shape: a container template, or for Spark and data transfer
+    steps the per-step templates of compiler/spark.py and compiler/transfer.py."""
+    if shape.kind == "spark":
+        return spark_templates(graph.step(shape.step), shape.template_name, graph, config,
+                               labels, pipeline)
+    if shape.kind == "data_transfer":
+        return [transfer_template(graph.step(shape.step), shape.template_name, config, labels)]
+    return [step_template(shape, graph, config, labels, compact)]

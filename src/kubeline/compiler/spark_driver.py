@@ -1,0 +1,385 @@
+"""The driver program of every kubeline SparkApplication (shipped in a ConfigMap).
+
+It needs only the standard library and pyspark, because it runs in a Spark image, not a
+kubeline one. Argument: one JSON "context" the compiler writes (docs/spark.md). It
+
+1. opens the SparkSession (the user's ``getOrCreate()`` gets the same one) and sets datastore
+   credentials from environment variables (Secret references) into the Hadoop configuration;
+2. fetches the step's source snapshot and resolves every input to a datastore URI (an
+   upstream step's output through its completion record);
+3. runs the Python script, JAR main class, notebook or Spark SQL file, its stdout and stderr
+   copied to a log;
+4. on success writes each output's completion record (files with size and sha256, hashed by
+   Spark itself), so downstream kubeline steps read the outputs as they read any other;
+5. always writes the driver log, the error message and a step result to the default
+   datastore under ``kubeline/runs/<run>/steps/<step>/``, and the error to the pod's
+   termination log (the operator can show it in the application status).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import runpy
+import sys
+import tarfile
+import tempfile
+import time
+import traceback
+from typing import Any
+
+RECORD_SUFFIX = ".complete.json"
+
+
+class _Tee(io.TextIOBase):
+    """Write to the original stream and to the log file."""
+
+    def __init__(self, stream: Any, log: Any) -> None:
+        self.stream = stream
+        self.log = log
+
+    def write(self, text: str) -> int:
+        self.stream.write(text)
+        self.log.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+        self.log.flush()
+
+
+class Driver:
+    """One run of one Spark step."""
+
+    def __init__(self, ctx: dict[str, Any]) -> None:
+        from pyspark.sql import SparkSession
+
+        self.ctx = ctx
+        self.spark = SparkSession.builder.appName(ctx.get("name", "kubeline")).getOrCreate()
+        self.jvm: Any = self.spark.sparkContext._jvm
+        self.hconf = self.spark.sparkContext._jsc.hadoopConfiguration()
+        self._credentials()
+
+    # -- datastores ---------------------------------------------------------------------------
+    def _credentials(self) -> None:
+        for store in self.ctx["stores"].values():
+            for conf_key, env_name in sorted(store.get("secrets", {}).items()):
+                value = os.environ.get(env_name)
+                if value:
+                    self.hconf.set(conf_key, value)
+
+    def uri(self, store: str, path: str) -> str:
+        base = self.ctx["stores"][store]["uri"].rstrip("/")
+        return f"{base}/{path.strip('/')}" if path.strip("/") else base
+
+    def _fs(self, uri: str) -> tuple[Any, Any]:
+        path = self.jvm.org.apache.hadoop.fs.Path(uri)
+        return path.getFileSystem(self.hconf), path
+
+    def exists(self, uri: str) -> bool:
+        fs, path = self._fs(uri)
+        return bool(fs.exists(path))
+
+    def read_text(self, uri: str) -> str:
+        fs, path = self._fs(uri)
+        stream = fs.open(path)
+        try:
+            reader = self.jvm.java.io.BufferedReader(
+                self.jvm.java.io.InputStreamReader(stream, "UTF-8"))
+            lines = []
+            while True:
+                line = reader.readLine()
+                if line is None:
+                    break
+                lines.append(line)
+            return "\n".join(lines)
+        finally:
+            stream.close()
+
+    def write_bytes(self, uri: str, data: bytes, overwrite: bool = True) -> bool:
+        """Write an object; with overwrite=False a present object is kept (returns False)."""
+        fs, path = self._fs(uri)
+        if not overwrite and fs.exists(path):
+            return False
+        fs.setWriteChecksum(False)  # no .crc side files on local datastores
+        stream = fs.create(path, overwrite)
+        try:
+            stream.write(bytearray(data))
+        finally:
+            stream.close()
+        return True
+
+    def get_file(self, uri: str, local: str) -> None:
+        fs, path = self._fs(uri)
+        fs.copyToLocalFile(False, path, self.jvm.org.apache.hadoop.fs.Path(local), True)
+
+    # -- inputs -------------------------------------------------------------------------------
+    def producer_key(self, producer: str) -> str:
+        record = self.uri(self.ctx["default"], f"kubeline/runs/{self.ctx['run']}/keys/{producer}")
+        if not self.exists(record):
+            raise RuntimeError(f"kubeline: producer step '{producer}' has no key in this run "
+                               f"({record}); it did not run")
+        return self.read_text(record).strip()
+
+    def resolve(self, name: str) -> str:
+        """The URI of an input or output, by data name."""
+        if name in self.ctx["outputs"]:
+            out = self.ctx["outputs"][name]
+            return self.uri(out["store"], out["location"])
+        item = self.ctx["inputs"][name]
+        if item["source"] == "datastore":
+            return self.uri(item["store"], item["path"])
+        key = self.producer_key(item["producer"])
+        record_uri = self.uri(item["store"], f"kubeline/outputs/{key}/{name}{RECORD_SUFFIX}")
+        if not self.exists(record_uri):
+            raise RuntimeError(f"kubeline: upstream output not committed: output '{name}' of "
+                               f"step '{item['producer']}' has no completion record")
+        record = json.loads(self.read_text(record_uri))
+        return self.uri(item["store"], record["location"])
+
+    def value(self, arg: Any) -> str:
+        return self.resolve(arg["data"]) if isinstance(arg, dict) else str(arg)
+
+    def snapshot(self, dest: str) -> None:
+        snap = self.ctx.get("snapshot")
+        if not snap:
+            return
+        local = os.path.join(tempfile.mkdtemp(prefix="kubeline-snap-"), "src.tar.gz")
+        self.get_file(self.uri(self.ctx["default"], f"kubeline/snapshots/{snap}.tar.gz"), local)
+        with tarfile.open(local, "r:gz") as archive:
+            try:
+                archive.extractall(dest, filter="data")
+            except TypeError:  # Python without extraction filters (before 3.10.12)
+                archive.extractall(dest)
+
+    # -- running ------------------------------------------------------------------------------
+    def run_app(self, src: str) -> None:
+        app = self.ctx["app"]
+        args = [self.value(a) for a in self.ctx.get("args", [])]
+        widgets = {k: self.value(v) for k, v in self.ctx.get("widgets", {}).items()}
+        for name in [*self.ctx["inputs"], *self.ctx["outputs"]]:
+            widgets.setdefault(name, self.resolve(name))
+        if app == "python":
+            script = self.ctx.get("script_uri") or os.path.join(src, self.ctx["script"])
+            if "://" in script:
+                local = os.path.join(src, os.path.basename(script))
+                self.get_file(script, local)
+                script = local
+            sys.argv = [script, *args]
+            sys.path.insert(0, os.path.dirname(script))
+            runpy.run_path(script, run_name="__main__")
+        elif app == "jar":
+            gateway: Any = self.spark.sparkContext._gateway
+            array = gateway.new_array(self.jvm.java.lang.String, len(args))
+            for index, value in enumerate(args):
+                array[index] = value
+            target: Any = self.jvm
+            for part in self.ctx["main_class"].split("."):
+                target = getattr(target, part)
+            target.main(array)
+        elif app == "notebook":
+            run_notebook(os.path.join(src, self.ctx["script"]), widgets, self.spark)
+        elif app == "sql":
+            run_sql(os.path.join(src, self.ctx["script"]), widgets, self.spark)
+        else:
+            raise RuntimeError(f"kubeline: unknown Spark application kind '{app}'")
+
+    # -- outputs ------------------------------------------------------------------------------
+    def commit(self) -> dict[str, Any]:
+        summaries: dict[str, Any] = {}
+        for name, out in sorted(self.ctx["outputs"].items()):
+            uri = self.uri(out["store"], out["location"])
+            fs, path = self._fs(uri)
+            if not fs.exists(path):
+                fs.mkdirs(path)
+                print(f"kubeline: output '{name}' was not written by the step; committing it "
+                      "as an empty folder", file=sys.stderr)
+            kind = "dir" if fs.getFileStatus(path).isDirectory() else "file"
+            files = self._hash_files(uri, kind)
+            record = {"version": 1, "output": name, "kind": kind, "key": self.ctx["key"],
+                      "datastore": out["store"], "location": out["location"], "files": files,
+                      "size": sum(f["size"] for f in files), "run_id": self.ctx["run"],
+                      "step_id": self.ctx["step"]}
+            body = json.dumps(record, sort_keys=True, indent=1).encode("utf-8")
+            self.write_bytes(self.uri(out["store"], f"kubeline/outputs/{self.ctx['key']}/"
+                                                    f"{name}{RECORD_SUFFIX}"), body, False)
+            summaries[name] = {"datastore": out["store"], "location": out["location"],
+                               "kind": kind, "size": record["size"], "files": len(files),
+                               "run_id": self.ctx["run"], "step_id": self.ctx["step"]}
+        return summaries
+
+    def _hash_files(self, uri: str, kind: str) -> list[dict[str, Any]]:
+        """Size and sha256 of every (non-hidden) file, computed by Spark's executors."""
+        from pyspark.sql import functions as F
+
+        frame = (self.spark.read.format("binaryFile").option("recursiveFileLookup", "true")
+                 .load(uri).select("path", "length", F.sha2("content", 256).alias("sha")))
+        fs, path = self._fs(uri)
+        prefix = str(fs.makeQualified(path).toString()).rstrip("/")
+        files = []
+        for row in frame.collect():
+            full = str(row["path"])
+            if not full.startswith(prefix):
+                raise RuntimeError(f"kubeline: {full} is not under output {prefix}")
+            rel = "" if kind == "file" else full[len(prefix):].lstrip("/")
+            files.append({"path": rel, "size": int(row["length"]), "sha256": str(row["sha"])})
+        return sorted(files, key=lambda f: f["path"])
+
+    def publish(self, result: dict[str, Any], log_path: str) -> None:
+        base = f"kubeline/runs/{self.ctx['run']}/steps/{self.ctx['step']}"
+        default = self.ctx["default"]
+        with open(log_path, "rb") as handle:
+            log = handle.read()
+        self.write_bytes(self.uri(default, f"{base}/driver.log"), log)
+        self.write_bytes(self.uri(default, f"{base}/stdout.txt"), log)
+        self.write_bytes(self.uri(default, f"{base}/result.json"),
+                         json.dumps(result, sort_keys=True, indent=1).encode("utf-8"))
+
+
+def _widgets_class(values: dict[str, str]) -> Any:
+    class Widgets:
+        """dbutils.widgets for a parameterised notebook: values come from the step."""
+
+        def get(self, name: str) -> str:
+            if name not in values:
+                raise ValueError(f"notebook widget '{name}' has no value (pass it in "
+                                 "notebook_params)")
+            return values[name]
+
+        def text(self, name: str, default: str = "", label: str = "") -> None:
+            values.setdefault(name, default)
+
+        dropdown = combobox = multiselect = text
+
+        def getArgument(self, name: str, default: str = "") -> str:
+            return values.get(name, default)
+
+    return Widgets()
+
+
+def notebook_cells(path: str) -> list[str]:
+    """Code cells of a .ipynb file, or of a Databricks source notebook (.py)."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    if path.endswith(".ipynb"):
+        cells = json.loads(text).get("cells", [])
+        return ["".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code"]
+    text = text.removeprefix("# Databricks notebook source\n")
+    return [c for c in text.split("# COMMAND ----------") if c.strip()]
+
+
+def run_notebook(path: str, widgets: dict[str, str], spark: Any) -> None:
+    """Run the code cells in one namespace with ``spark`` and ``dbutils.widgets``."""
+    class DbUtils:
+        pass
+
+    dbutils = DbUtils()
+    dbutils.widgets = _widgets_class(dict(widgets))  # type: ignore[attr-defined]
+    namespace: dict[str, Any] = {"__name__": "__main__", "spark": spark,
+                                 "sc": spark.sparkContext, "dbutils": dbutils,
+                                 "getArgument": dbutils.widgets.getArgument}  # type: ignore[attr-defined]
+    for index, cell in enumerate(notebook_cells(path)):
+        lines = [ln for ln in cell.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+        exec(compile("\n".join(lines), f"{path}[cell {index}]", "exec"), namespace)
+
+
+def sql_statements(text: str, values: dict[str, str]) -> list[str]:
+    """Statements of a Spark SQL script with ``${name}`` replaced by parameters and data
+    URIs; split on ';' outside quotes; ``--`` comments dropped."""
+    for name, value in sorted(values.items(), key=lambda kv: -len(kv[0])):
+        text = text.replace("${" + name + "}", value)
+    statements: list[str] = []
+    current: list[str] = []
+    quote = ""
+    for line in text.splitlines():
+        if not quote and line.lstrip().startswith("--"):
+            continue
+        for char in line + "\n":
+            if quote:
+                quote = "" if char == quote else quote
+            elif char in ("'", '"', "`"):
+                quote = char
+            elif char == ";":
+                statements.append("".join(current).strip())
+                current = []
+                continue
+            current.append(char)
+    statements.append("".join(current).strip())
+    return [s for s in statements if s]
+
+
+def run_sql(path: str, values: dict[str, str], spark: Any) -> None:
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    for statement in sql_statements(text, values):
+        print(f"kubeline: sql: {statement.splitlines()[0][:120]}")
+        spark.sql(statement).show(truncate=False)
+
+
+def _termination(message: str) -> None:
+    try:
+        with open("/dev/termination-log", "w", encoding="utf-8") as handle:
+            handle.write(message[-4000:])
+    except OSError:
+        pass
+
+
+def main(argv: list[str]) -> int:
+    ctx = json.loads(argv[1])
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    log_path = os.path.join(tempfile.mkdtemp(prefix="kubeline-driver-"), "driver.log")
+    log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Tee(out, log), _Tee(err, log)
+    driver: Driver | None = None
+    status, code, error, outputs = "failed", 1, None, {}
+    try:
+        driver = Driver(ctx)
+        src = tempfile.mkdtemp(prefix="kubeline-src-")
+        driver.snapshot(src)
+        os.chdir(src)
+        try:
+            driver.run_app(src)
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            if code:
+                error = f"the script exited with code {code}"
+        if code == 0:
+            outputs = driver.commit()
+            status = "succeeded"
+    except BaseException as exc:
+        traceback.print_exc()
+        error = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:2000]
+        code = code or 1
+    finally:
+        sys.stdout, sys.stderr = out, err
+        log.close()
+    result = {"version": 1, "run_id": ctx["run"], "workflow": ctx.get("workflow", ""),
+              "node": "", "step_id": ctx["step"], "step_name": ctx.get("name", ctx["step"]),
+              "key": ctx["key"], "status": status, "exit_code": code, "error": error,
+              "reused_from": None, "outputs": outputs, "metrics": {}, "tags": {},
+              "parent_metrics": {}, "parent_tags": {}, "files": [],
+              "timings": {"started": started,
+                          "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}}
+    if driver is not None:
+        try:
+            driver.write_bytes(driver.uri(ctx["default"], f"kubeline/runs/{ctx['run']}/keys/"
+                                                          f"{ctx['step']}"),
+                               ctx["key"].encode("ascii"))
+            driver.publish(result, log_path)
+        except Exception as exc:
+            print(f"kubeline: could not write the driver log to the datastore: {exc}",
+                  file=sys.stderr)
+            code = code or 1
+    if error:
+        print(f"kubeline: error: {error}", file=sys.stderr)
+        _termination(error)
+    if driver is not None:
+        driver.spark.stop()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
