@@ -26,3 +26,16 @@ if [[ "$installed" != "$AZURITE_VERSION" ]]; then
     "azurite@$AZURITE_VERSION" >/dev/null
   echo "install-test-deps: azurite $AZURITE_VERSION installed in .tools/"
 fi
+
+# The web page's browser test (tests/web) drives Debian's Chromium through selenium
+# (pip, the test extra): Chromium and its driver come from apt, never a browser download.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    echo "install-test-deps: chromium and chromium-driver installed (apt)"
+  else
+    echo "install-test-deps: install Debian's chromium and chromium-driver (as root: apt-get install chromium chromium-driver)" >&2
+    exit 1
+  fi
+fi

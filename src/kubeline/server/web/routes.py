@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -124,7 +124,7 @@ def router(ctx: WebContext) -> APIRouter:
                 return _error(exc)
 
     @api.post("/runs/{run_id}/rerun")
-    def rerun_run(run_id: str, body: dict[str, Any] | None = Body(None)) -> Any:
+    def rerun_run(run_id: str, body: Annotated[dict[str, Any] | None, Body()] = None) -> Any:
         with history() as db:
             return _answer(lambda: {"Id": rerun.rerun(db, state_dir, run_id, body or {})})
 

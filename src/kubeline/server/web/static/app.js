@@ -102,7 +102,10 @@ async function getJSON(url, options) {
   let body = null;
   try { body = await response.json(); } catch (e) { body = null; }
   if (!response.ok) {
-    const message = body && (body.error || body.detail || body.message);
+    let message = body && (body.error || body.detail || body.message);
+    if (message && typeof message === "object" && !Array.isArray(message)) {
+      message = message.message || message.Message;
+    }
     throw new Error(typeof message === "string" ? message
                     : "HTTP " + response.status + " " + response.statusText);
   }
@@ -281,6 +284,22 @@ function reusedNote(step) {
          step.reused_from.run_id.slice(0, 8)));
 }
 
+let measure = null;
+
+// The longest prefix of text (with "…") that fits maxWidth pixels in the given font.
+function fitText(text, font, maxWidth) {
+  measure = measure || document.createElement("canvas").getContext("2d");
+  if (!measure) return text.length > 22 ? text.slice(0, 21) + "…" : text;
+  measure.font = font;
+  if (measure.measureText(text).width <= maxWidth) return text;
+  let lo = 0, hi = text.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (measure.measureText(text.slice(0, mid) + "…").width <= maxWidth) lo = mid; else hi = mid - 1;
+  }
+  return text.slice(0, lo) + "…";
+}
+
 // The step graph: columns by longest path from a root, nodes coloured by status.
 function drawGraph(run, selected) {
   const W = 190, H = 46, GX = 70, GY = 22, PAD = 12;
@@ -315,23 +334,26 @@ function drawGraph(run, selected) {
     root.appendChild(svg("path", {class: "edge", d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`,
                                   "marker-end": "url(#arrow)"}));
   }
-  for (const s of run.steps) {
+  run.steps.forEach((s, index) => {
     const p = pos.get(s.id);
+    const clip = "clip-" + index;
+    root.firstChild.appendChild(svg("clipPath", {id: clip},
+      svg("rect", {x: p.x + 4, y: p.y, width: W - (s.reused ? 30 : 12), height: H})));
     const cls = "node " + (STATUS_CLASS[s.status] || "other") + (s.reused ? " reused" : "")
                 + (s.id === selected ? " selected" : "");
-    const label = s.name.length > 22 ? s.name.slice(0, 21) + "…" : s.name;
+    const label = fitText(s.name, "600 13px " + (getComputedStyle(document.body).fontFamily || "sans-serif"), W - (s.reused ? 44 : 24));
     const sub = s.status + (s.reused ? " · reused" : "")
                 + (s.duration !== null ? " · " + fmtDuration(s.duration) : "");
     const group = svg("a", {href: stepHref(run.id, s.id), class: cls, "data-step": s.id,
                             "data-status": s.status, "data-reused": s.reused ? "true" : "false"},
       svg("title", {}, s.name + " — " + s.status + (s.reused ? " (reused)" : "")),
       svg("rect", {x: p.x, y: p.y, width: W, height: H, rx: 8}),
-      svg("text", {x: p.x + 12, y: p.y + 19, class: "label"}, label),
-      svg("text", {x: p.x + 12, y: p.y + 36, class: "sub"}, sub),
+      svg("text", {x: p.x + 12, y: p.y + 19, class: "label", "clip-path": `url(#${clip})`}, label),
+      svg("text", {x: p.x + 12, y: p.y + 36, class: "sub", "clip-path": `url(#${clip})`}, sub),
       s.reused ? svg("text", {x: p.x + W - 10, y: p.y + 19, class: "reuse-mark",
                               "text-anchor": "end"}, "↺") : null);
     root.appendChild(group);
-  }
+  });
   return el("div", {class: "graph-scroll"}, root,
     el("p", {class: "legend"}, Object.keys(STATUS_CLASS).map((k) =>
       el("span", {class: "legend-item"}, statusBadge(k))),
@@ -560,9 +582,15 @@ function defaultAssignments(pipeline) {
   return params;
 }
 
-function curlExample(endpoint, pipeline) {
-  const body = JSON.stringify({ExperimentName: pipeline.name || "my-experiment",
-                               ParameterAssignments: defaultAssignments(pipeline)});
+function experimentFor(pipeline) {
+  const name = String(pipeline.pipeline || pipeline.name || "my-experiment");
+  return name.replace(/[^A-Za-z0-9_-]/g, "_").replace(/^[_-]+/, "") || "my-experiment";
+}
+
+function curlExample(endpoint, pipeline, extra) {
+  const body = JSON.stringify(Object.assign({ExperimentName: experimentFor(pipeline),
+                                             ParameterAssignments: defaultAssignments(pipeline)},
+                                            extra || {}));
   return "curl -X POST '" + endpoint + "' \\\n" +
          "  -H \"Authorization: Bearer $KUBELINE_TOKEN\" \\\n" +
          "  -H 'Content-Type: application/json' \\\n" +
@@ -583,7 +611,7 @@ function endpointOf(item) {
 function runButton(endpoint, pipeline) {
   const token = el("input", {type: "password", placeholder: "paste a token from: kubeline token create",
                              autocomplete: "off", "data-test": "token", size: 40});
-  const experiment = el("input", {type: "text", value: pipeline.name || "", "data-test": "experiment"});
+  const experiment = el("input", {type: "text", value: experimentFor(pipeline), "data-test": "experiment"});
   const params = el("textarea", {rows: 3, cols: 50, "data-test": "assignments"},
                     JSON.stringify(defaultAssignments(pipeline)));
   const result = el("span", {class: "result", "data-test": "run-result"});
@@ -654,15 +682,26 @@ function publishedView(view) {
         p.status && p.status !== "Active" ? el("p", {class: "muted"}, "Disabled: enable it to run.")
           : runButton(endpoint, p)));
     }
-    if (data.endpoints.items.length) {
-      parts.push(el("h1", {}, "Pipeline endpoints"));
-      parts.push(el("table", {class: "grid"},
-        el("thead", {}, el("tr", {}, ["Name", "Endpoint", "Default version", "Status"]
-          .map((h) => el("th", {}, h)))),
-        el("tbody", {}, data.endpoints.items.map((e) => el("tr", {},
-          el("td", {}, e.name), el("td", {class: "mono"}, endpointOf(e)),
-          el("td", {}, e.default_version ?? ""), el("td", {}, e.status || "")))),
-      ));
+    if (data.endpoints.error) parts.push(errorBox(new Error(data.endpoints.error)));
+    if (data.endpoints.items.length) parts.push(el("h1", {}, "Pipeline endpoints"));
+    for (const e of data.endpoints.items) {
+      const endpoint = endpointOf(e);
+      const curl = curlExample(endpoint, {name: e.name, parameters: []},
+                               {PipelineVersion: String(e.default_version ?? "")});
+      parts.push(el("section", {class: "card", "data-endpoint": e.name},
+        el("h2", {}, el("span", {class: "name"}, e.name), " ",
+           el("span", {class: "badge " + (e.status === "Active" ? "finished" : "other")},
+              e.status || "")),
+        e.description ? el("p", {}, e.description) : null,
+        el("dl", {class: "kv small"},
+          el("dt", {}, "Id"), el("dd", {class: "mono"}, e.id),
+          el("dt", {}, "Endpoint"), el("dd", {class: "mono"}, endpoint),
+          el("dt", {}, "Default version"), el("dd", {}, String(e.default_version ?? "")),
+          el("dt", {}, "Versions"), el("dd", {}, (e.versions || []).map((v) =>
+            el("span", {class: "chip"}, el("b", {}, String(v.version)), " ",
+               el("span", {class: "mono"}, v.published_id))))),
+        el("h3", {}, "Call it ", copyButton(curl)),
+        el("pre", {class: "curl"}, curl)));
     }
     replace(body, parts);
   }).catch((e) => replace(body, errorBox(e)));
@@ -671,19 +710,27 @@ function publishedView(view) {
 // ---------------------------------------------------------------- schedules
 
 function describeSchedule(s) {
-  if (s.recurrence) {
-    const r = s.recurrence;
+  if (s.kind === "time" || s.recurrence) {
+    const r = s.recurrence || {};
+    const list = (v) => Array.isArray(v) ? v.join(",") : String(v);
     return "every " + (r.interval || 1) + " " + (r.frequency || "") +
-      (r.hours && r.hours.length ? " at hours " + r.hours.join(",") : "") +
-      (r.minutes && r.minutes.length ? " minutes " + r.minutes.join(",") : "") +
-      (r.week_days && r.week_days.length ? " on " + r.week_days.join(",") : "") +
+      (r.week_days && r.week_days.length ? " on " + list(r.week_days) : "") +
+      (r.hours && r.hours.length ? " at hours " + list(r.hours) : "") +
+      (r.minutes && r.minutes.length ? " minutes " + list(r.minutes) : "") +
+      (r.start_time ? " from " + r.start_time : "") +
       (r.time_zone ? " (" + r.time_zone + ")" : "");
   }
-  if (s.datastore || s.path_on_datastore) {
-    return "when " + (s.datastore || "") + ":" + (s.path_on_datastore || "") + " changes" +
-      (s.polling_interval ? ", polled every " + s.polling_interval + " min" : "");
-  }
-  return s.kind || "";
+  return "when " + (s.datastore || "") + ":" + (s.path_on_datastore || "") + " changes" +
+    (s.polling_interval ? ", polled every " + s.polling_interval + " min" : "");
+}
+
+function describeSaw(saw) {
+  if (saw === null || saw === undefined) return "";
+  if (typeof saw !== "object") return String(saw);
+  const parts = Object.entries(saw).map(([k, v]) =>
+    k + ": " + (Array.isArray(v) ? v.length + " item" + (v.length === 1 ? "" : "s")
+                : (typeof v === "object" && v !== null ? JSON.stringify(v) : String(v))));
+  return parts.join(", ");
 }
 
 function schedulesView(view) {
@@ -699,22 +746,26 @@ function schedulesView(view) {
       return;
     }
     replace(body, el("table", {class: "grid", "data-test": "schedules"},
-      el("thead", {}, el("tr", {}, ["Name", "Pipeline", "When", "Status", "Last trigger",
-                                    "Saw", "Started"].map((h) => el("th", {}, h)))),
+      el("thead", {}, el("tr", {}, ["Name", "Status", "Runs", "When", "Last look", "Saw",
+                                    "Last trigger", "Started"].map((h) => el("th", {}, h)))),
       el("tbody", {}, data.items.map((s) => {
         const last = s.last_trigger || {};
-        const started = last.run_id || last.started || last.run_ids;
-        const startedList = Array.isArray(started) ? started : (started ? [started] : []);
         return el("tr", {"data-schedule": s.id},
-          el("td", {}, s.name || s.id),
-          el("td", {class: "mono"}, s.pipeline_id || s.pipeline_endpoint_id || ""),
+          el("td", {}, el("b", {}, s.name || s.id), el("br", {}),
+             el("span", {class: "mono muted"}, s.id)),
+          el("td", {}, el("span", {class: "badge " + (s.status === "Active" ? "finished" : "other")},
+                          s.status || "")),
+          el("td", {}, s.published_pipeline_id
+             ? ["published ", el("span", {class: "mono"}, s.published_pipeline_id)]
+             : ["endpoint ", el("span", {class: "mono"}, s.pipeline_endpoint || "")],
+             el("br", {}), el("span", {class: "muted"}, "experiment " + (s.experiment || ""))),
           el("td", {}, describeSchedule(s)),
-          el("td", {}, s.status || ""),
-          el("td", {class: "nowrap"}, fmtTime(last.at || last.time || last.checked_at) || "never"),
-          el("td", {}, last.saw === undefined ? (last.message || "") :
-                       (typeof last.saw === "object" ? JSON.stringify(last.saw) : String(last.saw))),
-          el("td", {}, startedList.length ? startedList.map((id) => [link(runHref(id), String(id).slice(0, 8)), " "])
-                                          : "nothing"));
+          el("td", {class: "nowrap"}, s.last_look ? fmtTime(s.last_look) : "never"),
+          el("td", {}, describeSaw(s.last_saw)),
+          el("td", {class: "nowrap"}, last.at ? fmtTime(last.at) : "never",
+             last.message ? [el("br", {}), el("span", {class: "muted"}, last.message)] : null),
+          el("td", {}, last.run_id ? link(runHref(last.run_id), String(last.run_id).slice(0, 8))
+                                   : "—"));
       }))));
   });
 }

@@ -1,0 +1,216 @@
+"""Fixtures of the web page tests: a workspace whose runs wait at a gate the test opens, the
+serve app on a loopback socket, and headless Chromium.
+
+The gate makes "watch a run finish" deterministic without timing: the ``gate`` step waits
+until the file ``<workspace>/gates/<run id>`` exists, so the test sees the run Running,
+then opens the gate and waits for the page to show it Finished.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.web.browser import require_browser, start_chromium
+
+REPO = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 60.0
+
+XSS_STEP = "gate <script>document.title='pwned-step'</script>"
+XSS_TAG = "<img src=x onerror=\"document.title='pwned-tag'\">"
+XSS_METRIC = "<script>document.title='pwned-metric'</script>"
+
+GATE = '''
+"""Wait for the test's gate file, then log metrics of every kind and write an output."""
+import argparse, os, sys, time
+from pathlib import Path
+from kubeline import Run
+
+p = argparse.ArgumentParser()
+p.add_argument("--out", required=True)
+p.add_argument("--label", default="")
+a = p.parse_args()
+run = Run.get_context()
+gate = Path(os.environ["KUBELINE_WORKSPACE"]) / "gates" / os.environ["KUBELINE_RUN_ID"]
+print("waiting for the gate", flush=True)
+deadline = time.monotonic() + 300
+while not gate.exists():
+    if time.monotonic() > deadline:
+        sys.exit("the test never opened the gate")
+    time.sleep(0.1)
+print("hello <script>document.title='pwned-stdout'</script> " + a.label, flush=True)
+print("a warning <b>bold</b> on stderr", file=sys.stderr, flush=True)
+for loss in (0.9, 0.5, 0.3, 0.2):
+    run.log("loss", loss)
+run.log("accuracy", 0.93)
+run.log_list("per_class", [0.8, 0.95, 0.7])
+for epoch in range(5):
+    run.log_row("curve", epoch=epoch, score=epoch * epoch / 10)
+run.log_table("confusion", {"label": ["a", "b"], "hits": [4, 7]})
+run.log(XSS_METRIC, 1)
+run.tag(XSS_TAG, "<script>document.title='pwned-tagvalue'</script>")
+os.makedirs(a.out, exist_ok=True)
+Path(a.out, "result.txt").write_text("result of " + a.label + "\\n")
+Path(a.out, "sub").mkdir(exist_ok=True)
+Path(a.out, "sub", "more.json").write_text('{"ok": true}\\n')
+'''
+
+PREP = '''
+"""A quick step whose result later runs reuse."""
+import argparse, os
+from pathlib import Path
+p = argparse.ArgumentParser()
+p.add_argument("--out", required=True)
+a = p.parse_args()
+os.makedirs(a.out, exist_ok=True)
+Path(a.out, "prep.txt").write_text("prepared\\n")
+print("prepared")
+'''
+
+AFTER = '''
+"""Read both upstream outputs."""
+import argparse, os
+p = argparse.ArgumentParser()
+p.add_argument("--a", required=True)
+p.add_argument("--b", required=True)
+a = p.parse_args()
+print(sorted(os.listdir(a.a)), sorted(os.listdir(a.b)))
+'''
+
+PIPELINE = '''
+from kubeline import (Pipeline, PipelineData, PipelineParameter, PythonScriptStep,
+                      Workspace)
+
+ws = Workspace.from_config()
+store = ws.get_default_datastore()
+label = PipelineParameter(name="label", default_value="first")
+prepared = PipelineData("prepared", datastore=store)
+result = PipelineData("result", datastore=store)
+prep = PythonScriptStep(name="prep", script_name="prep.py", source_directory="steps",
+                        arguments=["--out", prepared], outputs=[prepared])
+gate = PythonScriptStep(name=XSS_STEP, script_name="gate.py", source_directory="steps",
+                        arguments=["--out", result, "--label", label], outputs=[result],
+                        allow_reuse=False)
+after = PythonScriptStep(name="after", script_name="after.py", source_directory="steps",
+                         arguments=["--a", prepared, "--b", result], inputs=[prepared, result])
+pipeline = Pipeline(workspace=ws, steps=[after])
+'''
+
+
+def _source(text: str) -> str:
+    names = {"XSS_STEP": XSS_STEP, "XSS_TAG": XSS_TAG, "XSS_METRIC": XSS_METRIC}
+    out = textwrap.dedent(text)
+    for name, value in names.items():
+        out = out.replace(name, repr(value))
+    return out
+
+
+def gate_workspace(root: Path) -> Path:
+    """A workspace with the prep -> after <- gate pipeline in pipeline.py."""
+    (root / "steps").mkdir(parents=True)
+    (root / "gates").mkdir()
+    (root / "kubeline.yaml").write_text("name: webtest\n", encoding="utf-8")
+    (root / "steps" / "gate.py").write_text(_source(GATE), encoding="utf-8")
+    (root / "steps" / "prep.py").write_text(_source(PREP), encoding="utf-8")
+    (root / "steps" / "after.py").write_text(_source(AFTER), encoding="utf-8")
+    (root / "pipeline.py").write_text(_source(PIPELINE), encoding="utf-8")
+    return root
+
+
+def open_gate(workspace: Path, run_id: str) -> None:
+    (workspace / "gates" / run_id).write_text("open\n", encoding="utf-8")
+
+
+@dataclass
+class Server:
+    """The serve app running in a child process on 127.0.0.1."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        """A plain HTTP GET (status, body), 4xx and 5xx included."""
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=30) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+
+def start_server(workspace: Path, log: Path) -> Server:
+    """Bind a free loopback port here, hand the socket to the server, wait until it answers."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "PYTHONPATH": path}
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.web.serve_app", str(workspace), str(sock.fileno()), url],
+            cwd=workspace, stdout=out, stderr=subprocess.STDOUT, pass_fds=(sock.fileno(),),
+            env=env)
+    sock.close()
+    server = Server(url, process, log)
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited {process.returncode}:\n{log.read_text()}")
+        try:
+            if server.get("/ui/api/runs")[0] == 200:
+                return server
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"the server did not answer in {START_TIMEOUT}s:\n"
+                                 f"{log.read_text()}")
+        time.sleep(0.1)
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture
+def chromium(tmp_path: Path) -> Iterator[Any]:
+    require_browser()
+    driver = start_chromium(tmp_path / "chromium-profile")
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def in_folder() -> Iterator[Any]:
+    """chdir into a folder for in-process pipeline building; restores cwd and sys.path."""
+    old_cwd, old_path = Path.cwd(), list(sys.path)
+
+    def enter(folder: Path) -> None:
+        os.chdir(folder)
+        sys.path.insert(0, str(folder))
+
+    yield enter
+    os.chdir(old_cwd)
+    sys.path[:] = old_path
