@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -46,7 +47,7 @@ def edit_config(folder: Path, **changes: object) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
-def documents(folder: Path, out: Path) -> list[dict[str, object]]:
+def documents(folder: Path, out: Path) -> list[dict[str, Any]]:
     """Compile the example in folder into out and return every object."""
     kubeline("compile", "pipeline.py", "-o", str(out), "--no-publish", cwd=folder)
     return [d for f in sorted(out.glob("*.yaml")) if f.name != "kustomization.yaml"
