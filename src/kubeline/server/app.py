@@ -109,7 +109,7 @@ def create_app(workspace_root: Path, *, base_url: str | None = None,
     ctx = ServerContext(workspace_root=ws.root, state_dir=ws.state_dir, registry=registry,
                         base_url=(base_url or "http://127.0.0.1:8765").rstrip("/"),
                         cors_origins=_cors(cors_origins))
-    dispatcher = Dispatcher(ws.state_dir, runners)
+    dispatcher = Dispatcher(ws.state_dir, ws.root, runners)
     starter = RunStarter(ws.state_dir, ws.root, launch=dispatcher.submit)
     datastores = frozenset(ws.config.datastores)
     cache: dict[str, PublishedRecord] = {}
@@ -197,21 +197,23 @@ def create_app(workspace_root: Path, *, base_url: str | None = None,
         return who.token_name
 
     def start(record: PublishedRecord, raw: bytes, token: str, started_by: str,
-              endpoint: bool, extra: dict[str, Any]) -> dict[str, Any]:
+              endpoint: bool, extra: dict[str, Any]) -> JSONResponse:
         body = parse_body(raw, endpoint=endpoint)
         arguments = bind(record, body.parameters, body.data_paths, datastores)
         run = starter.start(record, body.experiment, arguments, started_by=started_by,
                             properties={"token_name": token, **extra}, tags=body.tags)
-        return SubmitResponse(
-            Id=run.id, ExperimentName=run.experiment, Status="Running",
-            PublishedPipelineId=record.id, PipelineVersion=extra.get("pipeline_version"),
-            RunUrl=f"{ctx.base_url}/ui/#/runs/{run.id}").model_dump()
+        # a plain dict in a JSONResponse: SubmitResponse documents it without a second
+        # validation pass on the hot path
+        return JSONResponse({
+            "Id": run.id, "ExperimentName": run.experiment, "Status": "Running",
+            "PublishedPipelineId": record.id, "PipelineVersion": extra.get("pipeline_version"),
+            "RunUrl": f"{ctx.base_url}/ui/#/runs/{run.id}"})
 
     @app.post("/pipelines/{published_id}", response_model=SubmitResponse, responses=_ERRORS,
               tags=["submit"], summary="Run a published pipeline",
               openapi_extra={"requestBody": _body_schema(False),
                              "security": [{"bearer": []}]})
-    async def submit_published(published_id: str, request: Request) -> dict[str, Any]:
+    async def submit_published(published_id: str, request: Request) -> JSONResponse:
         token = caller(request)
         raw = await read_body(request)
         record = published(published_id)
@@ -225,7 +227,7 @@ def create_app(workspace_root: Path, *, base_url: str | None = None,
               tags=["submit"], summary="Run a version of a pipeline endpoint",
               openapi_extra={"requestBody": _body_schema(True),
                              "security": [{"bearer": []}]})
-    async def submit_endpoint(name: str, request: Request) -> dict[str, Any]:
+    async def submit_endpoint(name: str, request: Request) -> JSONResponse:
         token = caller(request)
         raw = await read_body(request)
         endpoint = registry.find_endpoint(name=name)

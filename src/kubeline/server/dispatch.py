@@ -1,15 +1,13 @@
 """The server's runner pool: start recorded runs, a bounded number at a time.
 
 A burst of submissions must not start a burst of Python processes on a small machine (they
-would starve the server that answers the requests), so jobs wait in a queue and at most
-``limit`` runners work at once, at a lower CPU priority than the server. The queue is the
-jobs folder itself: a job file exists until its runner adopts the run, so jobs left by a
-stopped server are started by the next one.
+would starve the server that answers the requests), so runs wait in a queue and at most
+``limit`` runners work at once, at a lower CPU priority than the server. Runs a stopped
+server left waiting (recorded, never adopted) are queued again at start.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -17,20 +15,23 @@ import threading
 from collections import deque
 from pathlib import Path
 
-from kubeline.server.runs import jobs_dir, runner_command
+from kubeline.server.runs import runner_command, waiting_runs
 
 NICE = 5
 
 
 class Dispatcher:
-    """Starts runner processes for queued job files; ``submit`` never blocks."""
+    """Starts runner processes for queued runs; ``submit`` never blocks."""
 
-    def __init__(self, state_dir: Path, limit: int | None = None) -> None:
+    def __init__(self, state_dir: Path, workspace_root: Path, limit: int | None = None
+                 ) -> None:
         self.state_dir = Path(state_dir)
-        self.limit = max(1, limit or os.cpu_count() or 1)
-        self._queue: deque[Path] = deque()
-        self._queued: set[Path] = set()
-        self._running: dict[Path, subprocess.Popen[bytes]] = {}
+        self.workspace_root = Path(workspace_root)
+        # 0 pauses execution: runs are recorded and wait for a server with runners
+        self.limit = (os.cpu_count() or 1) if limit is None else max(0, limit)
+        self._queue: deque[str] = deque()
+        self._queued: set[str] = set()
+        self._running: dict[str, subprocess.Popen[bytes]] = {}
         self._wake = threading.Condition()
         self._stop = False
         self._thread: threading.Thread | None = None
@@ -38,8 +39,8 @@ class Dispatcher:
 
     def start(self) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
-        for leftover in sorted(jobs_dir(self.state_dir).glob("*.json")):
-            self.submit(leftover)
+        for run_id in waiting_runs(self.state_dir):
+            self.submit(run_id)
         self._thread = threading.Thread(target=self._loop, name="kubeline-dispatch",
                                         daemon=True)
         self._thread.start()
@@ -52,11 +53,11 @@ class Dispatcher:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def submit(self, job_file: Path) -> None:
+    def submit(self, run_id: str) -> None:
         with self._wake:
-            if job_file not in self._queued:
-                self._queued.add(job_file)
-                self._queue.append(job_file)
+            if run_id not in self._queued:
+                self._queued.add(run_id)
+                self._queue.append(run_id)
                 self._wake.notify()
 
     def pending(self) -> int:
@@ -81,17 +82,15 @@ class Dispatcher:
             if process.poll() is not None:
                 del self._running[job]
 
-    def _launch(self, job: Path) -> None:
-        try:
-            cwd = json.loads(job.read_text(encoding="utf-8"))["info"]["workspace"]
-        except (OSError, ValueError, KeyError):
-            return  # adopted (and removed) already, or unreadable: nothing to start
-        log = self.logs / f"{job.stem}.log"
+    def _launch(self, run_id: str) -> None:
+        log = self.logs / f"{run_id}.log"
         nice = shutil.which("nice")
-        command = [nice, "-n", str(NICE), *runner_command(job)] if nice else runner_command(job)
+        command = runner_command(self.state_dir, run_id)
+        if nice:
+            command = [nice, "-n", str(NICE), *command]
         with open(log, "ab") as out:
             process = subprocess.Popen(
-                command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
+                command, cwd=self.workspace_root, stdin=subprocess.DEVNULL, stdout=out,
                 stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
         with self._wake:
-            self._running[job] = process
+            self._running[run_id] = process

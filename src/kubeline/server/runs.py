@@ -12,7 +12,6 @@ is refused by the executor's run lock.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import sqlite3
@@ -29,12 +28,7 @@ from typing import Any
 from kubeline.local import history as h
 from kubeline.server.registry import PublishedRecord
 
-JOBS_DIR = "serve/jobs"
 _SUFFIX_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # the executor's run-name alphabet
-
-
-def jobs_dir(state_dir: Path) -> Path:
-    return Path(state_dir) / JOBS_DIR
 
 
 @dataclass(frozen=True)
@@ -54,12 +48,13 @@ class RunStarter:
     """
 
     def __init__(self, state_dir: Path, workspace_root: Path,
-                 launch: Callable[[Path], None] | None = None) -> None:
+                 launch: Callable[[str], None] | None = None) -> None:
         self.state_dir = Path(state_dir).resolve()
         self.workspace_root = Path(workspace_root).resolve()
-        self.launch = launch or spawn_runner
+        self.launch = launch or (lambda run_id: spawn_runner(self.state_dir, run_id,
+                                                             self.workspace_root))
         self._local = threading.local()
-        jobs_dir(self.state_dir).mkdir(parents=True, exist_ok=True)
+        self._prepared: dict[str, tuple[Any, str]] = {}
 
     def _dbs(self) -> tuple[h.History, Any]:
         from kubeline.local.state import StateStore
@@ -80,11 +75,14 @@ class RunStarter:
 
         history, state = self._dbs()
         docs = record.docs
-        spec = PipelineSpecInfo.from_docs(docs)
+        prepared = self._prepared.get(record.id)
+        if prepared is None:  # records are immutable: read the manifest once
+            prepared = self._prepared[record.id] = (PipelineSpecInfo.from_docs(docs),
+                                                    _canonical(docs))
+        spec, manifest = prepared
         run_id = str(uuid.uuid4())
         params = {k: str(v) for k, v in arguments.items()}
         created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        manifest = _canonical(docs)
         base = spec.base_name.rstrip("-")
         while True:
             workflow = f"{base}-{''.join(secrets.choice(_SUFFIX_CHARS) for _ in range(5))}"
@@ -116,32 +114,39 @@ class RunStarter:
             steps=spec.steps,
             runner_pid=os.getpid(),  # this process answers for the run until a runner adopts it
         ))
-        job = {
-            "workflow": workflow, "run_id": run_id, "state_dir": str(self.state_dir),
-            "info": {"started_by": started_by, "experiment": experiment,
-                     "tags": dict(tags or {}), "git": record.source.get("git"),
-                     "properties": {}, "regenerate_outputs": False,
-                     "workspace": str(self.workspace_root)},
-        }
-        path = jobs_dir(self.state_dir) / f"{workflow}.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(job), encoding="utf-8")
-        os.replace(tmp, path)
-        self.launch(path)
+        self.launch(run_id)
         return StartedRun(id=run_id, workflow=workflow, experiment=experiment)
 
 
-def runner_command(job_file: Path) -> list[str]:
-    return [sys.executable, "-m", "kubeline.server.runner", str(job_file)]
+def runner_command(state_dir: Path, run_id: str) -> list[str]:
+    return [sys.executable, "-m", "kubeline.server.runner", str(state_dir), run_id]
 
 
-def spawn_runner(job_file: Path) -> None:
-    """Start a detached runner for one job (the Python API's path; the server queues)."""
-    state_dir = job_file.parent.parent.parent
-    log = state_dir / "serve" / "logs" / f"{job_file.stem}.log"
+def spawn_runner(state_dir: Path, run_id: str, cwd: Path) -> None:
+    """Start a detached runner for one run (the Python API's path; the server queues)."""
+    log = Path(state_dir) / "serve" / "logs" / f"{run_id}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        subprocess.Popen(runner_command(job_file), stdin=subprocess.DEVNULL, stdout=out,
-                         stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
-                         cwd=json.loads(job_file.read_text(encoding="utf-8"))["info"]
-                         ["workspace"])
+        subprocess.Popen(runner_command(state_dir, run_id), stdin=subprocess.DEVNULL,
+                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                         close_fds=True, cwd=cwd)
+
+
+def waiting_runs(state_dir: Path) -> list[str]:
+    """Runs recorded here that no runner adopted (a server stopped with runs queued):
+    Running, their recorded runner gone, and no node in the executor's state yet."""
+    from kubeline.dsl.pipeline_run import _alive
+    from kubeline.local.state import StateStore
+
+    with h.History(Path(state_dir)) as db:
+        candidates = [r for r in db.list_runs() if r.status == h.RUNNING
+                      and "published_pipeline_id" in r.properties
+                      and not _alive(r.runner_pid)]
+    if not candidates:
+        return []
+    state = StateStore(Path(state_dir))
+    try:
+        waiting = [r for r in candidates if not state.load_nodes(r.workflow)]
+    finally:
+        state.close()
+    return [r.id for r in sorted(waiting, key=lambda r: r.created_at)]
