@@ -8,8 +8,10 @@ then opens the gate and waits for the page to show it Finished.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import socket
+import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -25,7 +27,6 @@ import pytest
 
 from tests.web.browser import require_browser, start_chromium
 
-REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0
 
 XSS_STEP = "gate <script>document.title='pwned-step'</script>"
@@ -151,45 +152,49 @@ class Server:
 
 
 def start_server(workspace: Path, log: Path) -> Server:
-    """Bind a free loopback port here, hand the socket to the server, wait until it answers."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
-    env = {**os.environ, "PYTHONPATH": path}
+    """``kubeline serve --port 0`` for the workspace; the port is read from its own log line,
+    so there is no pick-then-bind race. Waits until the page's API answers."""
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.web.serve_app", str(workspace), str(sock.fileno()), url],
-            cwd=workspace, stdout=out, stderr=subprocess.STDOUT, pass_fds=(sock.fileno(),),
-            env=env)
-    sock.close()
-    server = Server(url, process, log)
+            [sys.executable, "-m", "kubeline.cli", "serve", "--port", "0", "-w", str(workspace)],
+            cwd=workspace, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    pattern = re.compile(r"listening on (http://\S+)")
     deadline = time.monotonic() + START_TIMEOUT
     while True:
         if process.poll() is not None:
-            raise AssertionError(f"the server exited {process.returncode}:\n{log.read_text()}")
-        try:
-            if server.get("/ui/api/runs")[0] == 200:
-                return server
-        except OSError:
-            pass
+            raise AssertionError(f"kubeline serve exited {process.returncode}:\n"
+                                 f"{log.read_text(errors='replace')}")
+        match = pattern.search(log.read_text(errors="replace"))
+        if match:
+            server = Server(match.group(1), process, log)
+            with contextlib.suppress(OSError):
+                if server.get("/ui/api/runs")[0] == 200:
+                    return server
         if time.monotonic() > deadline:
             process.kill()
-            raise AssertionError(f"the server did not answer in {START_TIMEOUT}s:\n"
-                                 f"{log.read_text()}")
+            process.wait()
+            raise AssertionError(f"kubeline serve did not answer in {START_TIMEOUT}s:\n"
+                                 f"{log.read_text(errors='replace')}")
         time.sleep(0.1)
 
 
 def stop_server(server: Server) -> None:
-    server.process.terminate()
+    """Ctrl-C, as a user stops it; killed if it does not stop."""
+    server.process.send_signal(signal.SIGINT)
     try:
         server.process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         server.process.kill()
         server.process.wait()
+
+
+def kubeline(*args: str, cwd: Path) -> str:
+    """The real ``kubeline`` command; its stdout."""
+    done = subprocess.run([sys.executable, "-m", "kubeline.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, f"kubeline {' '.join(args)}: {done.stderr}"
+    return done.stdout
 
 
 @pytest.fixture

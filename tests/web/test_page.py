@@ -20,6 +20,7 @@ from tests.web.conftest import (
     XSS_TAG,
     Server,
     gate_workspace,
+    kubeline,
     open_gate,
     start_server,
     stop_server,
@@ -87,10 +88,11 @@ def _no_injection(driver: Any) -> None:
     scripts = driver.execute_script(
         "return [...document.scripts].map(s => s.getAttribute('src'))")
     assert scripts == ["/ui/static/app.js"]
-    assert not _css(driver, "main img, main script, main b:not(.chip b):not(aside b)")
+    assert not _css(driver, "main img, main script, main [onerror], main i, main u")
 
 
-def _first_run(workspace: Path, in_folder: Any) -> str:
+def _first_run(workspace: Path, in_folder: Any) -> Any:
+    """A finished run made with Experiment.submit; returns its PipelineRun."""
     from kubeline import Experiment
 
     in_folder(workspace)
@@ -99,7 +101,7 @@ def _first_run(workspace: Path, in_folder: Any) -> str:
         ns["pipeline"], tags={"team": XSS_TAG}, pipeline_parameters={"label": "<i>one</i>"})
     open_gate(workspace, run.id)
     assert run.wait_for_completion(show_output=False) == "Finished"
-    return str(run.id)
+    return run
 
 
 def _check_downloads(server: Server, run_id: str, step_id: str) -> None:
@@ -120,44 +122,124 @@ def _check_downloads(server: Server, run_id: str, step_id: str) -> None:
     assert server.get(f"/ui/api/runs/{run_id}/steps/nope/outputs/result?path=x")[0] == 404
 
 
-def test_start_watch_and_inspect_a_run(tmp_path: Path, in_folder: Any, chromium: Any) -> None:
+def _served(tmp_path: Path, in_folder: Any, driver: Any, check: Any) -> None:
+    """Run ``check(driver, server, workspace, first_run)`` against a fresh workspace with one
+    finished run and ``kubeline serve``; on failure keep a screenshot and the server log."""
     workspace = gate_workspace(tmp_path / "ws")
     first = _first_run(workspace, in_folder)
     server = start_server(workspace, tmp_path / "server.log")
     try:
-        _drive(chromium, server, workspace, first, tmp_path)
+        check(driver, server, workspace, first)
     except BaseException:
-        chromium.save_screenshot(str(tmp_path / "failure.png"))
-        print(f"page at failure: {chromium.current_url}, screenshot {tmp_path / 'failure.png'}")
+        driver.save_screenshot(str(tmp_path / "failure.png"))
+        print(f"page at failure: {driver.current_url}, screenshot {tmp_path / 'failure.png'}")
         print(server.log.read_text(errors="replace")[-4000:])
         raise
     finally:
         stop_server(server)
 
 
-def _drive(driver: Any, server: Server, workspace: Path, first: str, tmp_path: Path) -> None:
-    # the runs table lists the first run, escaped
-    driver.get(server.url + "/ui/#/runs")
-    row = f'tr[data-run="{first}"]'
-    _wait_text(driver, f"{row} [data-status]", "Finished")
-    row_text = _text(driver, row) or ""
-    assert XSS_TAG in row_text and "<i>one</i>" in row_text
+def test_run_a_published_pipeline_from_the_page(tmp_path: Path, in_folder: Any,
+                                                chromium: Any) -> None:
+    """Publish, paste a token, press Run; watch the run finish and inspect its step."""
+    def check(driver: Any, server: Server, workspace: Path, first: Any) -> None:
+        from kubeline.dsl.schedule import Schedule, ScheduleRecurrence
+
+        published = first.publish_pipeline(name="Web_Pipeline",
+                                           description=f"words {XSS_TAG}", version="1.0")
+        Schedule.create(first.experiment.workspace, name="weekly", pipeline_id=published.id,
+                        experiment_name="web-scheduled", description=XSS_TAG,
+                        recurrence=ScheduleRecurrence(frequency="Week", interval=1,
+                                                      start_time="2099-01-01T00:00:00"))
+        token = kubeline("token", "create", "web", cwd=workspace).strip()
+        second = _start_from_published(driver, server, published.id, token, tmp_path)
+        assert _text(driver, '[data-test="started-by"]') == f"rest:{published.id}"
+        _watch_and_inspect(driver, server, workspace, first.id, second, tmp_path)
+        _check_schedules(driver, server, published.id)
+        _full_page_screenshot(driver, tmp_path / "schedules.png")
+
+    _served(tmp_path, in_folder, chromium, check)
+
+
+def test_rerun_from_the_page(tmp_path: Path, in_folder: Any, chromium: Any) -> None:
+    """The run page's rerun runs the stored pipeline again, with new parameter values."""
+    def check(driver: Any, server: Server, workspace: Path, first: Any) -> None:
+        driver.get(server.url + "/ui/#/runs")
+        row = f'tr[data-run="{first.id}"]'
+        _wait_text(driver, f"{row} [data-status]", "Finished")
+        row_text = _text(driver, row) or ""
+        assert XSS_TAG in row_text and "<i>one</i>" in row_text
+        _no_injection(driver)
+        _click(driver, f"{row} a")
+        _click(driver, ".rerun summary")
+        field = _css(driver, 'input[data-param="label"]')[0]
+        assert field.get_attribute("value") == "<i>one</i>"
+        field.clear()
+        field.send_keys("<u>two</u>")
+        _click(driver, '[data-test="rerun"]')
+        _wait(driver, lambda d: first.id not in d.current_url and "#/run/" in d.current_url,
+              "the page did not open the new run")
+        second = urllib.parse.unquote(driver.current_url.split("#/run/", 1)[1].split("/")[0])
+        assert _text(driver, '[data-test="started-by"]') == f"web page: rerun of {first.id}"
+        gate_id = _step_id(server, second, XSS_STEP)
+        _wait(driver, lambda d: _attr(d, f'svg a.node[data-step="{gate_id}"]', "data-status")
+              == "Running", "the gate step never showed Running")
+        open_gate(workspace, second)
+        _wait_text(driver, "h1 [data-status]", "Finished")
+        _click(driver, f'svg a.node[data-step="{gate_id}"]')
+        _wait_text(driver, '[data-test="log-stdout"]', "<u>two</u>")
+        _no_injection(driver)
+
+    _served(tmp_path, in_folder, chromium, check)
+
+
+def _start_from_published(driver: Any, server: Server, published_id: str, token: str,
+                          shots: Path) -> str:
+    """The published page shows the endpoint and curl; a wrong token is refused with the
+    hint; the right one starts a run and the page opens it. Returns the new run's id."""
+    driver.get(server.url + "/ui/#/published")
+    card = f'[data-published="{published_id}"]'
+    _wait_text(driver, f'{card} [data-test="endpoint"]', f"/pipelines/{published_id}")
+    assert _text(driver, f'{card} [data-test="endpoint"]') == \
+        f"{server.url}/pipelines/{published_id}"
+    curl = _text(driver, f'{card} [data-test="curl"]') or ""
+    assert f"curl -X POST '{server.url}/pipelines/{published_id}'" in curl
+    assert "Authorization: Bearer $KUBELINE_TOKEN" in curl and '"label":"first"' in curl
+    assert f"words {XSS_TAG}" in (_text(driver, card) or "")
     _no_injection(driver)
 
-    # start a run from the page (rerun of the first run's stored pipeline)
-    driver.get(server.url + f"/ui/#/run/{first}")
-    _click(driver, ".rerun summary")
-    _click(driver, '[data-test="rerun"]')
-    _wait(driver, lambda d: first not in d.current_url and "#/run/" in d.current_url,
-          "the page did not open the new run")
-    second = urllib.parse.unquote(driver.current_url.split("#/run/", 1)[1].split("/")[0])
+    token_field = _css(driver, f'{card} [data-test="token"]')[0]
+    token_field.send_keys("not-a-token")
+    _click(driver, f'{card} [data-test="run"]')
+    _wait_text(driver, f'{card} [data-test="run-result"]', "kubeline token create")
+    assert "#/published" in driver.current_url
+    _full_page_screenshot(driver, shots / "published.png")
+    token_field.clear()
+    token_field.send_keys(token)
+    _click(driver, f'{card} [data-test="run"]')
+    _wait(driver, lambda d: "#/run/" in d.current_url, "the page did not open the new run")
+    return urllib.parse.unquote(driver.current_url.split("#/run/", 1)[1].split("/")[0])
+
+
+def _check_schedules(driver: Any, server: Server, published_id: str) -> None:
+    driver.get(server.url + "/ui/#/schedules")
+    table = '[data-test="schedules"]'
+    _wait_text(driver, table, "weekly")
+    text = _text(driver, table) or ""
+    assert published_id in text and "every 1 Week" in text and "never" in text
+    _no_injection(driver)
+
+
+def _watch_and_inspect(driver: Any, server: Server, workspace: Path, first: str, second: str,
+                       tmp_path: Path) -> None:
+    """On the new run's page: Running, then Finished without a reload; then the gate
+    step's logs, metrics and outputs."""
     driver.execute_script("window.__sameDocument = 'yes'")
     gate_id = _step_id(server, second, XSS_STEP)
     gate_node = f'svg a.node[data-step="{gate_id}"]'
     _wait(driver, lambda d: _attr(d, gate_node, "data-status") == "Running",
           "the gate step never showed Running")
     assert _text(driver, "h1 [data-status]") == "Running"
-    assert _text(driver, '[data-test="started-by"]') == f"web page: rerun of {first}"
 
     open_gate(workspace, second)
     _wait_text(driver, "h1 [data-status]", "Finished")
@@ -179,7 +261,7 @@ def _drive(driver: Any, server: Server, workspace: Path, first: str, tmp_path: P
     # open the gate step's logs from the graph
     _click(driver, gate_node)
     _wait_text(driver, '[data-test="log-stdout"]',
-               "hello <script>document.title='pwned-stdout'</script> <i>one</i>")
+               "hello <script>document.title='pwned-stdout'</script> first")
     assert _text(driver, '[data-test="step-name"]') == XSS_STEP
     _click(driver, '[data-tab="stderr"]')
     _wait_text(driver, '[data-test="log-stderr"]', "a warning <b>bold</b> on stderr")
@@ -207,7 +289,7 @@ def _drive(driver: Any, server: Server, workspace: Path, first: str, tmp_path: P
         ".map(a => [a.dataset.path, a.href])")
     assert sorted(p for p, _ in links) == ["result.txt", "sub/more.json"]
     href = next(h for p, h in links if p == "result.txt")
-    assert server.get(href[len(server.url):]) == (200, b"result of <i>one</i>\n")
+    assert server.get(href[len(server.url):]) == (200, b"result of first\n")
     _check_downloads(server, second, gate_id)
 
     driver.get(server.url + f"/ui/#/run/{second}/step/{gate_id}/metrics")
@@ -221,9 +303,11 @@ def _drive(driver: Any, server: Server, workspace: Path, first: str, tmp_path: P
 
 def _full_page_screenshot(driver: Any, path: Path) -> None:
     """The whole page, not just the window: grow the window to the document's height."""
+    size = driver.get_window_size()
     height = int(driver.execute_script("return document.documentElement.scrollHeight"))
-    driver.set_window_size(1400, max(800, height + 140))
+    driver.set_window_size(size["width"], max(size["height"], height + 140))
     driver.save_screenshot(str(path))
+    driver.set_window_size(size["width"], size["height"])
 
 
 def _step_id(server: Server, run_id: str, name: str) -> str:

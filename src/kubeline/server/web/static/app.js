@@ -148,8 +148,10 @@ function route() {
   const parts = (location.hash || "#/runs").slice(2).split("/").map(decodeURIComponent);
   const view = document.getElementById("view");
   for (const a of document.querySelectorAll("nav a")) {
-    a.classList.toggle("active", a.dataset.nav === (parts[0] === "run" ? "runs" : parts[0]));
+    a.classList.toggle("active", a.dataset.nav === (["run", "experiment"].includes(parts[0])
+                                                      ? "runs" : parts[0] || "runs"));
   }
+  if (parts[0] === "runs" && parts[1]) parts[0] = "run";  // #/runs/<id>: the REST RunUrl
   if (parts[0] === "run" && parts[1]) {
     runView(view, parts[1], parts[2] === "step" ? parts[3] : null, parts[4] || "stdout");
   } else if (parts[0] === "published") {
