@@ -22,7 +22,6 @@ from pydantic import BaseModel, Field
 
 from kubeline.server.body import BODY_FIELDS, RequestError, bind, parse_body
 from kubeline.server.context import ServerContext
-from kubeline.server.curl import curl_command, example_body
 from kubeline.server.dispatch import Dispatcher
 from kubeline.server.registry import (
     ACTIVE,
@@ -253,33 +252,22 @@ def create_app(workspace_root: Path, *, base_url: str | None = None,
 
     # --- read-only JSON --------------------------------------------------------------------
 
-    def published_json(record: PublishedRecord) -> dict[str, Any]:
-        url = f"{ctx.base_url}/pipelines/{record.id}"
-        return {**record.to_json(ctx.base_url), "curl": curl_command(url, example_body(record))}
-
     @app.get("/api/published-pipelines", tags=["read"])
     async def list_published(active_only: bool = False) -> list[dict[str, Any]]:
-        return [published_json(r) for r in registry.list_published(active_only)]
+        return [ctx.published_json(r) for r in registry.list_published(active_only)]
 
     @app.get("/api/published-pipelines/{published_id}", tags=["read"],
              responses={404: _ERRORS[404]})
     async def get_published(published_id: str) -> dict[str, Any]:
-        return published_json(registry.get_published(published_id))
-
-    def endpoint_json(name: str) -> dict[str, Any]:
-        endpoint = registry.get_endpoint(name)
-        out = endpoint.to_json(ctx.base_url)
-        default = registry.get_published(endpoint.versions[endpoint.default_version])
-        out["curl"] = curl_command(out["endpoint"], example_body(default))
-        return out
+        return ctx.published_json(registry.get_published(published_id))
 
     @app.get("/api/pipeline-endpoints", tags=["read"])
     async def list_endpoints() -> list[dict[str, Any]]:
-        return [endpoint_json(e.name) for e in registry.list_endpoints()]
+        return ctx.pipeline_endpoints()
 
     @app.get("/api/pipeline-endpoints/{name}", tags=["read"], responses={404: _ERRORS[404]})
     async def get_endpoint(name: str) -> dict[str, Any]:
-        return endpoint_json(name)
+        return ctx.endpoint_json(name)
 
     @app.get("/api/schedules", tags=["read"])
     async def list_schedules() -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kubeline.local.history import History
-    from kubeline.server.registry import Registry
+    from kubeline.server.registry import PublishedRecord, Registry
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,30 @@ class ServerContext:
         """The REST endpoint of a published pipeline on this server."""
         return f"{self.base_url}/pipelines/{published_id}"
 
+    def published_json(self, record: PublishedRecord) -> dict[str, Any]:
+        """One published pipeline with its endpoint URL and a working curl command."""
+        from kubeline.server.curl import curl_command, example_body
+
+        url = self.endpoint_url(record.id)
+        return {**record.to_json(self.base_url), "curl": curl_command(url, example_body(record))}
+
+    def endpoint_json(self, name: str) -> dict[str, Any]:
+        """One pipeline endpoint with its versions and a curl command for the default."""
+        from kubeline.server.curl import curl_command, example_body
+
+        endpoint = self.registry.get_endpoint(name)
+        out = endpoint.to_json(self.base_url)
+        default = self.registry.get_published(endpoint.versions[endpoint.default_version])
+        out["curl"] = curl_command(out["endpoint"], example_body(default))
+        return out
+
     def published_pipelines(self) -> list[dict[str, Any]]:
-        """Like ``GET /api/published-pipelines``: every version, newest first."""
-        return [p.to_json(self.base_url) for p in self.registry.list_published()]
+        """Like ``GET /api/published-pipelines``: every version, newest first, with curl."""
+        return [self.published_json(p) for p in self.registry.list_published()]
 
     def pipeline_endpoints(self) -> list[dict[str, Any]]:
-        """Like ``GET /api/pipeline-endpoints``."""
-        return [e.to_json(self.base_url) for e in self.registry.list_endpoints()]
+        """Like ``GET /api/pipeline-endpoints``, with curl."""
+        return [self.endpoint_json(e.name) for e in self.registry.list_endpoints()]
 
     def schedules(self) -> list[dict[str, Any]]:
         """Like ``GET /api/schedules``: each with its last look (when, what it saw) and its
