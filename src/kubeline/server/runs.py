@@ -51,10 +51,17 @@ class RunStarter:
                  launch: Callable[[str], None] | None = None) -> None:
         self.state_dir = Path(state_dir).resolve()
         self.workspace_root = Path(workspace_root).resolve()
-        self.launch = launch or (lambda run_id: spawn_runner(self.state_dir, run_id,
-                                                             self.workspace_root))
+        self.launch = launch or self._spawn
         self._local = threading.local()
         self._prepared: dict[str, tuple[Any, str]] = {}
+
+    def _spawn(self, run_id: str) -> None:
+        """The Python API's launch: a detached runner now, which answers for the run from
+        here on (the submitting script may exit before the runner adopts the run)."""
+        pid = spawn_runner(self.state_dir, run_id, self.workspace_root)
+        history, _ = self._dbs()
+        history.set_run_status(run_id, h.RUNNING, "", only_if_not_terminal=True,
+                               runner_pid=pid)
 
     def _dbs(self) -> tuple[h.History, Any]:
         from kubeline.local.state import StateStore
@@ -122,14 +129,16 @@ def runner_command(state_dir: Path, run_id: str) -> list[str]:
     return [sys.executable, "-m", "kubeline.server.runner", str(state_dir), run_id]
 
 
-def spawn_runner(state_dir: Path, run_id: str, cwd: Path) -> None:
-    """Start a detached runner for one run (the Python API's path; the server queues)."""
+def spawn_runner(state_dir: Path, run_id: str, cwd: Path) -> int:
+    """Start a detached runner for one run (the Python API's path; the server queues);
+    returns its pid."""
     log = Path(state_dir) / "serve" / "logs" / f"{run_id}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        subprocess.Popen(runner_command(state_dir, run_id), stdin=subprocess.DEVNULL,
-                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                         close_fds=True, cwd=cwd)
+        process = subprocess.Popen(runner_command(state_dir, run_id), stdin=subprocess.DEVNULL,
+                                   stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True, close_fds=True, cwd=cwd)
+    return process.pid
 
 
 def waiting_runs(state_dir: Path) -> list[str]:
