@@ -12,6 +12,13 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
+    "AutoMLStep": "kubeline.dsl.unsupported",
+    "KustoStep": "kubeline.dsl.unsupported",
+    "AzureBatchStep": "kubeline.dsl.unsupported",
+    "NotebookRunnerStep": "kubeline.dsl.unsupported",
+    "ModuleStep": "kubeline.dsl.unsupported",
+    "HyperDriveStep": "kubeline.dsl.unsupported",
+    "ParallelRunStep": "kubeline.dsl.unsupported",
     "Workspace": "kubeline.dsl.workspace",
     "Datastore": "kubeline.dsl.datastore",
     "DataReference": "kubeline.dsl.data",

@@ -186,3 +186,13 @@ def test_misspelt_argument_is_refused(tmp_path: Path) -> None:
 def test_top_level_names_import_lazily() -> None:
     for name in kubeline.__all__:
         assert getattr(kubeline, name) is not None
+
+
+@pytest.mark.parametrize("name", ["AutoMLStep", "KustoStep", "AzureBatchStep", "ModuleStep",
+                                  "NotebookRunnerStep", "HyperDriveStep", "ParallelRunStep"])
+def test_azure_only_steps_are_refused_clearly(name: str) -> None:
+    cls = getattr(kubeline, name)
+    with pytest.raises(KubelineError) as info:
+        cls(name="x", script_name="a.py")
+    message = str(info.value)
+    assert message.startswith(f"{name} is not supported by kubeline (") and "\n" not in message
