@@ -32,6 +32,7 @@ golden:
 
 bench:
 	$(PYTHON) bench/compile.py
+	$(PYTHON) bench/local_run.py
 
 # --- a local kind cluster (needs Docker, kind and kubectl; see manifests/README.md) --------
 KIND_CLUSTER ?= kubeline
