@@ -35,7 +35,7 @@ XSS_METRIC = "<script>document.title='pwned-metric'</script>"
 
 GATE = '''
 """Wait for the test's gate file, then log metrics of every kind and write an output."""
-import argparse, os, sys, time
+import argparse, base64, os, sys, time
 from pathlib import Path
 from kubeline import Run
 
@@ -62,6 +62,10 @@ for epoch in range(5):
 run.log_table("confusion", {"label": ["a", "b"], "hits": [4, 7]})
 run.log(XSS_METRIC, 1)
 run.tag(XSS_TAG, "<script>document.title='pwned-tagvalue'</script>")
+Path("report.txt").write_text("report of " + a.label + "\\n")
+run.upload_file("notes/report.txt", "report.txt")
+Path("chart.png").write_bytes(base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAACgAAAAUCAIAAABwJOjsAAAAJElEQVR4nGPQr304IIhh1OJRi0ctHrV41OJRi0ctHrV45FgMABj92N3VlM9dAAAAAElFTkSuQmCC"))
+run.log_image("chart", path="chart.png")
 os.makedirs(a.out, exist_ok=True)
 Path(a.out, "result.txt").write_text("result of " + a.label + "\\n")
 Path(a.out, "sub").mkdir(exist_ok=True)

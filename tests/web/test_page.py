@@ -88,7 +88,10 @@ def _no_injection(driver: Any) -> None:
     scripts = driver.execute_script(
         "return [...document.scripts].map(s => s.getAttribute('src'))")
     assert scripts == ["/ui/static/app.js"]
-    assert not _css(driver, "main img, main script, main [onerror], main i, main u")
+    assert not _css(driver, "main script, main [onerror], main i, main u")
+    images = driver.execute_script(
+        "return [...document.querySelectorAll('main img')].map(i => i.getAttribute('src'))")
+    assert all(src.startswith("/ui/api/runs/") for src in images), images
 
 
 def _first_run(workspace: Path, in_folder: Any) -> Any:
@@ -279,6 +282,10 @@ def _watch_and_inspect(driver: Any, server: Server, workspace: Path, first: str,
     dots = driver.execute_script(
         "return document.querySelectorAll('.metric[data-metric=\"curve\"] circle').length")
     assert dots == 5
+    # the logged image is shown, decoded by the browser (served inline as image/png)
+    _wait(driver, lambda d: d.execute_script(
+        "const i = document.querySelector('[data-image=\"images/chart.png\"] img');"
+        "return !!i && i.complete && i.naturalWidth === 40"), "the logged image is not shown")
     _no_injection(driver)
 
     # outputs: links for every file of the committed output, and they download
@@ -290,6 +297,12 @@ def _watch_and_inspect(driver: Any, server: Server, workspace: Path, first: str,
     assert sorted(p for p, _ in links) == ["result.txt", "sub/more.json"]
     href = next(h for p, h in links if p == "result.txt")
     assert server.get(href[len(server.url):]) == (200, b"result of first\n")
+    uploaded = driver.execute_script(
+        "return [...document.querySelectorAll('ul.uploaded a[data-path]')]"
+        ".map(a => [a.dataset.path, a.href])")
+    assert sorted(p for p, _ in uploaded) == ["images/chart.png", "notes/report.txt"]
+    href = next(h for p, h in uploaded if p == "notes/report.txt")
+    assert server.get(href[len(server.url):]) == (200, b"report of first\n")
     _check_downloads(server, second, gate_id)
 
     driver.get(server.url + f"/ui/#/run/{second}/step/{gate_id}/metrics")

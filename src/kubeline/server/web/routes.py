@@ -45,12 +45,20 @@ def _find_step(db: History, run: RunRecord, step_id: str) -> StepRecord:
     raise not_found(f"step '{step_id}' of run '{run.id}'")
 
 
-def _file(found: tuple[Path, str]) -> FileResponse:
-    """A download: always an attachment of opaque type, so a stored HTML file never runs
-    as a page of this origin."""
+# Raster images the page may show inline (log_image); never SVG, which can hold script.
+INLINE_IMAGES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                 ".gif": "image/gif", ".webp": "image/webp"}
+
+
+def _file(found: tuple[Path, str], inline: bool = False) -> FileResponse:
+    """A download: an attachment of opaque type, so a stored HTML file never runs as a page
+    of this origin; raster images may be asked for inline (for an <img>)."""
     path, name = found
-    return FileResponse(path, media_type="application/octet-stream", filename=name,
-                        headers={"X-Content-Type-Options": "nosniff"},
+    image = INLINE_IMAGES.get(Path(name).suffix.lower()) if inline else None
+    return FileResponse(path, media_type=image or "application/octet-stream", filename=name,
+                        content_disposition_type="inline" if image else "attachment",
+                        headers={"X-Content-Type-Options": "nosniff",
+                                 "Content-Security-Policy": "default-src 'none'; sandbox"},
                         background=BackgroundTask(path.unlink, missing_ok=True))
 
 
@@ -114,12 +122,13 @@ def router(ctx: WebContext) -> APIRouter:
                 return _error(exc)
 
     @api.get("/runs/{run_id}/steps/{step_id}/files")
-    def file_download(run_id: str, step_id: str, path: str = "") -> Response:
+    def file_download(run_id: str, step_id: str, path: str = "", inline: bool = False
+                      ) -> Response:
         with history() as db:
             try:
                 run = db.get_run(run_id)
                 step = _find_step(db, run, step_id)
-                return _file(artifacts.file_download(run, step, path))
+                return _file(artifacts.file_download(run, step, path), inline)
             except KubelineError as exc:
                 return _error(exc)
 

@@ -422,6 +422,7 @@ function stepPanel(panel, run, step, stepId, tab) {
     body);
   if (tab === "metrics") {
     replace(body, metricsView(step.metrics));
+    imagesView(body, run, step);
   } else if (tab === "outputs") {
     outputsView(body, run, step);
   } else {
@@ -544,6 +545,23 @@ function linePlot(_unused, series, xLabel, xValues) {
   return el("div", {class: "plot-box"}, root, legend);
 }
 
+const IMAGE = /\.(png|jpe?g|gif|webp)$/i;
+
+// Images the step logged (log_image keeps them as uploaded files under images/).
+async function imagesView(body, run, step) {
+  const base = "/ui/api/runs/" + encodeURIComponent(run.id) + "/steps/" +
+               encodeURIComponent(step.id);
+  let data;
+  try { data = await getJSON(base + "/artifacts"); } catch (e) { return; }
+  const images = data.files.filter((f) => f.path.startsWith("images/") && IMAGE.test(f.path));
+  if (!images.length) return;
+  body.appendChild(el("div", {class: "images"}, el("h3", {}, "Images"),
+    images.map((f) => el("figure", {"data-image": f.path},
+      el("img", {src: base + "/files?inline=1&path=" + encodeURIComponent(f.path),
+                 alt: f.path}),
+      el("figcaption", {}, f.path.slice("images/".length))))));
+}
+
 async function outputsView(body, run, step) {
   replace(body, el("p", {class: "muted"}, "Loading…"));
   const base = "/ui/api/runs/" + encodeURIComponent(run.id) + "/steps/" +
@@ -565,7 +583,7 @@ async function outputsView(body, run, step) {
         : el("p", {class: "muted"}, "not committed (the step did not finish successfully)")));
   }
   if (data.files.length) {
-    parts.push(el("h3", {}, "Uploaded files"), el("ul", {class: "files"}, data.files.map((f) =>
+    parts.push(el("h3", {}, "Uploaded files"), el("ul", {class: "files uploaded"}, data.files.map((f) =>
       el("li", {}, el("a", {href: base + "/files?path=" + encodeURIComponent(f.path),
                             download: "", "data-path": f.path}, f.path), " ",
          el("span", {class: "muted"}, fmtSize(f.size))))));
@@ -678,9 +696,10 @@ function publishedView(view) {
             el("dd", {}, fmtTime(p.created_at || p.published_at))] : null,
           p.parameters && p.parameters.length ? [el("dt", {}, "Parameters"),
             el("dd", {}, chips(Object.fromEntries(p.parameters.map((q) =>
-              typeof q === "string" ? [q, ""] : [q.name, q.default ?? ""]))), "param")] : null),
+              typeof q === "string" ? [q, ""] : [q.name, q.default ?? ""])), "param"))] : null),
         el("h3", {}, "Call it ", copyButton(curl)),
         el("pre", {class: "curl", "data-test": "curl"}, curl),
+        el("h3", {}, "Run it from here"),
         p.status && p.status !== "Active" ? el("p", {class: "muted"}, "Disabled: enable it to run.")
           : runButton(endpoint, p)));
     }
