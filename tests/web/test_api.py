@@ -1,0 +1,142 @@
+"""The page's JSON routes over real HTTP against ``kubeline serve``: run details and edges,
+one-line 4xx answers, logs from the datastore, download headers, nothing started by a
+refused rerun."""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import (
+    XSS_STEP,
+    Server,
+    gate_workspace,
+    open_gate,
+    start_server,
+    stop_server,
+)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str, str]]:
+    """A workspace with one finished run, served; yields (server, run id, gate step id)."""
+    from kubeline import Experiment
+
+    root = tmp_path_factory.mktemp("web-api")
+    workspace = gate_workspace(root / "ws")
+    old = Path.cwd()
+    os.chdir(workspace)
+    try:
+        ns = runpy.run_path(str(workspace / "pipeline.py"), run_name="web_api_pipeline")
+        run = Experiment(ns["ws"], "web-api").submit(ns["pipeline"])
+        open_gate(workspace, run.id)
+        assert run.wait_for_completion(show_output=False) == "Finished"
+    finally:
+        os.chdir(old)
+    server = start_server(workspace, root / "server.log")
+    try:
+        detail = _json(server, f"/ui/api/runs/{run.id}")
+        gate = next(s["id"] for s in detail["steps"] if s["name"] == XSS_STEP)
+        yield server, str(run.id), str(gate)
+    finally:
+        stop_server(server)
+
+
+def _json(server: Server, path: str, status: int = 200) -> Any:
+    got, body = server.get(path)
+    assert got == status, (path, got, body[:300])
+    return json.loads(body)
+
+
+def _post(server: Server, path: str, body: Any) -> tuple[int, Any]:
+    request = urllib.request.Request(server.url + path, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"},
+                                     method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_run_detail_has_steps_edges_and_who_started_it(served: tuple[Server, str, str]) -> None:
+    server, run_id, gate = served
+    detail = _json(server, f"/ui/api/runs/{run_id}")
+    assert detail["status"] == "Finished" and detail["started_by"] == "Experiment.submit"
+    assert sorted(s["id"] for s in detail["steps"]) == sorted([gate, "prep", "after"])
+    assert sorted(map(tuple, detail["edges"])) == sorted([(gate, "after"), ("prep", "after")])
+    assert detail["can_rerun"] is True and detail["duration"] is not None
+    listing = _json(server, "/ui/api/runs?experiment=web-api")
+    assert listing["experiments"] == ["web-api"]
+    assert [r["id"] for r in listing["runs"]] == [run_id]
+    assert "logs" not in detail["steps"][0]  # server-side log paths are not exposed
+
+
+def test_logs_come_from_the_datastore_once_a_step_ended(served: tuple[Server, str, str]
+                                                       ) -> None:
+    server, run_id, gate = served
+    log = _json(server, f"/ui/api/runs/{run_id}/steps/{gate}/logs/stdout")
+    assert log["source"] == "datastore" and not log["truncated"]
+    assert "hello <script>" in log["text"]
+    assert "<b>bold</b>" in _json(server, f"/ui/api/runs/{run_id}/steps/{gate}/logs/stderr")["text"]
+
+
+def test_refusals_are_one_line_4xx(served: tuple[Server, str, str]) -> None:
+    server, run_id, gate = served
+    cases = [
+        ("/ui/api/runs/no-such-run", 404, "not in the history"),
+        (f"/ui/api/runs/{run_id}/steps/nope/artifacts", 404, "step 'nope'"),
+        (f"/ui/api/runs/{run_id}/steps/{gate}/logs/journal", 404, "use stdout or stderr"),
+        (f"/ui/api/runs/{run_id}/steps/{gate}/files?path=", 400, "path is empty"),
+        (f"/ui/api/runs/{run_id}/steps/{gate}/files?path=notes/missing.txt", 404,
+         "download one of the files the page lists"),
+    ]
+    for path, status, words in cases:
+        error = _json(server, path, status)["error"]
+        assert words in error and "\n" not in error, (path, error)
+
+
+def test_a_refused_rerun_starts_nothing(served: tuple[Server, str, str]) -> None:
+    server, run_id, _ = served
+    before = len(_json(server, "/ui/api/runs")["runs"])
+    for body, words in [
+        ({"ParameterAssignments": {"nope": 1}}, "unknown parameter(s) nope"),
+        ({"ParameterAssignments": ["label"]}, "ParameterAssignments must be an object"),
+        ({"ParameterAssignments": {"label": {"a": 1}}}, "ParameterAssignments.label"),
+        ({"RegenerateOutputs": "yes"}, "RegenerateOutputs must be true or false"),
+    ]:
+        status, answer = _post(server, f"/ui/api/runs/{run_id}/rerun", body)
+        assert status == 400 and words in answer["error"], (body, answer)
+    status, answer = _post(server, "/ui/api/runs/no-such-run/rerun", {})
+    assert status == 404
+    assert len(_json(server, "/ui/api/runs")["runs"]) == before
+
+
+def test_headers_of_the_page_and_of_downloads(served: tuple[Server, str, str]) -> None:
+    server, run_id, gate = served
+    with urllib.request.urlopen(server.url + "/", timeout=30) as response:  # redirected
+        assert response.url == server.url + "/ui/"
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert b'<script src="/ui/static/app.js"' in response.read()
+    base = f"{server.url}/ui/api/runs/{run_id}/steps/{gate}"
+    for url, kind, disposition in [
+        (f"{base}/outputs/result?path=result.txt", "application/octet-stream", "attachment"),
+        (f"{base}/files?path=notes/report.txt&inline=1", "application/octet-stream",
+         "attachment"),
+        (f"{base}/files?path=images/chart.png", "application/octet-stream", "attachment"),
+        (f"{base}/files?path=images/chart.png&inline=1", "image/png", "inline"),
+    ]:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            assert response.headers["Content-Type"] == kind, url
+            assert response.headers["Content-Disposition"].startswith(disposition), url
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+            assert "sandbox" in response.headers["Content-Security-Policy"]
