@@ -86,7 +86,9 @@ class Sandbox:
     def wrap(self, argv: list[str], fs: ContainerFS, cwd: str) -> list[str]:
         if self.mode != "bwrap":
             return argv
-        args = [self.bwrap, "--die-with-parent"]
+        # its own pid namespace, as a pod has: when the runner dies, bwrap and with it every
+        # process of the node (a step's forked script included) are killed
+        args = [self.bwrap, "--die-with-parent", "--unshare-pid"]
         mounts = self.mounts(fs)
         args += self._root_args(list(mounts))
         for dst in sorted(mounts, key=lambda p: p.count("/")):

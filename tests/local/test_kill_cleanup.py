@@ -1,0 +1,75 @@
+"""Killing the runner with SIGKILL leaves no step process behind (a pod's pid namespace)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from kubeline.local.sandbox import detect_mode
+
+SCRIPT = """
+import os, sys, time
+with open(os.environ["PID_FILE"], "w") as handle:
+    handle.write(str(os.getpid()))
+time.sleep(120)
+"""
+
+PIPELINE = """
+from kubeline import Pipeline, PythonScriptStep, Workspace
+ws = Workspace.from_config()
+pipeline = Pipeline(ws, steps=[PythonScriptStep("sleeper.py", name="sleeper",
+                                                source_directory="scripts")])
+"""
+
+
+def _holders(marker: str) -> list[int]:
+    """Live (non-zombie) processes whose environment carries the marker; pids in a pid
+    namespace differ from the host's, so the step cannot simply report its own pid."""
+    found = []
+    needle = f"KILL_MARKER={marker}".encode()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if needle in (proc / "environ").read_bytes() and \
+                    "State:\tZ" not in (proc / "status").read_text():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(detect_mode() != "bwrap", reason="needs bubblewrap (the install installs it)")
+def test_sigkill_of_the_runner_kills_the_step_script(tmp_path: Path) -> None:
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "sleeper.py").write_text(SCRIPT, encoding="utf-8")
+    (tmp_path / "pipeline.py").write_text(PIPELINE, encoding="utf-8")
+    (tmp_path / "kubeline.yaml").write_text("name: kill\n", encoding="utf-8")
+    pid_file = tmp_path / "script.pid"
+    marker = uuid.uuid4().hex
+    env = {**os.environ, "PID_FILE": str(pid_file), "KILL_MARKER": marker}
+    runner = subprocess.Popen([sys.executable, "-m", "kubeline.cli", "run", "pipeline.py"],
+                              cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert pid_file.exists(), "the step never started"
+        assert len(_holders(marker)) >= 3, "runner, shim and script should all be running"
+        runner.send_signal(signal.SIGKILL)
+        runner.wait(10)
+        deadline = time.monotonic() + 10
+        while _holders(marker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _holders(marker) == [], "step processes outlived the killed runner"
+    finally:
+        if runner.poll() is None:
+            runner.kill()
