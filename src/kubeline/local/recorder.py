@@ -176,7 +176,7 @@ class HistoryRecorder:
                               or Path.cwd()).resolve()
         self._store: Store | None = None
         self._starts: dict[str, dict[str, dict[str, int]]] = {}
-        self._phase: dict[str, str] = {}
+        self._phase: dict[str, str] = {}  # node id -> phase:memoized
         self._last_pod: dict[str, Node] = {}
         self._known: set[str] = set()
         self.parent_metrics: dict[str, Any] = {}
@@ -228,9 +228,21 @@ class HistoryRecorder:
             self.inner.run_started(run_id, sandbox, resumed)
 
     def node_updated(self, node: Node) -> None:
+        if (self.spec.is_kubeline and node.type == "Pod" and node.phase == "Succeeded"
+                and node.outputs is None and node.memoization is None):
+            # the executor announces a memoize hit once before it sets the cached outputs
+            # and memoization status, then again with them: wait for the second event, so
+            # the history and the progress display both see the hit
+            return
+        reused_from = None
         if self.history is not None and (node.type == "Pod" or self.spec.is_kubeline):
-            self._record(node)
+            reused_from = self._record(node)
         if self.inner is not None:
+            if reused_from and not node.message:  # progress: mark a reused step
+                import copy
+
+                node = copy.copy(node)
+                node.message = f"reused from run {reused_from}"
             self.inner.node_updated(node)
 
     def run_finished(self, summary: RunSummary) -> None:
@@ -267,14 +279,17 @@ class HistoryRecorder:
                 return base, own, sub
         return None
 
-    def _record(self, node: Node) -> None:
+    def _record(self, node: Node) -> str | None:
+        """Record a node change; the run a finished step was reused from, if it was."""
         assert self.history is not None
-        if self._phase.get(node.id) == node.phase:
-            return
+        # a memoize hit is reported twice with one phase: without, then with its outputs
+        state = f"{node.phase}:{bool(node.memoization and node.memoization.get('hit'))}"
+        if self._phase.get(node.id) == state:
+            return None
         located = self._locate(node)
         if located is None:
-            return
-        self._phase[node.id] = node.phase
+            return None
+        self._phase[node.id] = state
         step, own, sub = located
         if step not in self._known:
             self._known.add(step)
@@ -289,7 +304,11 @@ class HistoryRecorder:
                 self._last_pod[step] = node
         status = _PHASE_STATUS.get(node.phase)
         if own and status is not None and status != h.NOT_STARTED:
-            self.history.step_finished(self.run_id, step, self._finished_fields(node, step))
+            fields = self._finished_fields(node, step)
+            self.history.step_finished(self.run_id, step, fields)
+            if fields.get("reused"):
+                return str(fields.get("reused_from_run") or "")
+        return None
 
     def _attempts(self, step: str) -> int:
         """Process starts of the step's busiest pod (retries of one pod add up; the pods of
@@ -324,6 +343,8 @@ class HistoryRecorder:
             if node.phase != "Succeeded":
                 fields["stderr_tail"] = tail(Path(pod.log_path) / "main.stderr")
         result = self._result(step)
+        if result is None and node.memoization and node.memoization.get("hit"):
+            result = self._memoized_result(node)
         if result is not None:
             reused_from = result.get("reused_from") or {}
             fields.update({
@@ -337,6 +358,41 @@ class HistoryRecorder:
                 fields["message"] = str(result["error"])
             merge_metrics(self.parent_metrics, result.get("parent_metrics") or {})
         return fields
+
+    def _memoized_result(self, node: Node) -> dict[str, Any]:
+        """A memoize hit runs no pod, so no result record: the cached outputs say which key
+        and which run (``origin``); the key's index record has the outputs and tags."""
+        values = {str(p.get("name")): p.get("value")
+                  for p in (node.outputs.parameters if node.outputs else [])}
+        key = str(values.get("key") or "")
+        result: dict[str, Any] = {"key": key or None, "status": "reused", "timings": {}}
+        with contextlib.suppress(ValueError, TypeError):
+            result["reused_from"] = json.loads(str(values.get("origin") or "{}")) or None
+        with contextlib.suppress(ValueError, TypeError):
+            result["metrics"] = json.loads(str(values.get("metrics") or "{}"))
+        index = self._read(f"kubeline/cache/{key}.json") if key else None
+        if index is not None:
+            result["outputs"] = index.get("outputs") or {}
+            result["tags"] = index.get("tags") or {}
+            result.setdefault("metrics", index.get("metrics") or {})
+        return result
+
+    def _read(self, key: str) -> dict[str, Any] | None:
+        """A JSON record in the pipeline's default datastore, or None."""
+        from kubeline.exceptions import KubelineError
+
+        try:
+            if self._store is None:
+                from kubeline.runtime.datastores import Datastores
+
+                self._store = Datastores(self.spec.datastores, self.spec.default_datastore,
+                                         self.workspace).default
+            if not self._store.exists(key):
+                return None
+            data: dict[str, Any] = json.loads(self._store.get_bytes(key))
+        except (KubelineError, OSError, ValueError):
+            return None
+        return data
 
     def _result(self, step: str) -> dict[str, Any] | None:
         """The shim's step result, or None (not a kubeline step, or the shim died first)."""

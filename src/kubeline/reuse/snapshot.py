@@ -68,6 +68,13 @@ class Snapshot:
     size: int
     git: GitInfo | None
     entries: tuple[FileEntry, ...] = ()
+    hashed: tuple[FileEntry, ...] = ()  # hash_paths files: in the hash, not in the archive
+
+    def manifest(self) -> dict[str, object]:
+        """The file list behind the hash (``kubeline explain-reuse`` diffs two of these)."""
+        return {"version": 1, "hash": self.hash,
+                "files": {e.path: e.sha256 for e in self.entries},
+                "hash_paths": {e.path: e.sha256 for e in self.hashed}}
 
 
 # ---------------------------------------------------------------- ignore rules and listing
@@ -157,9 +164,10 @@ def _manifest_line(*fields: object) -> bytes:
 
 def _hash_path_lines(
     source_dir: Path, hash_paths: Sequence[str | Path], base_dir: Path, cache: FingerprintCache
-) -> list[bytes]:
+) -> tuple[list[bytes], list[FileEntry]]:
     """Manifest lines for hash_paths under their own "hash_path" kind and per-entry label."""
     lines: list[bytes] = []
+    entries: list[FileEntry] = []
     for index, raw in enumerate(hash_paths):
         given = Path(raw)
         target = given if given.is_absolute() else base_dir / given
@@ -179,7 +187,8 @@ def _hash_path_lines(
         for name, abs_path, st in members:
             sha = cache.digest(os.path.abspath(abs_path), abs_path, st)
             lines.append(_manifest_line("hash_path", index, name, _is_exec(st), sha))
-    return lines
+            entries.append(FileEntry(name, sha, st.st_size, _is_exec(st)))
+    return lines, entries
 
 
 def _is_exec(st: os.stat_result) -> bool:
@@ -213,7 +222,8 @@ def fingerprint(
         entry = FileEntry(rel, cache.digest(rel, abs_path, st), st.st_size, _is_exec(st))
         entries.append(entry)
         manifest.update(_manifest_line("file", rel, entry.executable, entry.sha256))
-    hashed_extra = _hash_path_lines(source_dir, hash_paths, Path(base_dir or source_dir), cache)
+    hashed_extra, hashed = _hash_path_lines(source_dir, hash_paths, Path(base_dir or source_dir),
+                                            cache)
     for line in hashed_extra:
         manifest.update(line)
     cache.save()
@@ -223,6 +233,7 @@ def fingerprint(
         size=sum(e.size for e in entries),
         git=git_info(source_dir) if with_git else None,
         entries=tuple(entries),
+        hashed=tuple(hashed),
     )
 
 

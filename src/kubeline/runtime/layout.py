@@ -15,6 +15,11 @@ def snapshot_key(snapshot_hash: str) -> str:
     return f"{ROOT}/snapshots/{snapshot_hash}.tar.gz"
 
 
+def snapshot_manifest_key(snapshot_hash: str) -> str:
+    """The file list (path -> sha256) of a snapshot, beside its archive (default datastore)."""
+    return f"{ROOT}/snapshots/{snapshot_hash}.json"
+
+
 def output_location(key: str, output: str) -> str:
     """An output's objects: the object itself (a file) or a prefix (a folder)."""
     return f"{ROOT}/outputs/{key}/{output}"

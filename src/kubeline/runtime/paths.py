@@ -29,6 +29,7 @@ class RuntimeEnv:
     parameters: str | None
     indexed_parameters: dict[int, str]
     regenerate: bool
+    content_aware: bool
     keep_workdir: bool
     experiment: str
 
@@ -49,7 +50,8 @@ class RuntimeEnv:
             parameters=env.get("KUBELINE_PARAMETERS"),
             indexed_parameters={int(k[len(_INDEXED):]): v for k, v in env.items()
                                 if k.startswith(_INDEXED) and k[len(_INDEXED):].isdigit()},
-            regenerate=_truthy(env.get("KUBELINE_REGENERATE_OUTPUTS", "")),
+            regenerate=_is_true(env.get("KUBELINE_REGENERATE_OUTPUTS", "")),
+            content_aware=_is_true(env.get("KUBELINE_CONTENT_AWARE", "")),
             keep_workdir=_truthy(env.get("KUBELINE_KEEP_WORKDIR", "")),
             experiment=env.get("KUBELINE_EXPERIMENT", ""),
         )
@@ -57,3 +59,12 @@ class RuntimeEnv:
 
 def _truthy(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+TRUE_WORDS = ("true", "1", "yes", "on")
+
+
+def _is_true(value: str) -> bool:
+    """The run switches (regenerate, content-aware): exactly what the memoize key expression
+    tests (``lower(trim(value)) in TRUE_WORDS``), so the controller and the shim agree."""
+    return value.strip().lower() in TRUE_WORDS

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import BinaryIO
@@ -41,14 +41,15 @@ def _pump(source: BinaryIO, sink: BinaryIO, capture: Path) -> None:
 
 
 def run(argv: Sequence[str], cwd: Path, env: Mapping[str, str], stdout_file: Path,
-        stderr_file: Path) -> int:
-    """Run to completion; the exit code (128+N when killed by signal N)."""
+        stderr_file: Path, started: Callable[[], None] | None = None) -> int:
+    """Run to completion; the exit code (128+N when killed by signal N). ``started`` is
+    called in this process once the child runs (threads may start from then on)."""
     program = argv[0]
     if os.sep not in program and shutil.which(program, path=env.get("PATH")) is None:
         raise CommandNotFound(f"command '{program}' is not found in the step image",
                               "install it in the image or fix the step's command")
     if _can_fork(argv, env):
-        return _run_forked(argv, cwd, env, stdout_file, stderr_file)
+        return _run_forked(argv, cwd, env, stdout_file, stderr_file, started)
     try:
         proc = subprocess.Popen(list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -56,6 +57,8 @@ def run(argv: Sequence[str], cwd: Path, env: Mapping[str, str], stdout_file: Pat
         raise CommandNotFound(f"cannot start {program!r}: {exc.strerror or exc}",
                               "check the step's script or command") from exc
     assert proc.stdout is not None and proc.stderr is not None
+    if started is not None:
+        started()
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         proc.send_signal(signum)
@@ -137,7 +140,7 @@ def _child(argv: Sequence[str], cwd: Path, env: Mapping[str, str], out_w: int,
 
 
 def _run_forked(argv: Sequence[str], cwd: Path, env: Mapping[str, str], stdout_file: Path,
-                stderr_file: Path) -> int:
+                stderr_file: Path, started: Callable[[], None] | None = None) -> int:
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     sys.stdout.flush()
@@ -149,6 +152,8 @@ def _run_forked(argv: Sequence[str], cwd: Path, env: Mapping[str, str], stdout_f
         _child(argv, cwd, env, out_w, err_w)
     os.close(out_w)
     os.close(err_w)
+    if started is not None:
+        started()
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         os.kill(pid, signum)

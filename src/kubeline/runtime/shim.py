@@ -21,11 +21,14 @@ from typing import Any
 from kubeline.exceptions import KubelineError
 from kubeline.graph.model import Step, StepOutput
 from kubeline.graph.names import param_name
+from kubeline.graph.stepspec import encode_step
+from kubeline.reuse.keys import key_fields, producers
 from kubeline.runtime import arguments, cache, inputs, metrics, params, process, records, results
 from kubeline.runtime import run as run_ctx
 from kubeline.runtime import snapshots as snap
 from kubeline.runtime.datastores import Datastores
 from kubeline.runtime.layout import cache_index, run_key_record
+from kubeline.runtime.lease import Lease, acquire_or_wait
 from kubeline.runtime.paths import RuntimeEnv
 from kubeline.runtime.spec import (
     PipelineSpec,
@@ -69,7 +72,7 @@ class _Timings:
 def _upstream_from_run(store: Any, run_id: str, step: Step) -> dict[str, str]:
     """Compact mode: producers' keys from the run record every shim writes."""
     found: dict[str, str] = {}
-    for producer in cache.producers(step):
+    for producer in producers(step):
         key = run_key_record(run_id, producer)
         if not store.exists(key):
             raise SpecError(f"step '{step.name}': producer '{producer}' has no key in the run "
@@ -133,28 +136,59 @@ class StepRunner:
         default = stores.default
         upstream = (parse_upstream(self.ns.upstream or "") if self.ns.step
                     else _upstream_from_run(default, env.run_id, step))
-        key = cache.step_key(step, fingerprint, params.used_by(step, values), upstream,
-                             env.run_id, env.regenerate)
-        base["key"] = key
-        results.write_local(env.out_dir / "key", key)
-        default.put_bytes(run_key_record(env.run_id, step.id), key.encode("ascii"))
-        hit = cache.lookup(default, stores.get, key)
-        self.timings.mark("prepare")
+        content = cache.input_versions(step, stores, values) if env.content_aware else None
+        plan = cache.step_key(step, fingerprint, values, upstream, env.run_id, env.regenerate,
+                              content)
+        base["key"] = plan.key
+        base["ingredients"] = {**plan.ingredients,
+                               "spec": key_fields(encode_step(step, fingerprint))}
+        hit = cache.lookup(default, stores.get, plan.lookup) if plan.lookup else None
+        lease = None
+        if hit is None and plan.lookup:
+            lease, hit = acquire_or_wait(
+                default, plan.lookup, env.run_id, step.id,
+                lambda: cache.lookup(default, stores.get, plan.lookup or ""),
+                on_wait=lambda owner: print(
+                    f"kubeline: step '{step.name}': key {plan.key[:12]} is being computed by "
+                    f"run {owner.get('run_id')} (step {owner.get('step_id')}); waiting for it",
+                    file=sys.stderr))
         if hit is not None:
+            self._report_key(default, step, str(hit["outputs_key"]))
+            self.timings.mark("prepare")
             return self._reused(stores, base, hit)
-        stale_index = default.exists(cache_index(key))
+        self._report_key(default, step, plan.key)
+        self.timings.mark("prepare")
         try:
-            workdir = Path(tempfile.mkdtemp(prefix=f"{step.id}-", dir=self._work_root()))
-        except OSError as exc:
-            raise KubelineError(f"cannot create a working folder in {env.work_root}: "
-                                f"{exc.strerror or exc}",
-                                "set KUBELINE_WORKDIR to a writable folder") from exc
-        try:
-            return self._run(pipeline, step, stores, values, upstream, base, workdir,
-                             stale_index)
+            if lease is not None:
+                lease.start_heartbeat()
+            stale_index = default.exists(cache_index(plan.key))
+            try:
+                workdir = Path(tempfile.mkdtemp(prefix=f"{step.id}-", dir=self._work_root()))
+            except OSError as exc:
+                raise KubelineError(f"cannot create a working folder in {env.work_root}: "
+                                    f"{exc.strerror or exc}",
+                                    "set KUBELINE_WORKDIR to a writable folder") from exc
+            try:
+                return self._run(pipeline, step, stores, values, upstream, base, workdir,
+                                 stale_index, plan, lease)
+            finally:
+                if not env.keep_workdir:
+                    shutil.rmtree(workdir, ignore_errors=True)
         finally:
-            if not env.keep_workdir:
-                shutil.rmtree(workdir, ignore_errors=True)
+            if lease is not None:
+                lease.release()
+
+    def _report_key(self, store: Any, step: Step, key: str) -> None:
+        """The key downstream steps read (Argo output parameter; run record for compact
+        mode): where this step's outputs really are."""
+        results.write_local(self.env.out_dir / "key", key)
+        store.put_bytes(run_key_record(self.env.run_id, step.id), key.encode("ascii"))
+
+    def _origin(self, run_id: Any, step_id: Any) -> None:
+        """Which run computed the outputs (Argo output parameter ``origin``): a memoize hit
+        hands it on, so the run history can say where a pod-free hit came from."""
+        results.write_local(self.env.out_dir / "origin",
+                            results.to_json({"run_id": run_id, "step_id": step_id}))
 
     def _work_root(self) -> Path:
         try:
@@ -169,7 +203,9 @@ class StepRunner:
         print(f"kubeline: step '{base['step_name']}' reused the outputs of run "
               f"{hit.get('run_id')} (key {base['key'][:12]})", file=sys.stderr)
         step_metrics = hit.get("metrics", {})
+        self._origin(hit.get("run_id"), hit.get("step_id"))
         result = {**base, "status": "reused", "exit_code": 0, "error": None,
+                  "outputs_key": hit.get("outputs_key"),
                   "reused_from": {"run_id": hit.get("run_id"), "step_id": hit.get("step_id")},
                   "outputs": hit.get("outputs", {}), "metrics": step_metrics,
                   "tags": hit.get("tags", {}), "parent_metrics": {}, "files": [],
@@ -180,7 +216,8 @@ class StepRunner:
 
     def _run(self, pipeline: PipelineSpec, step: Step, stores: Datastores,
              values: dict[str, str], upstream: dict[str, str], base: dict[str, Any],
-             workdir: Path, stale_index: bool) -> int:
+             workdir: Path, stale_index: bool, plan: cache.KeyPlan,
+             lease: Lease | None) -> int:
         env = self.env
         src, fetched, logs, uploads = (workdir / n for n in ("src", "inputs", "logs", "uploads"))
         for folder in (src, fetched, logs, uploads):
@@ -196,7 +233,10 @@ class StepRunner:
         child_env = self._child_env(pipeline, step, src, metrics_file, uploads)
         child_env.update(arguments.params_env(step, data, values))
         self.timings.mark("inputs")
-        code = process.run(argv, src, child_env, logs / "stdout.txt", logs / "stderr.txt")
+        if lease is not None:
+            lease.stop_heartbeat()  # no threads while the script is forked; restarted below
+        code = process.run(argv, src, child_env, logs / "stdout.txt", logs / "stderr.txt",
+                           started=lease.start_heartbeat if lease is not None else None)
         self.timings.mark("script")
         entries = metrics.read_entries(metrics_file)
         step_entries = [e for e in entries if e.get("scope", "step") == "step"]
@@ -209,10 +249,15 @@ class StepRunner:
                 record = records.commit(stores.get(output.datastore), meta, output.name,
                                         out_paths[output.name])
                 outputs[output.name] = results.output_summary(record)
-            cache.publish(stores.default, base["key"], {
-                "key": base["key"], "run_id": env.run_id, "step_id": step.id,
-                "step_name": step.name, "outputs": outputs, "metrics": step_metrics,
-                "tags": metrics.tags(step_entries)}, replace=stale_index)
+            index = {"key": base["key"], "run_id": env.run_id, "step_id": step.id,
+                     "step_name": step.name, "outputs": outputs, "metrics": step_metrics,
+                     "tags": metrics.tags(step_entries), "ingredients": base["ingredients"]}
+            cache.publish(stores.default, base["key"], index, replace=stale_index)
+            if plan.alias:  # regenerate_outputs: later runs reuse these fresh outputs
+                cache.publish(stores.default, plan.alias,
+                              {**index, "key": plan.alias, "outputs_key": base["key"]},
+                              replace=True)
+            self._origin(env.run_id, step.id)
         else:
             print(f"kubeline: step '{step.name}' exited with code {code}; its outputs are not "
                   "committed", file=sys.stderr)

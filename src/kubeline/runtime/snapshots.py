@@ -1,17 +1,20 @@
 """Source snapshots in the default datastore: published by the submitter, fetched by the shim.
 
 The archive is content-addressed (``kubeline/snapshots/<hash>.tar.gz``), so publishing is a
-conditional create: the first writer wins and everyone else finds it already there.
+conditional create: the first writer wins and everyone else finds it already there. Beside
+it, ``<hash>.json`` lists every file with its sha256 (and the hash_paths files), so
+``kubeline explain-reuse`` can name the files that differ between two snapshots.
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from kubeline.exceptions import DatastoreError
-from kubeline.runtime.layout import snapshot_key
+from kubeline.runtime.layout import snapshot_key, snapshot_manifest_key
 from kubeline.stores import Store
 
 
@@ -24,6 +27,10 @@ def publish(source_dir: Path, hash_paths: Sequence[str | Path], store: Store) ->
 
     snap = fingerprint(Path(source_dir), hash_paths, with_git=False)
     key = snapshot_key(snap.hash)
+    manifest = snapshot_manifest_key(snap.hash)
+    if not store.exists(manifest):  # the file list beside the archive (explain-reuse)
+        body = json.dumps(snap.manifest(), sort_keys=True, indent=1).encode("utf-8")
+        store.put_bytes(manifest, body, if_absent=True)
     if store.exists(key):
         return snap.hash
     with tempfile.TemporaryDirectory(prefix="kubeline-snapshot-") as tmp:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from hera.workflows.models import Arguments, Artifact, DAGTask, DAGTemplate, Parameter, Template
 
 from kubeline.compiler.argo.locations import artifact_location
-from kubeline.compiler.argo.templates import Shape, artifact_inputs
+from kubeline.compiler.argo.templates import MEMO_KEY_INPUT, Shape, artifact_inputs
 from kubeline.graph.model import PipelineGraph, Step
 from kubeline.graph.names import param_name
+from kubeline.reuse.keys import static_fingerprint
+from kubeline.reuse.memoize import key_expression
 from kubeline.workspace.config import WorkspaceConfig
 
 MAX_TASKS = 200  # the installed CRDs cap dag.tasks at 200 items
@@ -28,6 +30,9 @@ def _task(step: Step, shape: Shape, config: WorkspaceConfig, deps: list[str],
         if producers:
             params.append(Parameter(name="upstream", value=" ".join(
                 f"{p}:{{{{tasks.{p}.outputs.parameters.key}}}}" for p in producers)))
+        if shape.memoize:
+            params.append(Parameter(name=MEMO_KEY_INPUT,
+                                    value=key_expression(step, static_fingerprint(step))))
     args = Arguments(parameters=params or None, artifacts=artifacts or None)
     return DAGTask(name=step.id, template=shape.template_name,
                    depends=" && ".join(deps) or None,

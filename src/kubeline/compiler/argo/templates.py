@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from hera.workflows.models import (
     Affinity,
     Artifact,
+    Cache,
     Container,
     EnvVar,
     EnvVarSource,
     Inputs,
+    LocalObjectReference,
+    Memoize,
     Metadata,
     Outputs,
     Parameter,
@@ -36,11 +39,14 @@ INPUTS_DIR = "/kubeline/inputs"
 OUT_DIR = "/kubeline/out"
 KEY_PATH = f"{OUT_DIR}/key"
 METRICS_PATH = f"{OUT_DIR}/metrics.json"
+ORIGIN_PATH = f"{OUT_DIR}/origin"
+MEMO_KEY_INPUT = "memo-key"
 RUNTIME_DIR = "/kubeline/runtime"
 SPEC_VOLUME = "kubeline-spec"
 OUT_VOLUME = "kubeline-out"
 RUNTIME_VOLUME = "kubeline-runtime"
 REGENERATE_PARAMETER = "kubeline-regenerate-outputs"
+CONTENT_AWARE_PARAMETER = "kubeline-content-aware"
 SHIM_COMMAND = ["python3", "-m", "kubeline.runtime"]
 BOOT_COMMAND = ["python3", f"{RUNTIME_DIR}/boot.py"]
 _LOG = logging.getLogger("kubeline.compile")
@@ -61,12 +67,15 @@ class Shape:
     compute_target: str
     artifacts: tuple[str, ...]
     step: str = ""  # set for kinds whose template is per step (spark, data_transfer)
+    memoize: bool = False  # Argo's memoize fast path (docs/reuse.md)
 
     @property
     def template_name(self) -> str:
         fixed: list[object] = [self.kind, self.image, self.compute_target, self.artifacts]
         if self.step:
             fixed.append(self.step)
+        if self.memoize:
+            fixed.append("memoize")
         digest = short_hash(json.dumps(fixed), 6)
         return f"{self.kind.replace('_', '-')}-{digest}"
 
@@ -74,10 +83,13 @@ class Shape:
 PER_STEP_KINDS = ("spark", "data_transfer")
 
 
-def shape_of(step: Step, config: WorkspaceConfig) -> Shape:
+def shape_of(step: Step, config: WorkspaceConfig, memoize: bool = False) -> Shape:
+    """The step's shape; ``memoize`` asks for the fast path (container steps that may be
+    reused, outside compact pipelines)."""
     names = tuple(sorted(param_name(i.name) for i in artifact_inputs(step, config)))
+    per_step = step.kind in PER_STEP_KINDS
     return Shape(step.kind, step.image, step.compute_target, names,
-                 step.id if step.kind in PER_STEP_KINDS else "")
+                 step.id if per_step else "", memoize and step.allow_reuse and not per_step)
 
 
 def _env(graph: PipelineGraph, config: WorkspaceConfig) -> list[EnvVar]:
@@ -87,6 +99,8 @@ def _env(graph: PipelineGraph, config: WorkspaceConfig) -> list[EnvVar]:
         EnvVar(name="KUBELINE_NODE", value="{{node.name}}"),
         EnvVar(name="KUBELINE_REGENERATE_OUTPUTS",
                value=f"{{{{workflow.parameters.{REGENERATE_PARAMETER}}}}}"),
+        EnvVar(name="KUBELINE_CONTENT_AWARE",
+               value=f"{{{{workflow.parameters.{CONTENT_AWARE_PARAMETER}}}}}"),
     ]
     # One variable per parameter (index = position in pipeline.json): Argo inserts values
     # unescaped, so a JSON object of several values would break on a quote in a value.
@@ -108,9 +122,10 @@ def _env(graph: PipelineGraph, config: WorkspaceConfig) -> list[EnvVar]:
 
 
 def step_template(shape: Shape, graph: PipelineGraph, config: WorkspaceConfig,
-                  labels: dict[str, str], compact: bool) -> Template:
+                  labels: dict[str, str], compact: bool, cache_name: str = "") -> Template:
     """The container template of a shape. In compact mode the step is found from the node
-    name and upstream keys from the run record, so tasks carry no arguments."""
+    name and upstream keys from the run record, so tasks carry no arguments. A memoizing
+    shape takes its key as the ``memo-key`` argument (kubeline.reuse.memoize)."""
     artifacts = [Artifact(name=n, path=f"{INPUTS_DIR}/{n}") for n in shape.artifacts]
     if compact:
         params: list[Parameter] = []
@@ -119,6 +134,11 @@ def step_template(shape: Shape, graph: PipelineGraph, config: WorkspaceConfig,
         params = [Parameter(name="step"), Parameter(name="upstream", default="")]
         args = ["--step", "{{inputs.parameters.step}}",
                 "--upstream", "{{inputs.parameters.upstream}}"]
+    memoize = None
+    if shape.memoize and not compact and cache_name:
+        params.append(Parameter(name=MEMO_KEY_INPUT))
+        memoize = Memoize(key=f"{{{{inputs.parameters.{MEMO_KEY_INPUT}}}}}", max_age="",
+                          cache=Cache(config_map=LocalObjectReference(name=cache_name)))
     inject = config.cluster.runtime == "inject"
     mounts = [VolumeMount(name=SPEC_VOLUME, mount_path=SPEC_MOUNT, read_only=True),
               VolumeMount(name=OUT_VOLUME, mount_path=OUT_DIR)]
@@ -137,9 +157,11 @@ def step_template(shape: Shape, graph: PipelineGraph, config: WorkspaceConfig,
         init_containers=init,
         metadata=Metadata(labels=labels, annotations=dict(sorted(annotations.items())) or None),
         inputs=Inputs(parameters=params or None, artifacts=artifacts or None),
+        memoize=memoize,
         outputs=Outputs(parameters=[
             Parameter(name="key", value_from=ValueFrom(path=KEY_PATH)),
             Parameter(name="metrics", value_from=ValueFrom(path=METRICS_PATH, default="{}")),
+            Parameter(name="origin", value_from=ValueFrom(path=ORIGIN_PATH, default="")),
         ]),
         container=Container(
             image=shape.image,

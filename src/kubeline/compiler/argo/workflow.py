@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,6 +27,7 @@ from kubeline._gc import paused_gc
 from kubeline.compiler.argo.dag import ENTRYPOINT, MAX_TASKS, dag_templates
 from kubeline.compiler.argo.spec import spec_configmaps, spec_digest, spec_files
 from kubeline.compiler.argo.templates import (
+    CONTENT_AWARE_PARAMETER,
     OUT_VOLUME,
     REGENERATE_PARAMETER,
     RUNTIME_VOLUME,
@@ -38,10 +40,13 @@ from kubeline.compiler.spark import driver_configmap, has_spark, spark_templates
 from kubeline.compiler.transfer import transfer_template
 from kubeline.graph.model import DataPathValue, PipelineGraph
 from kubeline.graph.names import dns_label, param_name
+from kubeline.reuse.keys import mutable_image
+from kubeline.reuse.memoize import memoizable
 from kubeline.workspace.config import WorkspaceConfig
 
 Kind = Literal["workflow", "workflowtemplate"]
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubeline"}
+_LOG = logging.getLogger("kubeline.compile")
 
 
 @dataclass(frozen=True)
@@ -99,13 +104,16 @@ def _compile(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind) -> Compi
     if renamed and len(graph.steps) <= MAX_TASKS:
         annotations["kubeline.io/step-names"] = json.dumps(renamed, sort_keys=True)
     compact = len(graph.steps) > MAX_TASKS
+    _warn_mutable_images(graph)
 
-    shapes: dict[str, Shape] = {s.id: shape_of(s, config) for s in graph.steps}
+    shapes: dict[str, Shape] = {s.id: shape_of(s, config, memoize=not compact and memoizable(s))
+                                for s in graph.steps}
     unique = sorted({shape.template_name: shape for shape in shapes.values()}.items())
+    cache_name = memoize_cache_name(name)
     templates = [
         *dag_templates(graph, shapes, config, compact),
         *(t for _, shape in unique
-          for t in shape_templates(shape, graph, config, labels, compact, name)),
+          for t in shape_templates(shape, graph, config, labels, compact, name, cache_name)),
     ]
     configmaps = spec_configmaps(dns_label(f"{name}-spec", 58), labels, files)
     if len(configmaps) == 1:
@@ -125,6 +133,9 @@ def _compile(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind) -> Compi
               for p in graph.parameters),
             Parameter(name=REGENERATE_PARAMETER, value="false",
                       description="true reruns every step of this run (regenerate_outputs)"),
+            Parameter(name=CONTENT_AWARE_PARAMETER, value="false",
+                      description="true adds each DataReference input's ETag to its step's "
+                                  "cache key (kubeline run --content-aware)"),
         ]),
         service_account_name=config.cluster.service_account,
         templates=templates,
@@ -140,12 +151,33 @@ def _compile(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind) -> Compi
                         spec=spec)
     if has_spark(graph):
         configmaps.append(driver_configmap(name, labels))
+
     return CompiledPipeline(name=name, documents=[*(_dump(cm) for cm in configmaps), _dump(main)],
                             namespace=config.cluster.namespace)
 
 
+def memoize_cache_name(pipeline: str) -> str:
+    """The pipeline's one memoize cache ConfigMap (a per-pipeline cache keeps each under
+    Kubernetes' 1 MiB object cap for longer than one shared cache would). The workflow
+    controller creates it, labelled ``workflows.argoproj.io/configmap-type: Cache``, on its
+    first save; it is not in the compile output (docs/reuse.md says why)."""
+    return dns_label(f"{pipeline}-memoize-cache", 63)
+
+
+def _warn_mutable_images(graph: PipelineGraph) -> None:
+    """A mutable tag can point at other bytes tomorrow while the key stays the same."""
+    for image in sorted({s.image for s in graph.steps if s.image}):
+        if mutable_image(image):
+            users = ", ".join(s.name for s in graph.steps if s.image == image)
+            _LOG.warning("kubeline: warning: image %s (steps: %s) is given by a mutable tag; "
+                         "a rebuilt image under the same tag reuses the old outputs. Pin a "
+                         "version tag or a digest (image@sha256:...) so reuse keys on it",
+                         image, users)
+
+
 def shape_templates(shape: Shape, graph: PipelineGraph, config: WorkspaceConfig,
-                    labels: dict[str, str], compact: bool, pipeline: str) -> list[Template]:
+                    labels: dict[str, str], compact: bool, pipeline: str,
+                    cache_name: str = "") -> list[Template]:
     """The templates of one shape: a container template, or for Spark and data transfer
     steps the per-step templates of compiler/spark.py and compiler/transfer.py."""
     if shape.kind == "spark":
@@ -153,4 +185,4 @@ def shape_templates(shape: Shape, graph: PipelineGraph, config: WorkspaceConfig,
                                labels, pipeline)
     if shape.kind == "data_transfer":
         return [transfer_template(graph.step(shape.step), shape.template_name, config, labels)]
-    return [step_template(shape, graph, config, labels, compact)]
+    return [step_template(shape, graph, config, labels, compact, cache_name)]
