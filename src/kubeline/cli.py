@@ -124,6 +124,10 @@ def _register_optional() -> None:
     from kubeline.compute_cli import compute_group
 
     main.add_command(compute_group, "compute")
+    from kubeline.reuse_cli import cache_group, explain_command
+
+    main.add_command(explain_command, "explain-reuse")
+    main.add_command(cache_group, "cache")
     try:
         from kubeline.server.cli import (
             published_group,

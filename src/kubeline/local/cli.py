@@ -85,6 +85,16 @@ def workspace_root(pipeline_file: Path) -> Path:
     "./.kubeline).",
 )
 @click.option(
+    "--regenerate", is_flag=True,
+    help="Rerun every step of this run (AML regenerate_outputs); later runs may reuse the "
+    "fresh outputs.",
+)
+@click.option(
+    "--content-aware", is_flag=True,
+    help="Add each DataReference input's current version (ETag / content hash) to its "
+    "step's cache key, so changed data at an unchanged path reruns the step.",
+)
+@click.option(
     "--experiment", metavar="NAME",
     help="Experiment to record the run under (default: the file's own submit call, else "
     "the pipeline's name).",
@@ -96,6 +106,8 @@ def run_command(
     resume: str | None,
     parallelism: int | None,
     state_dir: Path | None,
+    regenerate: bool,
+    content_aware: bool,
     experiment: str | None,
 ) -> None:
     """Run the Argo Workflow in FILE (or the pipeline in FILE.py) on this machine.
@@ -106,7 +118,12 @@ def run_command(
     """
     from kubeline.exceptions import StepRunError
     from kubeline.local.progress import reporter_for
-    from kubeline.local.recorder import RunInfo, run_with_history
+    from kubeline.local.recorder import (
+        CONTENT_AWARE_PARAMETER,
+        REGENERATE_PARAMETER,
+        RunInfo,
+        run_with_history,
+    )
 
     runs: list[tuple[Any, str]] = []
     script_error: StepRunError | None = None
@@ -126,7 +143,10 @@ def run_command(
             from kubeline.dsl.experiment import Foreground
             from kubeline.local.mainrun import run_main
 
-            options = Foreground(parameters, reporter, parallelism, state_dir)
+            switches = {REGENERATE_PARAMETER: "true"} if regenerate else {}
+            if content_aware:
+                switches[CONTENT_AWARE_PARAMETER] = "true"
+            options = Foreground({**parameters, **switches}, reporter, parallelism, state_dir)
             try:
                 run_main(file, options, stdout_to_stderr=as_json)
             except StepRunError as exc:  # the file's wait_for_completion raised
@@ -135,7 +155,8 @@ def run_command(
         if not runs:
             docs = load_documents(file)
             info = RunInfo(started_by="kubeline run", experiment=experiment,
-                           git=_git(file), properties={"file": str(file.resolve())})
+                           git=_git(file), properties={"file": str(file.resolve())},
+                           regenerate_outputs=regenerate, content_aware=content_aware)
             runs = [run_with_history(docs, parameters=parameters, state_dir=state_dir,
                                      info=info, resume=resume, parallelism=parallelism,
                                      reporter=reporter)]

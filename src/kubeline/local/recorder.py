@@ -9,6 +9,7 @@ looks the same in the history whichever way it was started.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -28,6 +29,10 @@ if TYPE_CHECKING:
 
 REGENERATE_PARAMETER = "kubeline-regenerate-outputs"
 """The workflow argument the compiler maps to the shim's KUBELINE_REGENERATE_OUTPUTS."""
+CONTENT_AWARE_PARAMETER = "kubeline-content-aware"
+"""The workflow argument the compiler maps to the shim's KUBELINE_CONTENT_AWARE."""
+CONTENT_AWARE_ENV = "KUBELINE_CONTENT_AWARE"
+"""Set to true in the environment of a submitting process: its runs are content-aware."""
 INTERNAL_PREFIX = "kubeline-"
 _RETRY_SUFFIX = re.compile(r"\(\d+\)$")
 TAIL_LINES = 20
@@ -105,6 +110,7 @@ class RunInfo:
     properties: dict[str, Any] = field(default_factory=dict)
     regenerate_outputs: bool = False
     workspace: str | None = None
+    content_aware: bool = False  # DataReference inputs' ETags enter their steps' keys
 
 
 def effective_parameters(docs: list[dict[str, Any]], overrides: Mapping[str, str]
@@ -213,6 +219,8 @@ class HistoryRecorder:
                     **self.info.properties,
                     "regenerate_outputs": self.info.regenerate_outputs
                     or self.parameters.get(REGENERATE_PARAMETER) == "true",
+                    "content_aware": self.info.content_aware
+                    or self.parameters.get(CONTENT_AWARE_PARAMETER) == "true",
                     "default_datastore": self.spec.default_datastore,
                     "datastores": self.spec.datastores,
                     "workspace": str(self.workspace),
@@ -449,6 +457,13 @@ def run_with_history(docs: list[dict[str, Any]], *, parameters: Mapping[str, str
             parameters[REGENERATE_PARAMETER] = "true"
         else:  # manifests compiled before the argument existed
             env["KUBELINE_REGENERATE_OUTPUTS"] = "true"
+    if os.environ.get(CONTENT_AWARE_ENV, "").strip().lower() == "true" and not info.content_aware:
+        info = dataclasses.replace(info, content_aware=True)
+    if info.content_aware:
+        if CONTENT_AWARE_PARAMETER in effective_parameters(docs, {}):
+            parameters[CONTENT_AWARE_PARAMETER] = "true"
+        else:
+            env[CONTENT_AWARE_ENV] = "true"
     if info.workspace:
         env["KUBELINE_WORKSPACE"] = info.workspace
     recorder = HistoryRecorder(state_dir, docs, parameters, info, reporter,

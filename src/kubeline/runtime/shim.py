@@ -140,7 +140,7 @@ class StepRunner:
         plan = cache.step_key(step, fingerprint, values, upstream, env.run_id, env.regenerate,
                               content)
         base["key"] = plan.key
-        base["ingredients"] = {**plan.ingredients,
+        base["ingredients"] = {**plan.ingredients, "source_directory": step.source_directory,
                                "spec": key_fields(encode_step(step, fingerprint))}
         hit = cache.lookup(default, stores.get, plan.lookup) if plan.lookup else None
         lease = None
