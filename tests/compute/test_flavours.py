@@ -38,22 +38,29 @@ def _config(folder: Path, flavour: str) -> None:
 
 
 def _view(docs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The scheduling-relevant part of every pod the pipeline creates."""
+    """The scheduling-relevant part of every pod the pipeline creates, by step (task) name,
+    so template renames elsewhere in the compiler do not touch these files."""
     wf = next(d for d in docs if d["kind"] == "Workflow")
+    tmpls = {t["name"]: t for t in wf["spec"]["templates"]}
     out: dict[str, Any] = {}
-    for tmpl in wf["spec"]["templates"]:
+    for task in tmpls["main"]["dag"]["tasks"]:
+        tmpl = tmpls[task["template"]]
         if "container" in tmpl:
             ann = (tmpl.get("metadata") or {}).get("annotations") or {}
-            out[tmpl["name"]] = {
-                "annotations": {k: v for k, v in ann.items() if k != "kubeline.io/step"},
+            out[task["name"]] = {
+                "annotations": {k: v for k, v in ann.items() if k.startswith("kubeline.io/")
+                                and k != "kubeline.io/step"},
                 "resources": tmpl["container"].get("resources", {}),
                 **{f: tmpl[f] for f in _POD_FIELDS if f in tmpl}}
-        if tmpl.get("resource", {}).get("action") == "create":
-            app = yaml.safe_load(tmpl["resource"]["manifest"])
+        for sub in (tmpl.get("dag") or {}).get("tasks", []):
+            res = tmpls[sub["template"]].get("resource", {})
+            if res.get("action") != "create":
+                continue
+            app = yaml.safe_load(res["manifest"])
             for role in ("driver", "executor"):
                 part = app["spec"][role]
                 spec = part["template"]["spec"]
-                out[f"{tmpl['name']}/{role}"] = {
+                out[f"{task['name']}/{role}"] = {
                     "sizing": {k: part[k] for k in ("cores", "coreRequest", "coreLimit",
                                                     "memory", "memoryOverhead") if k in part},
                     "resources": spec["containers"][0].get("resources", {}),
