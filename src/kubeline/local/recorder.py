@@ -466,6 +466,9 @@ def run_with_history(docs: list[dict[str, Any]], *, parameters: Mapping[str, str
             env[CONTENT_AWARE_ENV] = "true"
     if info.workspace:
         env["KUBELINE_WORKSPACE"] = info.workspace
+    # a killed local step's compute lease is taken over after this long without a beat
+    # (the runtime's default suits pods on other machines; here 20 s is plenty)
+    env["KUBELINE_LEASE_SECONDS"] = os.environ.get("KUBELINE_LEASE_SECONDS", "20")
     recorder = HistoryRecorder(state_dir, docs, parameters, info, reporter,
                                on_started=on_started)
     env["KUBELINE_EXPERIMENT"] = info.experiment or recorder.spec.name

@@ -5,7 +5,8 @@ compute the key; it holds the owner (run, step, host, pid) and a beat counter th
 rewrites every ``expiry / 4`` seconds while it works. Anyone else with the same key waits
 for the index record and then reports a hit. A lease is taken over when its owner is gone:
 
-* on the same machine (same host name and boot id), at once when the owner's pid is dead;
+* on the same machine and in the same pid namespace (host name, boot id, namespace), at
+  once when the owner's pid is dead;
 * elsewhere, when its content has not changed for ``expiry`` seconds as seen by the waiter
   (no clock comparison between machines).
 
@@ -43,6 +44,14 @@ def _boot_id() -> str:
     try:
         with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as fh:
             return fh.read().strip()
+    except OSError:
+        return ""
+
+
+def _pid_namespace() -> str:
+    """Which pid numbering our pid belongs to (sandboxed steps each have their own)."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
     except OSError:
         return ""
 
@@ -103,15 +112,17 @@ class Lease:
 
 def _owner(run_id: str, step_id: str) -> dict[str, Any]:
     return {"run_id": run_id, "step_id": step_id, "host": socket.gethostname(),
-            "boot": _boot_id(), "pid": os.getpid()}
+            "boot": _boot_id(), "pidns": _pid_namespace(), "pid": os.getpid()}
 
 
 def _dead_here(content: bytes) -> bool:
-    """True when the lease's owner ran on this machine and its process is gone."""
+    """True when the lease's owner ran on this machine, in our pid namespace, and its
+    process is gone (another namespace's pid numbers say nothing about ours)."""
     try:
         owner = json.loads(content)
         if owner.get("host") != socket.gethostname() or owner.get("boot") != _boot_id() \
-                or not owner.get("boot"):
+                or not owner.get("boot") or owner.get("pidns") != _pid_namespace() \
+                or not owner.get("pidns"):
             return False
         os.kill(int(owner["pid"]), 0)
     except ProcessLookupError:
