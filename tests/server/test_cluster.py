@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -13,13 +14,13 @@ from kubeline.compiler.argo_lint import lint_offline
 from kubeline.dsl.publish import PipelineEndpoint
 from kubeline.dsl.schedule import Schedule, ScheduleRecurrence
 from kubeline.server.watch import look
-from kubeline.stores import LocalStore
+from kubeline.stores.local import LocalStore
 from tests.argo_events_schema import events_schema_errors
 from tests.argo_schema import schema_errors
 from tests.server.conftest import kubeline, make_workspace, publish, write_step
 
 
-def _compiled(tmp_path: Path) -> tuple[Path, dict[str, list[dict[str, object]]], Path]:
+def _compiled(tmp_path: Path) -> tuple[Path, dict[str, list[dict[str, Any]]], Path]:
     ws = make_workspace(tmp_path / "ws", marker="one")
     first = publish(ws, "1.0")
     write_step(ws.root, "two")
@@ -50,9 +51,9 @@ def test_compiled_objects_validate_and_land_in_kustomization(tmp_path: Path,
                                                              argo_bin: Path) -> None:
     out, files, _ = _compiled(tmp_path)
     kustomization = files.pop("kustomization.yaml")[0]
-    assert sorted(kustomization["resources"]) == sorted(files)  # type: ignore[arg-type]
+    assert sorted(kustomization["resources"]) == sorted(files)
     assert "ws.yaml" in files  # kubeline compile's own file (named after the folder) stays
-    kinds: dict[str, list[dict[str, object]]] = {}
+    kinds: dict[str, list[dict[str, Any]]] = {}
     for docs in files.values():
         for doc in docs:
             kinds.setdefault(str(doc["kind"]), []).append(doc)
@@ -60,13 +61,13 @@ def test_compiled_objects_validate_and_land_in_kustomization(tmp_path: Path,
             assert isinstance(meta, dict) and "name" in meta and "generateName" not in meta
             assert schema_errors(doc) == [] and events_schema_errors(doc) == []
     assert len(kinds["WorkflowTemplate"]) == 2
-    assert {t["metadata"]["name"] for t in kinds["WorkflowTemplate"]} == {  # type: ignore[index]
+    assert {t["metadata"]["name"] for t in kinds["WorkflowTemplate"]} == {
         "echo-v1-0", "echo-v2-0"}
     assert len(kinds["EventSource"]) == 1 and len(kinds["Sensor"]) == 3
     crons = kinds["CronWorkflow"]
-    assert all(len(str(c["metadata"]["name"])) <= CRON_NAME_MAX for c in crons)  # type: ignore[index]
-    assert {c["spec"]["concurrencyPolicy"] for c in crons} == {"Forbid"}  # type: ignore[index]
-    assert "Europe/Berlin" in {c["spec"]["timezone"] for c in crons}  # type: ignore[index]
+    assert all(len(str(c["metadata"]["name"])) <= CRON_NAME_MAX for c in crons)
+    assert {c["spec"]["concurrencyPolicy"] for c in crons} == {"Forbid"}
+    assert "Europe/Berlin" in {c["spec"]["timezone"] for c in crons}
     result = lint_offline(sorted(out.glob("*.yaml")), argo_bin)
     assert result.ok, result.messages
 
@@ -74,12 +75,12 @@ def test_compiled_objects_validate_and_land_in_kustomization(tmp_path: Path,
 def test_webhook_checks_the_token_secret_and_maps_parameters(tmp_path: Path) -> None:
     _, files, root = _compiled(tmp_path)
     source = files["endpoints.yaml"][0]
-    hooks = source["spec"]["webhook"]  # type: ignore[index]
-    assert source["metadata"]["name"] == EVENT_SOURCE  # type: ignore[index]
+    hooks = source["spec"]["webhook"]
+    assert source["metadata"]["name"] == EVENT_SOURCE
     assert {h["authSecret"]["name"] for h in hooks.values()} == {TOKEN_SECRET}
     assert "/pipelineEndpoints/scoring" in {h["endpoint"] for h in hooks.values()}
     sensor = files["published-echo-v1-0.yaml"][-1]
-    trigger = sensor["spec"]["triggers"][0]["template"]["argoWorkflow"]  # type: ignore[index]
+    trigger = sensor["spec"]["triggers"][0]["template"]["argoWorkflow"]
     workflow = trigger["source"]["resource"]
     assert workflow["spec"]["workflowTemplateRef"]["name"] == "echo-v1-0"
     names = [p["name"] for p in workflow["spec"]["arguments"]["parameters"]]
@@ -92,7 +93,7 @@ def test_webhook_checks_the_token_secret_and_maps_parameters(tmp_path: Path) -> 
     # each version keeps its own snapshot: the edit after the first publish is not in v1
 
     def snapshots(name: str) -> list[str]:
-        data = files[name][0]["data"]  # type: ignore[index]
+        data = files[name][0]["data"]
         return [json.loads(v)["snapshot"] for k, v in data.items() if k.startswith("step.")]
 
     assert snapshots("published-echo-v1-0.yaml") != snapshots("published-echo-v2-0.yaml")

@@ -37,8 +37,8 @@ def _burst_then_one_run(server: Server, ws: Workspace, schedule: Schedule,
     wait_for(lambda: _schedule_json(server, schedule)["last_look"], "the first look")
     for i in range(files):
         write(i)
-    fired = wait_for(lambda: _schedule_json(server, schedule)["last_trigger"],
-                     "the schedule to start a run")
+    fired: dict[str, Any] = wait_for(lambda: _schedule_json(server, schedule)["last_trigger"],
+                                     "the schedule to start a run")
     assert fired["run_id"], fired
     assert fired["saw"]["added"] == files
     assert len(fired["saw"]["added_keys"]) == 20
@@ -149,8 +149,8 @@ def test_time_schedule_fires_and_logs(tmp_path: Path, serve: Callable[..., Serve
     assert shown["recurrence"]["frequency"] == "Hour"
 
 
-def _utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
 
 
 def test_recurrence_arithmetic_and_cron() -> None:
@@ -169,12 +169,14 @@ def test_recurrence_arithmetic_and_cron() -> None:
     assert weekly.cron() == "0 6 * * 1,5"
     monthly = ScheduleRecurrence("Month", 1, start_time="2024-01-31T00:00:00")
     assert monthly.next_after(_utc(2024, 2, 1), created) == _utc(2024, 2, 29)
-    for bad, field in ((lambda: ScheduleRecurrence("Yearly", 1), "frequency"),
+    cases: list[tuple[Callable[[], object], str]] = [
+                       (lambda: ScheduleRecurrence("Yearly", 1), "frequency"),
                        (lambda: ScheduleRecurrence("Hour", 0), "interval"),
                        (lambda: ScheduleRecurrence("Hour", 1, hours=[1]), "hours"),
                        (lambda: ScheduleRecurrence("Day", 1, week_days=["Monday"]), "week_days"),
                        (lambda: ScheduleRecurrence("Day", 1, time_zone="Mars/Base"),
-                        "time_zone")):
+                        "time_zone")]
+    for bad, field in cases:
         with pytest.raises(ScheduleError, match=field):
             bad()
     with pytest.raises(ScheduleError, match="cron"):
