@@ -12,6 +12,10 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
+    "ScheduleRecurrence": "kubeline.dsl.schedule",
+    "Schedule": "kubeline.dsl.schedule",
+    "PipelineEndpoint": "kubeline.dsl.publish",
+    "PublishedPipeline": "kubeline.dsl.publish",
     "AutoMLStep": "kubeline.dsl.unsupported",
     "KustoStep": "kubeline.dsl.unsupported",
     "AzureBatchStep": "kubeline.dsl.unsupported",
@@ -108,6 +112,12 @@ if TYPE_CHECKING:
     from kubeline.dsl.pipeline_run import (
         StepRun as StepRun,
     )
+    from kubeline.dsl.publish import (
+        PipelineEndpoint as PipelineEndpoint,
+    )
+    from kubeline.dsl.publish import (
+        PublishedPipeline as PublishedPipeline,
+    )
     from kubeline.dsl.runconfig import (
         DEFAULT_CPU_IMAGE as DEFAULT_CPU_IMAGE,
     )
@@ -122,6 +132,12 @@ if TYPE_CHECKING:
     )
     from kubeline.dsl.runconfig import (
         RunConfiguration as RunConfiguration,
+    )
+    from kubeline.dsl.schedule import (
+        Schedule as Schedule,
+    )
+    from kubeline.dsl.schedule import (
+        ScheduleRecurrence as ScheduleRecurrence,
     )
     from kubeline.dsl.spark_steps import (
         AdlaStep as AdlaStep,

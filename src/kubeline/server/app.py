@@ -88,11 +88,14 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (413, "the body is larger than the server's limit"))}
 
 
-def _cors(cors_origins: Sequence[str] | None) -> tuple[str, ...]:
+def _cors(cors_origins: Sequence[str] | None, configured: Sequence[str]) -> tuple[str, ...]:
+    """The allowlist: the argument, else KUBELINE_CORS_ORIGINS, else kubeline.yaml's
+    serve.cors_origins; empty means no cross-origin access."""
     if cors_origins is not None:
         return tuple(cors_origins)
     env = os.environ.get(CORS_ENV, "")
-    return tuple(o.strip() for o in env.split(",") if o.strip())
+    from_env = tuple(o.strip() for o in env.split(",") if o.strip())
+    return from_env or tuple(configured)
 
 
 def create_app(workspace_root: Path, *, base_url: str | None = None,
@@ -107,7 +110,7 @@ def create_app(workspace_root: Path, *, base_url: str | None = None,
     registry = Registry(ws.state_dir)
     ctx = ServerContext(workspace_root=ws.root, state_dir=ws.state_dir, registry=registry,
                         base_url=(base_url or "http://127.0.0.1:8765").rstrip("/"),
-                        cors_origins=_cors(cors_origins))
+                        cors_origins=_cors(cors_origins, ws.config.serve.cors_origins))
     dispatcher = Dispatcher(ws.state_dir, ws.root, runners)
     starter = RunStarter(ws.state_dir, ws.root, launch=dispatcher.submit)
     datastores = frozenset(ws.config.datastores)

@@ -49,6 +49,13 @@ class ClusterConfig(BaseModel):
     runtime: Literal["installed", "inject"] = "installed"
 
 
+class ServeConfig(BaseModel):
+    """Settings of `kubeline serve` for this workspace."""
+
+    model_config = ConfigDict(extra="forbid")
+    cors_origins: list[str] = Field(default_factory=list)
+
+
 class ComputeTargetConfig(BaseModel):
     """A compute target as stored by ComputeTarget.create / attach."""
 
@@ -69,6 +76,7 @@ class WorkspaceConfig(BaseModel):
     datastores: dict[str, DatastoreConfig] = Field(default_factory=dict)
     compute_targets: dict[str, ComputeTargetConfig] = Field(default_factory=dict)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
 
     def with_defaults(self) -> WorkspaceConfig:
         """The default datastore exists even when the file does not name it."""
