@@ -6,8 +6,8 @@ same with the same drivers. Seed the S3 data first: `python seed.py`.
 """
 
 from kubeline import (
-    Datastore,
     DataReference,
+    Datastore,
     DataTransferStep,
     Pipeline,
     Workspace,
