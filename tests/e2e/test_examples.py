@@ -10,11 +10,23 @@ from pathlib import Path
 
 from tests.e2e.conftest import EXAMPLES, example, kubeline, runs_json, show_json
 
+# every example and the test that runs it end to end (some need servers or Spark: their
+# tests live with those fixtures)
+END_TO_END = {
+    "compare_models": ("tests/e2e/test_examples.py", "test_compare_models"),
+    "data_dependency": ("tests/e2e/test_examples.py", "test_data_dependency"),
+    "spark_wordcount": ("tests/e2e/test_examples.py", "test_spark_wordcount"),
+    "data_transfer": ("tests/spark/test_transfer.py", "test_s3_to_blob_to_local"),
+    "gpu_training": ("tests/compute/test_local_gpu.py", "test_gpu_step_runs_on_cpu_with_a_warning"),
+}
+
 
 def test_every_example_is_covered() -> None:
     names = sorted(p.name for p in EXAMPLES.iterdir() if (p / "pipeline.py").is_file())
-    assert names == ["compare_models", "data_dependency", "spark_wordcount"], (
-        "add an end-to-end test for it")
+    assert names == sorted(END_TO_END), "add an end-to-end test for it to END_TO_END"
+    repo = EXAMPLES.parent
+    for module, function in END_TO_END.values():
+        assert f"def {function}(" in (repo / module).read_text(encoding="utf-8")
 
 
 def _out_file(store: Path, location: str, name: str) -> Path:
