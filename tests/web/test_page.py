@@ -156,7 +156,7 @@ def test_run_a_published_pipeline_from_the_page(tmp_path: Path, in_folder: Any,
                                                       start_time="2099-01-01T00:00:00"))
         token = kubeline("token", "create", "web", cwd=workspace).strip()
         second = _start_from_published(driver, server, published.id, token, tmp_path)
-        assert _text(driver, '[data-test="started-by"]') == f"rest:{published.id}"
+        _wait_text(driver, '[data-test="started-by"]', f"rest:{published.id}")
         _watch_and_inspect(driver, server, workspace, first.id, second, tmp_path)
         _check_schedules(driver, server, published.id)
         _full_page_screenshot(driver, tmp_path / "schedules.png")
@@ -183,7 +183,7 @@ def test_rerun_from_the_page(tmp_path: Path, in_folder: Any, chromium: Any) -> N
         _wait(driver, lambda d: first.id not in d.current_url and "#/run/" in d.current_url,
               "the page did not open the new run")
         second = urllib.parse.unquote(driver.current_url.split("#/run/", 1)[1].split("/")[0])
-        assert _text(driver, '[data-test="started-by"]') == f"web page: rerun of {first.id}"
+        _wait_text(driver, '[data-test="started-by"]', f"web page: rerun of {first.id}")
         gate_id = _step_id(server, second, XSS_STEP)
         _wait(driver, lambda d: _attr(d, f'svg a.node[data-step="{gate_id}"]', "data-status")
               == "Running", "the gate step never showed Running")
@@ -243,6 +243,7 @@ def _watch_and_inspect(driver: Any, server: Server, workspace: Path, first: str,
     _wait(driver, lambda d: _attr(d, gate_node, "data-status") == "Running",
           "the gate step never showed Running")
     assert _text(driver, "h1 [data-status]") == "Running"
+    _full_page_screenshot(driver, tmp_path / "run-running.png")
 
     open_gate(workspace, second)
     _wait_text(driver, "h1 [data-status]", "Finished")

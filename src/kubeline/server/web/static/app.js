@@ -252,7 +252,7 @@ function infoGrid(run) {
   const rows = [
     ["Experiment", link("#/experiment/" + encodeURIComponent(run.experiment), run.experiment)],
     ["Pipeline", run.pipeline],
-    ["Started by", el("span", {"data-test": "started-by"}, run.started_by)],
+    ["Started by", startedBy(run.started_by)],
     ["Created", fmtTime(run.created_at)],
     ["Duration", el("span", {"data-test": "duration"}, fmtDuration(run.duration))],
     ["Parameters", chips(run.parameters, "param")],
@@ -262,6 +262,16 @@ function infoGrid(run) {
                                   + (run.git.dirty ? " (dirty)" : "")]);
   if (Object.keys(run.metrics || {}).length) rows.push(["Run metrics", metricsScalars(run.metrics)]);
   return el("dl", {class: "kv"}, rows.map(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+}
+
+// Who or what started a run; REST and schedule starts link to what started them.
+function startedBy(text) {
+  const target = text.startsWith("rest:") ? "#/published"
+    : text.startsWith("schedule:") ? "#/schedules"
+    : text.startsWith("web page: rerun of ") ? runHref(text.slice("web page: rerun of ".length))
+    : null;
+  return target ? el("a", {href: target, "data-test": "started-by"}, text)
+                : el("span", {"data-test": "started-by"}, text);
 }
 
 function stepsTable(run, selected) {
