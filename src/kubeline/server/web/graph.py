@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -47,22 +48,52 @@ def _depends_names(task: dict[str, Any]) -> list[str]:
     return names
 
 
-def edges(docs: list[dict[str, Any]] | None, steps: list[str]) -> list[tuple[str, str]]:
-    """(producer, consumer) pairs between the given step ids, in a stable order."""
-    if not docs:
-        return []
-    known = set(steps)
+def dag_pairs(docs: list[dict[str, Any]] | None) -> frozenset[tuple[str, str]]:
+    """Every (task it waits for, task) pair of the manifest's DAG templates."""
     found: set[tuple[str, str]] = set()
-    for doc in docs:
+    for doc in docs or []:
         if doc.get("kind") not in ("Workflow", "WorkflowTemplate"):
             continue
         for template in (doc.get("spec") or {}).get("templates") or []:
             for task in (template.get("dag") or {}).get("tasks") or []:
                 name = str(task.get("name", ""))
-                if name not in known:
-                    continue
-                for before in _depends_names(task):
-                    if before in known and before != name:
-                        found.add((before, name))
+                found.update((before, name) for before in _depends_names(task)
+                             if before != name)
+    return frozenset(found)
+
+
+def edges(docs: list[dict[str, Any]] | None, steps: list[str],
+          pairs: frozenset[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+    """(producer, consumer) pairs between the given step ids, in a stable order."""
     order = {s: i for i, s in enumerate(steps)}
+    found = [(a, b) for a, b in (dag_pairs(docs) if pairs is None else pairs)
+             if a in order and b in order]
     return sorted(found, key=lambda e: (order[e[0]], order[e[1]]))
+
+
+class PairsCache:
+    """DAG pairs per executor run: a stored manifest never changes, so the page parses it
+    once per run rather than on every poll. Runs without a stored manifest are not cached
+    (it may be written a moment later)."""
+
+    def __init__(self, state_dir: Path, size: int = 256) -> None:
+        self.state_dir = Path(state_dir)
+        self.size = size
+        self._pairs: dict[str, frozenset[tuple[str, str]]] = {}
+        self._lock = threading.Lock()  # the routes run in a thread pool
+
+    def get(self, workflow: str) -> frozenset[tuple[str, str]] | None:
+        """The pairs of ``workflow``'s manifest, or None when the executor has none."""
+        with self._lock:
+            cached = self._pairs.get(workflow)
+        if cached is not None:
+            return cached
+        docs = stored_manifest(self.state_dir, workflow)
+        if docs is None:
+            return None
+        pairs = dag_pairs(docs)
+        with self._lock:
+            while len(self._pairs) >= self.size:
+                self._pairs.pop(next(iter(self._pairs)))
+            self._pairs[workflow] = pairs
+        return pairs

@@ -21,6 +21,7 @@ from kubeline.local.history import History, RunNotInHistory, RunRecord, StepReco
 from kubeline.server.web import artifacts, rerun, runs
 from kubeline.server.web.context import WebContext
 from kubeline.server.web.errors import WebError, not_found
+from kubeline.server.web.graph import PairsCache
 
 T = TypeVar("T")
 
@@ -73,6 +74,7 @@ def router(ctx: WebContext) -> APIRouter:
     """The page's API bound to one server context."""
     api = APIRouter(prefix="/ui/api", include_in_schema=False)
     state_dir = Path(ctx.state_dir)
+    pairs = PairsCache(state_dir)
 
     @contextmanager
     def history() -> Iterator[History]:
@@ -91,7 +93,7 @@ def router(ctx: WebContext) -> APIRouter:
     @api.get("/runs/{run_id}")
     def run_detail(run_id: str) -> Any:
         with history() as db:
-            return _answer(lambda: runs.run_detail(db, state_dir, run_id))
+            return _answer(lambda: runs.run_detail(db, pairs, run_id))
 
     @api.get("/runs/{run_id}/steps/{step_id}/logs/{stream}")
     def step_log(run_id: str, step_id: str, stream: str) -> Any:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from kubeline.local.history import History, RunRecord, StepRecord
-from kubeline.server.web.graph import edges, stored_manifest
+from kubeline.server.web.graph import PairsCache, edges
 
 
 def _time(text: str | None) -> datetime | None:
@@ -65,17 +64,17 @@ def list_runs(db: History, experiment: str | None, limit: int) -> dict[str, Any]
     return {"experiments": db.experiments(), "runs": [run_summary(r) for r in runs]}
 
 
-def run_detail(db: History, state_dir: Path, ref: str) -> dict[str, Any]:
+def run_detail(db: History, pairs: PairsCache, ref: str) -> dict[str, Any]:
     """A run with its steps, the edges between them and its status events."""
     run = db.get_run(ref)
     steps = db.steps(run.id)
     ids = [s.step_id for s in steps]
-    manifest = stored_manifest(state_dir, run.workflow)
+    dag = pairs.get(run.workflow)
     return {
         **run_summary(run),
         "workflow": run.workflow, "metrics": run.metrics, "events": run.events,
         "git": run.git,
         "steps": [step_json(s) for s in steps],
-        "edges": [list(e) for e in edges(manifest, ids)],
-        "can_rerun": manifest is not None,
+        "edges": [list(e) for e in edges(None, ids, dag or frozenset())],
+        "can_rerun": dag is not None,
     }
