@@ -51,6 +51,8 @@ while not gate.exists():
     if time.monotonic() > deadline:
         sys.exit("the test never opened the gate")
     time.sleep(0.1)
+if a.label == "fail":
+    sys.exit("failing on purpose <script>document.title='pwned-stderr'</script>")
 print("hello <script>document.title='pwned-stdout'</script> " + a.label, flush=True)
 print("a warning <b>bold</b> on stderr", file=sys.stderr, flush=True)
 for loss in (0.9, 0.5, 0.3, 0.2):

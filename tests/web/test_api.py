@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import runpy
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -48,6 +49,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, s
         yield server, str(run.id), str(gate)
     finally:
         stop_server(server)
+
+
+def server_workspace(server: Server) -> Path:
+    return server.log.parent / "ws"
 
 
 def _json(server: Server, path: str, status: int = 200) -> Any:
@@ -140,3 +145,29 @@ def test_headers_of_the_page_and_of_downloads(served: tuple[Server, str, str]) -
             assert response.headers["Content-Disposition"].startswith(disposition), url
             assert response.headers["X-Content-Type-Options"] == "nosniff"
             assert "sandbox" in response.headers["Content-Security-Policy"]
+
+
+def test_a_failed_step_over_a_rerun(served: tuple[Server, str, str]) -> None:
+    """Rerun with label=fail: the run and the gate step show Failed with the exit code and
+    the end of stderr; nothing is committed; the step after it does not finish."""
+    server, run_id, gate = served
+    status, answer = _post(server, f"/ui/api/runs/{run_id}/rerun",
+                           {"ParameterAssignments": {"label": "fail"}})
+    assert status == 200, answer
+    failed = answer["Id"]
+    open_gate(server_workspace(server), failed)
+    deadline = time.monotonic() + 120
+    while (detail := _json(server, f"/ui/api/runs/{failed}"))["status"] == "Running":
+        assert time.monotonic() < deadline, "the rerun did not end"
+        time.sleep(0.2)
+    assert detail["status"] == "Failed"
+    assert detail["started_by"] == f"web page: rerun of {run_id}"
+    assert detail["parameters"] == {"label": "fail"}
+    steps = {s["id"]: s for s in detail["steps"]}
+    assert steps[gate]["status"] == "Failed" and steps[gate]["exit_code"] == 1
+    assert "failing on purpose <script>" in steps[gate]["stderr_tail"]
+    assert steps["after"]["status"] != "Finished"
+    outputs = _json(server, f"/ui/api/runs/{failed}/steps/{gate}/artifacts")["outputs"]
+    assert outputs == []  # a failed step commits nothing
+    stderr = _json(server, f"/ui/api/runs/{failed}/steps/{gate}/logs/stderr")
+    assert "failing on purpose" in stderr["text"]

@@ -580,7 +580,8 @@ async function outputsView(body, run, step) {
   try { data = await getJSON(base + "/artifacts"); } catch (e) { replace(body, errorBox(e)); return; }
   const parts = [];
   if (!data.outputs.length && !data.files.length) {
-    parts.push(el("p", {class: "muted"}, "This step has no outputs or uploaded files."));
+    parts.push(el("p", {class: "muted"}, step.status === "Finished" ? "This step has no outputs or uploaded files."
+                        : "No committed outputs and no uploaded files (a step commits its outputs when it succeeds)."));
   }
   for (const out of data.outputs) {
     parts.push(el("div", {class: "output", "data-output": out.name},
