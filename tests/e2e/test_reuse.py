@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import kubeline, runs_json, show_json
+from kubeline import Experiment
+from tests.e2e.conftest import kubeline, load_pipeline, runs_json, show_json
 from tests.reuse import matrix as m
 
 
@@ -27,13 +28,16 @@ def _steps(root: Path, run_id: str) -> dict[str, dict[str, Any]]:
     return {s["id"]: s for s in show_json(run_id, root)["steps"]}
 
 
-def test_two_identical_runs_at_once_compute_each_step_once(tmp_path: Path) -> None:
+def test_two_identical_runs_at_once_compute_each_step_once(tmp_path: Path, in_folder: Any,
+                                                           monkeypatch: Any) -> None:
     root = m.make_workspace(tmp_path / "ws")
-    env = {"MATRIX_SLEEP": "1"}
-    first, second = _start(root, env=env), _start(root, env=env)
-    for proc in (first, second):
-        out, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err
+    in_folder(root)
+    monkeypatch.setenv("MATRIX_SLEEP", "1")  # the runners inherit it: the steps overlap
+    ns = load_pipeline(root)
+    exp = Experiment(ns["ws"], "matrix")
+    first, second = exp.submit(ns["pipeline"]), exp.submit(ns["pipeline"])
+    assert first.wait_for_completion(show_output=False) == "Finished"
+    assert second.wait_for_completion(show_output=False) == "Finished"
     runs = [r["id"] for r in runs_json(root)]
     assert len(runs) == 2
     steps = [_steps(root, r) for r in runs]
