@@ -54,7 +54,7 @@ from kubeline.local.scope import (
     param_string,
     resolve_var,
 )
-from kubeline.local.state import RunLock, StateStore
+from kubeline.local.state import RunLock, RunLocked, StateStore
 from kubeline.local.summary import RunSummary, build_summary
 from kubeline.local.templating import TemplateError, evaluate_expression, substitute
 
@@ -157,7 +157,11 @@ class Engine:
         message: str = "",
         *,
         retried: bool = False,
+        outputs: Outputs | None = None,
+        memoization: dict[str, Any] | None = None,
     ) -> Node:
+        """Create, record and announce a node; outputs and memoization (a cache hit) are set
+        before the first announcement, so observers never see a hit without its outputs."""
         nid = node_id(self.wf_name, name)
         t = now()
         node = Node(
@@ -173,6 +177,9 @@ class Engine:
             finished_at=t if phase in FULFILLED else "",
             retried=retried,
         )
+        node.outputs = outputs
+        if memoization is not None:
+            node.memoization = memoization
         node.start_seq = self.tick()
         if phase in FULFILLED:
             node.finish_seq = self.tick()
@@ -486,11 +493,9 @@ class Engine:
             memo_status = {"hit": hit is not None, "key": key, "cacheName": cache}
             if hit is not None:
                 node = self.new_node(
-                    name, _node_type(processed), SUCCEEDED, template_name, boundary
+                    name, _node_type(processed), SUCCEEDED, template_name, boundary,
+                    outputs=Outputs.from_json(hit), memoization=memo_status,
                 )
-                node.outputs = Outputs.from_json(hit)
-                node.memoization = memo_status
-                self.save(node)
                 self.publish_globals(node.outputs)
                 return node
         if retry:
@@ -920,11 +925,12 @@ def run_manifest(
         m = manifest_mod.load(docs)
         apply_parameters(m, parameters)
         if resume is None:
-            run_id = _new_run_id(m, state)
+            run_id, lock = _reserve_run(m, state, state_dir)
             uid = str(uuid.uuid4())
             created = now()
             recorded = []
-        lock = RunLock(state_dir / "runs" / run_id)
+        else:
+            lock = RunLock(state_dir / "runs" / run_id)
         try:
             if resume is None:
                 state.create_run(run_id, uid, _canonical(docs), parameters, created)  # type: ignore[arg-type]
@@ -957,7 +963,13 @@ def manifest_mod_docs(stored: Any) -> list[dict[str, Any]]:
     return list(data)
 
 
-def _new_run_id(m: manifest_mod.Manifest, state: StateStore) -> str:
+def _reserve_run(m: manifest_mod.Manifest, state: StateStore,
+                 state_dir: Path) -> tuple[str, RunLock]:
+    """A fresh run id and its lock: the workflow's name, else name-xxxxx (as generateName).
+
+    The lock is taken before the id is checked, so two runners started at the same moment
+    never pick the same id: the loser of the lock, or one finding the id recorded, moves on.
+    """
     base = m.base_name
     rng = random.SystemRandom()
     while True:
@@ -967,9 +979,14 @@ def _new_run_id(m: manifest_mod.Manifest, state: StateStore) -> str:
             candidate = base
             base = base + "-"
         try:
+            lock = RunLock(state_dir / "runs" / candidate)
+        except RunLocked:
+            continue
+        try:
             state.load_run(candidate)
         except KubelineError:
-            return candidate
+            return candidate, lock
+        lock.release()
 
 
 async def _drive(

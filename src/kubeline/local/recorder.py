@@ -236,12 +236,6 @@ class HistoryRecorder:
             self.inner.run_started(run_id, sandbox, resumed)
 
     def node_updated(self, node: Node) -> None:
-        if (self.spec.is_kubeline and node.type == "Pod" and node.phase == "Succeeded"
-                and node.outputs is None and node.memoization is None):
-            # the executor announces a memoize hit once before it sets the cached outputs
-            # and memoization status, then again with them: wait for the second event, so
-            # the history and the progress display both see the hit
-            return
         reused_from = None
         if self.history is not None and (node.type == "Pod" or self.spec.is_kubeline):
             reused_from = self._record(node)
@@ -290,7 +284,6 @@ class HistoryRecorder:
     def _record(self, node: Node) -> str | None:
         """Record a node change; the run a finished step was reused from, if it was."""
         assert self.history is not None
-        # a memoize hit is reported twice with one phase: without, then with its outputs
         state = f"{node.phase}:{bool(node.memoization and node.memoization.get('hit'))}"
         if self._phase.get(node.id) == state:
             return None
