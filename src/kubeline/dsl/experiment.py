@@ -110,8 +110,13 @@ class Experiment:
                regenerate_outputs: bool = False,
                pipeline_parameters: Mapping[str, Any] | None = None,
                continue_on_step_failure: bool | None = None,
+               content_aware: bool = False,
                **kwargs: Any) -> PipelineRun:
-        """Compile the pipeline and start it; returns the PipelineRun (already in the history)."""
+        """Compile the pipeline and start it; returns the PipelineRun (already in the history).
+
+        ``content_aware`` (a kubeline addition) adds the current version of each DataReference
+        input to its step's cache key, so changed data at an unchanged path reruns the step.
+        """
         from kubeline.dsl.pipeline import Pipeline
         from kubeline.dsl.pipeline_run import PipelineRun
 
@@ -125,6 +130,7 @@ class Experiment:
                                 "Pipeline", "pass the Pipeline object to submit")
         job = _prepare(self, config, dict(tags or {}), bool(regenerate_outputs),
                        dict(pipeline_parameters or {}), continue_on_step_failure)
+        job["info"]["content_aware"] = bool(content_aware)
         ws = config.workspace
         if _FOREGROUND:
             fg = _FOREGROUND[-1]
