@@ -1,5 +1,5 @@
-"""Strict validation against Argo's own JSON schema (../shared/schemas), as Argo decodes:
-every object schema is closed (unknown fields are errors)."""
+"""Strict validation against the Argo projects' own JSON schemas (../shared/schemas), as
+their decoders work: every object schema is closed (unknown fields are errors)."""
 
 from __future__ import annotations
 
@@ -31,19 +31,26 @@ def _close(node: Any) -> None:
 
 
 @cache
-def _validator(kind: str) -> jsonschema.protocols.Validator:
-    path = require_shared("schemas", "argo-workflows.schema.json")
+def closed_validator(schema_file: str, definition: str) -> jsonschema.protocols.Validator:
+    """A validator of one definition of a ../shared/schemas file, with every object closed."""
+    path = require_shared("schemas", schema_file)
     schema = copy.deepcopy(json.loads(path.read_text(encoding="utf-8")))
     _close(schema["definitions"])
     root = {"$schema": schema["$schema"], "definitions": schema["definitions"],
-            "$ref": f"#/definitions/{KINDS[kind]}"}
+            "$ref": f"#/definitions/{definition}"}
     return jsonschema.Draft202012Validator(root)
 
 
-def schema_errors(doc: dict[str, Any]) -> list[str]:
-    """Messages for every violation of Argo's schema; [] when valid or not an Argo kind."""
+def errors_for(doc: dict[str, Any], schema_file: str, kinds: dict[str, str]) -> list[str]:
+    """Messages for every violation; [] when valid or when the kind is not in kinds."""
     kind = doc.get("kind")
-    if kind not in KINDS:
+    if kind not in kinds:
         return []
+    validator = closed_validator(schema_file, kinds[str(kind)])
     return [f"{'/'.join(str(p) for p in e.absolute_path)}: {e.message}"
-            for e in _validator(str(kind)).iter_errors(doc)]
+            for e in validator.iter_errors(doc)]
+
+
+def schema_errors(doc: dict[str, Any]) -> list[str]:
+    """Violations of Argo Workflows' schema; [] when valid or not an Argo Workflows kind."""
+    return errors_for(doc, "argo-workflows.schema.json", KINDS)

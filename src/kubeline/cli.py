@@ -2,40 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from kubeline.exceptions import KubelineError, ValidationError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def fail(message: str, code: int = 2) -> None:
-    for line in message.splitlines() or [message]:
-        click.echo(f"kubeline: error: {line}", err=True)
-    sys.exit(code)
-
-
-def user_errors(func: F) -> F:
-    """Turn KubelineErrors into one line per problem and an exit code; no traceback."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except KubelineError as exc:
-            if os.environ.get("KUBELINE_DEBUG"):
-                raise
-            fail(str(exc), exc.exit_code)
-            return None
-
-    return wrapper  # type: ignore[return-value]
+from kubeline.cli_support import user_errors
+from kubeline.exceptions import ValidationError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -3,36 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from kubeline.exceptions import KubelineError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def user_errors(func: F) -> F:
-    """Known errors as one ``kubeline: error:`` line and their exit code (as kubeline.cli
-    does; not imported from there because ``python -m kubeline.cli`` loads it twice)."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except KubelineError as exc:
-            if os.environ.get("KUBELINE_DEBUG"):
-                raise
-            for line in str(exc).splitlines() or [str(exc)]:
-                click.echo(f"kubeline: error: {line}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper  # type: ignore[return-value]
+from kubeline.cli_support import user_errors
 
 
 def _config(workspace: Path | None) -> Any:

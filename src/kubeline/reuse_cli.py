@@ -8,46 +8,18 @@ keeps it) lives in ``<state dir>/cache/<configmap>/<key>.json``.
 from __future__ import annotations
 
 import json
-import os
-import sys
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
 import click
 
+from kubeline.cli_support import STATE_OPTION as _STATE_OPTION
+from kubeline.cli_support import state_dir as _state_dir
+from kubeline.cli_support import user_errors
+from kubeline.cli_support import workspace_root as _workspace_root
 from kubeline.exceptions import KubelineError
 
 INDEX_PREFIX = "kubeline/cache/"
-_STATE_OPTION = click.option(
-    "--state-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-    help="The state directory (default: the workspace's .kubeline/).")
-
-
-def _errors(func: Any) -> Any:
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except KubelineError as exc:
-            if os.environ.get("KUBELINE_DEBUG"):
-                raise
-            for line in str(exc).splitlines() or [str(exc)]:
-                click.echo(f"kubeline: error: {line}", err=True)
-            sys.exit(exc.exit_code if exc.exit_code != 1 else 2)
-
-    return wrapper
-
-
-def _workspace_root() -> Path:
-    from kubeline.workspace import find_config
-
-    config = find_config(Path.cwd())
-    return config.parent if config is not None else Path.cwd()
-
-
-def _state_dir(given: Path | None) -> Path:
-    return given if given is not None else _workspace_root() / ".kubeline"
 
 
 def _workspace_store() -> Any:
@@ -104,7 +76,7 @@ def _ingredients(store: Any, run_id: str, step_id: str, key: str | None) -> dict
 @click.argument("run_id")
 @click.argument("step")
 @_STATE_OPTION
-@_errors
+@user_errors
 def explain_command(run_id: str, step: str, state_dir: Path | None) -> None:
     """Name what differs between STEP's cache key in RUN_ID and in the nearest earlier run
     of it (files, parameters, upstream steps, inputs, image)."""
@@ -169,7 +141,7 @@ def cache_group() -> None:
 
 @cache_group.command("ls")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per entry, as a list.")
-@_errors
+@user_errors
 def ls_command(as_json: bool) -> None:
     """Cache entries: key, step, the run that computed it, outputs, and keys being computed."""
     store = _workspace_store()
@@ -228,7 +200,7 @@ def _memo_entries(state_dir: Path) -> list[tuple[Path, str]]:
 @click.argument("key", required=False)
 @click.option("--all", "remove_all", is_flag=True, help="Remove every cache entry.")
 @_STATE_OPTION
-@_errors
+@user_errors
 def rm_command(key: str | None, remove_all: bool, state_dir: Path | None) -> None:
     """Remove the cache entry KEY (or a unique prefix of at least 8 characters), or --all;
     local memoize entries that hand out a removed key go too. Outputs stay in the datastore

@@ -14,13 +14,8 @@ from typing import Any
 import click
 import yaml
 
+from kubeline import cli_support
 from kubeline.exceptions import KubelineError
-
-
-def _fail(message: str, code: int = 2) -> None:
-    for line in str(message).splitlines() or [str(message)]:
-        click.echo(f"kubeline: error: {line}", err=True)
-    sys.exit(code)
 
 
 def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
@@ -57,11 +52,7 @@ def load_documents(file: Path) -> list[dict[str, Any]]:
 def workspace_root(pipeline_file: Path) -> Path:
     """The folder of the kubeline.yaml a pipeline file uses (as Workspace.from_config finds
     it from the file's folder), or the file's folder for a workspace without one."""
-    from kubeline.workspace import find_config
-
-    folder = pipeline_file.resolve().parent
-    config = find_config(folder)
-    return config.parent if config is not None else folder
+    return cli_support.workspace_root(pipeline_file.resolve().parent)
 
 
 @click.command("run")
@@ -163,7 +154,7 @@ def run_command(
     except KubelineError as exc:
         if os.environ.get("KUBELINE_DEBUG"):
             raise
-        _fail(str(exc), exc.exit_code if exc.exit_code != 1 else 2)
+        cli_support.fail(str(exc), exc.exit_code if exc.exit_code != 1 else 2)
         return
     ok = True
     for summary, run_id in runs:
@@ -183,7 +174,7 @@ def run_command(
         if summary.phase != "Succeeded":
             _show_failures(state_dir, run_id)
     if script_error is not None and ok:
-        _fail(str(script_error), 1)
+        cli_support.fail(str(script_error), 1)
     sys.exit(0 if ok else 1)
 
 

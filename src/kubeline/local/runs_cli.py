@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from kubeline.cli_support import state_dir as _state_dir
+from kubeline.cli_support import user_errors
 from kubeline.exceptions import KubelineError
-
-
-def _state_dir(state_dir: Path | None) -> Path:
-    """--state-dir, else the .kubeline/ beside the nearest kubeline.yaml, else ./.kubeline."""
-    if state_dir is not None:
-        return state_dir
-    from kubeline.workspace import find_config
-
-    config = find_config(Path.cwd())
-    return (config.parent if config is not None else Path.cwd()) / ".kubeline"
 
 
 def _open(state_dir: Path | None) -> Any:
@@ -31,22 +22,6 @@ def _open(state_dir: Path | None) -> Any:
         raise KubelineError(f"no run history in {folder}",
                             "run a pipeline first, or pass --state-dir")
     return History(folder)
-
-
-def _errors(func: Any) -> Any:
-    from functools import wraps
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except KubelineError as exc:
-            if os.environ.get("KUBELINE_DEBUG"):
-                raise
-            click.echo(f"kubeline: error: {exc}", err=True)
-            sys.exit(exc.exit_code if exc.exit_code != 1 else 2)
-
-    return wrapper
 
 
 _STATE_OPTION = click.option(
@@ -64,7 +39,7 @@ def runs_group() -> None:
 @click.option("--limit", type=int, default=None, metavar="N", help="At most N runs (newest).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_STATE_OPTION
-@_errors
+@user_errors
 def list_command(experiment: str | None, limit: int | None, as_json: bool,
                  state_dir: Path | None) -> None:
     """Runs, newest first."""
@@ -90,7 +65,7 @@ def list_command(experiment: str | None, limit: int | None, as_json: bool,
               help="JSON: the run and each step (status, attempts, exit_code, reused, outputs, "
                    "metrics).")
 @_STATE_OPTION
-@_errors
+@user_errors
 def show_command(run_id: str, as_json: bool, state_dir: Path | None) -> None:
     """A run: status, parameters, snapshots, git and every step."""
     with _open(state_dir) as db:
@@ -141,7 +116,7 @@ def show_command(run_id: str, as_json: bool, state_dir: Path | None) -> None:
 @click.argument("run_id")
 @click.option("--parallelism", type=int, metavar="N", help="Most step processes at once.")
 @_STATE_OPTION
-@_errors
+@user_errors
 def resume_command(run_id: str, parallelism: int | None, state_dir: Path | None) -> None:
     """Finish a run whose runner stopped (killed, machine restarted); finished steps are kept."""
     from kubeline.local.progress import reporter_for
@@ -160,7 +135,7 @@ def resume_command(run_id: str, parallelism: int | None, state_dir: Path | None)
 @click.option("--stderr/--no-stderr", default=True, show_default=True,
               help="Include stderr after stdout.")
 @_STATE_OPTION
-@_errors
+@user_errors
 def logs_command(run_id: str, step: str | None, stderr: bool, state_dir: Path | None) -> None:
     """The stdout (and stderr) of a run's steps, or of one STEP (name or id)."""
     with _open(state_dir) as db:
