@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubeline._gc import paused_gc
-from kubeline.compiler.argo.workflow import CompiledPipeline, Kind, compile_graph
+from kubeline.compiler.argo.compiled import CompiledPipeline, Kind
+from kubeline.compiler.cache import compile_cached
 from kubeline.compiler.loader import load_pipelines, pipeline_folder
 from kubeline.compiler.yaml_emit import dump, dump_all
 from kubeline.exceptions import KubelineError
@@ -22,12 +23,13 @@ if TYPE_CHECKING:
 KUSTOMIZATION = "kustomization.yaml"
 
 
-def compile_pipelines(path: Path, kind: Kind = "workflow", publish: bool = False
-                      ) -> list[CompiledPipeline]:
+def compile_pipelines(path: Path, kind: Kind = "workflow", publish: bool = False,
+                      cached: bool = False) -> list[CompiledPipeline]:
     """Every pipeline of a file, compiled; validation problems raise one line each.
 
     With publish, each step's source snapshot is uploaded to the pipeline's default
     datastore (content-addressed, skipped when present), where the step's shim fetches it.
+    With cached, an unchanged pipeline's manifest comes from the workspace's compile cache.
     """
     compiled = []
     path = path.resolve()
@@ -36,7 +38,8 @@ def compile_pipelines(path: Path, kind: Kind = "workflow", publish: bool = False
             graph = pipeline.graph()
             if publish:
                 publish_snapshots(graph, pipeline.workspace)
-        compiled.append(compile_graph(graph, pipeline.workspace.config, kind))
+        cache_dir = pipeline.workspace.state_dir / "cache" / "compiled" if cached else None
+        compiled.append(compile_cached(graph, pipeline.workspace.config, kind, cache_dir))
     return compiled
 
 
@@ -71,7 +74,7 @@ def compile_file(path: Path, kind: Kind = "workflow", pipeline: str | None = Non
                  ) -> list[dict[str, Any]]:
     """The documents of the file's one pipeline (or the one named), for the local executor;
     snapshots are published so the run finds them."""
-    compiled = compile_pipelines(path, kind, publish=True)
+    compiled = compile_pipelines(path, kind, publish=True, cached=True)
     if pipeline is not None:
         compiled = [c for c in compiled if c.name == pipeline]
     if len(compiled) != 1:

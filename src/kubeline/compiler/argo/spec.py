@@ -2,23 +2,25 @@
 
 Keeping per-step details (script, arguments, data locations, fingerprint) out of the DAG
 tasks lets steps of one shape share a template and keeps the Workflow object small; the
-ConfigMap is pretty-printed JSON, one key per step, so GitOps diffs read step by step.
+ConfigMap is one line of canonical JSON per step, so GitOps diffs read step by step.
+Argo's models are imported only to build the ConfigMap objects: spec_files alone is what
+the compile cache keys on, without them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hera.workflows.models import ObjectMeta
-
-from kubeline.compiler.argo.k8s import ConfigMap
 from kubeline.graph.model import PipelineGraph
 from kubeline.graph.stepspec import encode_step
 from kubeline.reuse.keys import fingerprint_of
 from kubeline.stores.config import datastore_to_dict
 from kubeline.workspace.config import WorkspaceConfig
+
+if TYPE_CHECKING:
+    from kubeline.compiler.argo.k8s import ConfigMap
 
 SPEC_MOUNT = "/kubeline/spec"
 PIPELINE_KEY = "pipeline.json"
@@ -67,6 +69,10 @@ def spec_digest(files: dict[str, str]) -> str:
 
 def spec_configmaps(name: str, labels: dict[str, str], files: dict[str, str]) -> list[ConfigMap]:
     """One ConfigMap, or several of at most MAX_CONFIGMAP_BYTES when the pipeline is large."""
+    from hera.workflows.models import ObjectMeta
+
+    from kubeline.compiler.argo.k8s import ConfigMap
+
     groups: list[dict[str, str]] = [{}]
     size = 0
     for key, text in files.items():

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from hera.workflows.models import (
     Arguments,
@@ -24,6 +23,7 @@ from hera.workflows.models import (
 )
 
 from kubeline._gc import paused_gc
+from kubeline.compiler.argo.compiled import CompiledPipeline, Kind
 from kubeline.compiler.argo.dag import ENTRYPOINT, MAX_TASKS, dag_templates
 from kubeline.compiler.argo.spec import spec_configmaps, spec_digest, spec_files
 from kubeline.compiler.argo.templates import (
@@ -44,18 +44,8 @@ from kubeline.reuse.keys import mutable_image
 from kubeline.reuse.memoize import memoizable
 from kubeline.workspace.config import WorkspaceConfig
 
-Kind = Literal["workflow", "workflowtemplate"]
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubeline"}
 _LOG = logging.getLogger("kubeline.compile")
-
-
-@dataclass(frozen=True)
-class CompiledPipeline:
-    """The objects of one pipeline, in the order they are written."""
-
-    name: str
-    documents: list[dict[str, Any]]
-    namespace: str = ""
 
 
 def _value(default: object) -> str:
