@@ -174,9 +174,18 @@ def _under(path: str, base: str) -> bool:
 
 
 def default_passthrough(state_dir: Path) -> list[Path]:
-    """Host paths a node must reach at their real location even if they are under /tmp."""
-    paths = [state_dir, Path.cwd(), Path(sys.prefix), Path(sys.base_prefix)]
-    home = os.environ.get("HOME")
-    if home:
-        paths.append(Path(home))
-    return [p for p in paths if p.exists()]
+    """Host paths a node must reach at their real location even if they are under /tmp: the
+    state, the working and workspace folders, and everything this interpreter imports from
+    (a virtualenv or an editable checkout in /tmp must stay visible inside the sandbox)."""
+    paths = [state_dir, Path.cwd(), Path(sys.prefix), Path(sys.base_prefix),
+             Path(sys.executable).parent]
+    paths += [Path(entry) for entry in sys.path if entry]
+    for name in ("HOME", "KUBELINE_WORKSPACE"):
+        value = os.environ.get(name)
+        if value:
+            paths.append(Path(value))
+    unique: dict[str, Path] = {}
+    for path in paths:
+        if path.is_dir():
+            unique.setdefault(str(path.resolve()), path.resolve())
+    return list(unique.values())
