@@ -179,3 +179,12 @@ def test_parameter_names_colliding_once_made_valid(ws: Workspace) -> None:
         "PipelineParameters 'learning rate' and 'learning_rate' collide as 'learning_rate' once "
         "made valid for Argo (rename one of them)",
     ]
+
+
+def test_missing_script_found_in_a_shared_source_directory(ws: Workspace) -> None:
+    """Steps sharing one source_directory are fingerprinted once; each script is checked."""
+    problems = _pipeline(ws, [_step("ok"), PythonScriptStep("gone.py", name="later",
+                                                            source_directory="scripts")]
+                         ).validate()
+    assert problems == ["step 'later': script 'gone.py' is not in source_directory 'scripts' "
+                        "(fix script_name or source_directory)"]

@@ -176,11 +176,22 @@ class GraphBuilder:
 
         folder = dsl.source_directory or self.default_source_directory or "."
         cache_key = (folder, tuple(str(p) for p in dsl.hash_paths))
-        if cache_key in self._snapshots:
-            return self._snapshots[cache_key]
-        result = self._fingerprint(dsl, folder)
-        self._snapshots[cache_key] = result
-        return result
+        if cache_key not in self._snapshots:
+            self._snapshots[cache_key] = self._fingerprint(dsl, folder)
+        rel, digest = self._snapshots[cache_key]
+        if digest:  # the folder exists: check this step's own script in it
+            self._check_scripts(dsl, self.base_dir / folder, folder)
+        return rel, digest
+
+    def _check_scripts(self, dsl: PipelineStep, path: Path, folder: str) -> None:
+        if isinstance(dsl, PythonScriptStep) and not (path / dsl.script_name).is_file():
+            self._problem(dsl, f"script '{dsl.script_name}' is not in source_directory '{folder}' "
+                               "(fix script_name or source_directory)")
+        spark_script = (dsl.spark_settings().get("script", "") if isinstance(dsl, SparkStep)
+                        else "")
+        if spark_script and not (path / spark_script).is_file():
+            self._problem(dsl, f"script '{spark_script}' is not in source_directory '{folder}' "
+                               "(fix the script path or source_directory)")
 
     def _fingerprint(self, dsl: PipelineStep, folder: str) -> tuple[str, str]:
         from kubeline.reuse.snapshot import fingerprint
@@ -191,14 +202,6 @@ class GraphBuilder:
             self._problem(dsl, f"source_directory '{folder}' does not exist "
                                f"(create it or fix the path; it is relative to {self.base_dir})")
             return rel, ""
-        if isinstance(dsl, PythonScriptStep) and not (path / dsl.script_name).is_file():
-            self._problem(dsl, f"script '{dsl.script_name}' is not in source_directory '{folder}' "
-                               "(fix script_name or source_directory)")
-        spark_script = (dsl.spark_settings().get("script", "") if isinstance(dsl, SparkStep)
-                        else "")
-        if spark_script and not (path / spark_script).is_file():
-            self._problem(dsl, f"script '{spark_script}' is not in source_directory '{folder}' "
-                               "(fix the script path or source_directory)")
         try:
             digest = fingerprint(path, dsl.hash_paths, with_git=False).hash
         except KubelineError as exc:
