@@ -35,3 +35,18 @@ def test_imports_from_tmp_are_visible_in_the_sandbox(tmp_path: Path) -> None:
                               cwd=tmp_path, env=env, capture_output=True, text=True,
                               check=False)
         assert "lib says from /tmp" in logs.stdout, logs.stdout + logs.stderr
+
+
+def test_compiled_pipeline_runs_without_bubblewrap(tmp_path: Path) -> None:
+    """The documented fallback: paths the manifest names are relocated per node."""
+    from tests.pipelines import copy_example
+
+    pipeline = copy_example("compare_models", tmp_path)
+    env = {**os.environ, "KUBELINE_SANDBOX": "none"}
+    done = subprocess.run([sys.executable, "-m", "kubeline.cli", "run", "pipeline.py"],
+                          cwd=pipeline.parent, env=env, capture_output=True, text=True,
+                          check=False)
+    assert "(sandbox: none)" in done.stderr + done.stdout
+    assert "phase:   Succeeded" in done.stdout, done.stdout + done.stderr
+    best = list((pipeline.parent / "out").rglob("best.json"))  # downloaded by its __main__
+    assert best and '"best": "model_' in best[0].read_text(encoding="utf-8")

@@ -97,6 +97,10 @@ def _env(graph: PipelineGraph, config: WorkspaceConfig) -> list[EnvVar]:
         EnvVar(name="KUBELINE_WORKFLOW", value="{{workflow.name}}"),
         EnvVar(name="KUBELINE_RUN_ID", value="{{workflow.uid}}"),
         EnvVar(name="KUBELINE_NODE", value="{{node.name}}"),
+        # the pod paths the shim uses, named so a local run without bubblewrap can relocate them
+        EnvVar(name="KUBELINE_SPEC_DIR", value=SPEC_MOUNT),
+        EnvVar(name="KUBELINE_OUT_DIR", value=OUT_DIR),
+        EnvVar(name="KUBELINE_INPUTS_DIR", value=INPUTS_DIR),
         EnvVar(name="KUBELINE_REGENERATE_OUTPUTS",
                value=f"{{{{workflow.parameters.{REGENERATE_PARAMETER}}}}}"),
         EnvVar(name="KUBELINE_CONTENT_AWARE",
