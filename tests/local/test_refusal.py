@@ -110,3 +110,17 @@ spec:
     assert s.id.startswith("needs-param-")
     [pod] = [n for n in s.nodes if n.type == "Pod"]
     assert pod.logs() == "given\n"
+
+
+def test_misspelt_parameter_suggests_the_close_one(tmp_path: Path) -> None:
+    (tmp_path / "wf.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: p}\nspec:\n"
+        "  entrypoint: main\n  arguments:\n    parameters:\n    - {name: message, value: hi}\n"
+        "  templates:\n  - name: main\n    container: {image: x, command: [echo, hi]}\n",
+        encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "kubeline.cli", "run", "wf.yaml", "-p",
+                           "mesage=yo"], cwd=tmp_path, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 2
+    assert done.stderr == ("kubeline: error: parameter 'mesage' is not a parameter of this "
+                           "pipeline (did you mean 'message'? known: message)\n")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import difflib
 import os
 import random
 import re
@@ -855,12 +856,16 @@ def apply_parameters(m: manifest_mod.Manifest, overrides: dict[str, str]) -> Non
     args = m.spec.setdefault("arguments", {})
     params = args.setdefault("parameters", [])
     declared = {str(p.get("name")) for p in params}
+    # kubeline's own switches (kubeline-regenerate-outputs, ...) are settable, not advertised
+    shown = sorted(d for d in declared if not d.startswith("kubeline-"))
     problems = []
     for name in overrides:
         if name not in declared:
+            close = difflib.get_close_matches(name, shown, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
             problems.append(
-                f"parameter '{name}' is not declared in spec.arguments.parameters "
-                f"(declared: {', '.join(sorted(declared)) or 'none'})"
+                f"parameter '{name}' is not a parameter of this pipeline "
+                f"({hint}known: {', '.join(shown) or 'none'})"
             )
     for p in params:
         name = str(p.get("name"))
