@@ -81,7 +81,9 @@ def test_run_detail_has_steps_edges_and_who_started_it(served: tuple[Server, str
     assert detail["can_rerun"] is True and detail["duration"] is not None
     listing = _json(server, "/ui/api/runs?experiment=web-api")
     assert listing["experiments"] == ["web-api"]
-    assert [r["id"] for r in listing["runs"]] == [run_id]
+    # the module's fixture is shared: other tests may have added runs (reruns) after it
+    assert run_id in [r["id"] for r in listing["runs"]]
+    assert all(r["experiment"] == "web-api" for r in listing["runs"])
     assert "logs" not in detail["steps"][0]  # server-side log paths are not exposed
 
 
