@@ -444,6 +444,10 @@ def run_with_history(docs: list[dict[str, Any]], *, parameters: Mapping[str, str
 
     state_dir = Path(state_dir).resolve()
     parameters = dict(parameters)
+    if resume is None:
+        from kubeline.local.param_types import check_parameter_values
+
+        check_parameter_values(docs, parameters)
     env = {}
     if info.regenerate_outputs:
         if REGENERATE_PARAMETER in effective_parameters(docs, {}):

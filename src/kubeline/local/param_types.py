@@ -1,0 +1,51 @@
+"""Check -p values against a compiled pipeline's parameter types before anything starts,
+so `-p pipeline_arg=abc` for an int parameter fails at once instead of in the last step."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from kubeline.exceptions import KubelineError
+
+_BOOLS = {"true", "false", "True", "False", "1", "0", "yes", "no"}
+
+
+def _types(docs: list[dict[str, Any]]) -> dict[str, str]:
+    for doc in docs:
+        if doc.get("kind") == "ConfigMap" and "pipeline.json" in (doc.get("data") or {}):
+            spec = json.loads(doc["data"]["pipeline.json"])
+            return {p["name"]: p["type"] for p in spec.get("parameters", [])}
+    return {}
+
+
+def _problem(kind: str, value: str) -> str | None:
+    try:
+        if kind == "int":
+            int(value)
+        elif kind == "float":
+            float(value)
+        elif kind == "bool" and value not in _BOOLS:
+            return "true or false"
+        elif kind == "datapath":
+            data = json.loads(value)
+            if not isinstance(data, dict) or set(data) != {"datastore", "path"}:
+                raise ValueError
+    except ValueError:
+        return {"int": "a whole number", "float": "a number",
+                "datapath": 'JSON {"datastore": "...", "path": "..."}'}.get(kind, kind)
+    return None
+
+
+def check_parameter_values(docs: list[dict[str, Any]], values: Mapping[str, str]) -> None:
+    """Raise one line per value of the wrong type, naming the parameter and its type."""
+    types = _types(docs)
+    problems = []
+    for name, value in values.items():
+        kind = types.get(name)
+        expected = _problem(kind, value) if kind else None
+        if expected:
+            problems.append(f"parameter '{name}' is {kind}: '{value}' is not {expected}")
+    if problems:
+        raise KubelineError("; ".join(problems), "fix the -p value")
