@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +42,26 @@ def chain(ws: Workspace, n: int, **step_kwargs: Any) -> Pipeline:
     return pipeline
 
 
-def copy_example(name: str, dest: Path) -> Path:
-    """A copy of examples/<name> outside git (so no git annotation), returning its pipeline.py."""
+def example(name: str, dest: Path) -> Path:
+    """A fresh copy of examples/<name>, outside git and without state from earlier runs."""
     target = dest / name
     shutil.copytree(EXAMPLES / name, target,
-                    ignore=shutil.ignore_patterns(".kubeline", "__pycache__", "build"))
-    return target / "pipeline.py"
+                    ignore=shutil.ignore_patterns(".kubeline", "out", "__pycache__", "build"))
+    return target
+
+
+def copy_example(name: str, dest: Path) -> Path:
+    """example(), returning the copy's pipeline.py."""
+    return example(name, dest) / "pipeline.py"
+
+
+def kubeline(*args: str, cwd: Path, env: dict[str, str] | None = None,
+             check: bool = True) -> subprocess.CompletedProcess[str]:
+    """The real ``kubeline`` command (``python -m kubeline.cli``) in a subprocess."""
+    done = subprocess.run([sys.executable, "-m", "kubeline.cli", *args], cwd=cwd, text=True,
+                          capture_output=True, env={**os.environ, **(env or {})}, timeout=900,
+                          check=False)
+    if check and done.returncode != 0:
+        raise AssertionError(f"kubeline {' '.join(args)} exited {done.returncode}\n"
+                             f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}")
+    return done

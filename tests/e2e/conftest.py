@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,28 +18,7 @@ from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples"
-
-
-def example(name: str, dest: Path) -> Path:
-    """A fresh copy of examples/<name> without any state from earlier runs."""
-    target = dest / name
-    shutil.copytree(EXAMPLES / name, target,
-                    ignore=shutil.ignore_patterns(".kubeline", "out", "__pycache__"))
-    return target
-
-
-def kubeline(*args: str, cwd: Path, env: dict[str, str] | None = None,
-             check: bool = True) -> subprocess.CompletedProcess[str]:
-    """The real ``kubeline`` command (``python -m kubeline.cli``) in a subprocess."""
-    done = subprocess.run([sys.executable, "-m", "kubeline.cli", *args], cwd=cwd, text=True,
-                          capture_output=True, env={**os.environ, **(env or {})}, timeout=600,
-                          check=False)
-    if check and done.returncode != 0:
-        raise AssertionError(f"kubeline {' '.join(args)} exited {done.returncode}\n"
-                             f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}")
-    return done
+from tests.pipelines import EXAMPLES, REPO, example, kubeline  # noqa: F401
 
 
 def python(script: Path, cwd: Path, env: dict[str, str] | None = None,

@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples"
-
-
-def example(name: str, dest: Path) -> Path:
-    """A fresh copy of examples/<name> without state from earlier runs."""
-    target = dest / name
-    shutil.copytree(EXAMPLES / name, target,
-                    ignore=shutil.ignore_patterns(".kubeline", "out", "__pycache__"))
-    return target
-
-
-def kubeline(*args: str, cwd: Path, env: dict[str, str] | None = None,
-             check: bool = True) -> subprocess.CompletedProcess[str]:
-    """The real ``kubeline`` command in a subprocess."""
-    done = subprocess.run([sys.executable, "-m", "kubeline.cli", *args], cwd=cwd, text=True,
-                          capture_output=True, env={**os.environ, **(env or {})}, timeout=900,
-                          check=False)
-    if check and done.returncode != 0:
-        raise AssertionError(f"kubeline {' '.join(args)} exited {done.returncode}\n"
-                             f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}")
-    return done
+from tests.pipelines import EXAMPLES, REPO, example, kubeline  # noqa: F401
 
 
 def edit_config(folder: Path, **changes: object) -> None:
