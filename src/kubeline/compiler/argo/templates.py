@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 
 from hera.workflows.models import (
     Affinity,
@@ -184,8 +185,14 @@ def step_scheduling(target: str, config: WorkspaceConfig) -> Scheduling:
     """The compute target's profile; its warnings (e.g. GPUs on kind) are shown once."""
     sched = profile(target, config)
     for message in sched.warnings:
-        _LOG.warning("kubeline: warning: %s", message)
+        _warn_once(message)
     return sched
+
+
+@lru_cache(maxsize=256)
+def _warn_once(message: str) -> None:
+    """Several templates can share one compute target: say each thing once per process."""
+    _LOG.warning("kubeline: warning: %s", message)
 
 
 def scheduling_fields(sched: Scheduling) -> dict[str, object]:
