@@ -156,3 +156,22 @@ def test_spark_targets_and_container_steps_do_not_mix(tmp_path: Path) -> None:
     pipeline._base_dir = tmp_path
     problems = pipeline.validate()
     assert any("only DatabricksStep and AdlaStep can use" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("props,message", [
+    ({"vm_size": "STANDARD_D2_V2", "vm_priorty": "dedicated"},
+     "compute target 'cpu': unknown property 'vm_priorty' (did you mean 'vm_priority'?)"),
+    ({"vm_size": "STANDARD_D2_V2", "max_nodes": "four"},
+     "compute target 'cpu': max_nodes is 'four' (use a whole number of nodes, 0 or more)"),
+    ({"vm_size": "STANDARD_D2_V2", "vm_priority": "spot"},
+     "compute target 'cpu': vm_priority 'spot' is not valid (use 'dedicated' or 'lowpriority')"),
+])
+def test_hand_written_properties_are_checked(props: dict, message: str) -> None:
+    from kubeline.compiler.scheduling import profile
+    from kubeline.workspace.config import ComputeTargetConfig, WorkspaceConfig
+
+    config = WorkspaceConfig(compute_targets={"cpu": ComputeTargetConfig(
+        type="AmlCompute", properties=props)}).with_defaults()
+    with pytest.raises(ComputeTargetException) as info:
+        profile("cpu", config)
+    assert str(info.value) == message

@@ -188,6 +188,33 @@ def _instance_type(target: str, config: ComputeTargetConfig) -> tuple[str, Sched
         gpus=int(limits.get(GPU_RESOURCE, "0") or 0))
 
 
+AML_PROPERTIES = ("vm_size", "vm_priority", "min_nodes", "max_nodes", "node_selector",
+                  "tolerations")  # the last two: placement on generic clusters
+
+
+def check_aml_properties(where: str, props: dict[str, Any]) -> None:
+    """An AmlCompute target's properties as written in kubeline.yaml: known names, int
+    scale, a known priority; one line naming the field otherwise."""
+    import difflib
+
+    for key in props:
+        if key not in AML_PROPERTIES:
+            close = difflib.get_close_matches(key, AML_PROPERTIES, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else \
+                f"known: {', '.join(AML_PROPERTIES)}"
+            raise ComputeTargetException(f"{where}: unknown property '{key}'", hint)
+    for key in ("min_nodes", "max_nodes"):
+        value = props.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 0):
+            raise ComputeTargetException(f"{where}: {key} is {value!r}",
+                                         "use a whole number of nodes, 0 or more")
+    priority = props.get("vm_priority", "dedicated")
+    if priority not in ("dedicated", "lowpriority"):
+        raise ComputeTargetException(f"{where}: vm_priority '{priority}' is not valid",
+                                     "use 'dedicated' or 'lowpriority'")
+
+
 def profile(target: str, config: WorkspaceConfig) -> Scheduling:
     """The scheduling of steps on compute target ``target`` (NONE when there is none)."""
     if not target:
@@ -204,6 +231,7 @@ def profile(target: str, config: WorkspaceConfig) -> Scheduling:
             target, compute, {"kubeline.io/instance-type": name})})
     if compute.type != "AmlCompute":
         return Scheduling(annotations=_annotations(target, compute, {}))
+    check_aml_properties(where, compute.properties)
     vm_size = str(compute.properties.get("vm_size") or "")
     if not vm_size:
         raise ComputeTargetException(f"{where}: vm_size is empty",
