@@ -106,3 +106,20 @@ def test_unreadable_history_is_one_line(tmp_path: Path) -> None:
     (tmp_path / h.HISTORY_FILE).write_bytes(b"this is not a database" * 100)
     with pytest.raises(KubelineError, match="cannot be opened"):
         h.History(tmp_path)
+
+
+def test_run_id_prefixes(tmp_path: Path) -> None:
+    from kubeline.local.history import History, NewRun, RunNotInHistory
+
+    with History(tmp_path) as db:
+        for run_id in ("abcdef111111", "abcdef222222"):
+            db.create_run(NewRun(id=run_id, workflow=f"wf-{run_id}", experiment="e",
+                                 pipeline="p", parameters={}, tags={}, started_by="test",
+                                 snapshots={}, git=None, properties={}, steps=[]))
+        assert db.resolve("abcdef1") == "abcdef111111"
+        with pytest.raises(RunNotInHistory, match="matches several runs"):
+            db.resolve("abcdef")
+        with pytest.raises(RunNotInHistory, match="too short"):
+            db.resolve("abc")
+        with pytest.raises(RunNotInHistory, match="is not in the history"):
+            db.resolve("zzzzzzzz")

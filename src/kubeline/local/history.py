@@ -93,6 +93,9 @@ CREATE TABLE IF NOT EXISTS steps (
 """
 
 
+MIN_PREFIX = 6  # characters of a run id that may stand for it
+
+
 class RunNotInHistory(KubelineError):
     """A run id (or workflow name) the history does not know."""
 
@@ -362,8 +365,14 @@ class History:
             return str(row[0])
         rows = self.db.execute("SELECT id FROM runs WHERE id LIKE ? LIMIT 2",
                                (ref.replace("%", "").replace("_", "") + "%",)).fetchall()
-        if len(rows) == 1 and len(ref) >= 6:
+        if len(rows) == 1 and len(ref) >= MIN_PREFIX:
             return str(rows[0][0])
+        if rows and len(ref) < MIN_PREFIX:
+            raise RunNotInHistory(f"run id prefix '{ref}' is too short",
+                                  f"give at least {MIN_PREFIX} characters of the run id")
+        if len(rows) > 1:
+            raise RunNotInHistory(f"run id prefix '{ref}' matches several runs",
+                                  "give more characters of the run id")
         raise RunNotInHistory(f"run '{ref}' is not in the history {self.path}",
                               "list runs with 'kubeline runs list'")
 
