@@ -61,7 +61,7 @@ def test_lookup_errors_and_prefixes(tmp_path: Path) -> None:
         db.create_run(_new("3f2a9c11-aaaa"))
         db.create_run(_new("3f2a9c22-bbbb", experiment="other"))
         assert db.resolve("3f2a9c11") == "3f2a9c11-aaaa"
-        with pytest.raises(h.RunNotInHistory, match="'3f2a9c' is not in the history"):
+        with pytest.raises(h.RunNotInHistory, match="'3f2a9c' matches several runs"):
             db.resolve("3f2a9c")  # ambiguous
         with pytest.raises(h.RunNotInHistory, match="kubeline runs list"):
             db.get_run("nope")
