@@ -48,6 +48,7 @@ def test_submit_returns_the_id_of_an_ordinary_run(
     response = server.post(f"/pipelines/{pub.id}", BODY, token)
     assert response.status_code == 200, response.text
     answer = response.json()
+    assert answer["PipelineVersion"] == pub.version and answer["PublishedPipelineId"] == pub.id
     run = PipelineRun(Experiment(pub.workspace, "My_Pipeline"), answer["Id"])
     assert "MARK v1 20 0.5 x" in _stdout(run)
     assert run.get_status() == "Finished"
