@@ -208,7 +208,8 @@ def create_app(workspace_root: Path, *, base_url: str | None = None,
         # validation pass on the hot path
         return JSONResponse({
             "Id": run.id, "ExperimentName": run.experiment, "Status": "Running",
-            "PublishedPipelineId": record.id, "PipelineVersion": extra.get("pipeline_version") or record.version or None,
+            "PublishedPipelineId": record.id,
+            "PipelineVersion": extra.get("pipeline_version") or record.version or None,
             "RunUrl": f"{ctx.base_url}/ui/#/runs/{run.id}"})
 
     @app.post("/pipelines/{published_id}", response_model=SubmitResponse, responses=_ERRORS,
