@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from kubeline.cli_support import user_errors
-from kubeline.exceptions import ValidationError
+from kubeline.exceptions import ValidationError, yaml_problem
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,7 +70,7 @@ def validate_command(path: Path, no_lint: bool) -> None:
         try:
             docs = [d for d in yaml.safe_load_all(file.read_text(encoding="utf-8")) if d]
         except yaml.YAMLError as exc:
-            problems.append(f"{file}: not valid YAML: {str(exc).splitlines()[0]}")
+            problems.append(f"{file}: not valid YAML at {yaml_problem(exc)}")
             continue
         for index, doc in enumerate(docs):
             count += 1

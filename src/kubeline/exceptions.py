@@ -53,3 +53,11 @@ class StepRunError(KubelineError):
     """A step failed; raised by wait_for_completion(raise_on_error=True)."""
 
     exit_code = 1
+
+
+def yaml_problem(exc: Exception) -> str:
+    """A YAML parse error in one line with its place: 'line 3, column 7: <problem>'."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}{problem}"

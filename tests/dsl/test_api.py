@@ -196,3 +196,11 @@ def test_azure_only_steps_are_refused_clearly(name: str) -> None:
         cls(name="x", script_name="a.py")
     message = str(info.value)
     assert message.startswith(f"{name} is not supported by kubeline (") and "\n" not in message
+
+
+def test_broken_yaml_names_line_and_column(tmp_path: Path) -> None:
+    (tmp_path / "kubeline.yaml").write_text("name: x\ndatastores: {a: [\n", encoding="utf-8")
+    with pytest.raises(KubelineError) as info:
+        Workspace(_root=tmp_path)
+    assert str(info.value).endswith("kubeline.yaml: not valid YAML at line 3, column 1: "
+                                    "expected the node content, but found '<stream end>'")

@@ -15,7 +15,7 @@ import click
 import yaml
 
 from kubeline import cli_support
-from kubeline.exceptions import KubelineError
+from kubeline.exceptions import KubelineError, yaml_problem
 
 
 def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
@@ -45,7 +45,7 @@ def load_documents(file: Path) -> list[dict[str, Any]]:
     try:
         docs = [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.YAMLError as exc:
-        raise KubelineError(f"{file}: not valid YAML ({' '.join(str(exc).split())})") from exc
+        raise KubelineError(f"{file}: not valid YAML at {yaml_problem(exc)}") from exc
     return docs
 
 

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
-from kubeline.exceptions import ConfigError
+from kubeline.exceptions import ConfigError, yaml_problem
 from kubeline.stores.config import (
     AzureBlobDatastore,
     LocalDatastore,
@@ -111,7 +111,7 @@ def load_config(path: Path) -> WorkspaceConfig:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}".splitlines()[0]) from None
+        raise ConfigError(f"{path}: not valid YAML at {yaml_problem(exc)}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     try:
