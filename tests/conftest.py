@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,3 +40,17 @@ def argo_bin() -> Path:
             pytest.fail(reason)
         pytest.skip(reason)
     return argo
+
+
+@pytest.fixture
+def in_folder() -> Iterator[Any]:
+    """chdir into a folder for in-process pipeline building; restores cwd and sys.path."""
+    old_cwd, old_path = Path.cwd(), list(sys.path)
+
+    def enter(folder: Path) -> None:
+        os.chdir(folder)
+        sys.path.insert(0, str(folder))
+
+    yield enter
+    os.chdir(old_cwd)
+    sys.path[:] = old_path

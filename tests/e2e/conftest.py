@@ -12,11 +12,8 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.pipelines import EXAMPLES, REPO, example, kubeline  # noqa: F401
 
@@ -133,20 +130,6 @@ def words_workspace(root: Path, config: str = "name: words\n") -> Path:
     (root / "steps" / "top.py").write_text(textwrap.dedent(WORDS_TOP), encoding="utf-8")
     (root / "pipeline.py").write_text(textwrap.dedent(WORDS_PIPELINE), encoding="utf-8")
     return root
-
-
-@pytest.fixture
-def in_folder() -> Iterator[Any]:
-    """chdir into a folder for in-process pipeline building; restores cwd and sys.path."""
-    old_cwd, old_path = Path.cwd(), list(sys.path)
-
-    def enter(folder: Path) -> None:
-        os.chdir(folder)
-        sys.path.insert(0, str(folder))
-
-    yield enter
-    os.chdir(old_cwd)
-    sys.path[:] = old_path
 
 
 def load_pipeline(folder: Path) -> dict[str, Any]:

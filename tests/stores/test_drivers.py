@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from pathlib import Path
@@ -10,7 +11,6 @@ import pytest
 
 from kubeline.exceptions import DatastoreError
 from kubeline.stores import Store, get_dir, open_store, put_dir
-from kubeline.stores.config import with_changes
 
 from .conftest import StoreFactory
 
@@ -86,7 +86,7 @@ def test_list_does_not_see_outside_the_configured_prefix(
     inner = make_store("team/exp")
     inner.put_bytes("x.txt", b"1")
     # a second store on the same bucket/container with another prefix must not see it
-    other_config = with_changes(inner.config, prefix="team/other")  # type: ignore[attr-defined]
+    other_config = dataclasses.replace(inner.config, prefix="team/other")  # type: ignore[attr-defined]
     other = open_store("other", other_config, tmp_path)
     assert list(other.list()) == []
     assert not other.exists("x.txt")

@@ -9,7 +9,6 @@ then opens the gate and waits for the page to show it Finished.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import signal
 import subprocess
@@ -213,15 +212,3 @@ def chromium(tmp_path: Path) -> Iterator[Any]:
         driver.quit()
 
 
-@pytest.fixture
-def in_folder() -> Iterator[Any]:
-    """chdir into a folder for in-process pipeline building; restores cwd and sys.path."""
-    old_cwd, old_path = Path.cwd(), list(sys.path)
-
-    def enter(folder: Path) -> None:
-        os.chdir(folder)
-        sys.path.insert(0, str(folder))
-
-    yield enter
-    os.chdir(old_cwd)
-    sys.path[:] = old_path

@@ -32,13 +32,13 @@ def _compiler_version() -> str:
     return "\n".join(parts)
 
 
-def cache_key(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind) -> str:
+def cache_key(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind,
+              files: dict[str, str]) -> str:
+    """``files`` are the graph's spec files (kubeline.compiler.argo.spec.spec_files)."""
     from kubeline import __version__
-    from kubeline.compiler.argo.spec import spec_files
 
     digest = hashlib.sha256()
-    for part in (__version__, kind, _compiler_version(),
-                 json.dumps(spec_files(graph, config), sort_keys=True),
+    for part in (__version__, kind, _compiler_version(), json.dumps(files, sort_keys=True),
                  config.model_dump_json(),
                  json.dumps([graph.git.commit, graph.git.dirty] if graph.git else None)):
         digest.update(part.encode("utf-8") + b"\0")
@@ -52,7 +52,10 @@ def compile_cached(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind,
         from kubeline.compiler.argo.workflow import compile_graph
 
         return compile_graph(graph, config, kind)
-    entry = cache_dir / f"{cache_key(graph, config, kind)}.json"
+    from kubeline.compiler.argo.spec import spec_files
+
+    files = spec_files(graph, config)  # made once: the key and, on a miss, the ConfigMap
+    entry = cache_dir / f"{cache_key(graph, config, kind, files)}.json"
     try:
         data = json.loads(entry.read_text(encoding="utf-8"))
         return CompiledPipeline(data["name"], data["documents"], data["namespace"])
@@ -60,7 +63,7 @@ def compile_cached(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind,
         pass
     from kubeline.compiler.argo.workflow import compile_graph
 
-    compiled = compile_graph(graph, config, kind)
+    compiled = compile_graph(graph, config, kind, files)
     cache_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".compiled-")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -485,6 +485,3 @@ def _same_default(a: PipelineParameter, b: PipelineParameter) -> bool:
     return bool(a.default_value == b.default_value and type(a.default_value)
                 is type(b.default_value))
 
-
-def iter_ids(steps: Iterable[Step]) -> list[str]:
-    return [s.id for s in steps]

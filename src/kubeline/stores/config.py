@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from kubeline.exceptions import ConfigError
@@ -116,10 +116,6 @@ def datastore_from_dict(name: str, raw: dict[str, Any]) -> DatastoreConfig:
         raise ConfigError(f"datastore '{name}': {exc}", "fix kubeline.yaml") from None
 
 
-def with_changes(config: DatastoreConfig, **changes: Any) -> DatastoreConfig:
-    return dataclasses.replace(config, **changes)
-
-
 __all__ = ["AzureBlobDatastore", "DatastoreConfig", "LocalDatastore", "S3Datastore",
-           "SecretRef", "datastore_from_dict", "datastore_to_dict", "field", "resolve_secret",
-           "secret_env_name", "with_changes"]
+           "SecretRef", "datastore_from_dict", "datastore_to_dict", "resolve_secret",
+           "secret_env_name"]

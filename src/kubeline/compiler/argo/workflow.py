@@ -74,15 +74,17 @@ def _dump(model: Any) -> dict[str, Any]:
 
 
 def compile_graph(graph: PipelineGraph, config: WorkspaceConfig,
-                  kind: Kind = "workflow") -> CompiledPipeline:
-    """Graph -> Argo objects (as plain dicts), deterministic for the same graph and config."""
+                  kind: Kind = "workflow", files: dict[str, str] | None = None
+                  ) -> CompiledPipeline:
+    """Graph -> Argo objects (as plain dicts), deterministic for the same graph and config.
+    ``files`` are the graph's spec files when the caller already made them."""
     with paused_gc():
-        return _compile(graph, config, kind)
+        return _compile(graph, config, kind, files or spec_files(graph, config))
 
 
-def _compile(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind) -> CompiledPipeline:
+def _compile(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind,
+             files: dict[str, str]) -> CompiledPipeline:
     name = dns_label(graph.name)
-    files = spec_files(graph, config)
     labels = {**MANAGED_BY, "kubeline.io/pipeline": name}
     annotations = {"kubeline.io/pipeline-name": graph.name,
                    "kubeline.io/pipeline-id": spec_digest(files)}
