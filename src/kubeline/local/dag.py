@@ -27,6 +27,7 @@ from kubeline.local.nodes import (
     SUCCEEDED,
     Node,
 )
+from kubeline.local.prewarm import prewarm
 from kubeline.local.scope import Scope, ScopeError, add_aggregate, add_node, add_skipped_outputs
 from kubeline.local.templating import Substituter, TemplateError
 from kubeline.local.when import WhenError, should_execute
@@ -59,6 +60,7 @@ class DagRun:
         self.targets = target.split(" ") if target else leaf_tasks(self.tasks, self.deps)
         self.task_nodes: dict[str, Node] = {}
         self.input_scope = input_scope
+        self.warmed: set[str] = set()
 
     def ancestors(self, name: str) -> list[str]:
         seen: dict[str, None] = {}
@@ -111,6 +113,7 @@ class DagRun:
                     ):
                         started.add(name)
                         running[asyncio.create_task(self.run_task(name))] = name
+                self.prewarm(started, needed)
             if not running:
                 break
             done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
@@ -144,6 +147,19 @@ class DagRun:
             return
         self.node.outputs = outputs
         self.engine.finish(self.node, SUCCEEDED)
+
+    def prewarm(self, started: set[str], needed: set[str]) -> None:
+        """Pre-start the tasks that wait only on started ones: they run next (prewarm.py)."""
+        if self.engine.warm is None:
+            return
+        for name in self.order:
+            deps = self.deps[name].names
+            if name in started or name not in needed or name in self.warmed or not deps:
+                continue
+            if all(d in started for d in deps) and prewarm(
+                self.engine, f"{self.node.name}.{name}", self.tasks[name], self.node, name
+            ):
+                self.warmed.add(name)
 
     def link_children(self) -> None:
         for name, tn in self.task_nodes.items():
@@ -225,6 +241,13 @@ class DagRun:
         self._task_node(name, node)
 
     async def run_task(self, name: str) -> None:
+        try:
+            await self._run_task(name)
+        finally:
+            if self.engine.warm is not None:  # a warm process it did not use goes
+                await self.engine.warm.discard(f"{self.node.name}.{name}")
+
+    async def _run_task(self, name: str) -> None:
         task = self.tasks[name]
         deps = self.deps[name]
         node_name = f"{self.node.name}.{name}"

@@ -58,6 +58,7 @@ from kubeline.local.scope import (
 from kubeline.local.state import RunLock, RunLocked, StateStore
 from kubeline.local.summary import RunSummary, build_summary
 from kubeline.local.templating import TemplateError, evaluate_expression, substitute
+from kubeline.local.warmpool import WarmPool
 
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 REPOSITORY_DIR = "datastores"
@@ -145,6 +146,10 @@ class Engine:
         self.shim_bin = _python_shims(state_dir)
         self.base_env = dict(os.environ)
         self.cwd = os.getcwd()
+        # KUBELINE_WARM=0 starts every node cold (benchmarks compare, tests prove equality)
+        warm_off = os.environ.get("KUBELINE_WARM", "").strip().lower() in ("0", "false", "no")
+        # room for the next node of every running branch, and the one after
+        self.warm: WarmPool | None = None if warm_off else WarmPool(2 * max(1, limit))
 
     # --- nodes --------------------------------------------------------------------------
 
@@ -571,9 +576,12 @@ class Engine:
             node.process_starts = rec.process_starts
         node_dir = self.run_dir / "nodes" / node.id
         async with self.pod_slots:
-            if node_dir.exists():
-                shutil.rmtree(node_dir)
-            node_dir.mkdir(parents=True)
+            if self.warm is not None and self.warm.adopt(name):
+                node_dir.mkdir(parents=True, exist_ok=True)  # prepared for its warm process
+            else:
+                if node_dir.exists():
+                    shutil.rmtree(node_dir)
+                node_dir.mkdir(parents=True)
             node.log_path = str(node_dir)
 
             def started() -> None:
@@ -583,42 +591,51 @@ class Engine:
                 node.start_seq = self.tick()
                 self.save(node)
 
-            env = dict(self.base_env)
-            env.update(
-                {
-                    "ARGO_POD_NAME": node.pod_name,
-                    "ARGO_NODE_ID": node.id,
-                    "ARGO_CONTAINER_NAME": "main",
-                }
-            )
             try:
                 tmpl, gpu_vars, warning = prepare_pod(tmpl, self.repo.root)
             except ResourceError as exc:
                 tmpl, gpu_vars, warning = {}, {}, ""
                 result = LeafResult(ERROR, str(exc), Outputs(), node_dir)
-            env.update(gpu_vars)
             if warning:
                 print(f"{warning} [{name}]", file=sys.stderr)
-            ctx = LeafContext(
-                workflow_name=self.wf_name,
-                pod=node.pod_name,
-                node_dir=node_dir,
-                sandbox=self.sandbox,
-                repo=self.repo,
-                configmaps=self.manifest.configmaps,
-                workflow_volumes=list(self.spec.get("volumes") or []),
-                base_env=env,
-                shim_bin=self.shim_bin,
-                cwd=self.cwd,
-                include_result=self.include_result(name, boundary),
-                on_start=started,
-            )
+            ctx = self.leaf_context(name, node.pod_name, node_dir, gpu_vars, boundary)
+            ctx.on_start = started
             if tmpl:
                 result = await run_leaf(tmpl, ctx)
         node.outputs = result.outputs if (result.outputs.to_json()) else None
         self.finish(node, result.phase, result.message)
         self.publish_globals(node.outputs)
         return node
+
+    def leaf_context(
+        self, name: str, pod: str, node_dir: Path, gpu_vars: dict[str, str],
+        boundary: Node | None,
+    ) -> LeafContext:
+        """What the leaf runner needs for node ``name`` (also to predict its launch)."""
+        env = dict(self.base_env)
+        env.update(
+            {
+                "ARGO_POD_NAME": pod,
+                "ARGO_NODE_ID": node_id(self.wf_name, name),
+                "ARGO_CONTAINER_NAME": "main",
+            }
+        )
+        env.update(gpu_vars)
+        return LeafContext(
+            workflow_name=self.wf_name,
+            pod=pod,
+            node_dir=node_dir,
+            sandbox=self.sandbox,
+            repo=self.repo,
+            configmaps=self.manifest.configmaps,
+            workflow_volumes=list(self.spec.get("volumes") or []),
+            base_env=env,
+            shim_bin=self.shim_bin,
+            cwd=self.cwd,
+            include_result=self.include_result(name, boundary),
+            warm=self.warm,
+            warm_key=name,
+        )
 
     async def run_retry(
         self,
@@ -1022,7 +1039,11 @@ async def _drive(
     engine.globals = _workflow_globals(m, run_id, uid, created)
     reporter.run_started(run_id, sandbox.mode, resumed)
     args = substitute(m.spec.get("arguments") or {}, engine.globals)
-    root = await engine.execute_template(run_id, str(m.spec["entrypoint"]), args, None)
+    try:
+        root = await engine.execute_template(run_id, str(m.spec["entrypoint"]), args, None)
+    finally:
+        if engine.warm is not None:
+            await engine.warm.close()
     phase = {SUCCEEDED: SUCCEEDED, FAILED: FAILED, ERROR: ERROR}.get(
         root.phase, SUCCEEDED if root.phase in FULFILLED else ERROR
     )

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
-import signal
 import sys
 import time
 from collections.abc import Callable
@@ -21,11 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kubeline.local import procs
 from kubeline.local.artifacts import ArtifactError, Repository, default_key
 from kubeline.local.memo import MemoError, parse_duration_or_seconds
 from kubeline.local.nodes import ERROR, FAILED, SUCCEEDED, Outputs
 from kubeline.local.sandbox import ContainerFS, Sandbox
 from kubeline.local.scope import param_string
+from kubeline.local.warmpool import Launch, WarmPool
 
 SCRIPT_PATH = "/argo/staging/script"
 RESULT_LIMIT = 256 * 1024
@@ -61,6 +61,8 @@ class LeafContext:
     include_result: bool
     on_start: Callable[[], None] = lambda: None
     pids: list[int] = field(default_factory=list)
+    warm: WarmPool | None = None  # main may be a pre-started process (warmpool.py)
+    warm_key: str = ""
 
 
 def _resolve_secret(name: str, key: str, optional: bool, what: str) -> str | None:
@@ -103,8 +105,8 @@ def container_env(container: dict[str, Any], ctx: LeafContext) -> dict[str, str]
     return env
 
 
-def _volume_dirs(tmpl: dict[str, Any], ctx: LeafContext) -> dict[str, Path]:
-    """Materialise the pod's volumes on the host; name -> directory."""
+def _volumes(tmpl: dict[str, Any], ctx: LeafContext) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """The pod's mounted volumes: name -> (host directory, volume); nothing is created."""
     vols: dict[str, dict[str, Any]] = {}
     for v in list(ctx.workflow_volumes) + list(tmpl.get("volumes") or []):
         vols[str(v["name"])] = v
@@ -113,12 +115,18 @@ def _volume_dirs(tmpl: dict[str, Any], ctx: LeafContext) -> dict[str, Path]:
     for c in [*(tmpl.get("initContainers") or []), main]:
         for m in c.get("volumeMounts") or []:
             used.add(str(m["name"]))
-    out: dict[str, Path] = {}
+    out: dict[str, tuple[Path, dict[str, Any]]] = {}
     for name in sorted(used):
         if name not in vols:
             raise LeafError(f"volumeMount '{name}' has no matching volume")
-        v = vols[name]
-        d = ctx.node_dir / "volumes" / name
+        out[name] = (ctx.node_dir / "volumes" / name, vols[name])
+    return out
+
+
+def _volume_dirs(tmpl: dict[str, Any], ctx: LeafContext) -> dict[str, Path]:
+    """Materialise the pod's volumes on the host; name -> directory."""
+    out: dict[str, Path] = {}
+    for name, (d, v) in _volumes(tmpl, ctx).items():
         d.mkdir(parents=True, exist_ok=True)
         if "configMap" in v:
             _write_configmap(d, v["configMap"], v["configMap"].get("defaultMode"), ctx)
@@ -164,9 +172,25 @@ def _argv(command: list[str], ctx: LeafContext) -> list[str]:
     return command
 
 
-def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGKILL)
+def launch_for(
+    argv: list[str], fs: ContainerFS, env: dict[str, str], ctx: LeafContext, stdout: Path,
+    stderr: Path,
+) -> Launch:
+    """How one container process is started: sandbox wrapper, program, env, log files."""
+    sb = ctx.sandbox
+    sb.prepare(fs)
+    if sb.mode != "bwrap":
+        argv = [sb.rewrite(a, fs) for a in argv]
+    full = sb.wrap(argv, fs, ctx.cwd)
+    return Launch(
+        wrapper=tuple(full[: len(full) - len(argv)]),
+        program=tuple(argv),
+        env=tuple(sorted(sb.env(env, fs).items())),
+        cwd=ctx.cwd,
+        stdout=stdout,
+        stderr=stderr,
+        bwrap=sb.mode == "bwrap",
+    )
 
 
 async def _spawn(
@@ -177,25 +201,19 @@ async def _spawn(
     stdout: Path,
     stderr: Path,
     deadline: float | None,
+    main: bool = False,
 ) -> tuple[int, bool]:
-    """Run one container process to completion; returns (exit code, timed out)."""
+    """Run one container process to completion; returns (exit code, timed out). Main may
+    be the node's warm process, if one was started for exactly this launch."""
     sb = ctx.sandbox
-    ctx.sandbox.prepare(fs)
-    if sb.mode != "bwrap":
-        argv = [sb.rewrite(a, fs) for a in argv]
-    full = sb.wrap(argv, fs, ctx.cwd)
-    with open(stdout, "wb") as out, open(stderr, "wb") as err:
+    launch = launch_for(argv, fs, env, ctx, stdout, stderr)
+    proc = None
+    if main and ctx.warm is not None:
+        proc = await ctx.warm.claim(ctx.warm_key, launch)
+    if proc is None:
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *full,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                cwd=ctx.cwd,
-                env=sb.env(env, fs),
-                start_new_session=True,
-                preexec_fn=_set_pdeathsig if sb.mode != "bwrap" else None,
-            )
+            proc = await procs.start(launch.argv, env=dict(launch.env), cwd=ctx.cwd,
+                                     stdout=stdout, stderr=stderr, bwrap=launch.bwrap)
         except OSError as exc:
             raise LeafError(f"failed to start {argv[0]}: {exc.strerror or exc}") from exc
     ctx.pids.append(proc.pid)
@@ -208,10 +226,10 @@ async def _spawn(
                 code = await asyncio.wait_for(proc.wait(), max(0.0, deadline - time.monotonic()))
             except asyncio.TimeoutError:
                 timed_out = True
-                _kill(proc.pid)
+                procs.kill(proc.pid)
                 code = await proc.wait()
     except asyncio.CancelledError:
-        _kill(proc.pid)
+        procs.kill(proc.pid)
         with contextlib.suppress(Exception):
             await proc.wait()
         raise
@@ -234,11 +252,6 @@ def _bwrap_failed(stderr: Path) -> bool:
     return head.startswith(b"bwrap:")
 
 
-def _kill(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-
-
 def _deadline(tmpl: dict[str, Any]) -> float | None:
     limits: list[float] = []
     try:
@@ -249,6 +262,65 @@ def _deadline(tmpl: dict[str, Any]) -> float | None:
     except (MemoError, ValueError) as exc:
         raise LeafError(f"invalid timeout: {exc}") from exc
     return time.monotonic() + min(limits) if limits else None
+
+
+def _main_fs(tmpl: dict[str, Any], ctx: LeafContext, vol_dirs: dict[str, Path]) -> ContainerFS:
+    """Main's private filesystem: its volume mounts and the paths the pod owns."""
+    main = tmpl.get("container") or tmpl.get("script") or {}
+    fs = _fs_for(main, ctx.node_dir / "main", vol_dirs)
+    inputs = tmpl.get("inputs") or {}
+    outs = tmpl.get("outputs") or {}
+    for art in inputs.get("artifacts") or []:
+        if art.get("path"):
+            fs.owned.append(str(art["path"]))
+    for p in outs.get("parameters") or []:
+        path = (p.get("valueFrom") or {}).get("path")
+        if path:
+            fs.owned.append(str(path))
+    for a in outs.get("artifacts") or []:
+        if a.get("path"):
+            fs.owned.append(str(a["path"]))
+    return fs
+
+
+def _main_command(
+    tmpl: dict[str, Any], ctx: LeafContext, fs: ContainerFS
+) -> tuple[list[str], dict[str, str]]:
+    """Main's argv (python names mapped) and environment; a script template's file is bound
+    at Argo's path in fs (bwrap) or named by its host path."""
+    main = tmpl.get("container") or tmpl.get("script") or {}
+    command = [str(x) for x in (main.get("command") or [])]
+    args = [str(x) for x in (main.get("args") or [])]
+    if "script" in tmpl:
+        script = ctx.node_dir / "script"
+        if ctx.sandbox.mode == "bwrap":
+            fs.binds.append((script, SCRIPT_PATH))
+            args = [SCRIPT_PATH, *args]
+        else:
+            args = [str(script), *args]
+    argv = command + args
+    if not argv:
+        raise LeafError("the container has no command (images are not run locally; set command)")
+    env = container_env(main, ctx)
+    env["PATH"] = f"{ctx.shim_bin}{os.pathsep}{env.get('PATH', os.defpath)}"
+    return _argv(argv, ctx), env
+
+
+def _main_logs(ctx: LeafContext) -> tuple[Path, Path]:
+    return ctx.node_dir / "main.stdout", ctx.node_dir / "main.stderr"
+
+
+def predict_main(tmpl: dict[str, Any], ctx: LeafContext) -> Launch:
+    """Main's launch for a template whose node has not started: prepares the node folder's
+    mount points and empty script file (bwrap binds them at start), nothing else. Raises
+    LeafError where the real run would fail."""
+    vol_dirs = {name: d for name, (d, _) in _volumes(tmpl, ctx).items()}
+    fs = _main_fs(tmpl, ctx, vol_dirs)
+    argv, env = _main_command(tmpl, ctx, fs)
+    if "script" in tmpl:
+        (ctx.node_dir / "script").touch()
+    stdout, stderr = _main_logs(ctx)
+    return launch_for(argv, fs, env, ctx, stdout, stderr)
 
 
 async def run_leaf(tmpl: dict[str, Any], ctx: LeafContext) -> LeafResult:
@@ -273,19 +345,8 @@ async def _run(tmpl: dict[str, Any], ctx: LeafContext, outputs: Outputs) -> Leaf
     is_script = "script" in tmpl
     deadline = _deadline(tmpl)
     vol_dirs = _volume_dirs(tmpl, ctx)
-    main_fs = _fs_for(main, node_dir / "main", vol_dirs)
+    main_fs = _main_fs(tmpl, ctx, vol_dirs)
     inputs = tmpl.get("inputs") or {}
-    outs = tmpl.get("outputs") or {}
-    for art in inputs.get("artifacts") or []:
-        if art.get("path"):
-            main_fs.owned.append(str(art["path"]))
-    for p in outs.get("parameters") or []:
-        path = (p.get("valueFrom") or {}).get("path")
-        if path:
-            main_fs.owned.append(str(path))
-    for a in outs.get("artifacts") or []:
-        if a.get("path"):
-            main_fs.owned.append(str(a["path"]))
     # owned output paths need their parent directories inside the private root
     for path in main_fs.owned:
         main_fs.host_path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -326,26 +387,15 @@ async def _run(tmpl: dict[str, Any], ctx: LeafContext, outputs: Outputs) -> Leaf
             return LeafResult(
                 FAILED, f"init container {name} failed: Error (exit code {code})", outputs, node_dir
             )
-    command = [str(x) for x in (main.get("command") or [])]
-    args = [str(x) for x in (main.get("args") or [])]
     if is_script:
         script = node_dir / "script"
         script.write_text(str(main.get("source", "")))
         os.chmod(script, 0o755)
-        if ctx.sandbox.mode == "bwrap":
-            main_fs.binds.append((script, SCRIPT_PATH))
-            args = [SCRIPT_PATH, *args]
-        else:
+        if ctx.sandbox.mode != "bwrap":
             script.write_text(ctx.sandbox.rewrite(str(main.get("source", "")), main_fs))
-            args = [str(script), *args]
-    argv = command + args
-    if not argv:
-        raise LeafError("the container has no command (images are not run locally; set command)")
-    stdout = node_dir / "main.stdout"
-    stderr = node_dir / "main.stderr"
-    env = container_env(main, ctx)
-    env["PATH"] = f"{ctx.shim_bin}{os.pathsep}{env.get('PATH', os.defpath)}"
-    code, timed_out = await _spawn(_argv(argv, ctx), main_fs, env, ctx, stdout, stderr, deadline)
+    argv, env = _main_command(tmpl, ctx, main_fs)
+    stdout, stderr = _main_logs(ctx)
+    code, timed_out = await _spawn(argv, main_fs, env, ctx, stdout, stderr, deadline, main=True)
     outputs.exit_code = str(code)
     if timed_out:
         phase, message = FAILED, "Pod was active on the node longer than the specified deadline"

@@ -1,0 +1,74 @@
+"""Predicting a DAG task's launch before its upstream finishes, to start it warm.
+
+A task waiting only on running tasks will start next; its node name, id, folder, pod name,
+template, sandbox mounts, environment and log files are known already, only arguments from
+upstream outputs are not. The template is processed as the node will process it, with a
+placeholder for every argument that still has tags; a launch naming the placeholder
+anywhere that must match (sandbox, environment, interpreter and module) is not warmed.
+Templates that may not start a process of their own (memoize) or start under other node
+names (retryStrategy, loops) are not warmed either.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from typing import TYPE_CHECKING, Any
+
+from kubeline.local import loops
+from kubeline.local.leaf import predict_main
+from kubeline.local.nodes import Node, node_id, pod_name
+from kubeline.local.resources import prepare_pod
+from kubeline.local.warmpool import python_mode
+
+if TYPE_CHECKING:
+    from kubeline.local.executor import Engine
+
+PLACEHOLDER = "kubeline-warm-unknown-5f0c2e"
+
+
+def _arguments(task: dict[str, Any]) -> dict[str, Any]:
+    """The task's arguments with every value still carrying tags replaced."""
+    args = copy.deepcopy(task.get("arguments") or {})
+    for p in args.get("parameters") or []:
+        if "{{" in str(p.get("value", "")):
+            p["value"] = PLACEHOLDER
+    return args
+
+
+def prewarm(engine: Engine, name: str, task: dict[str, Any], boundary: Node, holder: str) -> bool:
+    """Start the warm process of DAG task node ``name`` if its launch is predictable;
+    False only when the pool had no room (the caller may ask again later)."""
+    pool = engine.warm
+    if pool is None or loops.expands(task):
+        return True
+    if not pool.room():
+        return False
+    recorded = engine.recorded.get(name)
+    if recorded is not None and recorded.fulfilled:
+        return True  # a resumed run reuses it: no process, and its folder must stay
+    template_name = str(task.get("template") or "")
+    tmpl = engine.templates.get(template_name)
+    if tmpl is None or not ("container" in tmpl or "script" in tmpl):
+        return True
+    if tmpl.get("retryStrategy") or engine.spec.get("retryStrategy") or tmpl.get("memoize"):
+        return True
+    pod = pod_name(engine.wf_name, name, template_name)
+    node_dir = engine.run_dir / "nodes" / node_id(engine.wf_name, name)
+    try:
+        local = {"node.name": name, "tasks.name": holder, "pod.name": pod}
+        processed = engine.process_args(tmpl, _arguments(task), local)
+        prepared, gpu_vars, _ = prepare_pod(processed, engine.repo.root)
+        ctx = engine.leaf_context(name, pod, node_dir, gpu_vars, boundary)
+        if node_dir.exists():
+            shutil.rmtree(node_dir)
+        node_dir.mkdir(parents=True)
+        launch = predict_main(prepared, ctx)
+    except Exception:  # the node itself reports whatever is wrong, when it runs
+        shutil.rmtree(node_dir, ignore_errors=True)
+        return True
+    mode = python_mode(launch.program) or ()
+    fixed = [*launch.wrapper, launch.program[0], *mode, *(f"{k}={v}" for k, v in launch.env)]
+    if any(PLACEHOLDER in part for part in fixed) or not pool.start(name, launch, node_dir):
+        shutil.rmtree(node_dir, ignore_errors=True)
+    return True
