@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -50,6 +49,8 @@ def run(argv: Sequence[str], cwd: Path, env: Mapping[str, str], stdout_file: Pat
                               "install it in the image or fix the step's command")
     if _can_fork(argv, env):
         return _run_forked(argv, cwd, env, stdout_file, stderr_file, started)
+    import subprocess  # the fork path, the usual one, does without it
+
     try:
         proc = subprocess.Popen(list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)

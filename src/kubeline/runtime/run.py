@@ -18,13 +18,14 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from kubeline.runtime import metrics as m
-
-ENV_METRICS_FILE = "KUBELINE_METRICS_FILE"
-ENV_UPLOADS_DIR = "KUBELINE_UPLOADS_DIR"
-ENV_STEP_RUN_ID = "KUBELINE_STEP_RUN_ID"
-ENV_RUN_ID = "KUBELINE_RUN_ID"
-ENV_EXPERIMENT = "KUBELINE_EXPERIMENT"
-ENV_STEP_NAME = "KUBELINE_STEP_NAME"
+from kubeline.runtime.contextenv import (
+    ENV_EXPERIMENT,
+    ENV_METRICS_FILE,
+    ENV_RUN_ID,
+    ENV_STEP_NAME,
+    ENV_STEP_RUN_ID,
+    ENV_UPLOADS_DIR,
+)
 
 
 class RunContextError(m.MetricError):

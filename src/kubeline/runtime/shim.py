@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeline.exceptions import KubelineError
 from kubeline.graph.model import Step, StepOutput
@@ -24,11 +24,10 @@ from kubeline.graph.names import param_name
 from kubeline.graph.stepspec import encode_step
 from kubeline.reuse.keys import key_fields, producers
 from kubeline.runtime import arguments, cache, inputs, metrics, params, process, records, results
-from kubeline.runtime import run as run_ctx
+from kubeline.runtime import contextenv as run_ctx
 from kubeline.runtime import snapshots as snap
 from kubeline.runtime.datastores import Datastores
 from kubeline.runtime.layout import cache_index, run_key_record
-from kubeline.runtime.lease import Lease, acquire_or_wait
 from kubeline.runtime.paths import RuntimeEnv
 from kubeline.runtime.spec import (
     PipelineSpec,
@@ -38,6 +37,9 @@ from kubeline.runtime.spec import (
     parse_upstream,
     step_id_from_node,
 )
+
+if TYPE_CHECKING:
+    from kubeline.runtime.lease import Lease
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -145,6 +147,8 @@ class StepRunner:
         hit = cache.lookup(default, stores.get, plan.lookup) if plan.lookup else None
         lease = None
         if hit is None and plan.lookup:
+            from kubeline.runtime.lease import acquire_or_wait  # reuse only: not every step
+
             lease, hit = acquire_or_wait(
                 default, plan.lookup, env.run_id, step.id,
                 lambda: cache.lookup(default, stores.get, plan.lookup or ""),
