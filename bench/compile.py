@@ -76,6 +76,11 @@ def build_and_compile(n: int, root: Path) -> tuple[float, CompiledPipeline, dict
     The same scope as hera's figure (object construction + to_yaml). The workspace is opened
     before the clock starts; cwd must be root (Pipeline resolves source_directory from it).
     """
+    # the snapshot code (and pathspec) is imported on first use: an import, so it is done
+    # here, outside the clock, like every other
+    import pathspec  # noqa: F401
+
+    import kubeline.reuse.snapshot  # noqa: F401
     from kubeline.compiler.api import render
     from kubeline.compiler.argo.workflow import compile_graph
     from kubeline.dsl.data import PipelineData, PipelineParameter

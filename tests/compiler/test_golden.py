@@ -17,13 +17,18 @@ GOLDEN = Path(__file__).parent / "golden"
 NAMES = sorted(p.parent.name for p in EXAMPLES.glob("*/pipeline.py"))
 
 
-@pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("kind", ["workflow", "workflowtemplate"])
-def test_example_matches_golden(name: str, kind: str, tmp_path: Path) -> None:
-    files = compile_to_files(copy_example(name, tmp_path / "a"), kind)  # type: ignore[arg-type]
-    again = compile_to_files(copy_example(name, tmp_path / "b" / "deeper"), kind)  # type: ignore[arg-type]
+CASES = [(name, kind, False) for name in NAMES for kind in ("workflow", "workflowtemplate")]
+CASES += [(name, "workflow", True) for name in ("compare_models", "data_dependency")]
+
+
+@pytest.mark.parametrize(("name", "kind", "memoize"), CASES)
+def test_example_matches_golden(name: str, kind: str, memoize: bool, tmp_path: Path) -> None:
+    """The default (compact) form of every example, and the memoize form of two."""
+    files = compile_to_files(copy_example(name, tmp_path / "a"), kind, memoize=memoize)  # type: ignore[arg-type]
+    again = compile_to_files(copy_example(name, tmp_path / "b" / "deeper"), kind,  # type: ignore[arg-type]
+                             memoize=memoize)
     assert files == again, "output depends on where the example was compiled"
-    folder = GOLDEN / f"{name}-{kind}"
+    folder = GOLDEN / f"{name}-{kind}{'-memoize' if memoize else ''}"
     if os.environ.get("KUBELINE_REGENERATE") and not os.environ.get("CI"):
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("*.yaml"):

@@ -16,10 +16,13 @@ from kubeline.compiler.validate import validate_document
 NAMES = sorted(p.parent.name for p in EXAMPLES.glob("*/pipeline.py"))
 
 
-@pytest.mark.parametrize("kind", ["workflow", "workflowtemplate"])
+@pytest.mark.parametrize(("kind", "memoize"), [("workflow", False), ("workflowtemplate", False),
+                                               ("workflow", True)])
 @pytest.mark.parametrize("name", NAMES)
-def test_example_is_valid_argo(name: str, kind: str, tmp_path: Path, argo_bin: Path) -> None:
-    files = compile_to_files(copy_example(name, tmp_path), kind)  # type: ignore[arg-type]
+def test_example_is_valid_argo(name: str, kind: str, memoize: bool, tmp_path: Path,
+                               argo_bin: Path) -> None:
+    """Both task forms: compact (the default) and with the memoize fast path."""
+    files = compile_to_files(copy_example(name, tmp_path), kind, memoize=memoize)  # type: ignore[arg-type]
     out = tmp_path / "out"
     write_output(files, out)
     docs = [d for f in out.glob("*.yaml") if f.name != "kustomization.yaml"

@@ -24,12 +24,14 @@ KUSTOMIZATION = "kustomization.yaml"
 
 
 def compile_pipelines(path: Path, kind: Kind = "workflow", publish: bool = False,
-                      cached: bool = False) -> list[CompiledPipeline]:
+                      cached: bool = False, memoize: bool | None = None
+                      ) -> list[CompiledPipeline]:
     """Every pipeline of a file, compiled; validation problems raise one line each.
 
     With publish, each step's source snapshot is uploaded to the pipeline's default
     datastore (content-addressed, skipped when present), where the step's shim fetches it.
     With cached, an unchanged pipeline's manifest comes from the workspace's compile cache.
+    ``memoize`` overrides the workspace's cluster.argo_memoize.
     """
     compiled = []
     path = path.resolve()
@@ -39,7 +41,8 @@ def compile_pipelines(path: Path, kind: Kind = "workflow", publish: bool = False
             if publish:
                 publish_snapshots(graph, pipeline.workspace)
         cache_dir = pipeline.workspace.state_dir / "cache" / "compiled" if cached else None
-        compiled.append(compile_cached(graph, pipeline.workspace.config, kind, cache_dir))
+        compiled.append(compile_cached(graph, pipeline.workspace.config, kind, cache_dir,
+                                       memoize))
     return compiled
 
 
@@ -63,18 +66,20 @@ def publish_snapshots(graph: PipelineGraph, workspace: Workspace) -> int:
     return len(done)
 
 
-def compile_to_files(path: Path, kind: Kind = "workflow", publish: bool = False
-                     ) -> dict[str, str]:
+def compile_to_files(path: Path, kind: Kind = "workflow", publish: bool = False,
+                     memoize: bool | None = None) -> dict[str, str]:
     """The output folder's files for a pipeline file: manifests plus kustomization.yaml."""
-    compiled = compile_pipelines(path, kind, publish)
+    compiled = compile_pipelines(path, kind, publish, memoize=memoize)
     return render(compiled, compiled[0].namespace if compiled else None)
 
 
 def compile_file(path: Path, kind: Kind = "workflow", pipeline: str | None = None
                  ) -> list[dict[str, Any]]:
     """The documents of the file's one pipeline (or the one named), for the local executor;
-    snapshots are published so the run finds them."""
-    compiled = compile_pipelines(path, kind, publish=True, cached=True)
+    snapshots are published so the run finds them. Local runs always get the memoize fast
+    path: the local memo store has none of Argo's ConfigMap limits, and a reused step then
+    starts no process."""
+    compiled = compile_pipelines(path, kind, publish=True, cached=True, memoize=True)
     if pipeline is not None:
         compiled = [c for c in compiled if c.name == pipeline]
     if len(compiled) != 1:

@@ -33,12 +33,13 @@ def _compiler_version() -> str:
 
 
 def cache_key(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind,
-              files: dict[str, str]) -> str:
+              files: dict[str, str], memoize: bool | None = None) -> str:
     """``files`` are the graph's spec files (kubeline.compiler.argo.spec.spec_files)."""
     from kubeline import __version__
 
     digest = hashlib.sha256()
-    for part in (__version__, kind, _compiler_version(), json.dumps(files, sort_keys=True),
+    for part in (__version__, kind, str(memoize), _compiler_version(),
+                 json.dumps(files, sort_keys=True),
                  config.model_dump_json(),
                  json.dumps([graph.git.commit, graph.git.dirty] if graph.git else None)):
         digest.update(part.encode("utf-8") + b"\0")
@@ -46,16 +47,17 @@ def cache_key(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind,
 
 
 def compile_cached(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind,
-                   cache_dir: Path | None) -> CompiledPipeline:
-    """compile_graph's result, from cache_dir when this exact input was compiled before."""
+                   cache_dir: Path | None, memoize: bool | None = None) -> CompiledPipeline:
+    """compile_graph's result, from cache_dir when this exact input was compiled before;
+    ``memoize`` as compile_graph takes it."""
     if cache_dir is None:
         from kubeline.compiler.argo.workflow import compile_graph
 
-        return compile_graph(graph, config, kind)
+        return compile_graph(graph, config, kind, memoize=memoize)
     from kubeline.compiler.argo.spec import spec_files
 
     files = spec_files(graph, config)  # made once: the key and, on a miss, the ConfigMap
-    entry = cache_dir / f"{cache_key(graph, config, kind, files)}.json"
+    entry = cache_dir / f"{cache_key(graph, config, kind, files, memoize)}.json"
     try:
         data = json.loads(entry.read_text(encoding="utf-8"))
         return CompiledPipeline(data["name"], data["documents"], data["namespace"])
@@ -63,7 +65,7 @@ def compile_cached(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind,
         pass
     from kubeline.compiler.argo.workflow import compile_graph
 
-    compiled = compile_graph(graph, config, kind, files)
+    compiled = compile_graph(graph, config, kind, files, memoize)
     cache_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".compiled-")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

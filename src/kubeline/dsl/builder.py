@@ -99,8 +99,14 @@ class GraphBuilder:
         self._git: GitInfo | None = None
         self._snapshots: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
         self._folders: set[Path] = set()
+        self._scripts: dict[tuple[str, str], bool] = {}
+        self._ids = {id(s): dns_label(s.name) for s in self.dsl_steps}
+        self._makers: dict[int, list[PipelineStep]] = {}  # id(PipelineData origin) -> producers
+        for dsl in self.dsl_steps:
+            for out in dsl.outputs:
+                if isinstance(out, PipelineData):
+                    self._makers.setdefault(id(out._origin), []).append(dsl)
         self._analysed = [self._analyse(s) for s in self.dsl_steps]
-        self._ids = {id(s): a.step.id for s, a in zip(self.dsl_steps, self._analysed, strict=True)}
         self._check_names()
         self._order = self._link()
         self._git = self._revision()
@@ -135,8 +141,11 @@ class GraphBuilder:
         default_image = "" if isinstance(dsl, SparkStep) else self.ws.config.cluster.default_image
         image = dsl.runconfig.image(default_image) if dsl.runconfig else default_image
         settings, script = self._settings(dsl)
+        step_id = self._ids[id(dsl)]
+        deps = {self._ids[id(s)] for s in dsl._run_after if id(s) in self._ids}
+        deps |= {i.producer for i in inputs if i.producer}
         step = Step(
-            id=dns_label(dsl.name),
+            id=step_id,
             name=dsl.name,
             kind=dsl.kind,  # type: ignore[arg-type]
             image=image,
@@ -153,6 +162,7 @@ class GraphBuilder:
             version=dsl.version or "",
             hash_paths=tuple(str(p) for p in dsl.hash_paths),
             settings=settings,
+            depends_on=tuple(sorted(deps - {step_id})),
         )
         return _Analysed(step=step, consumed=consumed)
 
@@ -180,18 +190,26 @@ class GraphBuilder:
             self._snapshots[cache_key] = self._fingerprint(dsl, folder)
         rel, digest = self._snapshots[cache_key]
         if digest:  # the folder exists: check this step's own script in it
-            self._check_scripts(dsl, self.base_dir / folder, folder)
+            self._check_scripts(dsl, folder)
         return rel, digest
 
-    def _check_scripts(self, dsl: PipelineStep, path: Path, folder: str) -> None:
-        if isinstance(dsl, PythonScriptStep) and not (path / dsl.script_name).is_file():
+    def _check_scripts(self, dsl: PipelineStep, folder: str) -> None:
+        if isinstance(dsl, PythonScriptStep) and not self._script_exists(folder,
+                                                                          dsl.script_name):
             self._problem(dsl, f"script '{dsl.script_name}' is not in source_directory '{folder}' "
                                "(fix script_name or source_directory)")
         spark_script = (dsl.spark_settings().get("script", "") if isinstance(dsl, SparkStep)
                         else "")
-        if spark_script and not (path / spark_script).is_file():
+        if spark_script and not self._script_exists(folder, spark_script):
             self._problem(dsl, f"script '{spark_script}' is not in source_directory '{folder}' "
                                "(fix the script path or source_directory)")
+
+    def _script_exists(self, folder: str, script: str) -> bool:
+        """One look per (folder, script): many steps of a pipeline run the same script."""
+        key = (folder, script)
+        if key not in self._scripts:
+            self._scripts[key] = (self.base_dir / folder / script).is_file()
+        return self._scripts[key]
 
     def _fingerprint(self, dsl: PipelineStep, folder: str) -> tuple[str, str]:
         from kubeline.reuse.snapshot import fingerprint
@@ -263,7 +281,8 @@ class GraphBuilder:
                     name=item.name, source="pipeline_data",
                     datastore=self._datastore(dsl, store),
                     mode="direct" if isinstance(dsl, SparkStep) else _mode(item._input_mode),
-                    path_on_compute=item._input_path_on_compute or ""))
+                    path_on_compute=item._input_path_on_compute or "",
+                    producer=self._producer(item._origin)))
                 consumed.append((item.name, item._origin))
             elif (param := _datapath_param(item)) is not None and isinstance(dsl, SparkStep):
                 self._problem(dsl, f"input '{param.name}': DataPath parameters are not "
@@ -281,6 +300,11 @@ class GraphBuilder:
                 self._problem(dsl, f"input {item!r} is not a DataReference, PipelineData or "
                                    "(DataPath PipelineParameter, DataPathComputeBinding)")
         return tuple(inputs), consumed
+
+    def _producer(self, origin: PipelineData) -> str:
+        """The id of the step producing this PipelineData; "" when none does (_link says so)."""
+        makers = self._makers.get(id(origin))
+        return self._ids[id(makers[0])] if makers else ""
 
     def _outputs(self, dsl: PipelineStep) -> tuple[StepOutput, ...]:
         outputs: list[StepOutput] = []
@@ -381,38 +405,22 @@ class GraphBuilder:
                 seen[key] = data_name
 
     def _link(self) -> list[Step]:
-        """Resolve producers, then order steps topologically (ties by id); report cycles."""
-        producers: dict[int, list[PipelineStep]] = {}
-        for dsl in self.dsl_steps:
-            for out in dsl.outputs:
-                if isinstance(out, PipelineData):
-                    producers.setdefault(id(out._origin), []).append(dsl)
-        for origin_id, makers in producers.items():
+        """Report data with no or several producers, then order steps topologically (ties by
+        id); report cycles. Producers and dependencies were set while analysing."""
+        for origin_id, makers in self._makers.items():
             if len(makers) > 1:
                 data = next(o for o in makers[0].outputs if id(getattr(o, "_origin", None))
                             == origin_id)
                 listed = " and ".join(f"'{m.name}'" for m in makers)
                 self._problems.append(f"PipelineData '{data.name}' is produced by steps {listed} "
                                       "(each PipelineData needs exactly one producing step)")
-        linked: list[Step] = []
         for dsl, analysed in zip(self.dsl_steps, self._analysed, strict=True):
-            deps: set[str] = {self._ids[id(s)] for s in dsl._run_after if id(s) in self._ids}
-            inputs = list(analysed.step.inputs)
             for name, origin in analysed.consumed:
-                makers = producers.get(id(origin), [])
-                if not makers:
+                if id(origin) not in self._makers:
                     self._problem(dsl, f"consumes PipelineData '{name}' that no step in the "
                                        "pipeline produces (add the producing step, or list it "
                                        "in outputs=[...] of a step)")
-                    continue
-                producer = self._ids[id(makers[0])]
-                deps.add(producer)
-                inputs = [i if i.name != name or i.source != "pipeline_data" else
-                          _replace(i, producer=producer) for i in inputs]
-            step = analysed.step
-            linked.append(Step(**{**_fields(step), "inputs": tuple(inputs),
-                                  "depends_on": tuple(sorted(deps - {step.id}))}))
-        return self._toposort(linked)
+        return self._toposort([a.step for a in self._analysed])
 
     def _toposort(self, steps: list[Step]) -> list[Step]:
         by_id = {s.id: s for s in steps}
@@ -454,16 +462,6 @@ def _settings_stores(steps: Iterable[Step]) -> set[str]:
         if step.kind == "data_transfer" and step.settings:
             found.add(json.loads(step.settings)["destination"]["datastore"])
     return found
-
-
-def _fields(step: Step) -> dict[str, Any]:
-    return {name: getattr(step, name) for name in Step.__slots__}
-
-
-def _replace(item: StepInput, **changes: Any) -> StepInput:
-    values = {name: getattr(item, name) for name in StepInput.__slots__}
-    values.update(changes)
-    return StepInput(**values)
 
 
 def _mode(mode: str) -> Any:

@@ -223,7 +223,8 @@ def _prepare(experiment: Experiment, pipeline: Pipeline, tags: dict[str, Any],
         graph = pipeline.graph()
         publish_snapshots(graph, pipeline.workspace)
     docs = compile_cached(graph, pipeline.workspace.config, "workflow",
-                          pipeline.workspace.state_dir / "cache" / "compiled").documents
+                          pipeline.workspace.state_dir / "cache" / "compiled",
+                          memoize=True).documents  # local: reused steps start no process
     if continue_on_step_failure is not None:
         _continue_on_failure(docs, continue_on_step_failure)
     git = git_info(base_dir)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubeline.graph.stepspec import unpack
 from kubeline.local import history as h
 
 if TYPE_CHECKING:
@@ -70,8 +71,10 @@ class PipelineSpecInfo:
         if pipeline is None:
             return PipelineSpecInfo(base, "", {}, [], {}, base)
         names: dict[str, str] = json.loads(annotations.get("kubeline.io/step-names", "{}"))
-        specs = {k[5:-5]: json.loads(v) for k, v in files.items()
-                 if k.startswith("step.") and k.endswith(".json")}
+        defaults = dict(pipeline.get("step_defaults") or {})
+        store = str(pipeline.get("default_datastore", ""))
+        specs = {k[5:-5]: unpack(k[5:-5], json.loads(v), defaults, store)
+                 for k, v in files.items() if k.startswith("step.") and k.endswith(".json")}
         order = [s for s in _dag_order(workflow) if s in specs]
         order += sorted(s for s in specs if s not in order)
         return PipelineSpecInfo(

@@ -10,7 +10,8 @@ from typing import Any
 
 from kubeline.exceptions import ConfigError, KubelineError
 from kubeline.graph.model import Step
-from kubeline.graph.stepspec import decode_step
+from kubeline.graph.stepspec import decode_step, unpack
+from kubeline.reuse.keys import fingerprint_of
 
 PIPELINE_FILE = "pipeline.json"
 _RETRY_SUFFIX = re.compile(r"\(\d+\)$")
@@ -29,6 +30,7 @@ class PipelineSpec:
     default_datastore: str
     datastores: dict[str, dict[str, Any]]
     parameters: dict[str, dict[str, Any]]
+    step_defaults: dict[str, Any]
 
 
 def step_file(spec_dir: Path, step_id: str) -> Path:
@@ -54,27 +56,29 @@ def load_pipeline(spec_dir: Path) -> PipelineSpec:
             default_datastore=str(data["default_datastore"]),
             datastores=dict(data.get("datastores", {})),
             parameters={p["name"]: p for p in data.get("parameters", [])},
+            step_defaults=dict(data.get("step_defaults", {})),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(f"pipeline spec {spec_dir / PIPELINE_FILE}: missing or malformed "
                           f"field {exc}", "recompile the pipeline") from exc
 
 
-def load_step(spec_dir: Path, step_id: str) -> tuple[Step, str]:
-    """The step and its static fingerprint."""
+def load_step(spec_dir: Path, step_id: str, pipeline: PipelineSpec | None = None
+              ) -> tuple[Step, str]:
+    """The step and its static fingerprint, recomputed from the full record (the compiler
+    ships the step without it: kubeline.graph.stepspec.pack)."""
     if not _STEP_ID.match(step_id):
         raise SpecError(f"--step {step_id!r} is not a step id",
                         "pass the id the compiler gave the step (lower-case, digits, '-')")
+    pipeline = pipeline or load_pipeline(spec_dir)
     data = _read_json(step_file(spec_dir, step_id), f"step '{step_id}'")
     try:
-        step, fingerprint = decode_step(data)
-    except (KeyError, TypeError, ValueError) as exc:
+        record = unpack(step_id, data, pipeline.step_defaults, pipeline.default_datastore)
+        step, _ = decode_step(record)
+        return step, fingerprint_of(record)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SpecError(f"step spec {step_file(spec_dir, step_id)}: malformed ({exc})",
                         "recompile the pipeline") from exc
-    if not fingerprint:
-        raise SpecError(f"step spec {step_file(spec_dir, step_id)} has no fingerprint",
-                        "recompile the pipeline")
-    return step, fingerprint
 
 
 def step_id_from_node(node: str) -> str:

@@ -47,6 +47,10 @@ class ClusterConfig(BaseModel):
     # installed: images carry kubeline (python3 -m kubeline.runtime); inject: an init container
     # copies the runtime in from runtime_image (docs/decisions/0005-runtime-in-image.md)
     runtime: Literal["installed", "inject"] = "installed"
+    # Argo's memoize as a pod-free fast path for reused steps: off by default, since each
+    # task then carries its key expression (docs/decisions/0011-compact-manifests.md);
+    # local runs always use it
+    argo_memoize: bool = False
 
 
 class ServeConfig(BaseModel):

@@ -1,8 +1,10 @@
 """The step spec: what each step's runtime shim reads, shipped as ConfigMap files.
 
-Keeping per-step details (script, arguments, data locations, fingerprint) out of the DAG
-tasks lets steps of one shape share a template and keeps the Workflow object small; the
-ConfigMap is one line of canonical JSON per step, so GitOps diffs read step by step.
+Keeping per-step details (script, arguments, data locations) out of the DAG tasks lets
+steps of one shape share a template and keeps the Workflow object small; the ConfigMap is
+one line of canonical JSON per step, so GitOps diffs read step by step. What most steps
+share is written once, as ``step_defaults`` in pipeline.json (kubeline.graph.stepspec.pack),
+and the fingerprint is not shipped: the shim recomputes it from the record.
 Argo's models are imported only to build the ConfigMap objects: spec_files alone is what
 the compile cache keys on, without them.
 """
@@ -14,8 +16,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from kubeline.graph.model import PipelineGraph
-from kubeline.graph.stepspec import encode_step
-from kubeline.reuse.keys import fingerprint_of
+from kubeline.graph.stepspec import encode_step, pack, step_defaults
 from kubeline.stores.config import datastore_to_dict
 from kubeline.workspace.config import WorkspaceConfig
 
@@ -51,11 +52,13 @@ def spec_files(graph: PipelineGraph, config: WorkspaceConfig) -> dict[str, str]:
             for p in graph.parameters
         ],
     }
+    records = [encode_step(step, "") for step in graph.steps]
+    defaults = step_defaults(records)
+    if defaults:
+        pipeline["step_defaults"] = defaults
     files = {PIPELINE_KEY: _line(pipeline)}
-    for step in graph.steps:
-        record = encode_step(step, "")
-        record["fingerprint"] = fingerprint_of(record)
-        files[step_key(step.id)] = _line(record)
+    for step, record in zip(graph.steps, records, strict=True):
+        files[step_key(step.id)] = _line(pack(record, defaults, graph.default_datastore))
     return files
 
 

@@ -72,13 +72,19 @@ class Shape:
 
     @property
     def template_name(self) -> str:
-        fixed: list[object] = [self.kind, self.image, self.compute_target, self.artifacts]
-        if self.step:
-            fixed.append(self.step)
-        if self.memoize:
-            fixed.append("memoize")
-        digest = short_hash(json.dumps(fixed), 6)
-        return f"{self.kind.replace('_', '-')}-{digest}"
+        return _template_name(self)
+
+
+@lru_cache(maxsize=4096)
+def _template_name(shape: Shape) -> str:
+    """Cached: every step of a shape asks, and most steps share a few shapes."""
+    fixed: list[object] = [shape.kind, shape.image, shape.compute_target, shape.artifacts]
+    if shape.step:
+        fixed.append(shape.step)
+    if shape.memoize:
+        fixed.append("memoize")
+    digest = short_hash(json.dumps(fixed), 6)
+    return f"{shape.kind.replace('_', '-')}-{digest}"
 
 
 PER_STEP_KINDS = ("spark", "data_transfer")

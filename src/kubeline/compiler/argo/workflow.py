@@ -74,16 +74,19 @@ def _dump(model: Any) -> dict[str, Any]:
 
 
 def compile_graph(graph: PipelineGraph, config: WorkspaceConfig,
-                  kind: Kind = "workflow", files: dict[str, str] | None = None
-                  ) -> CompiledPipeline:
+                  kind: Kind = "workflow", files: dict[str, str] | None = None,
+                  memoize: bool | None = None) -> CompiledPipeline:
     """Graph -> Argo objects (as plain dicts), deterministic for the same graph and config.
-    ``files`` are the graph's spec files when the caller already made them."""
+    ``files`` are the graph's spec files when the caller already made them; ``memoize``
+    (default: the workspace's cluster.argo_memoize) adds Argo's memoize fast path."""
+    if memoize is None:
+        memoize = config.cluster.argo_memoize
     with paused_gc():
-        return _compile(graph, config, kind, files or spec_files(graph, config))
+        return _compile(graph, config, kind, files or spec_files(graph, config), memoize)
 
 
 def _compile(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind,
-             files: dict[str, str]) -> CompiledPipeline:
+             files: dict[str, str], memoize: bool) -> CompiledPipeline:
     name = dns_label(graph.name)
     labels = {**MANAGED_BY, "kubeline.io/pipeline": name}
     annotations = {"kubeline.io/pipeline-name": graph.name,
@@ -95,7 +98,9 @@ def _compile(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind,
     renamed = {s.id: s.name for s in graph.steps if s.id != s.name}
     if renamed and len(graph.steps) <= MAX_TASKS:
         annotations["kubeline.io/step-names"] = json.dumps(renamed, sort_keys=True)
-    compact = len(graph.steps) > MAX_TASKS
+    # compact tasks carry no arguments (the shim finds its step from the node name and the
+    # upstream keys in the run record); the memoize fast path needs keys passed per task
+    compact = not memoize or len(graph.steps) > MAX_TASKS
     _warn_mutable_images(graph)
 
     shapes: dict[str, Shape] = {s.id: shape_of(s, config, memoize=not compact and memoizable(s))
