@@ -321,7 +321,11 @@ class GraphBuilder:
         return tuple(outputs)
 
     def _arg(self, dsl: PipelineStep, value: Any, known: set[str]) -> Arg:
-        if isinstance(value, bool | int | float | str):
+        if isinstance(value, str):
+            return Lit(str(value))  # str() too: a str subclass may print otherwise
+        if isinstance(value, PipelineData):  # the commonest after text: checked early
+            return self._data_arg(dsl, value.name, known)
+        if isinstance(value, (bool, int, float)):
             return Lit(str(value))
         if (param := _datapath_param(value)) is not None:
             return self._data_arg(dsl, param.name, known)
@@ -330,8 +334,6 @@ class GraphBuilder:
             return ParamRef(value.name)
         if isinstance(value, DataReference):
             return self._data_arg(dsl, value.data_reference_name, known)
-        if isinstance(value, PipelineData):
-            return self._data_arg(dsl, value.name, known)
         self._problem(dsl, f"argument {value!r} has an unsupported type "
                            f"{type(value).__name__} (use str, numbers, data objects or "
                            "PipelineParameter)")

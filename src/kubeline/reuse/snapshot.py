@@ -269,13 +269,25 @@ def git_info(folder: Path) -> GitInfo | None:
     )
 
 
+def _maybe_in_git(folder: Path) -> bool:
+    """False only when git would surely say "not a repository": no ``.git`` (a folder, or
+    the file of a worktree or submodule) in the folder or above, and no GIT_DIR. Saves
+    starting git for every compile outside a repository."""
+    if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
+        return True
+    here = folder.resolve()
+    return any((place / ".git").exists() for place in (here, *here.parents))
+
+
 def source_revision(folders: Sequence[Path]) -> GitInfo | None:
     """The last commit that touched any of the folders, and whether they have local changes.
 
     Unlike HEAD, this stays put when unrelated files (such as compiled manifests kept in the
     same repository) are committed, so compiled output does not chase its own commits.
     """
-    if not folders or _git(folders[0], "rev-parse", "--is-inside-work-tree") != "true":
+    if not folders or not _maybe_in_git(folders[0]):
+        return None
+    if _git(folders[0], "rev-parse", "--is-inside-work-tree") != "true":
         return None
     top = _git(folders[0], "rev-parse", "--show-toplevel")
     if top is None:
