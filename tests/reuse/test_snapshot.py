@@ -20,6 +20,7 @@ from kubeline.reuse.snapshot import (
     extract_archive,
     fingerprint,
     git_info,
+    source_revision,
     list_snapshot_files,
     write_archive,
 )
@@ -498,3 +499,16 @@ def test_auto_cache_is_off_without_a_workspace(tmp_path: Path) -> None:
     _set_old_mtimes(root)
     fingerprint(root)
     assert [p for p in tmp_path.rglob("*") if ".kubeline" in p.parts] == []
+
+
+def test_source_revision_of_a_worktree_whose_git_is_a_file(tmp_path: Path) -> None:
+    """A worktree's .git is a file: the no-repository shortcut must still ask git."""
+    repo = make_tree(tmp_path / "repo", {"steps/train.py": "1"})
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "first")
+    git(repo, "worktree", "add", "-q", str(tmp_path / "wt"))
+    assert (tmp_path / "wt" / ".git").is_file()
+    info = source_revision([tmp_path / "wt" / "steps"])
+    assert info is not None and info.commit == git(repo, "rev-parse", "HEAD")
+    assert source_revision([make_tree(tmp_path / "plain", {"a.py": "1"})]) is None
