@@ -20,8 +20,8 @@ from kubeline.reuse.snapshot import (
     extract_archive,
     fingerprint,
     git_info,
-    source_revision,
     list_snapshot_files,
+    source_revision,
     write_archive,
 )
 
