@@ -98,28 +98,15 @@ class DagRun:
             needed.add(t)
             needed.update(self.ancestors(t))
         started: set[str] = set()
-        running: dict[asyncio.Task[None], str] = {}
-        blocked = False
-        while True:
-            if self.engine.failfast_blocked(self.node, self.tmpl):
-                blocked = True
-            else:
-                for name in self.order:
-                    if name in started or name not in needed:
-                        continue
-                    if all(
-                        d in self.task_nodes and self.task_nodes[d].fulfilled
-                        for d in self.deps[name].names
-                    ):
-                        started.add(name)
-                        running[asyncio.create_task(self.run_task(name))] = name
-                self.prewarm(started, needed)
-            if not running:
-                break
-            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for finished in done:
-                running.pop(finished)
-                finished.result()
+        if self.engine.warm is not None:
+            self.engine.prewarm_hooks[self.node.id] = lambda: self.prewarm(started, needed)
+        try:
+            blocked = await self.schedule(needed, started)
+        finally:
+            self.engine.prewarm_hooks.pop(self.node.id, None)
+            if self.engine.warm is not None:  # warmed tasks failFast never started
+                for name in self.warmed - started:
+                    await self.engine.warm.discard(f"{self.node.name}.{name}")
         self.link_children()
         if blocked and any(n not in started for n in needed):
             self.engine.finish(
@@ -148,18 +135,49 @@ class DagRun:
         self.node.outputs = outputs
         self.engine.finish(self.node, SUCCEEDED)
 
+    async def schedule(self, needed: set[str], started: set[str]) -> bool:
+        """Start every needed task once its dependencies are fulfilled, until none runs;
+        True when failFast stopped starting tasks."""
+        running: dict[asyncio.Task[None], str] = {}
+        blocked = False
+        while True:
+            if self.engine.failfast_blocked(self.node, self.tmpl):
+                blocked = True
+            else:
+                for name in self.order:
+                    if name in started or name not in needed:
+                        continue
+                    if all(
+                        d in self.task_nodes and self.task_nodes[d].fulfilled
+                        for d in self.deps[name].names
+                    ):
+                        started.add(name)
+                        running[asyncio.create_task(self.run_task(name))] = name
+            if not running:
+                return blocked
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for finished in done:
+                running.pop(finished)
+                finished.result()
+
     def prewarm(self, started: set[str], needed: set[str]) -> None:
-        """Pre-start the tasks that wait only on started ones: they run next (prewarm.py)."""
+        """Pre-start the tasks that wait only on started ones (they run next), then those
+        one more task away: a warm process needs about two steps' time to be ready."""
         if self.engine.warm is None:
             return
-        for name in self.order:
-            deps = self.deps[name].names
-            if name in started or name not in needed or name in self.warmed or not deps:
-                continue
-            if all(d in started for d in deps) and prewarm(
-                self.engine, f"{self.node.name}.{name}", self.tasks[name], self.node, name
-            ):
-                self.warmed.add(name)
+        ahead = set(started)
+        for _ in range(2):
+            wave = [
+                name for name in self.order
+                if name not in ahead and name in needed and self.deps[name].names
+                and all(d in ahead for d in self.deps[name].names)
+            ]
+            for name in wave:
+                if name not in self.warmed and prewarm(
+                    self.engine, f"{self.node.name}.{name}", self.tasks[name], self.node, name
+                ):
+                    self.warmed.add(name)
+            ahead.update(wave)
 
     def link_children(self) -> None:
         for name, tn in self.task_nodes.items():

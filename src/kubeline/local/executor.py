@@ -150,6 +150,8 @@ class Engine:
         warm_off = os.environ.get("KUBELINE_WARM", "").strip().lower() in ("0", "false", "no")
         # room for the next node of every running branch, and the one after
         self.warm: WarmPool | None = None if warm_off else WarmPool(2 * max(1, limit))
+        # per DAG node: what to pre-start once one of its pods runs (the executor is idle then)
+        self.prewarm_hooks: dict[str, Callable[[], None]] = {}
 
     # --- nodes --------------------------------------------------------------------------
 
@@ -600,6 +602,9 @@ class Engine:
                 print(f"{warning} [{name}]", file=sys.stderr)
             ctx = self.leaf_context(name, node.pod_name, node_dir, gpu_vars, boundary)
             ctx.on_start = started
+            hook = self.prewarm_hooks.get(boundary.id) if boundary is not None else None
+            if hook is not None:
+                ctx.on_spawn = hook
             if tmpl:
                 result = await run_leaf(tmpl, ctx)
         node.outputs = result.outputs if (result.outputs.to_json()) else None

@@ -63,6 +63,7 @@ class LeafContext:
     pids: list[int] = field(default_factory=list)
     warm: WarmPool | None = None  # main may be a pre-started process (warmpool.py)
     warm_key: str = ""
+    on_spawn: Callable[[], None] = lambda: None  # main runs: time to warm what comes next
 
 
 def _resolve_secret(name: str, key: str, optional: bool, what: str) -> str | None:
@@ -216,6 +217,8 @@ async def _spawn(
                                      stdout=stdout, stderr=stderr, bwrap=launch.bwrap)
         except OSError as exc:
             raise LeafError(f"failed to start {argv[0]}: {exc.strerror or exc}") from exc
+    if main:
+        ctx.on_spawn()
     ctx.pids.append(proc.pid)
     timed_out = False
     try:
