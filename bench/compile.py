@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from _peers import PeerError, ensure_venv, run_anchor
 
 if TYPE_CHECKING:
-    from kubeline.compiler.argo.workflow import CompiledPipeline
+    from kubeline.compiler.argo.compiled import CompiledPipeline
 
 SIZES = (100, 1_000, 10_000)
 PEERS = ("hera", "kfp")
@@ -48,6 +48,7 @@ class Result:
     seconds: float | None = None
     workflow_bytes: int | None = None  # the Workflow document alone (peers: their one YAML)
     total_bytes: int | None = None  # everything written for the pipeline
+    memoize_bytes: int | None = None  # kubeline with cluster.argo_memoize: true
     wall: float | None = None  # the whole process, imports included
     status: str = "ok"
     runs: list[float] = field(default_factory=list)
@@ -70,7 +71,8 @@ def _folder() -> Path:
     return root
 
 
-def build_and_compile(n: int, root: Path) -> tuple[float, CompiledPipeline, dict[str, str]]:
+def build_and_compile(n: int, root: Path, memoize: bool | None = None
+                      ) -> tuple[float, CompiledPipeline, dict[str, str]]:
     """Time steps + Pipeline + graph() + compile_graph + render for an N-step chain in root.
 
     The same scope as hera's figure (object construction + to_yaml). The workspace is opened
@@ -102,7 +104,7 @@ def build_and_compile(n: int, root: Path) -> tuple[float, CompiledPipeline, dict
         prev = out
     pipeline = Pipeline(ws, steps=steps)
     pipeline.name = "bench"
-    compiled = compile_graph(pipeline.graph(), ws.config)
+    compiled = compile_graph(pipeline.graph(), ws.config, memoize=memoize)
     files = render([compiled])
     return time.perf_counter() - start, compiled, files
 
@@ -127,7 +129,9 @@ def _child(n: int) -> None:
     root = _folder()
     os.chdir(root)
     seconds, compiled, files = build_and_compile(n, root)
-    print(json.dumps({"seconds": seconds, **sizes_of(compiled, files)}))
+    _, memo_compiled, memo_files = build_and_compile(n, root, memoize=True)  # bytes only
+    memo = sizes_of(memo_compiled, memo_files)["total_bytes"]
+    print(json.dumps({"seconds": seconds, **sizes_of(compiled, files), "memoize_bytes": memo}))
 
 
 def run_kubeline(n: int, timeout: float) -> tuple[float, dict[str, Any], float] | None:
@@ -260,6 +264,11 @@ def _targets(results: dict[tuple[str, int], Result], sizes: list[int], tools: li
         print("\ntargets")
         for text, ok in lines:
             print(f"  {'MET ' if ok else 'MISS'}  {text}")
+    memo = [(n, results[("kubeline", n)].memoize_bytes) for n in sizes]
+    if any(b for _, b in memo):
+        print("\nfor reference, not a target: kubeline with cluster.argo_memoize: true (each "
+              "task of a pipeline up to 200 steps passes its memoize key), B/step all: "
+              + ", ".join(f"N={n:,} {b / n:.0f}" for n, b in memo if b))
     return all(ok for _, ok in lines)
 
 
@@ -286,6 +295,7 @@ def _run_once(tool: str, n: int, cap: float, python: Path | None, into: Result) 
             return False
         seconds, sizes, wall = got
         into.keep(seconds, sizes["workflow_bytes"], sizes["total_bytes"], wall)
+        into.memoize_bytes = sizes.get("memoize_bytes")
         return True
     if python is None:
         raise PeerError("the peer virtualenv is not set up (drop --no-peers)")
