@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -13,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from kubeline.local.sandbox import detect_mode
+
+from .procscan import holders, kill_and_wait
 
 SCRIPT = """
 import os, sys, time
@@ -27,23 +28,6 @@ ws = Workspace.from_config()
 pipeline = Pipeline(ws, steps=[PythonScriptStep("sleeper.py", name="sleeper",
                                                 source_directory="scripts")])
 """
-
-
-def _holders(marker: str) -> list[int]:
-    """Live (non-zombie) processes whose environment carries the marker; pids in a pid
-    namespace differ from the host's, so the step cannot simply report its own pid."""
-    found = []
-    needle = f"KILL_MARKER={marker}".encode()
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            if needle in (proc / "environ").read_bytes() and \
-                    "State:\tZ" not in (proc / "status").read_text():
-                found.append(int(proc.name))
-        except OSError:
-            continue
-    return found
 
 
 @pytest.mark.skipif(detect_mode() != "bwrap", reason="needs bubblewrap (the install installs it)")
@@ -63,13 +47,8 @@ def test_sigkill_of_the_runner_kills_the_step_script(tmp_path: Path) -> None:
         while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert pid_file.exists(), "the step never started"
-        assert len(_holders(marker)) >= 3, "runner, shim and script should all be running"
-        runner.send_signal(signal.SIGKILL)
-        runner.wait(10)
-        deadline = time.monotonic() + 10
-        while _holders(marker) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert _holders(marker) == [], "step processes outlived the killed runner"
+        assert len(holders(marker)) >= 3, "runner, shim and script should all be running"
+        assert kill_and_wait(runner, marker) == [], "step processes outlived the killed runner"
     finally:
         if runner.poll() is None:
             runner.kill()
