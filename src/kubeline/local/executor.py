@@ -640,6 +640,7 @@ class Engine:
             include_result=self.include_result(name, boundary),
             warm=self.warm,
             warm_key=name,
+            shared_volumes=self.run_dir / "volumes" if self.sandbox.mode == "bwrap" else None,
         )
 
     async def run_retry(

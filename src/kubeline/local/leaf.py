@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kubeline.local import procs
+from kubeline.local import procs, volumes
 from kubeline.local.artifacts import ArtifactError, Repository, default_key
 from kubeline.local.memo import MemoError, parse_duration_or_seconds
 from kubeline.local.nodes import ERROR, FAILED, SUCCEEDED, Outputs
@@ -64,6 +64,7 @@ class LeafContext:
     warm: WarmPool | None = None  # main may be a pre-started process (warmpool.py)
     warm_key: str = ""
     on_spawn: Callable[[], None] = lambda: None  # main runs: time to warm what comes next
+    shared_volumes: Path | None = None  # run-wide read-only ConfigMap folders (volumes.py)
 
 
 def _resolve_secret(name: str, key: str, optional: bool, what: str) -> str | None:
@@ -106,65 +107,30 @@ def container_env(container: dict[str, Any], ctx: LeafContext) -> dict[str, str]
     return env
 
 
-def _volumes(tmpl: dict[str, Any], ctx: LeafContext) -> dict[str, tuple[Path, dict[str, Any]]]:
-    """The pod's mounted volumes: name -> (host directory, volume); nothing is created."""
-    vols: dict[str, dict[str, Any]] = {}
-    for v in list(ctx.workflow_volumes) + list(tmpl.get("volumes") or []):
-        vols[str(v["name"])] = v
-    used = set()
-    main = tmpl.get("container") or tmpl.get("script") or {}
-    for c in [*(tmpl.get("initContainers") or []), main]:
-        for m in c.get("volumeMounts") or []:
-            used.add(str(m["name"]))
-    out: dict[str, tuple[Path, dict[str, Any]]] = {}
-    for name in sorted(used):
-        if name not in vols:
-            raise LeafError(f"volumeMount '{name}' has no matching volume")
-        out[name] = (ctx.node_dir / "volumes" / name, vols[name])
-    return out
-
-
-def _volume_dirs(tmpl: dict[str, Any], ctx: LeafContext) -> dict[str, Path]:
-    """Materialise the pod's volumes on the host; name -> directory."""
-    out: dict[str, Path] = {}
-    for name, (d, v) in _volumes(tmpl, ctx).items():
-        d.mkdir(parents=True, exist_ok=True)
-        if "configMap" in v:
-            _write_configmap(d, v["configMap"], v["configMap"].get("defaultMode"), ctx)
-        elif "projected" in v:
-            for src in v["projected"].get("sources") or []:
-                _write_configmap(d, src["configMap"], v["projected"].get("defaultMode"), ctx)
-        out[name] = d
-    return out
-
-
-def _write_configmap(d: Path, ref: dict[str, Any], default_mode: Any, ctx: LeafContext) -> None:
-    cm = ctx.configmaps.get(str(ref["name"]))
-    if cm is None:
-        if ref.get("optional"):
-            return
-        raise LeafError(f"configmap '{ref['name']}' is not a document of this file")
-    items = ref.get("items")
-    pairs = (
-        [(str(i["key"]), str(i["path"]), i.get("mode")) for i in items]
-        if items
-        else [(k, k, None) for k in cm]
-    )
-    for key, rel, mode in pairs:
-        if key not in cm:
-            raise LeafError(f"configmap '{ref['name']}' has no key '{key}'")
-        target = d / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(cm[key])
-        m = mode if mode is not None else default_mode
-        os.chmod(target, int(m) if m is not None else 0o644)
-
-
-def _fs_for(container: dict[str, Any], root: Path, vol_dirs: dict[str, Path]) -> ContainerFS:
+def _fs_for(container: dict[str, Any], root: Path, vols: dict[str, volumes.Volume]) -> ContainerFS:
     fs = ContainerFS(root=root)
     for m in container.get("volumeMounts") or []:
-        fs.binds.append((vol_dirs[str(m["name"])], str(m["mountPath"]).rstrip("/") or "/"))
+        vol = vols[str(m["name"])]
+        path = str(m["mountPath"]).rstrip("/") or "/"
+        fs.binds.append((vol.host, path))
+        if vol.shared:
+            fs.readonly.add(path)
     return fs
+
+
+def _volumes(tmpl: dict[str, Any], ctx: LeafContext) -> dict[str, volumes.Volume]:
+    try:
+        return volumes.plan(tmpl, ctx.node_dir, ctx.workflow_volumes, ctx.configmaps,
+                            ctx.shared_volumes)
+    except volumes.VolumeError as exc:
+        raise LeafError(str(exc)) from exc
+
+
+def _materialise(vols: dict[str, volumes.Volume], ctx: LeafContext) -> None:
+    try:
+        volumes.materialise(vols, ctx.configmaps)
+    except volumes.VolumeError as exc:
+        raise LeafError(str(exc)) from exc
 
 
 def _argv(command: list[str], ctx: LeafContext) -> list[str]:
@@ -267,10 +233,11 @@ def _deadline(tmpl: dict[str, Any]) -> float | None:
     return time.monotonic() + min(limits) if limits else None
 
 
-def _main_fs(tmpl: dict[str, Any], ctx: LeafContext, vol_dirs: dict[str, Path]) -> ContainerFS:
+def _main_fs(tmpl: dict[str, Any], ctx: LeafContext, vols: dict[str, volumes.Volume]
+             ) -> ContainerFS:
     """Main's private filesystem: its volume mounts and the paths the pod owns."""
     main = tmpl.get("container") or tmpl.get("script") or {}
-    fs = _fs_for(main, ctx.node_dir / "main", vol_dirs)
+    fs = _fs_for(main, ctx.node_dir / "main", vols)
     inputs = tmpl.get("inputs") or {}
     outs = tmpl.get("outputs") or {}
     for art in inputs.get("artifacts") or []:
@@ -317,8 +284,9 @@ def predict_main(tmpl: dict[str, Any], ctx: LeafContext) -> Launch:
     """Main's launch for a template whose node has not started: prepares the node folder's
     mount points and empty script file (bwrap binds them at start), nothing else. Raises
     LeafError where the real run would fail."""
-    vol_dirs = {name: d for name, (d, _) in _volumes(tmpl, ctx).items()}
-    fs = _main_fs(tmpl, ctx, vol_dirs)
+    vols = _volumes(tmpl, ctx)
+    _materialise({k: v for k, v in vols.items() if v.shared}, ctx)  # bound with their files
+    fs = _main_fs(tmpl, ctx, vols)
     argv, env = _main_command(tmpl, ctx, fs)
     if "script" in tmpl:
         (ctx.node_dir / "script").touch()
@@ -347,8 +315,9 @@ async def _run(tmpl: dict[str, Any], ctx: LeafContext, outputs: Outputs) -> Leaf
     main = dict(tmpl.get("container") or tmpl.get("script") or {})
     is_script = "script" in tmpl
     deadline = _deadline(tmpl)
-    vol_dirs = _volume_dirs(tmpl, ctx)
-    main_fs = _main_fs(tmpl, ctx, vol_dirs)
+    vols = _volumes(tmpl, ctx)
+    _materialise(vols, ctx)
+    main_fs = _main_fs(tmpl, ctx, vols)
     inputs = tmpl.get("inputs") or {}
     # owned output paths need their parent directories inside the private root
     for path in main_fs.owned:
@@ -363,7 +332,7 @@ async def _run(tmpl: dict[str, Any], ctx: LeafContext, outputs: Outputs) -> Leaf
         ctx.repo.load(art, main_fs.host_path(str(art["path"])))
     ctx.on_start()
     for i, init in enumerate(tmpl.get("initContainers") or []):
-        fs = _fs_for(init, node_dir / f"init-{i}", vol_dirs)
+        fs = _fs_for(init, node_dir / f"init-{i}", vols)
         command = [str(x) for x in (init.get("command") or [])] + [
             str(x) for x in (init.get("args") or [])
         ]

@@ -35,6 +35,7 @@ class ContainerFS:
     root: Path
     owned: list[str] = field(default_factory=list)  # absolute container paths kept private
     binds: list[tuple[Path, str]] = field(default_factory=list)  # (host dir/file, container path)
+    readonly: set[str] = field(default_factory=set)  # bind targets mounted read-only (bwrap)
 
     def host_path(self, container_path: str) -> Path:
         """Where a container path's private copy lives on the host."""
@@ -95,7 +96,7 @@ class Sandbox:
             src = mounts[dst]
             if not os.path.exists(src):
                 os.makedirs(src, exist_ok=True)
-            args += ["--bind", src, dst]
+            args += ["--ro-bind" if dst in fs.readonly else "--bind", src, dst]
         for p in self.passthrough:
             if _under(p, "/tmp"):
                 args += ["--bind", p, p]
