@@ -1,6 +1,6 @@
 """Per-step wall time of local runs: kubeline's executor against Kubeflow Pipelines' local runner.
 
-Usage: python bench/local_run.py [--n 20] [--runs 3] [--no-peers]
+Usage: python bench/local_run.py [--n 20] [--runs 3] [--no-peers] [--cold] [--no-bytecode]
 
 kubeline: an N-step chain of trivial PythonScriptSteps (allow_reuse=False, so every step
 really runs), compiled once outside the clock and run with the local executor in a fresh
@@ -8,6 +8,12 @@ process (`kubeline run`-equivalent, bubblewrap isolation when available); per-st
 the run's wall time divided by N, fixed costs included, as the peer script reports it.
 Also two independent branches of N/2 steps each, to show they overlap on 2 cores.
 Peer: ../shared/bench/anchor_local.py N with kfp.local's SubprocessRunner, in .bench-venv.
+
+Bytecode: an installed kubeline has its modules' bytecode (pip writes it, as it did for the
+peer's packages in .bench-venv). A development checkout with PYTHONDONTWRITEBYTECODE set
+has none, and then every step compiles the modules it imports from source (about 20 ms a
+step). So the bench first compiles kubeline's bytecode where pip would have put it;
+--no-bytecode measures the checkout as it is. --cold turns warm start off (KUBELINE_WARM=0).
 """
 
 from __future__ import annotations
@@ -81,7 +87,18 @@ def _workspace(branches: int, length: int) -> tuple[Path, Path]:
     return root, manifest
 
 
-def kubeline_wall(branches: int, length: int, runs: int) -> float:
+def _bytecode() -> None:
+    """Compile kubeline's bytecode where an installed package has it (``__pycache__`` beside
+    each module, git-ignored), as pip does at install; stale files are simply rewritten."""
+    import compileall
+
+    import kubeline
+
+    if not compileall.compile_dir(Path(kubeline.__file__).parent, quiet=1):
+        raise SystemExit("compiling kubeline's bytecode failed")
+
+
+def kubeline_wall(branches: int, length: int, runs: int, env: dict[str, str]) -> float:
     """Best wall time of the executor running the compiled pipeline, in a fresh process."""
     root, manifest = _workspace(branches, length)
     best = float("inf")
@@ -89,7 +106,7 @@ def kubeline_wall(branches: int, length: int, runs: int) -> float:
         done = subprocess.run([sys.executable, str(root / "runner.py"), str(manifest),
                                str(root / ".kubeline")], cwd=root, capture_output=True,
                               text=True, check=False,
-                              env={**os.environ, "KUBELINE_WORKSPACE": str(root)})
+                              env={**os.environ, **env, "KUBELINE_WORKSPACE": str(root)})
         match = re.search(r"wall=([0-9.]+)", done.stdout)
         if done.returncode != 0 or match is None:
             raise SystemExit(f"kubeline run failed: {done.stderr.strip()[-500:]}")
@@ -121,12 +138,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--cold", action="store_true", help="warm start off (KUBELINE_WARM=0)")
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="do not compile kubeline's bytecode first")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    chain = kubeline_wall(1, args.n, args.runs)
-    one_branch = kubeline_wall(1, args.n // 2, args.runs)
-    two_branches = kubeline_wall(2, args.n // 2, args.runs)
+    env = {"KUBELINE_WARM": "0" if args.cold else "1"}
+
+    if not args.no_bytecode:
+        _bytecode()
+
+    def wall(branches: int, length: int) -> float:
+        return kubeline_wall(branches, length, args.runs, env)
+
+    chain = wall(1, args.n)
+    one_branch = wall(1, args.n // 2)
+    two_branches = wall(2, args.n // 2)
     ours = chain / args.n
+    mode = (f"warm start {'off' if args.cold else 'on'}, "
+            f"{'no bytecode' if args.no_bytecode else 'bytecode compiled'}")
+    print(f"kubeline  ({mode})")
     print(f"kubeline  chain n={args.n}: wall {chain:.2f} s, per step {ours * 1000:.0f} ms")
     print(f"kubeline  one branch of {args.n // 2}: {one_branch:.2f} s; two independent "
           f"branches of {args.n // 2}: {two_branches:.2f} s "
