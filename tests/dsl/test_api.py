@@ -44,11 +44,24 @@ def test_workspace_without_config_is_local(tmp_path: Path, monkeypatch: pytest.M
         Workspace.create("w")
 
 
-def test_from_config_missing_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_from_config_without_a_file_is_a_local_workspace(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.chdir(tmp_path)
+    ws = Workspace.from_config()
+    assert ws.root == tmp_path and ws.state_dir == tmp_path / ".kubeline"
+    assert ws.get_default_datastore().name == "workspaceblobstore"
+    assert "using a local workspace" in caplog.text and str(tmp_path) in caplog.text
+    assert not (tmp_path / "kubeline.yaml").exists(), "nothing is written until asked"
+
+
+def test_from_config_of_a_folder_without_a_file_is_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
     with pytest.raises(KubelineError) as info:
-        Workspace.from_config()
+        Workspace.from_config(str(tmp_path / "elsewhere"))
     assert "\n" not in str(info.value) and "kubeline.yaml" in str(info.value)
+    assert "kubeline init" not in str(info.value)
 
 
 def test_bad_config_names_the_field(tmp_path: Path) -> None:

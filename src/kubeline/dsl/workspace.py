@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,8 @@ from kubeline.workspace.config import (
     load_config,
     save_config,
 )
+
+_LOG = logging.getLogger("kubeline.workspace")
 
 if TYPE_CHECKING:
     from kubeline.dsl.compute import ComputeTarget
@@ -82,15 +85,26 @@ class Workspace:
 
     @classmethod
     def from_config(cls, path: str | None = None, **_aml_only: Any) -> Workspace:
-        """Load kubeline.yaml from path (a file or folder), else the nearest one upward."""
+        """Load kubeline.yaml from path (a file or folder), else the nearest one upward.
+
+        With no path and no kubeline.yaml anywhere up, the current folder is a local workspace
+        (as ``Workspace()``): the how-to page's first line then just works on a laptop. A
+        path given explicitly must hold (or be under) a kubeline.yaml.
+        """
         start = Path(path) if path else Path.cwd()
         if start.is_file():
             return cls(_root=start.parent)
         found = find_config(start)
+        if found is None and path is None:
+            _LOG.warning("kubeline: no %s in %s or above: using a local workspace there "
+                         "(state in .kubeline/; ws.write_config() saves its settings)",
+                         CONFIG_FILE, start.resolve())
+            return cls(_root=start)
         if found is None:
             raise ConfigError(
                 f"no {CONFIG_FILE} found in {start.resolve()} or above",
-                "run 'kubeline init' or call Workspace.create(...).write_config()",
+                "pass the folder holding it, or create one with Workspace.create(...)"
+                ".write_config()",
             )
         return cls(_root=found.parent)
 
