@@ -26,7 +26,8 @@ spec:
   - name: use
     container:
       image: busybox
-      command: [sh, -c, "cat /conf/a.txt; echo; echo x > /conf/a.txt || echo refused; cat /conf/a.txt"]
+      command: [sh, -c, "cat /conf/a.txt; echo; echo x > /conf/a.txt || echo refused;
+                         cat /conf/a.txt"]
       volumeMounts:
       - {name: conf, mountPath: /conf}
 ---
