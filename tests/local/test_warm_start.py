@@ -318,3 +318,38 @@ def test_sigkill_of_the_runner_kills_warm_processes(tmp_path: Path, mode: str) -
     finally:
         if runner.poll() is None:
             runner.kill()
+
+
+MEMO_WORKFLOW = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: warm-memo-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {name: a, template: memo, arguments: {parameters: [{name: key, value: k-a}]}}
+      - {name: b, template: memo, depends: a, arguments: {parameters: [{name: key, value: k-b}]}}
+  - name: memo
+    inputs: {parameters: [{name: key}]}
+    memoize:
+      key: "{{inputs.parameters.key}}"
+      cache: {configMap: {name: warm-memo}}
+    container:
+      image: python
+      command: [python, -c, "print('computed')"]
+"""
+
+
+def test_memoized_tasks_are_warmed_only_after_an_upstream_miss(tmp_path: Path) -> None:
+    first = run_yaml(MEMO_WORKFLOW, tmp_path)
+    assert first.phase == "Succeeded"
+    assert _record(first.node("b").log_dir) == "warm"  # a ran, so b was prepared
+    again = run_yaml(MEMO_WORKFLOW, tmp_path)
+    assert [again.node(n).memoized for n in ("a", "b")] == [True, True]
+    assert again.processes_started == 0
+    # a was a hit, so nothing was prepared for b: no folder of b in this run
+    assert not (tmp_path / "runs" / again.id / "nodes").exists() or \
+        not any((tmp_path / "runs" / again.id / "nodes").iterdir())

@@ -26,6 +26,7 @@ from kubeline.local.nodes import (
     SKIPPED,
     SUCCEEDED,
     Node,
+    node_id,
 )
 from kubeline.local.prewarm import prewarm
 from kubeline.local.scope import Scope, ScopeError, add_aggregate, add_node, add_skipped_outputs
@@ -174,10 +175,16 @@ class DagRun:
             ]
             for name in wave:
                 if name not in self.warmed and prewarm(
-                    self.engine, f"{self.node.name}.{name}", self.tasks[name], self.node, name
+                    self.engine, f"{self.node.name}.{name}", self.tasks[name], self.node, name,
+                    any(self.runs_process(d) for d in self.deps[name].names),
                 ):
                     self.warmed.add(name)
             ahead.update(wave)
+
+    def runs_process(self, task: str) -> bool:
+        """The task's node is a pod whose process has started (not a memoize hit)."""
+        node = self.engine.nodes.get(node_id(self.engine.wf_name, f"{self.node.name}.{task}"))
+        return node is not None and node.type == "Pod" and node.process_starts > 0
 
     def link_children(self) -> None:
         for name, tn in self.task_nodes.items():

@@ -5,8 +5,9 @@ template, sandbox mounts, environment and log files are known already, only argu
 upstream outputs are not. The template is processed as the node will process it, with a
 placeholder for every argument that still has tags; a launch naming the placeholder
 anywhere that must match (sandbox, environment, interpreter and module) is not warmed.
-Templates that may not start a process of their own (memoize) or start under other node
-names (retryStrategy, loops) are not warmed either.
+Templates that start under other node names (retryStrategy, loops) are not warmed either;
+memoized ones only once an upstream task runs a process (a memo miss): when the upstream
+was a hit, the task most likely is one too and starts no process.
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ def _arguments(task: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
-def prewarm(engine: Engine, name: str, task: dict[str, Any], boundary: Node, holder: str) -> bool:
+def prewarm(engine: Engine, name: str, task: dict[str, Any], boundary: Node, holder: str,
+            upstream_runs: bool) -> bool:
     """Start the warm process of DAG task node ``name`` if its launch is predictable;
-    False only when the pool had no room (the caller may ask again later)."""
+    False when it may be worth asking again later (no room in the pool; a memoized
+    template whose upstream has not run a process yet)."""
     pool = engine.warm
     if pool is None or loops.expands(task):
         return True
@@ -51,8 +54,10 @@ def prewarm(engine: Engine, name: str, task: dict[str, Any], boundary: Node, hol
     tmpl = engine.templates.get(template_name)
     if tmpl is None or not ("container" in tmpl or "script" in tmpl):
         return True
-    if tmpl.get("retryStrategy") or engine.spec.get("retryStrategy") or tmpl.get("memoize"):
+    if tmpl.get("retryStrategy") or engine.spec.get("retryStrategy"):
         return True
+    if tmpl.get("memoize") and not upstream_runs:
+        return False  # probably a cache hit, as its upstream was: no process to warm
     pod = pod_name(engine.wf_name, name, template_name)
     node_dir = engine.run_dir / "nodes" / node_id(engine.wf_name, name)
     try:
