@@ -1,6 +1,7 @@
 """Per-step wall time of local runs: kubeline's executor against Kubeflow Pipelines' local runner.
 
-Usage: python bench/local_run.py [--n 20] [--runs 3] [--no-peers] [--cold] [--no-bytecode]
+Usage: python bench/local_run.py [--n 20] [--runs 3] [--no-peers] [--cold] [--no-fork]
+                                [--no-bytecode]
 
 kubeline: an N-step chain of trivial PythonScriptSteps (allow_reuse=False, so every step
 really runs), compiled once outside the clock and run with the local executor in a fresh
@@ -13,7 +14,11 @@ Bytecode: an installed kubeline has its modules' bytecode (pip writes it, as it 
 peer's packages in .bench-venv). A development checkout with PYTHONDONTWRITEBYTECODE set
 has none, and then every step compiles the modules it imports from source (about 20 ms a
 step). So the bench first compiles kubeline's bytecode where pip would have put it;
---no-bytecode measures the checkout as it is. --cold turns warm start off (KUBELINE_WARM=0).
+--no-bytecode measures the checkout as it is.
+
+By default each step shim is forked by the run's fork server (decision 0012); --no-fork
+starts each step as its own sandboxed interpreter (KUBELINE_FORKSERVER=0), pre-started
+while its upstream runs (warm start, decision 0010); --cold turns both off.
 """
 
 from __future__ import annotations
@@ -138,12 +143,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-peers", action="store_true")
-    parser.add_argument("--cold", action="store_true", help="warm start off (KUBELINE_WARM=0)")
+    parser.add_argument("--cold", action="store_true",
+                        help="fork server and warm start off: every step a new interpreter")
+    parser.add_argument("--no-fork", action="store_true",
+                        help="fork server off (KUBELINE_FORKSERVER=0); warm start stays on")
     parser.add_argument("--no-bytecode", action="store_true",
                         help="do not compile kubeline's bytecode first")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    env = {"KUBELINE_WARM": "0" if args.cold else "1"}
+    forked = not (args.cold or args.no_fork)
+    env = {"KUBELINE_WARM": "0" if args.cold else "1",
+           "KUBELINE_FORKSERVER": "1" if forked else "0"}
 
     if not args.no_bytecode:
         _bytecode()
@@ -155,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     one_branch = wall(1, args.n // 2)
     two_branches = wall(2, args.n // 2)
     ours = chain / args.n
-    mode = (f"warm start {'off' if args.cold else 'on'}, "
+    start_mode = "fork server" if forked else "warm start" if not args.cold else "cold"
+    mode = (f"steps started by: {start_mode}, "
             f"{'no bytecode' if args.no_bytecode else 'bytecode compiled'}")
     print(f"kubeline  ({mode})")
     print(f"kubeline  chain n={args.n}: wall {chain:.2f} s, per step {ours * 1000:.0f} ms")

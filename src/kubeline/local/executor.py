@@ -27,6 +27,8 @@ from typing import Any, Protocol
 from kubeline.exceptions import KubelineError, ValidationError
 from kubeline.local import manifest as manifest_mod
 from kubeline.local.artifacts import Repository, has_location
+from kubeline.local.forkclient import ForkServers
+from kubeline.local.forkclient import enabled as forks_enabled
 from kubeline.local.leaf import LeafContext, LeafResult, run_leaf
 from kubeline.local.memo import MemoCache, MemoError, parse_duration_or_seconds
 from kubeline.local.nodes import (
@@ -150,6 +152,9 @@ class Engine:
         warm_off = os.environ.get("KUBELINE_WARM", "").strip().lower() in ("0", "false", "no")
         # room for the next node of every running branch, and the one after
         self.warm: WarmPool | None = None if warm_off else WarmPool(2 * max(1, limit))
+        # step shims are forked by a per-run fork server (forkclient.py); KUBELINE_FORKSERVER=0
+        self.forks: ForkServers | None = (
+            ForkServers(self.run_dir) if forks_enabled() and sandbox.mode == "bwrap" else None)
         # per DAG node: what to pre-start once one of its pods runs (the executor is idle then)
         self.prewarm_hooks: dict[str, Callable[[], None]] = {}
 
@@ -640,6 +645,7 @@ class Engine:
             include_result=self.include_result(name, boundary),
             warm=self.warm,
             warm_key=name,
+            forks=self.forks,
             shared_volumes=self.run_dir / "volumes" if self.sandbox.mode == "bwrap" else None,
         )
 
@@ -1050,6 +1056,8 @@ async def _drive(
     finally:
         if engine.warm is not None:
             await engine.warm.close()
+        if engine.forks is not None:
+            await engine.forks.close()
     phase = {SUCCEEDED: SUCCEEDED, FAILED: FAILED, ERROR: ERROR}.get(
         root.phase, SUCCEEDED if root.phase in FULFILLED else ERROR
     )

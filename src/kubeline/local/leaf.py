@@ -21,11 +21,12 @@ from typing import Any
 
 from kubeline.local import procs, volumes
 from kubeline.local.artifacts import ArtifactError, Repository, default_key
+from kubeline.local.forkclient import ForkedStep, ForkServers
 from kubeline.local.memo import MemoError, parse_duration_or_seconds
 from kubeline.local.nodes import ERROR, FAILED, SUCCEEDED, Outputs
 from kubeline.local.sandbox import ContainerFS, Sandbox
 from kubeline.local.scope import param_string
-from kubeline.local.warmpool import Launch, WarmPool
+from kubeline.local.warmpool import Launch, WarmPool, record_launch
 
 SCRIPT_PATH = "/argo/staging/script"
 RESULT_LIMIT = 256 * 1024
@@ -62,6 +63,7 @@ class LeafContext:
     on_start: Callable[[], None] = lambda: None
     pids: list[int] = field(default_factory=list)
     warm: WarmPool | None = None  # main may be a pre-started process (warmpool.py)
+    forks: ForkServers | None = None  # or a step forked by the fork server (forkclient.py)
     warm_key: str = ""
     on_spawn: Callable[[], None] = lambda: None  # main runs: time to warm what comes next
     shared_volumes: Path | None = None  # run-wide read-only ConfigMap folders (volumes.py)
@@ -174,8 +176,12 @@ async def _spawn(
     be the node's warm process, if one was started for exactly this launch."""
     sb = ctx.sandbox
     launch = launch_for(argv, fs, env, ctx, stdout, stderr)
-    proc = None
-    if main and ctx.warm is not None:
+    proc: asyncio.subprocess.Process | ForkedStep | None = None
+    if main and ctx.forks is not None and ctx.forks.serves(launch):
+        proc = await ctx.forks.take(launch, sb.view(fs))
+        if proc is not None:
+            record_launch(ctx.node_dir, "forked")
+    if proc is None and main and ctx.warm is not None:
         proc = await ctx.warm.claim(ctx.warm_key, launch)
     if proc is None:
         try:
@@ -195,10 +201,10 @@ async def _spawn(
                 code = await asyncio.wait_for(proc.wait(), max(0.0, deadline - time.monotonic()))
             except asyncio.TimeoutError:
                 timed_out = True
-                procs.kill(proc.pid)
+                _kill(proc)
                 code = await proc.wait()
     except asyncio.CancelledError:
-        procs.kill(proc.pid)
+        _kill(proc)
         with contextlib.suppress(Exception):
             await proc.wait()
         raise
@@ -211,6 +217,14 @@ async def _spawn(
             f"bubblewrap could not start the container: {stderr.read_text().strip()[:300]}"
         )
     return code, timed_out
+
+
+def _kill(proc: asyncio.subprocess.Process | ForkedStep) -> None:
+    """A forked step's pid lives in the fork server's namespace: the server kills it."""
+    if isinstance(proc, ForkedStep):
+        proc.kill()
+    else:
+        procs.kill(proc.pid)
 
 
 def _bwrap_failed(stderr: Path) -> bool:

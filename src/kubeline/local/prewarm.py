@@ -72,6 +72,9 @@ def prewarm(engine: Engine, name: str, task: dict[str, Any], boundary: Node, hol
     except Exception:  # the node itself reports whatever is wrong, when it runs
         shutil.rmtree(node_dir, ignore_errors=True)
         return True
+    if engine.forks is not None and engine.forks.serves(launch):
+        shutil.rmtree(node_dir, ignore_errors=True)
+        return True  # the fork server starts it at once: nothing to warm
     mode = python_mode(launch.program) or ()
     fixed = [*launch.wrapper, launch.program[0], *mode, *(f"{k}={v}" for k, v in launch.env)]
     if any(PLACEHOLDER in part for part in fixed) or not pool.start(name, launch, node_dir):

@@ -90,18 +90,25 @@ class Sandbox:
         # its own pid namespace, as a pod has: when the runner dies, bwrap and with it every
         # process of the node (a step's forked script included) are killed
         args = [self.bwrap, "--die-with-parent", "--unshare-pid"]
+        view = self.view(fs)
+        args += self._root_args([dst for dst, _, _ in view])
+        for dst, src, readonly in view:
+            args += ["--ro-bind" if readonly else "--bind", src, dst]
+        args += ["--chdir", cwd, "--"]
+        return args + argv
+
+    def view(self, fs: ContainerFS) -> list[tuple[str, str, bool]]:
+        """(container path, host path, read-only) of every bind, in the order they are made:
+        shallow first, then the pass-through paths under /tmp over the private /tmp."""
         mounts = self.mounts(fs)
-        args += self._root_args(list(mounts))
+        view = []
         for dst in sorted(mounts, key=lambda p: p.count("/")):
             src = mounts[dst]
             if not os.path.exists(src):
                 os.makedirs(src, exist_ok=True)
-            args += ["--ro-bind" if dst in fs.readonly else "--bind", src, dst]
-        for p in self.passthrough:
-            if _under(p, "/tmp"):
-                args += ["--bind", p, p]
-        args += ["--chdir", cwd, "--"]
-        return args + argv
+            view.append((dst, src, dst in fs.readonly))
+        view += [(p, p, False) for p in self.passthrough if _under(p, "/tmp")]
+        return view
 
     def _root_args(self, mount_points: list[str]) -> list[str]:
         """Rebuild / from host entries, splitting host dirs that contain a mount point."""

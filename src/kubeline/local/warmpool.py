@@ -24,8 +24,9 @@ from kubeline.local import procs
 
 WARM_SCRIPT = str(Path(__file__).with_name("warm.py"))
 RECORD = "launch"
-"""File in a node's folder when a warm process was prepared for it: ``warm`` when it ran the
-node, ``cold: <why>`` when the node's real launch differed and it started cold."""
+"""File in a node's folder when its start was not the plain one: ``warm`` when a warm process
+ran the node, ``cold: <why>`` when the node's real launch differed from the predicted one,
+``forked`` when the fork server ran it (forkclient.py)."""
 
 
 @dataclass(frozen=True)
@@ -121,11 +122,11 @@ class WarmPool:
             why = "the warm process had exited"
         if why or proc is None or proc.stdin is None:
             await _stop(proc)
-            _record(entry.node_dir, f"cold: {why}")
+            record_launch(entry.node_dir, f"cold: {why}")
             return None
         proc.stdin.write(b"\0".join(os.fsencode(a) for a in real.program[1:]))
         proc.stdin.close()
-        _record(entry.node_dir, "warm")
+        record_launch(entry.node_dir, "warm")
         return proc
 
     async def discard(self, key: str) -> None:
@@ -162,6 +163,7 @@ async def _stop(proc: asyncio.subprocess.Process | None) -> None:
         await proc.wait()
 
 
-def _record(node_dir: Path, text: str) -> None:
+def record_launch(node_dir: Path, text: str) -> None:
+    """How the node's process was started (the ``launch`` file in its folder)."""
     with contextlib.suppress(OSError):
         (node_dir / RECORD).write_text(text + "\n", encoding="utf-8")

@@ -1,0 +1,188 @@
+"""The executor's side of the fork server (kubeline.runtime.forkserver): which launches it may
+take, one server per sandbox layout, and a process-like handle per forked step.
+
+A launch qualifies when it is the step shim (``python -m kubeline.runtime``, this
+interpreter, no flags) under bubblewrap, and its start-up environment (``PYTHON*``,
+``LANG``, ``LC_*``: what a fresh interpreter reads before running anything) equals the
+server's; the child gets the launch's whole environment, working folder, log files and
+mounts. Anything else starts as it always did. ``KUBELINE_FORKSERVER=0`` turns it off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from kubeline.local import procs
+from kubeline.local.warmpool import Launch
+
+SHIM = ("-m", "kubeline.runtime")
+_STARTUP_PREFIXES = ("PYTHON", "LC_")
+
+
+def enabled() -> bool:
+    return os.environ.get("KUBELINE_FORKSERVER", "").strip().lower() not in ("0", "false", "no")
+
+
+def startup_env(env: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """The variables a fresh interpreter reads before running anything."""
+    return tuple((k, v) for k, v in env if k.startswith(_STARTUP_PREFIXES) or k == "LANG")
+
+
+def qualifies(launch: Launch) -> bool:
+    program = launch.program
+    return (launch.bwrap and len(program) > 2 and program[0] == sys.executable
+            and tuple(program[1:3]) == SHIM)
+
+
+def layout_key(launch: Launch, mounts: list[tuple[str, str, bool]]) -> tuple[Any, ...]:
+    """What a server's own sandbox fixes: its mount points and start-up environment."""
+    return (tuple(dst for dst, _, _ in mounts), startup_env(launch.env), launch.cwd)
+
+
+class ForkedStep:
+    """A step forked by the server: what the leaf runner needs of a process."""
+
+    def __init__(self, server: ForkServer, ident: int, pid: int) -> None:
+        self.server = server
+        self.ident = ident
+        self.pid = pid  # in the sandbox's pid namespace: for display, never for signals
+        self.returncode: int | None = None
+        self._done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def wait(self) -> int:
+        return await asyncio.shield(self._done)
+
+    def kill(self) -> None:
+        self.server.kill(self.ident)
+
+    def finished(self, code: int) -> None:
+        self.returncode = code
+        if not self._done.done():
+            self._done.set_result(code)
+
+
+class ForkServer:
+    """One running server: started lazily, shared by every step of its layout."""
+
+    def __init__(self, launch: Launch, log: Path) -> None:
+        bwrap, *rest = launch.wrapper
+        # CAP_SYS_ADMIN inside bubblewrap's user namespace: a child may make its own mounts
+        self.argv = [bwrap, "--cap-add", "CAP_SYS_ADMIN", *rest, sys.executable,
+                     "-m", "kubeline.runtime.forkserver"]
+        self.env = dict(launch.env)
+        self.cwd = launch.cwd
+        self.log = log
+        self.proc: asyncio.subprocess.Process | None = None
+        self.steps: dict[int, ForkedStep] = {}
+        self.waiting: dict[int, asyncio.Future[int]] = {}
+        self.ids = itertools.count(1)
+        self.reader: asyncio.Task[None] | None = None
+        self.lock = asyncio.Lock()
+
+    async def _ensure(self) -> asyncio.subprocess.Process:
+        async with self.lock:
+            if self.proc is None:
+                self.log.parent.mkdir(parents=True, exist_ok=True)
+                with open(self.log, "ab") as err:
+                    self.proc = await asyncio.create_subprocess_exec(
+                        *self.argv, stdin=asyncio.subprocess.PIPE,
+                        stdout=asyncio.subprocess.PIPE, stderr=err, env=self.env,
+                        cwd=self.cwd, start_new_session=True)
+                self.reader = asyncio.ensure_future(self._read(self.proc))
+            return self.proc
+
+    async def _read(self, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stdout is not None
+        while line := await proc.stdout.readline():
+            message = json.loads(line)
+            ident = int(message["id"])
+            if "pid" in message:
+                future = self.waiting.pop(ident, None)
+                if future is not None and not future.done():
+                    future.set_result(int(message["pid"]))
+            elif "exit" in message:
+                step = self.steps.pop(ident, None)
+                if step is not None:
+                    step.finished(int(message["exit"]))
+        # the server is gone: whatever it ran went with its pid namespace
+        for future in self.waiting.values():
+            if not future.done():
+                future.set_exception(OSError("the fork server exited"))
+        for step in self.steps.values():
+            step.finished(-9)
+        self.waiting.clear()
+        self.steps.clear()
+
+    def _send(self, message: dict[str, Any]) -> None:
+        if self.proc is not None and self.proc.stdin is not None:
+            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+
+    async def spawn(self, launch: Launch, mounts: list[tuple[str, str, bool]]) -> ForkedStep:
+        """Fork the launch's step; OSError when the server cannot run it."""
+        proc = await self._ensure()
+        if proc.returncode is not None:
+            raise OSError("the fork server exited")
+        ident = next(self.ids)
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.waiting[ident] = future
+        self._send({"id": ident, "argv": list(launch.program[1:]), "env": dict(launch.env),
+                    "cwd": launch.cwd, "mounts": [list(m) for m in mounts],
+                    "stdout": str(launch.stdout), "stderr": str(launch.stderr)})
+        step = ForkedStep(self, ident, 0)
+        self.steps[ident] = step
+        step.pid = await future
+        return step
+
+    def kill(self, ident: int) -> None:
+        self._send({"kill": ident})
+
+    async def close(self) -> None:
+        proc = self.proc
+        if proc is None:
+            return
+        if proc.stdin is not None:
+            with contextlib.suppress(Exception):
+                proc.stdin.close()
+        procs.kill(proc.pid)
+        with contextlib.suppress(ProcessLookupError):
+            await proc.wait()
+        if self.reader is not None:
+            with contextlib.suppress(Exception):
+                await self.reader
+
+
+class ForkServers:
+    """The run's servers, one per layout; ``take`` answers None for launches they do not
+    serve (the caller starts those as usual)."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.servers: dict[tuple[Any, ...], ForkServer] = {}
+
+    def serves(self, launch: Launch) -> bool:
+        return qualifies(launch)
+
+    async def take(self, launch: Launch, mounts: list[tuple[str, str, bool]]
+                   ) -> ForkedStep | None:
+        if not qualifies(launch):
+            return None
+        key = layout_key(launch, mounts)
+        server = self.servers.get(key)
+        if server is None:
+            server = ForkServer(launch, self.log_dir / f"forkserver-{len(self.servers)}.log")
+            self.servers[key] = server
+        try:
+            return await server.spawn(launch, mounts)
+        except OSError:
+            return None
+
+    async def close(self) -> None:
+        for server in self.servers.values():
+            await server.close()
