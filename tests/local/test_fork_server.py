@@ -205,3 +205,20 @@ def test_a_killed_runner_leaves_no_forked_step(tmp_path: Path,
         time.sleep(0.05)  # a step has started: it wrote its /tmp/mine
     assert holders(marker, b"forkserver"), "the fork server never started"
     assert kill_and_wait(runner, marker) == []
+
+
+def test_steps_start_on_their_own_when_the_server_cannot_start(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine whose bubblewrap refuses the server (say, no user namespaces for it) still
+    runs every step, each started as its own interpreter."""
+    import kubeline.local.forkclient as forkclient
+
+    monkeypatch.setattr(forkclient, "SERVER_MODULE", "kubeline.no_such_server")
+    monkeypatch.chdir(tmp_path)
+    summary = _run(tmp_path, "state", monkeypatch, forked=True)
+    assert summary.phase == "Failed" and summary.node("bad").exit_code == 3
+    for name in ("left", "right", "bad"):
+        assert _record(summary, name) is None, name
+        assert _probe(summary, name)["step"] == name
+    log = next((tmp_path / "state").rglob("forkserver-0.log")).read_text(encoding="utf-8")
+    assert "No module named kubeline.no_such_server" in log

@@ -23,6 +23,7 @@ from kubeline.local import procs
 from kubeline.local.warmpool import Launch
 
 SHIM = ("-m", "kubeline.runtime")
+SERVER_MODULE = "kubeline.runtime.forkserver"
 _STARTUP_PREFIXES = ("PYTHON", "LC_")
 
 
@@ -75,7 +76,7 @@ class ForkServer:
         bwrap, *rest = launch.wrapper
         # CAP_SYS_ADMIN inside bubblewrap's user namespace: a child may make its own mounts
         self.argv = [bwrap, "--cap-add", "CAP_SYS_ADMIN", *rest, sys.executable,
-                     "-m", "kubeline.runtime.forkserver"]
+                     "-m", SERVER_MODULE]
         self.env = dict(launch.env)
         self.cwd = launch.cwd
         self.log = log
@@ -85,6 +86,7 @@ class ForkServer:
         self.ids = itertools.count(1)
         self.reader: asyncio.Task[None] | None = None
         self.lock = asyncio.Lock()
+        self.gone = False  # the server exited (or never started): every spawn is refused
 
     async def _ensure(self) -> asyncio.subprocess.Process:
         async with self.lock:
@@ -112,6 +114,7 @@ class ForkServer:
                 if step is not None:
                     step.finished(int(message["exit"]))
         # the server is gone: whatever it ran went with its pid namespace
+        self.gone = True
         for future in self.waiting.values():
             if not future.done():
                 future.set_exception(OSError("the fork server exited"))
@@ -126,8 +129,8 @@ class ForkServer:
 
     async def spawn(self, launch: Launch, mounts: list[tuple[str, str, bool]]) -> ForkedStep:
         """Fork the launch's step; OSError when the server cannot run it."""
-        proc = await self._ensure()
-        if proc.returncode is not None:
+        await self._ensure()
+        if self.gone:
             raise OSError("the fork server exited")
         ident = next(self.ids)
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
