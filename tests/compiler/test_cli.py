@@ -31,8 +31,8 @@ def test_compile_check_and_drift(tmp_path: Path, argo_bin: Path) -> None:
     drift = kubeline("compile", str(pipeline), "-o", str(out), "--check")
     assert drift.returncode == 1
     # the three steps share scripts/, so its snapshot is one of the step_defaults: one line of
-    # pipeline.json changes, and the pipeline id
-    assert drift.stdout.splitlines() == ["would change compare-models.yaml (+2 -2 lines)"]
+    # pipeline.json changes, the kubeline.io/snapshots annotation and the pipeline id
+    assert drift.stdout.splitlines() == ["would change compare-models.yaml (+3 -3 lines)"]
     assert (out / "compare-models.yaml").read_bytes() == before, "--check writes nothing"
 
     valid = kubeline("validate", str(out))

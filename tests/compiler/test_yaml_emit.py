@@ -12,11 +12,13 @@ from hypothesis import strategies as st
 from kubeline.compiler.yaml_emit import dump, dump_all
 
 TRICKY = ["yes", "No", "on", "null", "~", "1", "0x1f", "1e3", "-", "- a", "a: b", "a #b",
+          ".Inf", "-.INF", ".NaN", "+.nan", ".inf",
           "{x}", "[y]", "a, b", "s0 && s1", "&anchor", "*alias", "!tag", "%x", "@x", "`x`",
           "'q'", '"q"', "", " lead", "trail ", "line\nbreak", "tab\there", "ünï", "#", ":",
           "{{tasks.a.outputs.parameters.key}}", "python-script-0a1b2c"]
 text = st.one_of(st.sampled_from(TRICKY), st.text(max_size=12))
-scalar = st.one_of(text, st.integers(-10**6, 10**6), st.booleans(), st.none())
+scalar = st.one_of(text, st.integers(-10**6, 10**6), st.booleans(), st.none(),
+                   st.floats(allow_nan=False))
 flat_task = st.dictionaries(st.sampled_from(["name", "depends", "template", "when", "x"]),
                             scalar, min_size=1)
 json_like = st.recursive(

@@ -125,3 +125,13 @@ def test_compiled_default_tasks_carry_no_arguments(tmp_path: Path) -> None:
         assert tasks and all(("arguments" in t) == expect_args for t in tasks), memoize
         has_memo = any("memoize" in t for t in workflow["spec"]["templates"])
         assert has_memo == memoize
+
+
+def test_the_workflow_names_each_source_folders_snapshot(tmp_path: Path) -> None:
+    path = copy_example("compare_models", tmp_path)
+    (compiled,) = compile_pipelines(path)
+    workflow = next(d for d in compiled.documents if d["kind"] == "Workflow")
+    pipeline = json.loads(next(d for d in compiled.documents if d["kind"] == "ConfigMap")
+                          ["data"]["pipeline.json"])
+    annotation = json.loads(workflow["metadata"]["annotations"]["kubeline.io/snapshots"])
+    assert annotation == {"scripts": pipeline["step_defaults"]["snapshot"]}

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from kubeline.local import RunSummary, run_manifest
-from kubeline.local.forkclient import ForkServer, qualifies
+from kubeline.local.forkclient import ForkServers, qualifies
 from kubeline.local.sandbox import ContainerFS, Sandbox, default_passthrough
 from kubeline.local.warmpool import RECORD, Launch
 from tests.pipelines import workspace
@@ -144,6 +144,17 @@ def test_the_server_mounts_runs_reports_and_kills(tmp_path: Path) -> None:
             "print(open('/kubeline/spec/spec').read(), os.getcwd()); "
             "w = os.access('/kubeline/spec', os.W_OK); print('writable', w, file=sys.stderr); "
             "sys.exit(7)")
+    probe_caps = textwrap.dedent("""\
+        import ctypes, os
+        status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+        libc = ctypes.CDLL(None, use_errno=True)
+        remount = libc.mount(None, b"/kubeline/spec", None, 32 | 4096, None)  # rw again
+        unmount = libc.umount2(b"/tmp", 2)
+        exec_env = open("/proc/self/environ", "rb").read()  # the server's: no step's values
+        print(int(status["CapEff"], 16) >> 21 & 1, int(status["CapAmb"], 16) >> 21 & 1,
+              status["NoNewPrivs"].strip(), remount, unmount, os.environ["WHO"],
+              b"WHO=" in exec_env)
+    """)
     program = (sys.executable, "-c", code)
     wrapper = sandbox.wrap(list(program), fs, str(tmp_path))[: -len(program)]
     env = {**os.environ, "WHO": "child"}
@@ -154,7 +165,8 @@ def test_the_server_mounts_runs_reports_and_kills(tmp_path: Path) -> None:
                       stderr=tmp_path / f"{name}.err", bwrap=True)
 
     async def scenario() -> tuple[int, int, float]:
-        server = ForkServer(launch(program, "one"), tmp_path / "server.log")
+        server = ForkServers(tmp_path, sandbox)._server(launch(program, "one"),
+                                                         sandbox.view(fs), 0)
         try:
             step = await server.spawn(launch(program, "one"), sandbox.view(fs))
             first = await asyncio.wait_for(step.wait(), 60)
@@ -164,11 +176,18 @@ def test_the_server_mounts_runs_reports_and_kills(tmp_path: Path) -> None:
             start = time.monotonic()
             sleeper.kill()
             second = await asyncio.wait_for(sleeper.wait(), 30)
-            return first, second, time.monotonic() - start
+            took = time.monotonic() - start
+            caps = await server.spawn(launch((sys.executable, "-c", probe_caps), "caps"),
+                                      sandbox.view(fs))
+            assert await asyncio.wait_for(caps.wait(), 60) == 0
+            return first, second, took
         finally:
             await server.close()
 
     first, second, took = asyncio.run(scenario())
+    # the child gave up CAP_SYS_ADMIN (it needed it for its mounts) and cannot undo them
+    assert (tmp_path / "caps.out").read_text(encoding="utf-8") == "0 0 1 -1 -1 child False\n"
+    assert (ro / "spec").read_text(encoding="utf-8") == "fixed"
     assert first == 7
     assert (tmp_path / "one.out").read_text(encoding="utf-8") == f"fixed {tmp_path}\n"
     assert (tmp_path / "one.err").read_text(encoding="utf-8") == "writable False\n"
@@ -199,12 +218,13 @@ def test_a_killed_runner_leaves_no_forked_step(tmp_path: Path,
                               cwd=tmp_path, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while len(holders(marker, b"forkserver")) < 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
     while not list((tmp_path / "state").rglob("mine")) and time.monotonic() < deadline:
         time.sleep(0.05)  # a step has started: it wrote its /tmp/mine
-    assert holders(marker, b"forkserver"), "the fork server never started"
-    assert kill_and_wait(runner, marker) == []
+    # the server and its forked steps carry the server's command line, which names this
+    # test's state folder (their environment is the server's, without the marker)
+    forked = holders(marker, b"forkserver", folder=tmp_path / "state")
+    assert len(forked) >= 3, "the fork server and two forked steps should be running"
+    assert kill_and_wait(runner, marker, tmp_path / "state") == []
 
 
 def test_steps_start_on_their_own_when_the_server_cannot_start(
@@ -222,3 +242,20 @@ def test_steps_start_on_their_own_when_the_server_cannot_start(
         assert _probe(summary, name)["step"] == name
     log = next((tmp_path / "state").rglob("forkserver-0.log")).read_text(encoding="utf-8")
     assert "No module named kubeline.no_such_server" in log
+
+
+def test_output_at_server_start_does_not_disturb_it(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the interpreter prints as it starts (a sitecustomize, a .pth hook) goes to the
+    server's log; its replies travel on a pipe of their own."""
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text('print("noise {\\"id\\": 1}")\n', encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(hooks))
+    monkeypatch.chdir(tmp_path)
+    summary = _run(tmp_path, "state", monkeypatch, forked=True)
+    for name in ("left", "right", "bad"):
+        assert _record(summary, name) == "forked", name
+    assert summary.node("left").phase == "Succeeded"
+    log = next((tmp_path / "state").rglob("forkserver-0.log")).read_text(encoding="utf-8")
+    assert 'noise {"id": 1}' in log

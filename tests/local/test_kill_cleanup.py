@@ -47,8 +47,10 @@ def test_sigkill_of_the_runner_kills_the_step_script(tmp_path: Path) -> None:
         while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert pid_file.exists(), "the step never started"
-        assert len(holders(marker)) >= 3, "runner, shim and script should all be running"
-        assert kill_and_wait(runner, marker) == [], "step processes outlived the killed runner"
+        assert len(holders(marker, folder=tmp_path)) >= 3, \
+            "runner, shim and script should all be running"
+        assert kill_and_wait(runner, marker, tmp_path) == [], \
+            "step processes outlived the killed runner"
     finally:
         if runner.poll() is None:
             runner.kill()

@@ -15,14 +15,17 @@ import re
 from functools import lru_cache
 from typing import Any
 
-_PLAIN = re.compile(r"^(?:[A-Za-z_/.]|-(?=[A-Za-z_]))[A-Za-z0-9_ ./=+@():-]*$")
+_PLAIN = re.compile(r"^(?:[A-Za-z_/.]|-(?=[A-Za-z_]))[A-Za-z0-9_ ./=+@():-]*\Z")
 _AMBIGUOUS = re.compile(
     r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
-    r"|null|Null|NULL|~|\.inf|\.nan|[-+]?\.?[0-9].*)$"
+    r"|null|Null|NULL|~|[-+]?\.(?i:inf|nan)|[-+]?\.?[0-9].*)$"
 )
-_FLOW_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
+_FLOW_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*\Z")
 _FLOW_LISTS = frozenset({"tasks"})
-_BLOCK_SAFE = re.compile(r"^[^\x00-\x08\x0b-\x1f\x7f\u2028\u2029\ufeff]*$")
+# what a literal block may hold raw: YAML refuses C0/C1 controls (but tab and newline),
+# surrogates and U+FFFE/U+FFFF, and reads NEL, U+2028 and U+2029 as line breaks
+_BLOCK_SAFE = re.compile(
+    r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]*$")
 
 
 def _scalar(value: Any) -> str:
@@ -32,8 +35,18 @@ def _scalar(value: Any) -> str:
         return "false"
     if value is None:
         return "null"
-    if isinstance(value, int | float):
-        return json.dumps(value)  # a number
+    if isinstance(value, float) and value != value:
+        return ".nan"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return ".inf" if value > 0 else "-.inf"
+    if isinstance(value, float):
+        text = json.dumps(value)
+        if "e" in text and "." not in text:  # YAML 1.1 reads 1e-05 as text, 1.0e-05 not
+            mantissa, exponent = text.split("e")
+            text = f"{mantissa}.0e{exponent}"
+        return text
+    if isinstance(value, int):
+        return json.dumps(value)
     return _string(str(value))
 
 

@@ -154,7 +154,8 @@ class Engine:
         self.warm: WarmPool | None = None if warm_off else WarmPool(2 * max(1, limit))
         # step shims are forked by a per-run fork server (forkclient.py); KUBELINE_FORKSERVER=0
         self.forks: ForkServers | None = (
-            ForkServers(self.run_dir) if forks_enabled() and sandbox.mode == "bwrap" else None)
+            ForkServers(self.run_dir, sandbox) if forks_enabled() and sandbox.mode == "bwrap"
+            else None)
         # per DAG node: what to pre-start once one of its pods runs (the executor is idle then)
         self.prewarm_hooks: dict[str, Callable[[], None]] = {}
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kubeline.local import procs
+from kubeline.local.sandbox import Sandbox
 from kubeline.local.warmpool import Launch
 
 SHIM = ("-m", "kubeline.runtime")
@@ -68,16 +69,35 @@ class ForkedStep:
         if not self._done.done():
             self._done.set_result(code)
 
+    def abandoned(self) -> None:
+        """The run is stopping (a cancel, Ctrl-C): its waiter is cancelled as a cold node's
+        is, rather than told of an exit code it would record as a failure."""
+        if not self._done.done():
+            self._done.cancel()
+
+
+_SERVER_KEEPS = ("PATH", "HOME", "KUBELINE_WORKSPACE")  # the same for every step of a run
+
+
+def server_env(env: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """The server's own environment: what start-up reads, and no more (a step's variables,
+    secrets included, reach only that step's child; the workspace names the run's processes
+    for tools looking for them)."""
+    kept = dict(startup_env(env))
+    kept.update((k, v) for k, v in env if k in _SERVER_KEEPS)
+    return kept
+
 
 class ForkServer:
     """One running server: started lazily, shared by every step of its layout."""
 
-    def __init__(self, launch: Launch, log: Path) -> None:
-        bwrap, *rest = launch.wrapper
+    def __init__(self, wrapper: list[str], launch: Launch, log: Path, scratch: Path) -> None:
+        bwrap, *rest = wrapper
         # CAP_SYS_ADMIN inside bubblewrap's user namespace: a child may make its own mounts
+        # (and gives it up before running anything: forkserver.drop_mount_capability)
         self.argv = [bwrap, "--cap-add", "CAP_SYS_ADMIN", *rest, sys.executable,
-                     "-m", SERVER_MODULE]
-        self.env = dict(launch.env)
+                     "-m", SERVER_MODULE, "--scratch", str(scratch)]
+        self.env = server_env(launch.env)
         self.cwd = launch.cwd
         self.log = log
         self.proc: asyncio.subprocess.Process | None = None
@@ -87,39 +107,66 @@ class ForkServer:
         self.reader: asyncio.Task[None] | None = None
         self.lock = asyncio.Lock()
         self.gone = False  # the server exited (or never started): every spawn is refused
+        self.closing = False
 
-    async def _ensure(self) -> asyncio.subprocess.Process:
+    async def _ensure(self) -> None:
         async with self.lock:
-            if self.proc is None:
-                self.log.parent.mkdir(parents=True, exist_ok=True)
-                with open(self.log, "ab") as err:
+            if self.proc is not None:
+                return
+            self.log.parent.mkdir(parents=True, exist_ok=True)
+            read_fd, write_fd = os.pipe()  # replies: never mixed with anything it prints
+            try:
+                with open(self.log, "ab") as log:
                     self.proc = await asyncio.create_subprocess_exec(
-                        *self.argv, stdin=asyncio.subprocess.PIPE,
-                        stdout=asyncio.subprocess.PIPE, stderr=err, env=self.env,
-                        cwd=self.cwd, start_new_session=True)
-                self.reader = asyncio.ensure_future(self._read(self.proc))
-            return self.proc
+                        *self.argv, "--reply-fd", str(write_fd),
+                        stdin=asyncio.subprocess.PIPE, stdout=log, stderr=log, env=self.env,
+                        cwd=self.cwd, start_new_session=True, pass_fds=(write_fd,))
+            except OSError:
+                os.close(read_fd)
+                self.gone = True
+                raise
+            finally:
+                os.close(write_fd)
+            replies = asyncio.StreamReader()
+            await asyncio.get_running_loop().connect_read_pipe(
+                lambda: asyncio.StreamReaderProtocol(replies), os.fdopen(read_fd, "rb", 0))
+            self.reader = asyncio.ensure_future(self._read(replies))
 
-    async def _read(self, proc: asyncio.subprocess.Process) -> None:
-        assert proc.stdout is not None
-        while line := await proc.stdout.readline():
-            message = json.loads(line)
-            ident = int(message["id"])
-            if "pid" in message:
-                future = self.waiting.pop(ident, None)
-                if future is not None and not future.done():
-                    future.set_result(int(message["pid"]))
-            elif "exit" in message:
-                step = self.steps.pop(ident, None)
-                if step is not None:
-                    step.finished(int(message["exit"]))
-        # the server is gone: whatever it ran went with its pid namespace
+    async def _read(self, replies: asyncio.StreamReader) -> None:
+        try:
+            while line := await replies.readline():
+                self._reply(json.loads(line))
+        except Exception:  # replies we cannot read: stop the server rather than guess
+            if self.proc is not None:
+                procs.kill(self.proc.pid)
+        finally:
+            self._gone()
+
+    def _reply(self, message: dict[str, Any]) -> None:
+        ident = int(message["id"])
+        future = self.waiting.pop(ident, None) if "exit" not in message else None
+        if "pid" in message and future is not None and not future.done():
+            future.set_result(int(message["pid"]))
+        elif "error" in message and future is not None and not future.done():
+            self.steps.pop(ident, None)
+            future.set_exception(OSError(str(message["error"])))
+        elif "exit" in message:
+            step = self.steps.pop(ident, None)
+            if step is not None:
+                step.finished(int(message["exit"]))
+
+    def _gone(self) -> None:
+        """The server exited (or its replies broke): whatever it ran went with its pid
+        namespace, and every later spawn is refused."""
         self.gone = True
         for future in self.waiting.values():
             if not future.done():
                 future.set_exception(OSError("the fork server exited"))
         for step in self.steps.values():
-            step.finished(-9)
+            if self.closing:
+                step.abandoned()
+            else:
+                step.finished(-9)  # the server died under it
         self.waiting.clear()
         self.steps.clear()
 
@@ -140,7 +187,11 @@ class ForkServer:
                     "stdout": str(launch.stdout), "stderr": str(launch.stderr)})
         step = ForkedStep(self, ident, 0)
         self.steps[ident] = step
-        step.pid = await future
+        try:
+            step.pid = await future
+        except asyncio.CancelledError:
+            self.kill(ident)  # requests are handled in order: the kill follows the fork
+            raise
         return step
 
     def kill(self, ident: int) -> None:
@@ -150,6 +201,7 @@ class ForkServer:
         proc = self.proc
         if proc is None:
             return
+        self.closing = True
         if proc.stdin is not None:
             with contextlib.suppress(Exception):
                 proc.stdin.close()
@@ -165,8 +217,9 @@ class ForkServers:
     """The run's servers, one per layout; ``take`` answers None for launches they do not
     serve (the caller starts those as usual)."""
 
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, sandbox: Sandbox) -> None:
         self.log_dir = log_dir
+        self.sandbox = sandbox
         self.servers: dict[tuple[Any, ...], ForkServer] = {}
 
     def serves(self, launch: Launch) -> bool:
@@ -179,12 +232,34 @@ class ForkServers:
         key = layout_key(launch, mounts)
         server = self.servers.get(key)
         if server is None:
-            server = ForkServer(launch, self.log_dir / f"forkserver-{len(self.servers)}.log")
+            server = self._server(launch, mounts, len(self.servers))
             self.servers[key] = server
         try:
             return await server.spawn(launch, mounts)
         except OSError:
             return None
+
+    def _server(self, launch: Launch, mounts: list[tuple[str, str, bool]], number: int
+                ) -> ForkServer:
+        """A server whose own view has the layout's mount points over empty folders of its
+        own: no step's private folders are ever the server's."""
+        scratch = self.log_dir / f"forkserver-{number}"
+        view = []
+        for index, (dst, src, readonly) in enumerate(mounts):
+            if dst == src:  # a pass-through folder: the same for every step
+                view.append((dst, src, readonly))
+                continue
+            stand_in = scratch / str(index)
+            if os.path.isdir(src):
+                stand_in.mkdir(parents=True, exist_ok=True)
+            else:
+                stand_in.parent.mkdir(parents=True, exist_ok=True)
+                stand_in.touch()
+            view.append((dst, str(stand_in), readonly))
+        (scratch / "self-test").mkdir(parents=True, exist_ok=True)
+        wrapper = self.sandbox.wrap_view([], view, launch.cwd)
+        return ForkServer(wrapper, launch, self.log_dir / f"forkserver-{number}.log",
+                          scratch / "self-test")
 
     async def close(self) -> None:
         for server in self.servers.values():

@@ -89,8 +89,12 @@ class Sandbox:
             return argv
         # its own pid namespace, as a pod has: when the runner dies, bwrap and with it every
         # process of the node (a step's forked script included) are killed
+        return self.wrap_view(argv, self.view(fs), cwd)
+
+    def wrap_view(self, argv: list[str], view: list[tuple[str, str, bool]], cwd: str
+                  ) -> list[str]:
+        """bubblewrap's command line for a view (Sandbox.view's list of binds)."""
         args = [self.bwrap, "--die-with-parent", "--unshare-pid"]
-        view = self.view(fs)
         args += self._root_args([dst for dst, _, _ in view])
         for dst, src, readonly in view:
             args += ["--ro-bind" if readonly else "--bind", src, dst]

@@ -7,17 +7,22 @@ A step then costs a fork and a few bind mounts instead of a new interpreter, its
 what limits two branches running side by side. The local executor starts this module inside
 bubblewrap (``--cap-add CAP_SYS_ADMIN``, so that a child may make its own mount namespace in
 bubblewrap's user namespace) with the same view a step's own bubblewrap would give it, and
-talks to it over stdin/stdout, one JSON object a line:
+talks to it over stdin (requests) and the pipe named by ``--reply-fd`` (replies; the
+server's own stdout and stderr go to its log), one JSON object a line:
 
 * ``{"id": I, "argv": [...], "env": {...}, "cwd": D, "mounts": [[dst, src, ro], ...],
   "stdout": F, "stderr": F}`` forks a child that binds each ``src`` over ``dst`` (in that
   order), then runs ``argv`` (what follows the interpreter, as ``warm.run`` does); answered
   by ``{"id": I, "pid": P}`` and, when the child ends, ``{"id": I, "exit": CODE}`` (a
-  negative code is the signal that killed it);
+  negative code is the signal that killed it), or ``{"id": I, "error": TEXT}`` when no
+  child could be forked;
 * ``{"kill": I}`` kills child I's process group.
 
 The server exits when stdin closes; bubblewrap's pid namespace then takes every child with
-it, as it does when the runner dies.
+it, as it does when the runner dies. At start it proves, in a throw-away child, that a child
+can make its mounts; if not it exits, and the executor starts steps on their own. A child
+gives up CAP_SYS_ADMIN (which it needed for its mounts) before running anything, and sets
+no-new-privs: a step never holds more than one started on its own.
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ from pathlib import Path
 from typing import Any
 
 CLONE_NEWNS = 0x00020000
+CAP_SYS_ADMIN = 21
+PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER = 38, 47, 3
+_CAP_VERSION_3 = 0x20080522
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG = 1
 PRELOAD = ("kubeline.runtime.shim", "kubeline.runtime.snapshots", "kubeline.reuse.snapshot")
@@ -77,6 +85,31 @@ def enter_view(mounts: list[tuple[str, str, bool]]) -> None:
         os.close(fd)
 
 
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def drop_mount_capability() -> None:
+    """Give up CAP_SYS_ADMIN for good (ambient, effective, permitted, inheritable) and set
+    no-new-privs, so nothing the step runs can undo its mounts or see another step's."""
+    libc = _libc()
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, CAP_SYS_ADMIN, 0, 0)  # absent: fine
+    header = _CapHeader(_CAP_VERSION_3, 0)
+    data = (_CapData * 2)()
+    _check(libc.capget(ctypes.byref(header), data), "capget")
+    bit = ~(1 << CAP_SYS_ADMIN) & 0xFFFFFFFF
+    data[0].effective &= bit
+    data[0].permitted &= bit
+    data[0].inheritable &= bit
+    _check(libc.capset(ctypes.byref(header), data), "capset")
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no-new-privs")
+
+
 def _load_warm() -> Any:
     """kubeline/local/warm.py (runs argv as a fresh interpreter would), by path: importing
     the kubeline.local package would load the whole executor."""
@@ -109,12 +142,12 @@ def _finish(code: object) -> None:
     os._exit(status & 0xFF)
 
 
-def _child(request: dict[str, Any], warm: Any, wakeup: tuple[int, int]) -> None:
+def _child(request: dict[str, Any], warm: Any, closing: tuple[int, ...]) -> None:
     """In the forked child: the step's session, view, stdio, environment, then its program."""
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        for fd in wakeup:
+        for fd in closing:  # the server's wake-up pipe and its reply pipe
             os.close(fd)
         os.setsid()
         _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -122,6 +155,7 @@ def _child(request: dict[str, Any], warm: Any, wakeup: tuple[int, int]) -> None:
         out = os.open(request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         err = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         enter_view([(str(d), str(s), bool(ro)) for d, s, ro in request["mounts"]])
+        drop_mount_capability()
         for fd, target in ((null, 0), (out, 1), (err, 2)):
             os.dup2(fd, target)
             os.close(fd)
@@ -142,21 +176,26 @@ def _child(request: dict[str, Any], warm: Any, wakeup: tuple[int, int]) -> None:
 class Server:
     """The request loop: fork on request, report exits, kill on request."""
 
-    def __init__(self) -> None:
+    def __init__(self, reply_fd: int) -> None:
         self.children: dict[int, Any] = {}  # pid -> request id
         self.pids: dict[Any, int] = {}  # request id -> pid
         self.warm = _load_warm()
+        self.reply_fd = reply_fd
         self.wakeup = os.pipe()
         for fd in self.wakeup:
             os.set_blocking(fd, False)
 
     def send(self, message: dict[str, Any]) -> None:
-        os.write(1, (json.dumps(message) + "\n").encode())
+        os.write(self.reply_fd, (json.dumps(message) + "\n").encode())
 
     def spawn(self, request: dict[str, Any]) -> None:
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as exc:  # e.g. a pids limit: this step starts on its own
+            self.send({"id": request["id"], "error": f"fork: {exc.strerror or exc}"})
+            return
         if pid == 0:
-            _child(request, self.warm, self.wakeup)
+            _child(request, self.warm, (*self.wakeup, self.reply_fd))
         self.children[pid] = request["id"]
         self.pids[request["id"]] = pid
         self.send({"id": request["id"], "pid": pid})
@@ -213,11 +252,37 @@ class Server:
             self.reap()
 
 
+def can_mount(scratch: str) -> str:
+    """'' when a child can make its own mount namespace and bind in it; else why not."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            enter_view([(scratch, scratch, True)])
+            drop_mount_capability()
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                os.write(2, f"kubeline fork server: a child cannot mount: {exc}\n".encode())
+            os._exit(1)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return "" if os.waitstatus_to_exitcode(status) == 0 else "a child cannot make its mounts"
+
+
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m kubeline.runtime.forkserver")
+    parser.add_argument("--reply-fd", type=int, required=True)
+    parser.add_argument("--scratch", required=True, help="a folder the self-test may bind")
+    args = parser.parse_args()
+    why = can_mount(args.scratch)
+    if why:
+        print(f"kubeline fork server: {why}; steps start on their own", file=sys.stderr)
+        sys.exit(3)
     for name in PRELOAD:  # once for the whole run, not once a step
         __import__(name)
     sys.stdout.flush()
-    Server().serve()
+    Server(args.reply_fd).serve()
 
 
 if __name__ == "__main__":

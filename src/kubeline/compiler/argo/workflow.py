@@ -91,6 +91,9 @@ def _compile(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind,
     labels = {**MANAGED_BY, "kubeline.io/pipeline": name}
     annotations = {"kubeline.io/pipeline-name": graph.name,
                    "kubeline.io/pipeline-id": spec_digest(files)}
+    snapshots = {s.source_directory: s.snapshot for s in graph.steps if s.snapshot}
+    if snapshots:  # which code the pipeline runs: each source folder's snapshot hash
+        annotations["kubeline.io/snapshots"] = json.dumps(snapshots, sort_keys=True)
     if graph.git is not None:
         annotations["kubeline.io/git-commit"] = graph.git.commit
         if graph.git.dirty:
