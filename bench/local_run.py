@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -107,15 +108,18 @@ def kubeline_wall(branches: int, length: int, runs: int, env: dict[str, str]) ->
     """Best wall time of the executor running the compiled pipeline, in a fresh process."""
     root, manifest = _workspace(branches, length)
     best = float("inf")
-    for _ in range(runs):
-        done = subprocess.run([sys.executable, str(root / "runner.py"), str(manifest),
-                               str(root / ".kubeline")], cwd=root, capture_output=True,
-                              text=True, check=False,
-                              env={**os.environ, **env, "KUBELINE_WORKSPACE": str(root)})
-        match = re.search(r"wall=([0-9.]+)", done.stdout)
-        if done.returncode != 0 or match is None:
-            raise SystemExit(f"kubeline run failed: {done.stderr.strip()[-500:]}")
-        best = min(best, float(match.group(1)))
+    try:
+        for _ in range(runs):
+            done = subprocess.run([sys.executable, str(root / "runner.py"), str(manifest),
+                                   str(root / ".kubeline")], cwd=root, capture_output=True,
+                                  text=True, check=False,
+                                  env={**os.environ, **env, "KUBELINE_WORKSPACE": str(root)})
+            match = re.search(r"wall=([0-9.]+)", done.stdout)
+            if done.returncode != 0 or match is None:
+                raise SystemExit(f"kubeline run failed: {done.stderr.strip()[-500:]}")
+            best = min(best, float(match.group(1)))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)  # the throwaway workspace and its runs
     return best
 
 
