@@ -19,8 +19,8 @@ if ((${#need_apt[@]})); then
   fi
 fi
 
-extras="s3,azure"
-[[ "${1:-}" == "--test" ]] && extras="s3,azure,test"
+extras="s3,azure,serve"
+[[ "${1:-}" == "--test" ]] && extras="s3,azure,serve,test"
 "$PY" -m pip install -q --disable-pip-version-check -e ".[${extras}]" 2>&1 | grep -v "^WARNING: Running pip as" || true
 
 if [[ "${1:-}" == "--test" ]]; then

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from kubeline.cli_support import user_errors
+from kubeline.cli_support import OneLineGroup, user_errors
 from kubeline.exceptions import ValidationError, yaml_problem
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kubeline")
 def main() -> None:
     """Azure ML style pipelines compiled to Argo Workflows, runnable on this machine."""
@@ -46,10 +46,13 @@ def compile_command(file: Path, outdir: Path, kind: str, check: bool, no_publish
             click.echo(line)
         sys.exit(1)
     result = write_output(files, outdir)
-    for name in files:
+    for name in [*result.added, *(c[0] for c in result.changed)]:
         click.echo(f"wrote {outdir / name}")
+    for name in result.removed:
+        click.echo(f"removed {outdir / name}")
+    unchanged = len(files) - len(result.added) - len(result.changed)
     click.echo(f"{len(result.added)} added, {len(result.changed)} changed, "
-               f"{len(result.removed)} removed in {outdir}")
+               f"{len(result.removed)} removed, {unchanged} unchanged in {outdir}")
 
 
 @main.command("validate")

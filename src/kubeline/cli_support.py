@@ -24,6 +24,28 @@ STATE_OPTION = click.option(
     help="The state directory (default: the workspace's .kubeline/).")
 
 
+class OneLineGroup(click.Group):
+    """click's usage errors as one line (``kubeline: error: ...``, exit 2) instead of its
+    usage block, like every other kubeline error; ``--help`` shows the usage."""
+
+    def main(self, args: Any = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False,
+                                  **extra)
+        except click.UsageError as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            fail(" ".join(exc.format_message().split()) + where, 2)
+        except click.ClickException as exc:
+            fail(" ".join(exc.format_message().split()), exc.exit_code)
+        except click.Abort:
+            fail("aborted", 1)
+        if not standalone_mode:
+            return result
+        sys.exit(result if type(result) is int else 0)
+
+
 def fail(message: str, code: int = 2) -> None:
     """Print each line as ``kubeline: error: ...`` and exit with code."""
     for line in message.splitlines() or [message]:

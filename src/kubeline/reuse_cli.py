@@ -113,8 +113,12 @@ def explain_command(run_id: str, step: str, state_dir: Path | None) -> None:
     if not earlier:
         click.echo(f"  no earlier run of pipeline '{run.pipeline}' has step '{this.name}'")
         return
-    before, old = earlier[0]
-    click.echo(f"nearest earlier run: {before.id}: key {(old.key or '-')[:12]}")
+    # the nearest run whose step finished: a key it could have been reused from (a failed
+    # step's key never entered the cache), else the nearest that got a key at all
+    finished = [pair for pair in earlier if pair[1].status == "Finished"]
+    before, old = (finished or earlier)[0]
+    click.echo(f"nearest earlier run: {before.id}: key {(old.key or '-')[:12]}"
+               + ("" if finished else f" (that step {old.status.lower()})"))
     if old.key == this.key:
         click.echo("  same key: nothing that enters the key changed")
         return

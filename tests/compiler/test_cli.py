@@ -62,3 +62,23 @@ def test_usage_errors_are_one_line(tmp_path: Path) -> None:
     assert none.returncode == 2
     assert none.stderr == ("kubeline: error: empty.py: defines no Pipeline at module level "
                            "(assign one, e.g. pipeline = Pipeline(ws, steps=[...]))\n")
+
+
+def test_click_usage_errors_are_one_line(tmp_path: Path) -> None:
+    """Issue 2: usage errors exit 2 with one line naming the problem and where help is."""
+    cases = [
+        (("validate", str(tmp_path / "missing")), "Invalid value for 'PATH'",
+         " validate --help"),
+        (("compile", "pipeline.py"), "Missing option '-o' / '--output'",
+         " compile --help"),
+        (("--bogus",), "No such option '--bogus'", "kubeline.cli --help"),
+        (("nosuchcommand",), "No such command 'nosuchcommand'", "kubeline.cli --help"),
+    ]
+    for args, problem, hint in cases:
+        done = kubeline(*args, cwd=tmp_path)
+        assert done.returncode == 2, args
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("kubeline: error: "), done.stderr
+        assert problem in lines[0] and hint in lines[0], lines[0]
+    helped = kubeline("compile", "--help", cwd=tmp_path)
+    assert helped.returncode == 0 and "Usage:" in helped.stdout

@@ -167,11 +167,25 @@ def test_spark_targets_and_container_steps_do_not_mix(tmp_path: Path) -> None:
      "compute target 'cpu': vm_priority 'spot' is not valid (use 'dedicated' or 'lowpriority')"),
 ])
 def test_hand_written_properties_are_checked(props: dict, message: str) -> None:
-    from kubeline.compiler.scheduling import profile
+    """By the compiler and by `kubeline compute show` alike."""
+    from kubeline.compiler.scheduling import cluster_needs, profile
     from kubeline.workspace.config import ComputeTargetConfig, WorkspaceConfig
 
     config = WorkspaceConfig(compute_targets={"cpu": ComputeTargetConfig(
         type="AmlCompute", properties=props)}).with_defaults()
+    for check in (profile, cluster_needs):
+        with pytest.raises(ComputeTargetException) as info:
+            check("cpu", config)
+        assert str(info.value) == message, check
+
+
+def test_a_misspelt_vm_size_is_named_not_reported_empty() -> None:
+    from kubeline.compiler.scheduling import cluster_needs
+    from kubeline.workspace.config import ComputeTargetConfig, WorkspaceConfig
+
+    config = WorkspaceConfig(compute_targets={"cpu": ComputeTargetConfig(
+        type="AmlCompute", properties={"vmsize": "STANDARD_D2_V2"})}).with_defaults()
     with pytest.raises(ComputeTargetException) as info:
-        profile("cpu", config)
-    assert str(info.value) == message
+        cluster_needs("cpu", config)
+    assert str(info.value) == ("compute target 'cpu': unknown property 'vmsize' "
+                               "(did you mean 'vm_size'?)")

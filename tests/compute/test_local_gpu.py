@@ -49,3 +49,15 @@ def test_gpu_env_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "has 1; it gets 0" in gpu_env(tmpl)[1]
     assert gpu_env({"container": {}}) == ({}, "")
     resources.gpus_present.cache_clear()
+
+
+def test_cluster_scheduling_warnings_stay_out_of_local_runs(tmp_path: Path) -> None:
+    """compare_models runs on a GPU size in a kind-flavoured workspace: compiling for the
+    cluster warns that kind has no GPUs; running here says nothing of the cluster."""
+    folder = example("compare_models", tmp_path)
+    compiled = kubeline("compile", "pipeline.py", "-o", "out", "--no-publish", cwd=folder)
+    assert "kind clusters have none" in compiled.stderr
+    done = kubeline("run", "pipeline.py", "-p", "pipeline_arg=20", cwd=folder,
+                    env={"CUDA_VISIBLE_DEVICES": ""})
+    assert "phase:   Succeeded" in done.stdout
+    assert "kind clusters" not in done.stderr

@@ -97,6 +97,9 @@ def test_explain_reuse_and_cache_commands(tmp_path: Path) -> None:
         "  upstream step evaluate has another key", "  upstream step train has another key"]
     prep = kubeline("explain-reuse", latest, "prep", cwd=root).stdout.splitlines()
     assert prep[0].endswith("reused from run " + runs_json(root)[1]["id"])
+    reused_logs = kubeline("runs", "logs", latest, "prep", cwd=root).stdout.splitlines()
+    assert reused_logs[0] == (f"(reused the outputs of run {runs_json(root)[1]['id']}: see "
+                              f"`kubeline runs logs {runs_json(root)[1]['id']} prep`)")
     assert prep[2:] == ["  same key: nothing that enters the key changed"]
     missing = kubeline("explain-reuse", latest, "nope", cwd=root, check=False)
     assert missing.returncode == 2
@@ -112,3 +115,32 @@ def test_explain_reuse_and_cache_commands(tmp_path: Path) -> None:
     assert [s for s in m.STEPS if not again[s]["reused"]] == ["prep"]
     assert kubeline("cache", "rm", "--all", cwd=root).stdout.startswith("removed 7 cache entries")
     assert kubeline("cache", "ls", cwd=root).stdout.startswith("no cache entries")
+
+
+FLAKY_PIPELINE = """\
+from kubeline import Pipeline, PipelineParameter, PythonScriptStep, Workspace
+ws = Workspace.from_config()
+mode = PipelineParameter("mode", default_value="a")
+step = PythonScriptStep("s.py", name="work", arguments=["--mode", mode],
+                        source_directory="scripts")
+pipeline = Pipeline(ws, steps=[step])
+"""
+
+
+def test_explain_reuse_compares_with_a_run_where_the_step_finished(tmp_path: Path) -> None:
+    """A failed step's key never entered the cache: the comparison is with the run the step
+    could have been reused from."""
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "s.py").write_text(
+        "import sys\nsys.exit(3 if sys.argv[-1] == 'fail' else 0)\n", encoding="utf-8")
+    (tmp_path / "pipeline.py").write_text(FLAKY_PIPELINE, encoding="utf-8")
+    (tmp_path / "kubeline.yaml").write_text("name: flaky\n", encoding="utf-8")
+    kubeline("run", "pipeline.py", "-p", "mode=a", cwd=tmp_path)
+    failed = kubeline("run", "pipeline.py", "-p", "mode=fail", cwd=tmp_path, check=False)
+    assert failed.returncode == 1
+    kubeline("run", "pipeline.py", "-p", "mode=b", cwd=tmp_path)
+    latest, failed_run, first = (r["id"] for r in runs_json(tmp_path)[:3])
+    lines = kubeline("explain-reuse", latest, "work", cwd=tmp_path).stdout.splitlines()
+    assert lines[1].startswith(f"nearest earlier run: {first}:"), lines
+    assert lines[2:] == ["  parameter mode: a -> b"]
+    assert failed_run not in "\n".join(lines)

@@ -123,7 +123,7 @@ def test_misspelt_parameter_suggests_the_close_one(tmp_path: Path) -> None:
                           check=False)
     assert done.returncode == 2
     assert done.stderr == ("kubeline: error: parameter 'mesage' is not a parameter of this "
-                           "pipeline (did you mean 'message'? known: message)\n")
+                           "workflow (did you mean 'message'? known: message)\n")
 
 
 def test_parameter_value_of_the_wrong_type_starts_nothing(tmp_path: Path) -> None:
@@ -136,4 +136,19 @@ def test_parameter_value_of_the_wrong_type_starts_nothing(tmp_path: Path) -> Non
     assert done.returncode == 2
     assert done.stderr.splitlines()[-1] == ("kubeline: error: parameter 'top' is int: 'three' "
                                             "is not a whole number (fix the -p value)")
+    assert not (pipeline.parent / ".kubeline" / "runs").exists(), "nothing may start"
+
+
+def test_datapath_on_a_datastore_the_pipeline_does_not_use_starts_nothing(
+        tmp_path: Path) -> None:
+    from tests.pipelines import copy_example
+
+    pipeline = copy_example("data_dependency", tmp_path)
+    done = subprocess.run([sys.executable, "-m", "kubeline.cli", "run", "pipeline.py", "-p",
+                           'raw_data={"datastore": "nope", "path": "sales/2026"}'],
+                          cwd=pipeline.parent, capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == (
+        "kubeline: error: parameter 'raw_data': datastore 'nope' is not one this pipeline uses "
+        "(known: workspaceblobstore) (fix the -p value)")
     assert not (pipeline.parent / ".kubeline" / "runs").exists(), "nothing may start"

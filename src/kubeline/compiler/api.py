@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import logging
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,7 +82,8 @@ def compile_file(path: Path, kind: Kind = "workflow", pipeline: str | None = Non
     snapshots are published so the run finds them. Local runs always get the memoize fast
     path: the local memo store has none of Argo's ConfigMap limits, and a reused step then
     starts no process."""
-    compiled = compile_pipelines(path, kind, publish=True, cached=True, memoize=True)
+    with local_compile():
+        compiled = compile_pipelines(path, kind, publish=True, cached=True, memoize=True)
     if pipeline is not None:
         compiled = [c for c in compiled if c.name == pipeline]
     if len(compiled) != 1:
@@ -87,6 +91,19 @@ def compile_file(path: Path, kind: Kind = "workflow", pipeline: str | None = Non
         raise KubelineError(f"{path.name}: defines pipelines {names}",
                             "choose one with --pipeline NAME")
     return compiled[0].documents
+
+
+@contextlib.contextmanager
+def local_compile() -> Iterator[None]:
+    """Compiling for a run on this machine: the compiler's warnings are about clusters (GPUs
+    a kind cluster lacks, image tags a registry may move), so they are not shown."""
+    logger = logging.getLogger("kubeline.compile")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def render(compiled: list[CompiledPipeline], namespace: str | None = None) -> dict[str, str]:

@@ -267,6 +267,7 @@ def cluster_needs(target: str, config: WorkspaceConfig) -> dict[str, Any]:
                            "flavour": config.cluster.flavour}
     props = compute.properties
     if compute.type == "AmlCompute":
+        check_aml_properties(f"compute target '{target}'", props)  # a misspelt name first
         size = resolve_size(str(props.get("vm_size") or ""), f"compute target '{target}'")
         out["node"] = {"vm_size": size.name, "family": size.family, "vcpus": size.vcpus,
                        "memory_gib": size.memory_gib, "gpus": size.gpus,

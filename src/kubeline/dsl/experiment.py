@@ -213,7 +213,7 @@ def _prepare(experiment: Experiment, pipeline: Pipeline, tags: dict[str, Any],
              regenerate: bool, parameters: dict[str, Any],
              continue_on_step_failure: bool | None) -> dict[str, Any]:
     """Compile, publish snapshots, and describe the run for the runner (a JSON-able job)."""
-    from kubeline.compiler.api import publish_snapshots
+    from kubeline.compiler.api import local_compile, publish_snapshots
     from kubeline.compiler.cache import compile_cached
     from kubeline.reuse.snapshot import git_info
 
@@ -222,9 +222,10 @@ def _prepare(experiment: Experiment, pipeline: Pipeline, tags: dict[str, Any],
     with _cwd(base_dir):
         graph = pipeline.graph()
         publish_snapshots(graph, pipeline.workspace)
-    docs = compile_cached(graph, pipeline.workspace.config, "workflow",
-                          pipeline.workspace.state_dir / "cache" / "compiled",
-                          memoize=True).documents  # local: reused steps start no process
+    with local_compile():
+        docs = compile_cached(graph, pipeline.workspace.config, "workflow",
+                              pipeline.workspace.state_dir / "cache" / "compiled",
+                              memoize=True).documents  # local: reused steps start no process
     if continue_on_step_failure is not None:
         _continue_on_failure(docs, continue_on_step_failure)
     git = git_info(base_dir)

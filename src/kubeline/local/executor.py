@@ -894,7 +894,7 @@ def apply_parameters(m: manifest_mod.Manifest, overrides: dict[str, str]) -> Non
             close = difflib.get_close_matches(name, shown, n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
             problems.append(
-                f"parameter '{name}' is not a parameter of this pipeline "
+                f"parameter '{name}' is not a parameter of this workflow "
                 f"({hint}known: {', '.join(shown) or 'none'})"
             )
     for p in params:

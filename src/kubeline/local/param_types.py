@@ -12,11 +12,10 @@ from kubeline.exceptions import KubelineError
 _BOOLS = {"true", "false", "True", "False", "1", "0", "yes", "no"}
 
 
-def _types(docs: list[dict[str, Any]]) -> dict[str, str]:
+def _spec(docs: list[dict[str, Any]]) -> dict[str, Any]:
     for doc in docs:
         if doc.get("kind") == "ConfigMap" and "pipeline.json" in (doc.get("data") or {}):
-            spec = json.loads(doc["data"]["pipeline.json"])
-            return {p["name"]: p["type"] for p in spec.get("parameters", [])}
+            return json.loads(doc["data"]["pipeline.json"])  # type: ignore[no-any-return]
     return {}
 
 
@@ -39,13 +38,19 @@ def _problem(kind: str, value: str) -> str | None:
 
 
 def check_parameter_values(docs: list[dict[str, Any]], values: Mapping[str, str]) -> None:
-    """Raise one line per value of the wrong type, naming the parameter and its type."""
-    types = _types(docs)
+    """Raise one line per value of the wrong type (naming the parameter and its type) or
+    DataPath on a datastore the pipeline's steps cannot reach."""
+    spec = _spec(docs)
+    types = {p["name"]: p["type"] for p in spec.get("parameters", [])}
+    stores = sorted(spec.get("datastores", {}))
     problems = []
     for name, value in values.items():
         kind = types.get(name)
         expected = _problem(kind, value) if kind else None
         if expected:
             problems.append(f"parameter '{name}' is {kind}: '{value}' is not {expected}")
+        elif kind == "datapath" and json.loads(value)["datastore"] not in stores:
+            problems.append(f"parameter '{name}': datastore '{json.loads(value)['datastore']}'"
+                            f" is not one this pipeline uses (known: {', '.join(stores)})")
     if problems:
         raise KubelineError("; ".join(problems), "fix the -p value")

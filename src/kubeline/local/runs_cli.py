@@ -152,6 +152,9 @@ def logs_command(run_id: str, step: str | None, stderr: bool, state_dir: Path | 
             continue
         if len(steps) > 1:
             click.echo(f"==> {s.name} ({s.status}) <==")
+        if s.reused_from_run:  # no process ran: its logs are those of the run it came from
+            click.echo(f"(reused the outputs of run {s.reused_from_run}: see `kubeline runs "
+                       f"logs {s.reused_from_run} {s.name}`)")
         click.echo(_read(s.stdout_location), nl=False)
         if stderr:
             text = _read(s.stderr_location) or s.stderr_tail

@@ -83,8 +83,8 @@ def explain(old: Mapping[str, Any], new: Mapping[str, Any], load: SnapshotFiles)
     for name in sorted(set(old_up) | set(new_up)):
         if old_up.get(name) != new_up.get(name):
             lines.append(f"upstream step {name} has another key ({str(old_up.get(name))[:12]} "
-                         f"-> {str(new_up.get(name))[:12]}): it ran with other inputs; run "
-                         f"explain-reuse on {name}")
+                         f"-> {str(new_up.get(name))[:12]}): something in its own key changed "
+                         f"(code, parameters, inputs); run explain-reuse on {name}")
     old_content, new_content = old.get("content"), new.get("content")
     if old_content != new_content:
         if not old_content or not new_content:
