@@ -64,6 +64,16 @@ def test_from_config_of_a_folder_without_a_file_is_one_line(
     assert "kubeline init" not in str(info.value)
 
 
+def test_a_misspelt_config_field_gets_the_close_name(tmp_path: Path) -> None:
+    (tmp_path / "kubeline.yaml").write_text("name: w\ncluster:\n  argo_memoze: true\n",
+                                            encoding="utf-8")
+    with pytest.raises(KubelineError) as info:
+        Workspace(_root=tmp_path)
+    assert str(info.value).endswith(
+        "field 'cluster.argo_memoze': Extra inputs are not permitted (did you mean "
+        "'argo_memoize'? see docs/workspace.md)")
+
+
 def test_bad_config_names_the_field(tmp_path: Path) -> None:
     (tmp_path / "kubeline.yaml").write_text("datastores:\n  x:\n    kind: s3\n", encoding="utf-8")
     with pytest.raises(KubelineError, match=r"field 'datastores.x.s3.bucket'"):

@@ -7,6 +7,7 @@ compute. With no file, a local workspace is used: one local datastore named
 
 from __future__ import annotations
 
+import difflib
 import os
 import tempfile
 from pathlib import Path
@@ -123,8 +124,21 @@ def load_config(path: Path) -> WorkspaceConfig:
     except PydanticValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"{path}: field '{where}': {err['msg']}",
-                          "see docs/workspace.md") from None
+        hint = "see docs/workspace.md"
+        if err["type"] == "extra_forbidden" and err["loc"]:
+            close = difflib.get_close_matches(str(err["loc"][-1]), _field_names(), n=1)
+            if close:
+                hint = f"did you mean '{close[0]}'? {hint}"
+        raise ConfigError(f"{path}: field '{where}': {err['msg']}", hint) from None
+
+
+def _field_names() -> list[str]:
+    """Every field name of kubeline.yaml's models, for did-you-mean hints."""
+    names: set[str] = set()
+    for value in list(globals().values()):
+        if isinstance(value, type) and issubclass(value, BaseModel) and value is not BaseModel:
+            names.update(value.model_fields)
+    return sorted(names)
 
 
 def save_config(config: WorkspaceConfig, path: Path) -> None:
