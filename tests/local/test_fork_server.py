@@ -44,7 +44,9 @@ PROBE = textwrap.dedent("""\
     print(json.dumps({"argv": sys.argv[1:], "name": __name__, "tmp": mine,
                       "cwd_is_src": os.path.exists("probe.py"),
                       "step": os.environ["KUBELINE_STEP_ID"],
-                      "flags": [sys.flags.no_site, sys.flags.isolated]}, sort_keys=True))
+                      "flags": [sys.flags.no_site, sys.flags.isolated],
+                      "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit())},
+                     sort_keys=True))
     print("on stderr", file=sys.stderr)
     if os.environ["KUBELINE_STEP_ID"] == "bad":
         sys.exit(3)
@@ -104,7 +106,12 @@ def test_forked_steps_behave_as_steps_started_on_their_own(
         mine, theirs = forked.node(name), cold.node(name)
         assert (mine.phase, mine.exit_code) == (theirs.phase, theirs.exit_code), name
         probe = _probe(forked, name)
-        assert probe == _probe(cold, name), name
+        # its own pid namespace with its own /proc: pid 1, the shim, its script (a step under
+        # bubblewrap has its own pid namespace too, but sees the host's /proc)
+        assert probe.pop("pids") == [1, 2, 3], name
+        cold_probe = _probe(cold, name)
+        cold_probe.pop("pids")
+        assert probe == cold_probe, name
         assert probe["tmp"] == probe["step"] == name  # its own /tmp, though they overlapped
         assert probe["name"] == "__main__" and probe["cwd_is_src"] is True
         assert probe["flags"] == [0, 0]  # an ordinary interpreter, site and all

@@ -38,7 +38,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-CLONE_NEWNS = 0x00020000
+CLONE_NEWNS, CLONE_NEWPID = 0x00020000, 0x20000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
 CAP_SYS_ADMIN = 21
 PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER = 38, 47, 3
 _CAP_VERSION_3 = 0x20080522
@@ -64,9 +65,10 @@ def _check(result: int, what: str) -> None:
 
 def enter_view(mounts: list[tuple[str, str, bool]]) -> None:
     """A mount namespace of this process's own with each source bound over its destination,
-    in order. Sources are opened first, so a mount (of /tmp, say) never hides a later one."""
+    in order (sources are opened first, so a mount of /tmp, say, never hides a later one),
+    and a pid namespace for the processes it forks next (``pid_namespace``)."""
     libc = _libc()
-    _check(libc.unshare(CLONE_NEWNS), "unshare")
+    _check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID), "unshare")
     _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
     # opened in the new namespace: a bind from another namespace's mount is refused
     handles = [(dst, os.open(src, os.O_PATH | os.O_CLOEXEC), ro, os.path.isdir(src))
@@ -108,6 +110,36 @@ def drop_mount_capability() -> None:
     data[0].inheritable &= bit
     _check(libc.capset(ctypes.byref(header), data), "capset")
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no-new-privs")
+
+
+def _exit_code(status: int) -> int:
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code  # killed by signal N: 128+N, as a shell says
+
+
+def pid_namespace() -> None:
+    """Become the first process after pid 1 of the pid namespace ``enter_view`` made, as a
+    step under bubblewrap's ``--unshare-pid`` is: it sees only its own processes, and they
+    all end with it. The caller's process waits for pid 1 and exits with its code; pid 1
+    mounts the namespace's own /proc, reaps, and exits with the step's code."""
+    init = os.fork()
+    if init:
+        _, status = os.waitpid(init, 0)
+        os._exit(_exit_code(status))
+    libc = _libc()
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _check(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None),
+           "mount /proc")
+    step = os.fork()
+    if step:
+        while True:  # pid 1: reap whatever the step leaves behind, end with the step
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                os._exit(1)
+            if pid == step:
+                os._exit(_exit_code(status))
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _load_warm() -> Any:
@@ -155,6 +187,7 @@ def _child(request: dict[str, Any], warm: Any, closing: tuple[int, ...]) -> None
         out = os.open(request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         err = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         enter_view([(str(d), str(s), bool(ro)) for d, s, ro in request["mounts"]])
+        pid_namespace()
         drop_mount_capability()
         for fd, target in ((null, 0), (out, 1), (err, 2)):
             os.dup2(fd, target)
@@ -258,6 +291,7 @@ def can_mount(scratch: str) -> str:
     if pid == 0:
         try:
             enter_view([(scratch, scratch, True)])
+            pid_namespace()
             drop_mount_capability()
         except BaseException as exc:
             with contextlib.suppress(Exception):
