@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from kubeline.local import RunSummary, run_manifest
-from kubeline.local.forkclient import ForkServers, qualifies
+from kubeline.local.forkclient import ForkServers, qualifies, runs_shim
 from kubeline.local.sandbox import ContainerFS, Sandbox, default_passthrough
 from kubeline.local.warmpool import RECORD, Launch
 from tests.pipelines import workspace
@@ -133,6 +133,13 @@ def test_only_the_step_shim_under_bubblewrap_qualifies() -> None:
     assert not qualifies(launch(exe, "-m", "other"))
     assert not qualifies(launch(exe, "-u", "-m", "kubeline.runtime"))
     assert not qualifies(launch("/usr/bin/python3", "-m", "kubeline.runtime"))
+    # told from the template alone, as prewarm does, the same answer
+    assert runs_shim({"container": {"command": ["python3", "-m", "kubeline.runtime"]}})
+    assert runs_shim({"container": {"command": ["python", "-m", "kubeline.runtime"],
+                                    "args": ["--node", "x"]}})
+    assert not runs_shim({"container": {"command": ["python3", "/kubeline/runtime/boot.py"]}})
+    assert not runs_shim({"container": {"command": ["python3", "-m", "other"]}})
+    assert not runs_shim({"script": {"command": ["python3"], "source": "print(1)"}})
 
 
 def test_the_server_mounts_runs_reports_and_kills(tmp_path: Path) -> None:
@@ -163,29 +170,27 @@ def test_the_server_mounts_runs_reports_and_kills(tmp_path: Path) -> None:
               b"WHO=" in exec_env)
     """)
     program = (sys.executable, "-c", code)
-    wrapper = sandbox.wrap(list(program), fs, str(tmp_path))[: -len(program)]
+    view = sandbox.view(fs)
+    wrapper = sandbox.wrap_view([], view, str(tmp_path))
     env = {**os.environ, "WHO": "child"}
 
     def launch(program: tuple[str, ...], name: str) -> Launch:
         return Launch(wrapper=tuple(wrapper), program=program, env=tuple(sorted(env.items())),
                       cwd=str(tmp_path), stdout=tmp_path / f"{name}.out",
-                      stderr=tmp_path / f"{name}.err", bwrap=True)
+                      stderr=tmp_path / f"{name}.err", bwrap=True, view=tuple(view))
 
     async def scenario() -> tuple[int, int, float]:
-        server = ForkServers(tmp_path, sandbox)._server(launch(program, "one"),
-                                                         sandbox.view(fs), 0)
+        server = ForkServers(tmp_path, sandbox)._server(launch(program, "one"), 0)
         try:
-            step = await server.spawn(launch(program, "one"), sandbox.view(fs))
+            step = await server.spawn(launch(program, "one"))
             first = await asyncio.wait_for(step.wait(), 60)
             sleeper = await server.spawn(
-                launch((sys.executable, "-c", "import time; time.sleep(60)"), "two"),
-                sandbox.view(fs))
+                launch((sys.executable, "-c", "import time; time.sleep(60)"), "two"))
             start = time.monotonic()
             sleeper.kill()
             second = await asyncio.wait_for(sleeper.wait(), 30)
             took = time.monotonic() - start
-            caps = await server.spawn(launch((sys.executable, "-c", probe_caps), "caps"),
-                                      sandbox.view(fs))
+            caps = await server.spawn(launch((sys.executable, "-c", probe_caps), "caps"))
             assert await asyncio.wait_for(caps.wait(), 60) == 0
             return first, second, took
         finally:

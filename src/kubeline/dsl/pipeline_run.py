@@ -302,10 +302,10 @@ class StepRun:
         return {"runId": self.id, "status": record.status, **record.to_json()}
 
     def get_stdout_log(self) -> str:
-        return _read(self._refresh().stdout_location)
+        return h.read_log(self._refresh().stdout_location)
 
     def get_stderr_log(self) -> str:
-        return _read(self._refresh().stderr_location) or self._record.stderr_tail
+        return h.read_log(self._refresh().stderr_location) or self._record.stderr_tail
 
     def get_output_data(self, name: str) -> PortDataReference:
         """The named output of this step (a PipelineData name)."""
@@ -320,13 +320,6 @@ class StepRun:
         return f"StepRun(Name: {self.name}, Id: {self.id}, Status: {self._record.status})"
 
 
-def _read(path: str | None) -> str:
-    if not path:
-        return ""
-    try:
-        return Path(path).read_text(errors="replace")
-    except OSError:
-        return ""
 
 
 class PortDataReference:

@@ -43,9 +43,17 @@ def qualifies(launch: Launch) -> bool:
             and tuple(program[1:3]) == SHIM)
 
 
-def layout_key(launch: Launch, mounts: list[tuple[str, str, bool]]) -> tuple[Any, ...]:
+def runs_shim(tmpl: dict[str, Any]) -> bool:
+    """A template whose main container the fork server would take (qualifies() of its
+    launch, told from the template alone: python names map to this interpreter)."""
+    command = [str(c) for c in (tmpl.get("container") or {}).get("command") or []]
+    return len(command) > 2 and command[0] in procs.PYTHON_NAMES and \
+        tuple(command[1:3]) == SHIM
+
+
+def layout_key(launch: Launch) -> tuple[Any, ...]:
     """What a server's own sandbox fixes: its mount points and start-up environment."""
-    return (tuple(dst for dst, _, _ in mounts), startup_env(launch.env), launch.cwd)
+    return (tuple(dst for dst, _, _ in launch.view), startup_env(launch.env), launch.cwd)
 
 
 class ForkedStep:
@@ -174,8 +182,8 @@ class ForkServer:
         if self.proc is not None and self.proc.stdin is not None:
             self.proc.stdin.write((json.dumps(message) + "\n").encode())
 
-    async def spawn(self, launch: Launch, mounts: list[tuple[str, str, bool]]) -> ForkedStep:
-        """Fork the launch's step; OSError when the server cannot run it."""
+    async def spawn(self, launch: Launch) -> ForkedStep:
+        """Fork the launch's step into its view; OSError when the server cannot run it."""
         await self._ensure()
         if self.gone:
             raise OSError("the fork server exited")
@@ -183,7 +191,7 @@ class ForkServer:
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self.waiting[ident] = future
         self._send({"id": ident, "argv": list(launch.program[1:]), "env": dict(launch.env),
-                    "cwd": launch.cwd, "mounts": [list(m) for m in mounts],
+                    "cwd": launch.cwd, "mounts": [list(m) for m in launch.view],
                     "stdout": str(launch.stdout), "stderr": str(launch.stderr)})
         step = ForkedStep(self, ident, 0)
         self.steps[ident] = step
@@ -222,30 +230,25 @@ class ForkServers:
         self.sandbox = sandbox
         self.servers: dict[tuple[Any, ...], ForkServer] = {}
 
-    def serves(self, launch: Launch) -> bool:
-        return qualifies(launch)
-
-    async def take(self, launch: Launch, mounts: list[tuple[str, str, bool]]
-                   ) -> ForkedStep | None:
+    async def take(self, launch: Launch) -> ForkedStep | None:
         if not qualifies(launch):
             return None
-        key = layout_key(launch, mounts)
+        key = layout_key(launch)
         server = self.servers.get(key)
         if server is None:
-            server = self._server(launch, mounts, len(self.servers))
+            server = self._server(launch, len(self.servers))
             self.servers[key] = server
         try:
-            return await server.spawn(launch, mounts)
+            return await server.spawn(launch)
         except OSError:
             return None
 
-    def _server(self, launch: Launch, mounts: list[tuple[str, str, bool]], number: int
-                ) -> ForkServer:
+    def _server(self, launch: Launch, number: int) -> ForkServer:
         """A server whose own view has the layout's mount points over empty folders of its
         own: no step's private folders are ever the server's."""
         scratch = self.log_dir / f"forkserver-{number}"
         view = []
-        for index, (dst, src, readonly) in enumerate(mounts):
+        for index, (dst, src, readonly) in enumerate(launch.view):
             if dst == src:  # a pass-through folder: the same for every step
                 view.append((dst, src, readonly))
                 continue

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from kubeline._json import compact
 from kubeline.exceptions import KubelineError
 
 HISTORY_FILE = "history.db"
@@ -111,8 +112,14 @@ def _loads(text: str | None, default: Any) -> Any:
     return json.loads(text)
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+def read_log(path: str | None) -> str:
+    """A step's log file as text ("" when it has none or it is gone)."""
+    if not path:
+        return ""
+    try:
+        return Path(path).read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 @dataclass(frozen=True)
@@ -285,9 +292,9 @@ class History:
                 f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES "
                 "(?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, NULL)",
                 (run.id, run.experiment, run.pipeline, run.workflow, RUNNING, run.started_by,
-                 _dumps(dict(run.parameters)), _dumps(dict(run.tags)),
-                 _dumps(dict(run.snapshots)), None if run.git is None else _dumps(dict(run.git)),
-                 _dumps(dict(run.properties)), run.runner_pid, now, now))
+                 compact(dict(run.parameters)), compact(dict(run.tags)),
+                 compact(dict(run.snapshots)), None if run.git is None else compact(dict(run.git)),
+                 compact(dict(run.properties)), run.runner_pid, now, now))
             self.db.execute("INSERT INTO run_events (run_id, status, at) VALUES (?, ?, ?)",
                             (run.id, NOT_STARTED, now))
             self.db.execute("INSERT INTO run_events (run_id, status, at) VALUES (?, ?, ?)",
@@ -325,7 +332,7 @@ class History:
     def set_run_metrics(self, run_id: str, metrics: Mapping[str, Any]) -> None:
         with self._write():
             self.db.execute("UPDATE runs SET metrics = ? WHERE id = ?",
-                            (_dumps(dict(metrics)), run_id))
+                            (compact(dict(metrics)), run_id))
 
     def step_running(self, run_id: str, step_id: str, attempts: int, log_dir: str) -> None:
         with self._write():
@@ -340,7 +347,7 @@ class History:
         values = dict(fields)
         for name in ("metrics", "tags", "outputs", "timings"):
             if name in values:
-                values[name] = _dumps(values[name])
+                values[name] = compact(values[name])
         if "reused" in values:
             values["reused"] = int(bool(values["reused"]))
         values.setdefault("finished_at", utc_now())

@@ -30,7 +30,6 @@ from kubeline.local.warmpool import Launch, WarmPool, record_launch
 
 SCRIPT_PATH = "/argo/staging/script"
 RESULT_LIMIT = 256 * 1024
-_PYTHON_NAMES = ("python", "python3")
 
 
 class LeafError(Exception):
@@ -136,7 +135,7 @@ def _materialise(vols: dict[str, volumes.Volume], ctx: LeafContext) -> None:
 
 
 def _argv(command: list[str], ctx: LeafContext) -> list[str]:
-    if command and command[0] in _PYTHON_NAMES:
+    if command and command[0] in procs.PYTHON_NAMES:
         return [sys.executable, *command[1:]]
     return command
 
@@ -148,17 +147,22 @@ def launch_for(
     """How one container process is started: sandbox wrapper, program, env, log files."""
     sb = ctx.sandbox
     sb.prepare(fs)
-    if sb.mode != "bwrap":
+    view: list[tuple[str, str, bool]] = []
+    if sb.mode == "bwrap":
+        view = sb.view(fs)
+        wrapper = sb.wrap_view([], view, ctx.cwd)
+    else:
         argv = [sb.rewrite(a, fs) for a in argv]
-    full = sb.wrap(argv, fs, ctx.cwd)
+        wrapper = []
     return Launch(
-        wrapper=tuple(full[: len(full) - len(argv)]),
+        wrapper=tuple(wrapper),
         program=tuple(argv),
         env=tuple(sorted(sb.env(env, fs).items())),
         cwd=ctx.cwd,
         stdout=stdout,
         stderr=stderr,
         bwrap=sb.mode == "bwrap",
+        view=tuple(view),
     )
 
 
@@ -177,8 +181,8 @@ async def _spawn(
     sb = ctx.sandbox
     launch = launch_for(argv, fs, env, ctx, stdout, stderr)
     proc: asyncio.subprocess.Process | ForkedStep | None = None
-    if main and ctx.forks is not None and ctx.forks.serves(launch):
-        proc = await ctx.forks.take(launch, sb.view(fs))
+    if main and ctx.forks is not None:
+        proc = await ctx.forks.take(launch)  # None: a launch the fork server does not take
         if proc is not None:
             record_launch(ctx.node_dir, "forked")
     if proc is None and main and ctx.warm is not None:

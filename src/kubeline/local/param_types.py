@@ -49,8 +49,8 @@ def check_parameter_values(docs: list[dict[str, Any]], values: Mapping[str, str]
         expected = _problem(kind, value) if kind else None
         if expected:
             problems.append(f"parameter '{name}' is {kind}: '{value}' is not {expected}")
-        elif kind == "datapath" and json.loads(value)["datastore"] not in stores:
-            problems.append(f"parameter '{name}': datastore '{json.loads(value)['datastore']}'"
-                            f" is not one this pipeline uses (known: {', '.join(stores)})")
+        elif kind == "datapath" and (store := json.loads(value)["datastore"]) not in stores:
+            problems.append(f"parameter '{name}': datastore '{store}' is not one this "
+                            f"pipeline uses (known: {', '.join(stores)})")
     if problems:
         raise KubelineError("; ".join(problems), "fix the -p value")

@@ -17,6 +17,7 @@ import shutil
 from typing import TYPE_CHECKING, Any
 
 from kubeline.local import loops
+from kubeline.local.forkclient import runs_shim
 from kubeline.local.leaf import predict_main
 from kubeline.local.nodes import Node, node_id, pod_name
 from kubeline.local.resources import prepare_pod
@@ -56,6 +57,8 @@ def prewarm(engine: Engine, name: str, task: dict[str, Any], boundary: Node, hol
         return True
     if tmpl.get("retryStrategy") or engine.spec.get("retryStrategy"):
         return True
+    if engine.forks is not None and runs_shim(tmpl):
+        return True  # the fork server starts it at once: nothing to warm
     if tmpl.get("memoize") and not upstream_runs:
         return False  # probably a cache hit, as its upstream was: no process to warm
     pod = pod_name(engine.wf_name, name, template_name)
@@ -72,9 +75,6 @@ def prewarm(engine: Engine, name: str, task: dict[str, Any], boundary: Node, hol
     except Exception:  # the node itself reports whatever is wrong, when it runs
         shutil.rmtree(node_dir, ignore_errors=True)
         return True
-    if engine.forks is not None and engine.forks.serves(launch):
-        shutil.rmtree(node_dir, ignore_errors=True)
-        return True  # the fork server starts it at once: nothing to warm
     mode = python_mode(launch.program) or ()
     fixed = [*launch.wrapper, launch.program[0], *mode, *(f"{k}={v}" for k, v in launch.env)]
     if any(PLACEHOLDER in part for part in fixed) or not pool.start(name, launch, node_dir):

@@ -10,6 +10,8 @@ import os
 import signal
 from pathlib import Path
 
+PYTHON_NAMES = ("python", "python3")  # commands that run this machine's interpreter
+
 
 def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child
     libc = ctypes.CDLL(None, use_errno=True)

@@ -138,6 +138,8 @@ def resume_command(run_id: str, parallelism: int | None, state_dir: Path | None)
 @user_errors
 def logs_command(run_id: str, step: str | None, stderr: bool, state_dir: Path | None) -> None:
     """The stdout (and stderr) of a run's steps, or of one STEP (name or id)."""
+    from kubeline.local.history import read_log
+
     with _open(state_dir) as db:
         run = db.get_run(run_id)
         steps = db.steps(run.id)
@@ -155,17 +157,10 @@ def logs_command(run_id: str, step: str | None, stderr: bool, state_dir: Path | 
         if s.reused_from_run:  # no process ran: its logs are those of the run it came from
             click.echo(f"(reused the outputs of run {s.reused_from_run}: see `kubeline runs "
                        f"logs {s.reused_from_run} {s.name}`)")
-        click.echo(_read(s.stdout_location), nl=False)
+        click.echo(read_log(s.stdout_location), nl=False)
         if stderr:
-            text = _read(s.stderr_location) or s.stderr_tail
+            text = read_log(s.stderr_location) or s.stderr_tail
             if text:
                 click.echo(text if text.endswith("\n") else text + "\n", nl=False, err=False)
 
 
-def _read(path: str | None) -> str:
-    if not path:
-        return ""
-    try:
-        return Path(path).read_text(errors="replace")
-    except OSError:
-        return ""

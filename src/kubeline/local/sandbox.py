@@ -87,13 +87,13 @@ class Sandbox:
     def wrap(self, argv: list[str], fs: ContainerFS, cwd: str) -> list[str]:
         if self.mode != "bwrap":
             return argv
-        # its own pid namespace, as a pod has: when the runner dies, bwrap and with it every
-        # process of the node (a step's forked script included) are killed
         return self.wrap_view(argv, self.view(fs), cwd)
 
     def wrap_view(self, argv: list[str], view: list[tuple[str, str, bool]], cwd: str
                   ) -> list[str]:
-        """bubblewrap's command line for a view (Sandbox.view's list of binds)."""
+        """bubblewrap's command line for a view (Sandbox.view's list of binds). Its own pid
+        namespace, as a pod has: when the runner dies, bwrap and with it every process of
+        the node (a step's forked script included) are killed."""
         args = [self.bwrap, "--die-with-parent", "--unshare-pid"]
         args += self._root_args([dst for dst, _, _ in view])
         for dst, src, readonly in view:

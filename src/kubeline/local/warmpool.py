@@ -40,6 +40,7 @@ class Launch:
     stdout: Path
     stderr: Path
     bwrap: bool
+    view: tuple[tuple[str, str, bool], ...] = ()  # the sandbox's binds (Sandbox.view)
 
     @property
     def argv(self) -> list[str]:

@@ -13,11 +13,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from kubeline._json import compact
 from kubeline.exceptions import KubelineError
 from kubeline.runtime.layout import step_dir
 from kubeline.stores import Store, put_dir
 
 RESULT_VERSION = 1
+to_json = compact  # the step result's JSON spelling: kubeline's one canonical form
 
 
 def write_local(path: Path, text: str) -> None:
@@ -30,10 +32,6 @@ def write_local(path: Path, text: str) -> None:
     except OSError as exc:
         raise KubelineError(f"cannot write {path}: {exc.strerror or exc}",
                             "mount a writable volume there or set KUBELINE_OUT_DIR") from exc
-
-
-def to_json(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
 def output_summary(record: Mapping[str, Any]) -> dict[str, Any]:

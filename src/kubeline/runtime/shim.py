@@ -111,7 +111,7 @@ class StepRunner:
             raise SpecError("KUBELINE_RUN_ID is not set", "set it to the workflow's uid")
         pipeline = load_pipeline(env.spec_dir)
         step_id = self.ns.step or step_id_from_node(self.ns.node)
-        step, fingerprint = load_step(env.spec_dir, step_id)
+        step, fingerprint = load_step(env.spec_dir, step_id, pipeline)
         stores = Datastores(pipeline.datastores, pipeline.default_datastore, env.workspace)
         base: dict[str, Any] = {"version": results.RESULT_VERSION, "run_id": env.run_id,
                                 "workflow": env.workflow, "node": env.node, "step_id": step.id,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kubeline._json import compact
 from kubeline.exceptions import KubelineError
 
 REGISTRY_FILE = "serve.db"
@@ -111,10 +112,6 @@ def utc_now() -> str:
     from kubeline.local.history import utc_now as now
 
     return now()
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -337,8 +334,8 @@ class Registry:
                  record.pipeline, record.pipeline_id,
                  None if record.continue_on_step_failure is None
                  else int(record.continue_on_step_failure),
-                 _dumps([{**p.to_json(), "argument": p.argument} for p in record.parameters]),
-                 _dumps(record.docs), _dumps(record.snapshots), _dumps(record.source),
+                 compact([{**p.to_json(), "argument": p.argument} for p in record.parameters]),
+                 compact(record.docs), compact(record.snapshots), compact(record.source),
                  record.created_at))
 
     _PUB = ("id, name, description, version, status, pipeline, pipeline_id, "
@@ -463,9 +460,9 @@ class Registry:
                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (record.id, record.name, record.description, record.status,
                  record.published_id, record.endpoint, record.experiment, record.kind,
-                 _dumps(record.recurrence), record.datastore, record.path_on_datastore,
+                 compact(record.recurrence), record.datastore, record.path_on_datastore,
                  record.polling_interval, record.data_path_parameter_name,
-                 _dumps(record.parameters),
+                 compact(record.parameters),
                  None if record.continue_on_step_failure is None
                  else int(record.continue_on_step_failure), record.created_at))
             db.execute("INSERT INTO schedule_state (schedule_id) VALUES (?)", (record.id,))
@@ -511,15 +508,15 @@ class Registry:
             db.execute(
                 "UPDATE schedule_state SET baseline = ?, listing = ?, pending_since = ?, "
                 "last_fire = ?, last_look = ?, last_saw = ? WHERE schedule_id = ?",
-                (None if state.baseline is None else _dumps(state.baseline),
-                 None if state.listing is None else _dumps(state.listing),
+                (None if state.baseline is None else compact(state.baseline),
+                 None if state.listing is None else compact(state.listing),
                  state.pending_since, state.last_fire, state.last_look,
-                 _dumps(state.last_saw), schedule_id))
+                 compact(state.last_saw), schedule_id))
             if trigger is not None:
                 saw, run_id, message = trigger
                 db.execute("INSERT INTO schedule_triggers (schedule_id, at, saw, run_id, "
                            "message) VALUES (?, ?, ?, ?, ?)",
-                           (schedule_id, state.last_look or utc_now(), _dumps(saw), run_id,
+                           (schedule_id, state.last_look or utc_now(), compact(saw), run_id,
                             message))
 
     def triggers(self, schedule_id: str, limit: int = 50) -> list[TriggerRecord]:

@@ -28,6 +28,7 @@ from azure.storage.blob import BlobClient, BlobServiceClient, ContainerClient, E
 
 from kubeline.exceptions import DatastoreError
 from kubeline.stores.atomic import atomic_download
+from kubeline.stores.base import open_upload
 from kubeline.stores.config import AzureBlobDatastore, resolve_secret, secret_env_name
 from kubeline.stores.dirs import DirTransfers
 from kubeline.stores.keys import check_key, check_prefix, join_root
@@ -109,14 +110,7 @@ class AzureBlobStore(DirTransfers):
     def put_file(self, local_path: Path, key: str, *, overwrite: bool = True) -> bool:
         """Upload in 4 MiB blocks; overwrite=False is an atomic create."""
         blob = self._blob(key)
-        try:
-            source = open(local_path, "rb")  # noqa: SIM115 - closed by the with below
-        except OSError as exc:
-            raise DatastoreError(
-                f"datastore '{self.name}': cannot read {str(local_path)!r} to upload as "
-                f"{key!r}: {exc.strerror}"
-            ) from exc
-        with source:
+        with open_upload(self.name, local_path, key) as source:
             try:
                 if not overwrite and blob.exists():
                     return False

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
+
+from kubeline.exceptions import DatastoreError
 
 
 class ObjectInfo(Protocol):
@@ -50,3 +52,12 @@ class Store(Protocol):
     def etag(self, key: str) -> str | None:
         """A version identifier of the object (ETag or content hash); None if absent."""
         ...
+
+
+def open_upload(store: str, local_path: Path, key: str) -> BinaryIO:
+    """A local file opened for upload to ``key``; a one-line DatastoreError if it cannot be."""
+    try:
+        return open(local_path, "rb")
+    except OSError as exc:
+        raise DatastoreError(f"datastore '{store}': cannot read {str(local_path)!r} to upload "
+                             f"as {key!r}: {exc.strerror}") from exc

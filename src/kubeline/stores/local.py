@@ -20,6 +20,7 @@ from typing import BinaryIO
 
 from kubeline.exceptions import DatastoreError
 from kubeline.stores.atomic import TEMP_PREFIX, atomic_download
+from kubeline.stores.base import open_upload
 from kubeline.stores.dirs import DirTransfers
 from kubeline.stores.keys import check_key, check_prefix
 from kubeline.stores.objects import StoreObject
@@ -45,14 +46,7 @@ class LocalStore(DirTransfers):
         dest = self._path(key)
         if not overwrite and dest.exists():
             return False
-        try:
-            source = open(local_path, "rb")  # noqa: SIM115 - closed below, before the commit
-        except OSError as exc:
-            raise DatastoreError(
-                f"datastore '{self.name}': cannot read {str(local_path)!r} to upload as "
-                f"{key!r}: {exc.strerror}"
-            ) from exc
-        with source:
+        with open_upload(self.name, local_path, key) as source:
             return self._write(
                 key,
                 dest,
