@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubeline.datapaths import DatastorePathError, safe_name, safe_path
 from kubeline.dsl.compute import ComputeTarget
 from kubeline.dsl.data import (
     DataPath,
@@ -273,7 +274,10 @@ class GraphBuilder:
                     name=item.data_reference_name, source="datastore",
                     datastore=self._datastore(dsl, item.datastore.name),
                     mode="direct" if isinstance(dsl, SparkStep) else _mode(item.mode),
-                    path=item.path_on_datastore, path_on_compute=item.path_on_compute or "",
+                    path=self._path(dsl, item.path_on_datastore,
+                                    f"input '{item.data_reference_name}': path_on_datastore",
+                                    item.datastore.name),
+                    path_on_compute=item.path_on_compute or "",
                     overwrite=item.overwrite))
             elif isinstance(item, PipelineData):
                 store = item.datastore.name if item.datastore else self.default_datastore
@@ -291,6 +295,9 @@ class GraphBuilder:
                 binding = item[1] if isinstance(item, tuple) else DataPathComputeBinding()
                 self._register_param(dsl, param)
                 default = param.default_value
+                self._path(dsl, default.path_on_datastore,
+                           f"PipelineParameter '{param.name}': DataPath path",
+                           default.datastore.name)
                 inputs.append(StepInput(
                     name=param.name, source="datapath_param",
                     datastore=self._datastore(dsl, default.datastore.name),
@@ -300,6 +307,14 @@ class GraphBuilder:
                 self._problem(dsl, f"input {item!r} is not a DataReference, PipelineData or "
                                    "(DataPath PipelineParameter, DataPathComputeBinding)")
         return tuple(inputs), consumed
+
+    def _path(self, dsl: PipelineStep, path: str, what: str, store: str) -> str:
+        """A datastore path checked again here: attributes may change after construction."""
+        try:
+            return safe_path(path, what, store=store)
+        except DatastorePathError as exc:
+            self._problem(dsl, str(exc))
+            return ""
 
     def _producer(self, origin: PipelineData) -> str:
         """The id of the step producing this PipelineData; "" when none does (_link says so)."""
@@ -313,6 +328,10 @@ class GraphBuilder:
                 self._problem(dsl, f"output {item!r} is not a PipelineData")
                 continue
             store = item.datastore.name if item.datastore else self.default_datastore
+            try:
+                safe_name(item.name, "PipelineData")
+            except DatastorePathError as exc:
+                self._problem(dsl, str(exc))
             outputs.append(StepOutput(
                 name=item.name, datastore=self._datastore(dsl, store),
                 mode="upload" if item.output_mode == "upload" else "mount",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kubeline.datapaths import safe_name, safe_path
 from kubeline.exceptions import KubelineError
 
 if TYPE_CHECKING:
@@ -31,7 +32,9 @@ class DataReference:
             )
         self.datastore = datastore
         self.data_reference_name = data_reference_name or datastore.name
-        self.path_on_datastore = path_on_datastore or ""
+        self.path_on_datastore = safe_path(
+            path_on_datastore, f"DataReference '{self.data_reference_name}': path_on_datastore",
+            store=datastore.name)
         self.mode = mode
         self.path_on_compute = path_on_compute
         self.overwrite = overwrite
@@ -61,7 +64,9 @@ class DataReference:
 
     def path(self, path: str | None = None, data_reference_name: str | None = None
              ) -> DataReference:
-        joined = "/".join(p.strip("/") for p in (self.path_on_datastore, path or "") if p)
+        name = data_reference_name or self.data_reference_name
+        sub = safe_path(path, f"DataReference '{name}': path", store=self.datastore.name)
+        joined = "/".join(p for p in (self.path_on_datastore, sub) if p)
         return self._copy(path_on_datastore=joined,
                           data_reference_name=data_reference_name or self.data_reference_name)
 
@@ -77,7 +82,9 @@ class DataPath:
         if datastore is None:
             raise KubelineError("DataPath: a datastore is required", "pass datastore=...")
         self.datastore = datastore
-        self.path_on_datastore = path_on_datastore or ""
+        label = f"DataPath '{name}'" if name else "DataPath"
+        self.path_on_datastore = safe_path(path_on_datastore, f"{label}: path_on_datastore",
+                                           store=datastore.name)
         self.name = name
 
     def create_data_reference(self, data_reference_name: str | None = None,
@@ -124,7 +131,7 @@ class PipelineData:
         if output_mode not in ("mount", "upload"):
             raise KubelineError(f"PipelineData '{name}': output_mode '{output_mode}' is not "
                                 "supported", "use 'mount' or 'upload'")
-        self.name = name
+        self.name = safe_name(name, "PipelineData")
         self.datastore = datastore
         self.output_name = output_name or name
         self.output_mode = output_mode

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubeline.datapaths import DatastorePathError, path_problem, safe_path
 from kubeline.exceptions import DatastoreError
 from kubeline.stores.config import (
     AzureBlobDatastore,
@@ -17,6 +18,7 @@ from kubeline.stores.config import (
     SecretRef,
     secret_env_name,
 )
+from kubeline.stores.keys import check_key
 
 if TYPE_CHECKING:
     from kubeline.dsl.data import DataReference
@@ -134,36 +136,56 @@ class Datastore:
     def upload_files(self, files: Iterable[str], relative_root: str | None = None,
                      target_path: str | None = None, overwrite: bool = False,
                      show_progress: bool = True) -> DataReference:
-        """Upload files; each lands at target_path/<path relative to relative_root or its name>."""
-        store = self._store()
+        """Upload files; each lands at target_path/<path relative to relative_root or its name>.
+
+        Every file and its key are checked first, so a bad one uploads nothing."""
+        target = safe_path(target_path, "upload_files: target_path", store=self.name)
+        planned: list[tuple[str, str]] = []
         for file in files:
             local = Path(file)
             if not local.is_file():
                 raise DatastoreError(f"upload_files: '{file}' is not a file")
             rel = (os.path.relpath(local, relative_root) if relative_root else local.name)
-            key = _join(target_path, Path(rel).as_posix())
-            if store.put_file(local, key, overwrite=overwrite) and show_progress:
+            rel = Path(rel).as_posix()
+            problem = path_problem(rel)
+            if problem:
+                raise DatastorePathError(
+                    f"upload_files: '{file}' would be stored as {rel!r}, which {problem} "
+                    "(it could leave target_path); refused",
+                    "pass files inside relative_root, or another relative_root")
+            planned.append((file, _join(target, rel)))
+        store = self._store()
+        for file, key in planned:
+            if store.put_file(Path(file), key, overwrite=overwrite) and show_progress:
                 print(f"Uploaded {file} to {self.name}/{key}")
-        return self.path(target_path or "")
+        return self.path(target)
 
     def upload(self, src_dir: str, target_path: str | None = None, overwrite: bool = False,
                show_progress: bool = True) -> DataReference:
         """Upload a folder recursively under target_path."""
+        target = safe_path(target_path, "upload: target_path", store=self.name)
         root = Path(src_dir)
         if not root.is_dir():
             raise DatastoreError(f"upload: '{src_dir}' is not a folder")
         files = sorted(p for p in root.rglob("*") if p.is_file())
         return self.upload_files([str(p) for p in files], relative_root=str(root),
-                                 target_path=target_path, overwrite=overwrite,
+                                 target_path=target, overwrite=overwrite,
                                  show_progress=show_progress)
 
     def download(self, target_path: str, prefix: str | None = None, overwrite: bool = False,
                  show_progress: bool = True) -> int:
-        """Download objects under prefix into target_path; returns how many were written."""
+        """Download objects under prefix into target_path; returns how many were written.
+
+        Every key is checked before anything is written: a stored key that would land
+        outside target_path (S3 allows '..' in keys) refuses the whole download."""
+        where = safe_path(prefix, "download: prefix", store=self.name, keep_trailing_slash=True)
         store = self._store()
+        found = list(store.list(where))
+        for info in found:
+            check_key(self.name, info.key)
         count = 0
-        for info in store.list(prefix or ""):
-            dest = Path(target_path) / info.key
+        for info in found:
+            dest = Path(target_path).joinpath(*info.key.split("/"))
             if dest.exists() and not overwrite:
                 continue
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -203,5 +225,5 @@ def _register(workspace: Workspace, name: str, config: DatastoreConfig,
     return Datastore(workspace, name)
 
 
-def _join(prefix: str | None, rel: str) -> str:
-    return f"{prefix.strip('/')}/{rel}" if prefix and prefix.strip("/") else rel
+def _join(prefix: str, rel: str) -> str:
+    return f"{prefix}/{rel}" if prefix else rel

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kubeline.datapaths import safe_path
 from kubeline.exceptions import KubelineError
 from kubeline.server.registry import (
     ACTIVE,
@@ -323,7 +324,8 @@ class Schedule:
             if store not in workspace.config.datastores:
                 raise ScheduleError(f"Schedule.create: datastore '{store}' is not in the "
                                     "workspace", "see kubeline.yaml datastores")
-            path = (path_on_datastore or "").strip("/")
+            path = safe_path(path_on_datastore, "Schedule.create: path_on_datastore",
+                             store=store)
             if isinstance(polling_interval, bool) or not isinstance(polling_interval,
                                                                     (int, float)) \
                     or polling_interval <= 0:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from kubeline.datapaths import DatastorePathError, contained, safe_path
 from kubeline.stores.dirs import get_dir, put_dir
 
 
@@ -58,8 +59,18 @@ class Repository:
         return isinstance(s3, dict) and not s3.get("bucket") and "key" in s3
 
     def local_path(self, key: str) -> Path:
-        clean = Path(os.path.normpath("/" + key)).relative_to("/")
-        return self.root / clean
+        """A key of the local repository as a path under it. A key that could leave the
+        repository ('..', absolute, ...) is refused, not clamped, and so is a symbolic link
+        in it that leads out of its first folder (a local datastore)."""
+        try:
+            parts = safe_path(key, "artifact key").split("/")
+            if parts == [""]:
+                raise ArtifactError(f"artifact key {key!r} names the whole repository")
+            top = parts[:1] if len(parts) > 1 else []
+            contained(self.root.joinpath(*top), parts[len(top):], "local artifact repository")
+        except DatastorePathError as exc:
+            raise ArtifactError(str(exc)) from None
+        return self.root.joinpath(*parts)
 
     def describe(self, art: dict[str, Any]) -> str:
         """A URL-like location for reports: file://..., s3://bucket/key, azure://..."""

@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from kubeline.datapaths import DatastorePathError, safe_path
 from kubeline.exceptions import KubelineError
 
 _BOOLS = {"true", "false", "True", "False", "1", "0", "yes", "no"}
@@ -37,6 +38,18 @@ def _problem(kind: str, value: str) -> str | None:
     return None
 
 
+def _datapath_problems(name: str, value: dict[str, Any], stores: list[str]) -> list[str]:
+    store = value["datastore"]
+    if store not in stores:
+        return [f"parameter '{name}': datastore '{store}' is not one this pipeline uses "
+                f"(known: {', '.join(stores)})"]
+    try:
+        safe_path(value["path"], f"parameter '{name}': path", store=str(store))
+    except DatastorePathError as exc:
+        return [str(exc)]
+    return []
+
+
 def check_parameter_values(docs: list[dict[str, Any]], values: Mapping[str, str]) -> None:
     """Raise one line per value of the wrong type (naming the parameter and its type) or
     DataPath on a datastore the pipeline's steps cannot reach."""
@@ -49,8 +62,7 @@ def check_parameter_values(docs: list[dict[str, Any]], values: Mapping[str, str]
         expected = _problem(kind, value) if kind else None
         if expected:
             problems.append(f"parameter '{name}' is {kind}: '{value}' is not {expected}")
-        elif kind == "datapath" and (store := json.loads(value)["datastore"]) not in stores:
-            problems.append(f"parameter '{name}': datastore '{store}' is not one this "
-                            f"pipeline uses (known: {', '.join(stores)})")
+        elif kind == "datapath":
+            problems += _datapath_problems(name, json.loads(value), stores)
     if problems:
         raise KubelineError("; ".join(problems), "fix the -p value")

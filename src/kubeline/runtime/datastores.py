@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from kubeline.datapaths import contained, safe_path
 from kubeline.exceptions import DatastoreError
 from kubeline.stores import Store, local_root, open_store
 from kubeline.stores.config import (
@@ -46,12 +47,14 @@ class Datastores:
         return self.get(self.default_name)
 
     def uri(self, name: str, path: str) -> str:
-        """Direct mode: the datastore address a script opens itself (s3://, https://, a path)."""
+        """Direct mode: the datastore address a script opens itself (s3://, https://, a path),
+        never one outside the datastore."""
         config = self.config(name)
+        path = safe_path(path, f"direct input on datastore '{name}': path", store=name)
         if isinstance(config, S3Datastore):
             return f"s3://{config.bucket}/{_join(config.prefix, path)}"
         if isinstance(config, AzureBlobDatastore):
             base = (config.endpoint or f"https://{config.account_name}.blob.core.windows.net")
             return f"{base.rstrip('/')}/{config.container_name}/{_join(config.prefix, path)}"
         root = local_root(config, self.workspace).absolute()
-        return str(root.joinpath(*[p for p in path.split("/") if p]))
+        return str(contained(root, path.split("/") if path else [], f"datastore '{name}'"))

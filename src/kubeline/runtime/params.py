@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from kubeline.datapaths import safe_path
 from kubeline.exceptions import KubelineError
 from kubeline.graph.model import DataPathValue, ParamRef, Step
 
@@ -90,14 +91,17 @@ def _given(parameters: Mapping[str, Mapping[str, Any]], raw: str) -> dict[str, s
 
 
 def datapath(name: str, text: str) -> DataPathValue:
-    """A DataPath parameter's value: JSON ``{"datastore": ..., "path": ...}``."""
+    """A DataPath parameter's value: JSON ``{"datastore": ..., "path": ...}``, its path made
+    canonical and refused if it could leave the datastore."""
     try:
         data = json.loads(text)
-        return DataPathValue(datastore=str(data["datastore"]), path=str(data.get("path", "")))
+        store, path = str(data["datastore"]), str(data.get("path", ""))
     except (ValueError, TypeError, KeyError) as exc:
         raise ParameterError(
             f"parameter '{name}': value {text!r} is not a DataPath",
             'pass JSON {"datastore": "<name>", "path": "<path on datastore>"}') from exc
+    return DataPathValue(datastore=store, path=safe_path(path, f"parameter '{name}': path",
+                                                         store=store))
 
 
 def used_by(step: Step, values: Mapping[str, str]) -> dict[str, str]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kubeline.datapaths import safe_name, safe_path
 from kubeline.exceptions import ConfigError, KubelineError
 from kubeline.graph.model import Step
 from kubeline.graph.stepspec import decode_step, unpack
@@ -75,10 +77,24 @@ def load_step(spec_dir: Path, step_id: str, pipeline: PipelineSpec | None = None
     try:
         record = unpack(step_id, data, pipeline.step_defaults, pipeline.default_datastore)
         step, _ = decode_step(record)
-        return step, fingerprint_of(record)
+        fingerprint = fingerprint_of(record)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SpecError(f"step spec {step_file(spec_dir, step_id)}: malformed ({exc})",
                         "recompile the pipeline") from exc
+    return contained_step(step), fingerprint
+
+
+def contained_step(step: Step) -> Step:
+    """The step with its datastore paths canonical, refusing any that could leave its
+    datastore (a hand-written or edited spec), before the step touches anything."""
+    where = f"step '{step.name}'"
+    for output in step.outputs:
+        safe_name(output.name, f"{where}: output")
+    inputs = tuple(
+        dataclasses.replace(item, path=safe_path(item.path, f"{where}: input '{item.name}': path",
+                                                 store=item.datastore))
+        for item in step.inputs)
+    return dataclasses.replace(step, inputs=inputs)
 
 
 def step_id_from_node(node: str) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubeline.datapaths import DatastorePathError, safe_path
 from kubeline.exceptions import KubelineError
 from kubeline.server.registry import ParameterInfo, PublishedRecord
 
@@ -168,8 +169,12 @@ def _encode(param: ParameterInfo, value: Any, where: str, datastores: Collection
             raise RequestError(400, where, f"{where}: unknown datastore "
                                f"'{value['datastore']}'",
                                f"the workspace's datastores are: {', '.join(sorted(datastores))}")
-        return json.dumps({"datastore": value["datastore"], "path": str(value.get("path", ""))},
-                          sort_keys=True)
+        field = where + (".RelativePath" if where.startswith("DataPathAssignments") else ".path")
+        try:
+            path = safe_path(value.get("path"), field, store=value["datastore"])
+        except DatastorePathError as exc:
+            raise RequestError(400, field, exc.message, exc.hint) from None
+        return json.dumps({"datastore": value["datastore"], "path": path}, sort_keys=True)
     if isinstance(value, (dict, list)) or value is None:
         raise bad
     return str(value)

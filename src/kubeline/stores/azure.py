@@ -31,7 +31,7 @@ from kubeline.stores.atomic import atomic_download
 from kubeline.stores.base import open_upload
 from kubeline.stores.config import AzureBlobDatastore, resolve_secret, secret_env_name
 from kubeline.stores.dirs import DirTransfers
-from kubeline.stores.keys import check_key, check_prefix, join_root
+from kubeline.stores.keys import check_key, check_prefix, prefix_root
 from kubeline.stores.objects import StoreObject
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class AzureBlobStore(DirTransfers):
     def __init__(self, name: str, config: AzureBlobDatastore) -> None:
         self.name = name
         self.config = config
-        self._root = join_root(config.prefix, "")
+        self._root = prefix_root(name, config.prefix)
 
     def __repr__(self) -> str:
         return f"AzureBlobStore(name={self.name!r}, url={self._url('')!r})"

@@ -1,19 +1,23 @@
 """Object keys: one validated POSIX-style form shared by every driver.
 
-Keys come from user config and pipeline code; a stray ``..`` or leading ``/`` must not let a
-local datastore write outside its folder, so every driver checks keys here first.
+Keys come from user config, pipeline code and hand-written manifests; a stray ``..`` or
+leading ``/`` must not let any driver leave its datastore (a local folder, or a bucket or
+container prefix: an HTTP stack may resolve ``/bucket/../other``), so every driver checks
+keys here first. Drivers are strict: they take only the canonical form the entry points
+produce (``kubeline.datapaths.safe_path``), never repairing a key.
 """
 
 from __future__ import annotations
 
-from kubeline.exceptions import DatastoreError
+from kubeline.datapaths import DatastorePathError, path_problem, safe_path
 
 
 def check_key(store: str, key: str) -> str:
-    """Return key unchanged if it is a clean relative POSIX key; else raise DatastoreError."""
+    """Return key unchanged if it is a clean relative POSIX key; else raise
+    DatastorePathError (a DatastoreError) naming the datastore and the key."""
     problem = _key_problem(key)
     if problem:
-        raise DatastoreError(
+        raise DatastorePathError(
             f"datastore '{store}': invalid key {key!r}: {problem}",
             "use a relative path like 'folder/file.txt'",
         )
@@ -33,19 +37,18 @@ def dir_prefix(prefix: str) -> str:
     return prefix if prefix == "" or prefix.endswith("/") else prefix + "/"
 
 
-def join_root(root: str, key: str) -> str:
-    """The full object name under a configured prefix ('runs' + 'a.txt' -> 'runs/a.txt')."""
-    return dir_prefix(root.strip("/")) + key
+def prefix_root(store: str, prefix: str) -> str:
+    """A bucket's or container's configured prefix as a folder ('team/exp/'), refused if it
+    climbs out of the bucket; surrounding slashes are only spelling."""
+    return dir_prefix(safe_path(prefix.strip("/"), f"datastores.{store}.prefix"))
 
 
 def _key_problem(key: str) -> str | None:
-    if not key:
+    if not isinstance(key, str) or not key:
         return "it is empty"
-    if "\\" in key or "\x00" in key:
-        return "it contains a backslash or NUL"
-    if key.startswith("/"):
-        return "it starts with '/'"
-    parts = key.split("/")
-    if any(part in ("", ".", "..") for part in parts):
-        return "it has an empty, '.' or '..' segment"
+    problem = path_problem(key)
+    if problem:
+        return f"it {problem}"
+    if any(part in ("", ".") for part in key.split("/")):
+        return "it has an empty or '.' segment"
     return None

@@ -1,5 +1,9 @@
 """A datastore that is a folder on this machine (the local executor's default store).
 
+Keys cannot leave the folder: besides the key check every driver makes, a symbolic link in
+the folder that leads outside it is never followed (``kubeline.datapaths.contained``):
+reading, writing or deleting through one is refused, and listings leave such links out.
+
 Every write goes to a temp file in the destination folder and is then renamed or hard-linked
 into place, so readers never see half-written objects, and ``if_absent`` creates are atomic
 across processes: ``os.link`` fails if the name exists, unlike a rename.
@@ -18,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from kubeline.datapaths import DatastorePathError, contained
 from kubeline.exceptions import DatastoreError
 from kubeline.stores.atomic import TEMP_PREFIX, atomic_download
 from kubeline.stores.base import open_upload
@@ -85,15 +90,20 @@ class LocalStore(DirTransfers):
     def list(self, prefix: str = "") -> Iterator[StoreObject]:
         """Files whose key starts with prefix (a plain string prefix, as in S3), sorted."""
         check_prefix(self.name, prefix)
-        start = self.root.joinpath(*prefix.split("/")[:-1]) if "/" in prefix else self.root
+        folder = prefix.split("/")[:-1]
+        try:
+            start = contained(self.root, folder, f"datastore '{self.name}'")
+        except DatastorePathError as exc:
+            log.warning("%s", exc)
+            return
         keys: list[str] = []
-        for dirpath, _dirnames, filenames in os.walk(start):
+        for dirpath, _dirnames, filenames in os.walk(start):  # never descends into links
             base = Path(dirpath)
             for filename in filenames:
                 if filename.startswith(TEMP_PREFIX):
                     continue
                 key = (base / filename).relative_to(self.root).as_posix()
-                if key.startswith(prefix) and (base / filename).is_file():
+                if key.startswith(prefix) and self._listable(key, base / filename):
                     keys.append(key)
         for key in sorted(keys):
             stat = self._stat(key)
@@ -120,7 +130,20 @@ class LocalStore(DirTransfers):
         return None if stat is None else self._etag(key, stat)
 
     def _path(self, key: str) -> Path:
-        return self.root.joinpath(*check_key(self.name, key).split("/"))
+        """The file of a key; refused when a symbolic link would lead it out of the folder."""
+        return contained(self.root, check_key(self.name, key).split("/"),
+                         f"datastore '{self.name}'")
+
+    def _listable(self, key: str, path: Path) -> bool:
+        """A regular file, or a link to one inside the folder; a link leading out is left
+        out of listings with a warning (reading it by key is refused)."""
+        if not path.is_symlink():
+            return path.is_file()
+        try:
+            return self._path(key).is_file()
+        except DatastorePathError as exc:
+            log.warning("%s", exc)
+            return False
 
     def _stat(self, key: str) -> os.stat_result | None:
         try:

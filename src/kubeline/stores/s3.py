@@ -33,7 +33,7 @@ from kubeline.exceptions import DatastoreError
 from kubeline.stores.atomic import atomic_download
 from kubeline.stores.config import S3Datastore, resolve_secret, secret_env_name
 from kubeline.stores.dirs import DirTransfers
-from kubeline.stores.keys import check_key, check_prefix, join_root
+from kubeline.stores.keys import check_key, check_prefix, prefix_root
 from kubeline.stores.objects import StoreObject
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class S3Store(DirTransfers):
     def __init__(self, name: str, config: S3Datastore) -> None:
         self.name = name
         self.config = config
-        self._root = join_root(config.prefix, "")
+        self._root = prefix_root(name, config.prefix)
 
     def __repr__(self) -> str:
         return f"S3Store(name={self.name!r}, url={self._url('')!r})"
