@@ -34,15 +34,17 @@ def get_dir(store: Store, prefix: str, local_dir: Path) -> list[Path]:
 
     Returns the written paths in key order (empty when nothing is under prefix: an empty
     output folder is legitimate, so the caller decides whether that is an error). Keys that
-    would land outside local_dir (S3 allows '..' in keys) raise DatastoreError.
+    would land outside local_dir (S3 allows '..' in keys) raise DatastoreError before any
+    file is written.
     """
     folder = dir_prefix(prefix)
     local_dir = Path(local_dir)
+    planned = [(obj.key, check_key(store.name, obj.key[len(folder) :]))
+               for obj in store.list(folder)]  # every key checked before anything is written
     written: list[Path] = []
-    for obj in store.list(folder):
-        rel = check_key(store.name, obj.key[len(folder) :])
+    for key, rel in planned:
         target = local_dir.joinpath(*rel.split("/"))
-        store.get_file(obj.key, target)
+        store.get_file(key, target)
         written.append(target)
     return written
 
