@@ -104,6 +104,14 @@ def datapath(name: str, text: str) -> DataPathValue:
                                                          store=store))
 
 
+def check_datapaths(step: Step, values: Mapping[str, str]) -> None:
+    """Refuse a DataPath value of this step that could leave its datastore, before the step
+    records or fetches anything (the value may come from -p, REST or a hand-written run)."""
+    for name in sorted({i.parameter for i in step.inputs if i.source == "datapath_param"}):
+        if name in values:
+            datapath(name, values[name])
+
+
 def used_by(step: Step, values: Mapping[str, str]) -> dict[str, str]:
     """The values of the parameters a step reads: its cache key depends on exactly these.
 

@@ -135,6 +135,7 @@ class StepRunner:
                  stores: Datastores, base: dict[str, Any]) -> int:
         env = self.env
         values = params.resolve(pipeline.parameters, env.parameters, env.indexed_parameters)
+        params.check_datapaths(step, values)
         default = stores.default
         upstream = (parse_upstream(self.ns.upstream or "") if self.ns.step
                     else _upstream_from_run(default, env.run_id, step))
