@@ -16,6 +16,7 @@ import yaml
 
 from kubeline import cli_support
 from kubeline.exceptions import KubelineError, yaml_problem
+from kubeline.local.param_types import check_datapath_shaped
 
 
 def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
@@ -120,6 +121,7 @@ def run_command(
     script_error: StepRunError | None = None
     try:
         parameters = _parse_params(params)
+        check_datapath_shaped(parameters)
         reporter = reporter_for(sys.stderr)
         main_mode = False
         if file.suffix == ".py":

@@ -38,9 +38,10 @@ def _problem(kind: str, value: str) -> str | None:
     return None
 
 
-def _datapath_problems(name: str, value: dict[str, Any], stores: list[str]) -> list[str]:
+def _datapath_problems(name: str, value: dict[str, Any], stores: list[str] | None
+                       ) -> list[str]:
     store = value["datastore"]
-    if store not in stores:
+    if stores is not None and store not in stores:
         return [f"parameter '{name}': datastore '{store}' is not one this pipeline uses "
                 f"(known: {', '.join(stores)})"]
     try:
@@ -48,6 +49,21 @@ def _datapath_problems(name: str, value: dict[str, Any], stores: list[str]) -> l
     except DatastorePathError as exc:
         return [str(exc)]
     return []
+
+
+def check_datapath_shaped(values: Mapping[str, str]) -> None:
+    """Before a pipeline file is even compiled (compiling publishes its source snapshots):
+    refuse a value written as a DataPath whose path could leave its datastore."""
+    problems = []
+    for name, value in values.items():
+        try:
+            data = json.loads(value)
+        except ValueError:
+            continue
+        if isinstance(data, dict) and set(data) == {"datastore", "path"}:
+            problems += _datapath_problems(name, data, None)
+    if problems:
+        raise KubelineError("; ".join(problems), "fix the -p value")
 
 
 def check_parameter_values(docs: list[dict[str, Any]], values: Mapping[str, str]) -> None:
