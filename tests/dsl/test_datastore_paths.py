@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.pipelines import kubeline, workspace
+from tests.server.conftest import publish
+from tests.servers import AzuriteServer, S3Server
 
 from kubeline import (
     DataPath,
-    Datastore,
     DataReference,
+    Datastore,
     Pipeline,
     PipelineData,
     PipelineParameter,
@@ -25,9 +28,6 @@ from kubeline.dsl.schedule import Schedule
 from kubeline.exceptions import ValidationError
 from kubeline.server.registry import Registry
 from kubeline.stores.config import SecretRef, secret_env_name
-from tests.pipelines import kubeline, workspace
-from tests.server.conftest import publish
-from tests.servers import AzuriteServer, S3Server
 
 ESCAPING = ["../../x", "data/../../x", "/etc/passwd", "..\\..\\x", "data\\..\\..\\x",
             "a\x00b", "C:/Windows", "s3://other-bucket/x", "..", "a/b/.."]

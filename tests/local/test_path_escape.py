@@ -2,7 +2,7 @@
 leave it, instead of clamping them, and never follows a link leading out of a datastore; and
 `kubeline run -p` refuses a DataPath value leaving its datastore before anything starts."""
 
-# ruff: noqa: E501  (embedded manifests keep their natural line length)
+
 from __future__ import annotations
 
 import json
