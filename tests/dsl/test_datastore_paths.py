@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.dsl.test_remote_datastores import register_lake
 from tests.pipelines import kubeline, workspace
 from tests.server.conftest import publish
 from tests.servers import AzuriteServer, S3Server
@@ -27,7 +28,6 @@ from kubeline.datapaths import DatastorePathError
 from kubeline.dsl.schedule import Schedule
 from kubeline.exceptions import ValidationError
 from kubeline.server.registry import Registry
-from kubeline.stores.config import SecretRef, secret_env_name
 
 ESCAPING = ["../../x", "data/../../x", "/etc/passwd", "..\\..\\x", "data\\..\\..\\x",
             "a\x00b", "C:/Windows", "s3://other-bucket/x", "..", "a/b/.."]
@@ -173,11 +173,7 @@ def test_s3_datastore_uploads_and_downloads(ws: Workspace, tmp_path: Path,
                                             s3_server: S3Server,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     bucket = s3_server.create_bucket()
-    store = Datastore.register_s3(ws, "lake", bucket, prefix="team",
-                                  endpoint=s3_server.endpoint_url, region=s3_server.region,
-                                  insecure=True, credentials_secret="lake-creds")
-    for key, value in (("accessKey", s3_server.access_key), ("secretKey", s3_server.secret_key)):
-        monkeypatch.setenv(secret_env_name(SecretRef(name="lake-creds", key=key)), value)
+    store = register_lake(ws, s3_server, bucket, monkeypatch)
     client = s3_server.client()
 
     def objects() -> list[str]:

@@ -31,15 +31,22 @@ def _round_trip(store: Datastore, tmp_path: Path) -> None:
     assert store.download(str(out), prefix="data", show_progress=False) == 0
 
 
-def test_s3_datastore(s3_server: S3Server, tmp_path: Path,
-                      monkeypatch: pytest.MonkeyPatch) -> None:
-    ws = workspace(tmp_path / "ws")
-    bucket = s3_server.create_bucket()
+def register_lake(ws: Workspace, s3_server: S3Server, bucket: str,
+                  monkeypatch: pytest.MonkeyPatch) -> Datastore:
+    """Datastore 'lake': the bucket under prefix 'team', keys from Secret 'lake-creds'."""
     store = Datastore.register_s3(ws, "lake", bucket, prefix="team",
                                   endpoint=s3_server.endpoint_url, region=s3_server.region,
                                   insecure=True, credentials_secret="lake-creds")
     for key, value in (("accessKey", s3_server.access_key), ("secretKey", s3_server.secret_key)):
         monkeypatch.setenv(secret_env_name(SecretRef(name="lake-creds", key=key)), value)
+    return store
+
+
+def test_s3_datastore(s3_server: S3Server, tmp_path: Path,
+                      monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = workspace(tmp_path / "ws")
+    bucket = s3_server.create_bucket()
+    store = register_lake(ws, s3_server, bucket, monkeypatch)
     _round_trip(store, tmp_path)
     keys = sorted(o["Key"] for o in s3_server.client().list_objects_v2(Bucket=bucket)["Contents"])
     assert keys == ["team/data/v1/a.csv", "team/data/v1/sub/b.bin", "team/single/a.csv"]

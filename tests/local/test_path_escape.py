@@ -16,7 +16,7 @@ from tests.pipelines import kubeline, workspace
 
 from .conftest import run_yaml
 
-READ = """
+WORKFLOW = """
 apiVersion: argoproj.io/v1alpha1
 kind: Workflow
 metadata: {{generateName: escape-}}
@@ -24,6 +24,9 @@ spec:
   entrypoint: main
   templates:
   - name: main
+"""
+
+READ = WORKFLOW + """\
     inputs:
       artifacts:
       - name: data
@@ -35,14 +38,7 @@ spec:
       command: [sh, -c, "cat /in/data > /tmp/seen; echo ran"]
 """
 
-WRITE = """
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {{generateName: escape-}}
-spec:
-  entrypoint: main
-  templates:
-  - name: main
+WRITE = WORKFLOW + """\
     container:
       image: busybox
       command: [sh, -c, "echo written > /tmp/out.txt"]
