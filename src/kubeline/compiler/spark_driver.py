@@ -71,6 +71,10 @@ class Driver:
 
     def uri(self, store: str, path: str) -> str:
         base = self.ctx["stores"][store]["uri"].rstrip("/")
+        if ".." in path.split("/") or "\\" in path or "\x00" in path:
+            # kubeline.datapaths' rule (this driver cannot import kubeline): Hadoop's Path
+            # resolves '..', so a hand-written context could otherwise leave the datastore
+            raise ValueError(f"datastore '{store}': path {path!r} could leave the datastore")
         return f"{base}/{path.strip('/')}" if path.strip("/") else base
 
     def _fs(self, uri: str) -> tuple[Any, Any]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from kubeline.datapaths import DatastorePathError, safe_path
 from kubeline.runtime import metrics as m
 from kubeline.runtime.contextenv import (
     ENV_EXPERIMENT,
@@ -125,13 +126,16 @@ def _copy(source: str | IO[bytes], target: Path) -> None:
 
 
 def _file_name(name: object) -> str:
+    """The name as a canonical path in the run's files (the datastore paths' own check)."""
     text = name if isinstance(name, str) else ""
-    parts = PurePosixPath(text).parts
-    if not parts or text.startswith("/") or ".." in parts or "\\" in text \
-            or not text.isprintable():
+    try:
+        clean = safe_path(text, "Run.upload_file: name") if text.isprintable() else ""
+    except DatastorePathError:
+        clean = ""
+    if not clean:
         raise m.MetricError(f"Run.upload_file: name {name!r} is not valid",
                             "use a relative path like 'outputs/model.pkl'")
-    return "/".join(parts)
+    return clean
 
 
 class Run:

@@ -15,7 +15,7 @@ from kubeline.datapaths import DatastorePathError, path_problem, safe_path
 def check_key(store: str, key: str) -> str:
     """Return key unchanged if it is a clean relative POSIX key; else raise
     DatastorePathError (a DatastoreError) naming the datastore and the key."""
-    problem = _key_problem(key)
+    problem = key_problem(key)
     if problem:
         raise DatastorePathError(
             f"datastore '{store}': invalid key {key!r}: {problem}",
@@ -43,7 +43,8 @@ def prefix_root(store: str, prefix: str) -> str:
     return dir_prefix(safe_path(prefix.strip("/"), f"datastores.{store}.prefix"))
 
 
-def _key_problem(key: str) -> str | None:
+def key_problem(key: str) -> str | None:
+    """Why key is not a clean relative POSIX key ('it has a '..' segment'), or None."""
     if not isinstance(key, str) or not key:
         return "it is empty"
     problem = path_problem(key)

@@ -21,6 +21,7 @@ from kubeline.runtime.datastores import Datastores
 from kubeline.runtime.layout import RECORD_SUFFIX, step_dir
 from kubeline.server.web.errors import WebError, bad_request, not_found
 from kubeline.stores import Store
+from kubeline.stores.keys import key_problem
 
 LOG_LIMIT = 1024 * 1024  # the page shows at most the last MiB of a stream
 STREAMS = ("stdout", "stderr")
@@ -28,15 +29,9 @@ STREAMS = ("stdout", "stderr")
 
 def clean_relative(path: str) -> str:
     """A relative POSIX path inside an output; raises 400 for anything that could escape."""
-    if "\\" in path or "\x00" in path:
-        raise bad_request(f"path {path!r} contains a backslash or NUL",
-                          "use a relative path with '/' as listed by the page")
-    if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
-        raise bad_request(f"path {path!r} is absolute",
-                          "use a path relative to the output, as listed by the page")
-    parts = path.split("/") if path else []
-    if any(p in ("", ".", "..") for p in parts):
-        raise bad_request(f"path {path!r} has an empty, '.' or '..' segment",
+    problem = key_problem(path) if path else None
+    if problem:
+        raise bad_request(f"path {path!r}: {problem}",
                           "use a path relative to the output, as listed by the page")
     return path
 
