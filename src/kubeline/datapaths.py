@@ -90,23 +90,29 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def contained(root: Path, parts: list[str], what: str) -> Path:
+def contained(root: Path, parts: list[str], what: str, known: set[str] | None = None) -> Path:
     """``root/parts...`` on this machine, refusing it when a symbolic link on the way (or at
     the end) leads outside ``root``. ``parts`` are already checked segments. Links that stay
     inside are fine, and so is a root that is itself a link. The common case (no link under
-    root) costs one lstat per existing segment."""
-    path = root.joinpath(*parts)
-    current = root
-    for part in parts:
-        current = current / part
+    root) costs one lstat per existing segment; ``known`` (kept by the caller) remembers
+    folders found to be plain folders, so later keys in them cost one lstat."""
+    current = os.fspath(root)
+    last = len(parts) - 1
+    for index, part in enumerate(parts):  # plain strings: this runs for every object
+        current = f"{current}{os.sep}{part}"
+        if known is not None and current in known:
+            continue
         try:
             mode = os.lstat(current).st_mode
         except (FileNotFoundError, NotADirectoryError):
-            return path  # nothing further exists, so nothing further can be a link
+            return root.joinpath(*parts)  # nothing further exists, so nothing is a link
         if stat.S_ISLNK(mode):
             break
+        if known is not None and index < last and stat.S_ISDIR(mode):
+            known.add(current)
     else:
-        return path
+        return root.joinpath(*parts)
+    path = root.joinpath(*parts)
     real, real_root = os.path.realpath(path), os.path.realpath(root)
     if not _inside(real, real_root):
         rel = "/".join(parts)

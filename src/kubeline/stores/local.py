@@ -42,6 +42,7 @@ class LocalStore(DirTransfers):
         self.name = name
         self.root = Path(root)
         self._etags: dict[str, tuple[int, int, int, str]] = {}
+        self._plain_dirs: set[str] = set()  # folders found not to be links (see _path)
 
     def __repr__(self) -> str:
         return f"LocalStore(name={self.name!r}, root={str(self.root)!r})"
@@ -132,7 +133,7 @@ class LocalStore(DirTransfers):
     def _path(self, key: str) -> Path:
         """The file of a key; refused when a symbolic link would lead it out of the folder."""
         return contained(self.root, check_key(self.name, key).split("/"),
-                         f"datastore '{self.name}'")
+                         f"datastore '{self.name}'", self._plain_dirs)
 
     def _listable(self, key: str, path: Path) -> bool:
         """A regular file, or a link to one inside the folder; a link leading out is left
