@@ -55,8 +55,8 @@ def safe_path(path: str | os.PathLike[str] | None, what: str, *, store: str | No
     """A path as given by a user, made canonical: '' is the root; '.' and empty segments
     ('a/./b', 'a//b', 'a/b/') are dropped. Anything ``path_problem`` names raises one line
     naming ``what`` (the object and field, 'DataReference 'raw': path_on_datastore') and
-    the path. keep_trailing_slash keeps one '/'
-    at the end (a listing prefix that must match a folder only)."""
+    the path. keep_trailing_slash keeps one '/' at the end (a listing prefix that must
+    match a folder only)."""
     if path is None:
         return ""
     if isinstance(path, os.PathLike):
