@@ -5,6 +5,7 @@ runs and nothing leaves the datastore."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -155,3 +156,29 @@ def test_outputs_are_not_written_through_a_link_leading_out(harness: Harness) ->
     assert done.returncode == 2, done.stderr
     assert "is a symbolic link" in done.stderr and "outside the datastore" in done.stderr
     assert _files(outside) == ["secret.txt"]
+
+
+@pytest.mark.parametrize("entry", ["../../evil.txt", "sub/../../../evil.txt", "/evil.txt",
+                                   "a\\..\\..\\evil.txt"])
+def test_an_edited_completion_record_cannot_lead_out(harness: Harness, tmp_path: Path,
+                                                     entry: str) -> None:
+    """A completion record is data in the datastore too: a file path in it that climbs out
+    is refused by the driver's key check before anything lands outside the input folder."""
+    from kubeline.datapaths import DatastorePathError
+    from kubeline.runtime import records
+    from kubeline.runtime.layout import completion_record
+
+    store = harness.store("main")
+    key = "ab" * 32
+    store.put_bytes(f"kubeline/outputs/{key}/model/ok.txt", b"ok")
+    record = {"version": 1, "output": "model", "kind": "dir", "key": key, "datastore": "main",
+              "location": f"kubeline/outputs/{key}/model",
+              "files": [{"path": "ok.txt", "size": 2,
+                         "sha256": hashlib.sha256(b"ok").hexdigest()},
+                        {"path": entry, "size": 1, "sha256": "0" * 64}]}
+    store.put_bytes(completion_record(key, "model"), json.dumps(record).encode())
+    dest = tmp_path / "fetched" / "model"
+    with pytest.raises(DatastorePathError, match=r"datastore 'main': invalid key"):
+        records.fetch(store, key, "model", "producer", dest)
+    assert (dest / "ok.txt").read_bytes() == b"ok"  # the good entry was fetched first
+    assert not list(tmp_path.rglob("evil.txt"))
