@@ -3,6 +3,7 @@ whose path leaves its datastore: 400 naming the field, one line, no run started.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from kubeline import (
     Workspace,
 )
 from kubeline.datapaths import DatastorePathError
-from kubeline.dsl.publish import PublishedPipeline
+from kubeline.dsl.publish import PipelineEndpoint, PublishedPipeline
 from kubeline.exceptions import KubelineError
 from kubeline.local.history import History
 from tests.server.conftest import Server, kubeline, make_workspace
@@ -47,8 +48,10 @@ def test_rest_refuses_paths_leaving_the_datastore(tmp_path: Path,
                                                   serve: Callable[..., Server]) -> None:
     ws = make_workspace(tmp_path / "ws")
     pub = _publish(ws)
+    PipelineEndpoint.publish(ws, "reader-endpoint", "the reader", pub)
     token = kubeline("token", "create", "ci", cwd=ws.root).strip()
     server = serve(ws.root)
+    urls = [f"/pipelines/{pub.id}", "/pipelineEndpoints/reader-endpoint"]
     for bad in ESCAPING:
         bodies = [
             ("DataPathAssignments.input_path.RelativePath",
@@ -58,9 +61,9 @@ def test_rest_refuses_paths_leaving_the_datastore(tmp_path: Path,
              {"ExperimentName": "e", "ParameterAssignments": {"input_path": {
                  "datastore": "workspaceblobstore", "path": bad}}}),
         ]
-        for field, body in bodies:
-            response = server.post(f"/pipelines/{pub.id}", body, token)
-            assert response.status_code == 400, (bad, response.text)
+        for (field, body), url in itertools.product(bodies, urls):
+            response = server.post(url, body, token)
+            assert response.status_code == 400, (bad, url, response.text)
             error = response.json()["error"]
             assert error["field"] == field, error
             assert "\n" not in error["message"] and repr(bad) in error["message"], error
