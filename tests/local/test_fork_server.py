@@ -154,7 +154,8 @@ def test_the_server_mounts_runs_reports_and_kills(tmp_path: Path) -> None:
     fs.binds.append((ro, "/kubeline/spec"))
     fs.readonly.add("/kubeline/spec")
     sandbox.prepare(fs)
-    code = ("import os, sys; open('/tmp/x', 'w').write(os.environ['WHO']); "
+    marker = f"kubeline-fork-test-{os.getpid()}-{time.monotonic_ns()}"  # no other file's name
+    code = (f"import os, sys; open('/tmp/{marker}', 'w').write(os.environ['WHO']); "
             "print(open('/kubeline/spec/spec').read(), os.getcwd()); "
             "w = os.access('/kubeline/spec', os.W_OK); print('writable', w, file=sys.stderr); "
             "sys.exit(7)")
@@ -203,8 +204,8 @@ def test_the_server_mounts_runs_reports_and_kills(tmp_path: Path) -> None:
     assert first == 7
     assert (tmp_path / "one.out").read_text(encoding="utf-8") == f"fixed {tmp_path}\n"
     assert (tmp_path / "one.err").read_text(encoding="utf-8") == "writable False\n"
-    assert (node / "tmp" / "x").read_text(encoding="utf-8") == "child"  # its own /tmp
-    assert not Path("/tmp/x").exists() or Path("/tmp/x").read_text() != "child"
+    assert (node / "tmp" / marker).read_text(encoding="utf-8") == "child"  # its own /tmp
+    assert not (Path("/tmp") / marker).exists()
     assert second == -9 and took < 20
 
 
