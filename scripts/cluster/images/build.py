@@ -36,6 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from oci import BlobStore, Image, ImageConfig, Layer, write_archive, write_image, write_layer
+from refs import qualify
 
 # Bump when a change to this file changes what an image contains: every cached step rebuilds.
 RECIPE = "1"
@@ -43,8 +44,18 @@ SUITE = "bookworm"
 ARCH = "x86_64"
 REPO = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
-ARGO_VERSION = "v4.1.4"
-ARGO_MODULE = "github.com/argoproj/argo-workflows/v4"
+
+def _argo_pin(name: str) -> str:
+    """Argo's pins live in one place, scripts/build-argo.sh."""
+    text = (REPO / "scripts" / "build-argo.sh").read_text()
+    match = re.search(rf'^{name}="([^"]+)"$', text, re.MULTILINE)
+    if not match:
+        raise SystemExit(f"images: error: no {name} in scripts/build-argo.sh")
+    return match.group(1)
+
+
+ARGO_VERSION = _argo_pin("ARGO_VERSION")
+ARGO_MODULE = _argo_pin("ARGO_MODULE")
 K8S_VERSION = "v1.34.4"
 BUNDLE_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 EXTRAS = "s3,azure"
@@ -54,8 +65,10 @@ PYTHON_PACKAGES = ("python3", "python3-pip", "python-is-python3", "ca-certificat
                    "netbase", "tzdata")
 # The stand-ins' tools: Python as above plus the commands Argo's examples call.
 STANDIN_PACKAGES = (*PYTHON_PACKAGES, "busybox", "curl", "jq", "cowsay", "nginx-light",
-                    "influxdb", "procps")
+                    "influxdb", "nodejs", "procps")
 IMAGES = ("pause", "runtime", "standins", "argoexec", "workflow-controller")
+# kubelet 1.34's default sandbox image is pause:3.10.1; containerd configs often say 3.10
+PAUSE_ALIASES = ("3.10",)
 
 
 class BuildError(Exception):
@@ -309,7 +322,7 @@ def build_pause(cache: Cache) -> Built:
     layer = cache.layer("pause", key_of("pause", source.read_bytes().hex(), tag, gcc), make)
     image = write_image(cache.store, [layer],
                         ImageConfig(entrypoint=["/pause"], user="65535:65535"),
-                        [f"registry.k8s.io/pause:{tag}"])
+                        [f"registry.k8s.io/pause:{t}" for t in (tag, *PAUSE_ALIASES)])
     return archive(cache, "pause", [image])
 
 
@@ -324,20 +337,13 @@ def runtime_ref() -> str:
     raise BuildError("RUNTIME_IMAGE not found in src/kubeline/workspace/config.py")
 
 
-def qualify(ref: str) -> str:
-    """The fully qualified form of an image name, as containerd resolves it."""
-    first, _, rest = ref.partition("/")
-    if not rest or ("." not in first and ":" not in first and first != "localhost"):
-        ref = f"docker.io/{ref}"
-        if not rest:
-            ref = f"docker.io/library/{first}"
-    last = ref.rsplit("/", 1)[-1]
-    return ref if (":" in last or "@" in last) else f"{ref}:latest"
-
-
 def pip(*args: str) -> list[str]:
     python = os.environ.get("PYTHON") or sys.executable
-    return [python, "-m", "pip", "--disable-pip-version-check", "--no-input", *args]
+    command = [python, "-m", "pip", "--disable-pip-version-check", "--no-input", *args]
+    if args[0] == "install":
+        # --target folders are not this interpreter's environment: no conflict report
+        command += ["--no-warn-conflicts", "--root-user-action=ignore"]
+    return command
 
 
 def kubeline_wheel(cache: Cache) -> Path:
@@ -485,6 +491,7 @@ STANDINS: dict[str, dict[str, list[str]]] = {
     "stedolan/jq:latest": {"entrypoint": ["jq"], "cmd": ["--help"]},
     "nginx:1.13": {"cmd": ["nginx", "-g", "daemon off;"]},
     "influxdb:1.2": {"cmd": ["influxd"]},
+    "node:9.1-alpine": {"cmd": ["node"]},
     "docker/whalesay:latest": {"cmd": ["/bin/bash"]},
     "argoproj/argosay:v1": {"cmd": ["cowsay"]},
 }
@@ -493,7 +500,7 @@ ARGOSAY = "argoproj/argosay:v2"
 
 def build_standins(cache: Cache) -> Built:
     """One Debian layer (shell, coreutils, busybox applets, Python, curl, jq, cowsay, nginx,
-    influxd) shared by every stand-in; argosay adds its program on top."""
+    influxd, node) shared by every stand-in; argosay adds its program on top."""
     base, _, _ = rootfs_layer(cache, "standin", STANDIN_PACKAGES, add_busybox_applets)
     env = [PATH_ENV + ":/usr/games", "LANG=C.UTF-8"]
     images = [write_image(cache.store, [base],
@@ -616,13 +623,16 @@ def write_index(cache: Cache) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="build.sh", description=__doc__.split("\n")[0])
     parser.add_argument("images", nargs="*", metavar="IMAGE",
-                        help=f"any of {', '.join(IMAGES)} (default: all)")
+                        help=f"any of {', '.join(IMAGES)} (default: all), or 'registry' "
+                             "alone: build the mirror registry and print its path")
     args = parser.parse_args(argv)
+    if args.images == ["registry"]:
+        return subprocess.run(["bash", str(HERE / "registry.sh")], check=False).returncode
     wanted = args.images or list(IMAGES)
     unknown = [name for name in wanted if name not in IMAGES]
     if unknown:
-        print(f"images: error: unknown image {unknown[0]!r}; choose from {', '.join(IMAGES)}",
-              file=sys.stderr)
+        print(f"images: error: unknown image {unknown[0]!r}; choose from {', '.join(IMAGES)} "
+              "(or 'registry' alone)", file=sys.stderr)
         return 2
     try:
         tools = ["unshare", "bwrap", "go"]
