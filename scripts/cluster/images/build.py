@@ -134,11 +134,13 @@ def debian_mirror() -> str:
 
 
 def require_tools(names: list[str]) -> None:
-    packages = {"debootstrap": "debootstrap", "gcc": "gcc", "unshare": "util-linux",
-                "bwrap": "bubblewrap", "go": "Go (https://go.dev/dl/)"}
+    fixes = {"debootstrap": "apt-get install debootstrap", "gcc": "apt-get install gcc",
+             "unshare": "apt-get install util-linux", "bwrap": "apt-get install bubblewrap",
+             "go": "install Go >= 1.24 (https://go.dev/dl/) or set GO=/path/to/go"}
     for name in names:
-        if shutil.which(name) is None and not (name == "go" and Path("/usr/local/go/bin/go").exists()):
-            raise BuildError(f"'{name}' is not installed: apt-get install {packages.get(name, name)}")
+        found = Path(go_bin()).exists() if name == "go" else shutil.which(name) is not None
+        if not found:
+            raise BuildError(f"'{name}' is not installed: {fixes.get(name, name)}")
     if os.geteuid() != 0:
         raise BuildError("building images needs root (debootstrap, chroot, overlay mounts): "
                          "run as root")
@@ -247,6 +249,33 @@ def rootfs_layer(cache: Cache, name: str, packages: tuple[str, ...],
     if finish is not None:
         finish(root)
     return cache.layer(name, key, source=root), root, key
+
+
+def hardlink_duplicates(root: Path, prefer: str = "usr/") -> None:
+    """Make identical files in one layer one file: the layer stores the others as tar hard
+    links. kubeline and its pure-Python dependencies are the same files in /usr/local and in
+    each /opt/kubeline bundle. The copy under ``prefer`` is kept (its mtime matches its
+    compiled bytecode)."""
+    groups: dict[tuple[int, int, int, int], list[Path]] = {}
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            st = path.lstat()
+            if st.st_size:
+                groups.setdefault((st.st_size, st.st_mode, st.st_uid, st.st_gid), []).append(path)
+    for paths in groups.values():
+        if len(paths) < 2:
+            continue
+        by_content: dict[bytes, list[Path]] = {}
+        for path in paths:
+            by_content.setdefault(hashlib.sha256(path.read_bytes()).digest(), []).append(path)
+        for same in by_content.values():
+            same.sort(key=lambda p: (not str(p.relative_to(root)).startswith(prefer), str(p)))
+            keep = same[0]
+            for other in same[1:]:
+                if not other.samefile(keep):
+                    link = other.with_name(f".{other.name}.link")
+                    os.link(keep, link)
+                    link.replace(other)
 
 
 # --- running a command in an image under construction --------------------------------------
@@ -403,7 +432,7 @@ def build_runtime(cache: Cache) -> Built:
     wheel = kubeline_wheel(cache)
     wheel_key, requires = wheel_metadata(wheel)
     pip_env = {**os.environ, "PIP_CACHE_DIR": str(cache.root / "pip")}
-    deps_key = key_of("deps", py_key, requires, BUNDLE_PYTHONS, EXTRAS, ARCH)
+    deps_key = key_of("deps", "linked", py_key, requires, BUNDLE_PYTHONS, EXTRAS, ARCH)
 
     def make_deps(upper: Path) -> None:
         house = cache.work("wheelhouse")
@@ -424,6 +453,7 @@ def build_runtime(cache: Cache) -> Built:
                 remove(own)
         remove(house)
         run(["chmod", "-R", "a+rX", str(upper / "opt")])
+        hardlink_duplicates(upper)
 
     deps = cache.layer("runtime-deps", deps_key, make_deps)
 
@@ -446,6 +476,7 @@ def build_runtime(cache: Cache) -> Built:
                  str(upper / "opt" / "kubeline" / f"py{version}")])
         shutil.copy2(REPO / "src/kubeline/runtime/boot.py", upper / "opt/kubeline/boot.py")
         run(["chmod", "-R", "a+rX", str(upper / "opt")])
+        hardlink_duplicates(upper)
         remove(deps_root)
         remove(house)
 

@@ -160,7 +160,8 @@ def test_standins_share_one_layer(base_images: Built) -> None:
 def test_standins_have_the_tools_examples_call(standin_root: Path) -> None:
     script = ("set -e; busybox true; python --version; python3 -c 'import json, sqlite3';"
               " curl --version >/dev/null; jq --version; wget --help 2>&1 | head -1;"
-              " cowsay hi >/dev/null; nginx -v; influxd version; node -e 'console.log(40+2)'; bash -c 'echo $((6*7))';"
+              " cowsay hi >/dev/null; nginx -v; influxd version;"
+              " node -e 'console.log(40+2)'; bash -c 'echo $((6*7))';"
               " seq 1 3 | awk '{s+=$1} END {print s}'; base64 --version >/dev/null")
     result = in_rootfs(standin_root, "sh", "-c", script)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -325,8 +326,8 @@ def test_a_changed_checkout_rebuilds_only_the_kubeline_layer(base_images: Built,
     archive = Path(result.stdout.split("\t")[0])
     new = image_in(read_archive(archive), RUNTIME)
     old = image_in(read_archive(base_images.archives[RUNTIME]), RUNTIME)
-    assert [l["digest"] for l in new.manifest["layers"][:2]] == \
-        [l["digest"] for l in old.manifest["layers"][:2]]
+    assert [layer["digest"] for layer in new.manifest["layers"][:2]] == \
+        [layer["digest"] for layer in old.manifest["layers"][:2]]
     assert new.manifest["layers"][2]["digest"] != old.manifest["layers"][2]["digest"]
     with tarfile.open(fileobj=io.BytesIO(gzip.decompress(new.layer(2)))) as tar:
         assert "usr/local/lib/python3.11/dist-packages/kubeline/_image_probe.py" in tar.getnames()
