@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import ast
 import email.parser
+import fcntl
 import hashlib
 import json
 import os
@@ -171,8 +172,22 @@ class Cache:
         for sub in ("rootfs", "layers", "work", "archives", "wheels", "debs", "pip"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """One build at a time per cache (worktrees and the cluster share it); scratch
+        folders a killed build left behind are removed once the lock is held."""
+        with (self.root / ".lock").open("w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log("waiting for another image build using this cache")
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            for stale in (self.root / "work").iterdir():
+                remove(stale)
+            yield
+
     def work(self, name: str) -> Path:
-        """A fresh scratch folder (removed first if a killed build left it)."""
+        """A fresh scratch folder."""
         path = self.root / "work" / name
         remove(path)
         path.mkdir(parents=True)
@@ -398,8 +413,6 @@ def kubeline_wheel(cache: Cache) -> Path:
         built = sorted(tmp.glob("kubeline-*.whl"))
         if not built:
             raise BuildError("pip wheel made no kubeline wheel")
-        for old in (cache.root / "wheels").iterdir():
-            remove(old)
         folder.mkdir(parents=True)
         shutil.move(str(built[0]), folder / built[0].name)
         remove(scratch)
@@ -615,10 +628,9 @@ def binary_layer(cache: Cache, name: str, binary: Path, owner: int) -> Layer:
     return cache.layer(name, key_of(name, digest, owner), make)
 
 
-def build_argo(cache: Cache, which: list[str]) -> list[Built]:
+def build_argo(cache: Cache, which: list[str], binaries: dict[str, Path]) -> list[Built]:
     """Argo's executor and controller images as its Dockerfile makes them (distroless base,
     the binary in /bin, entrypoint its name; the controller runs as 8737)."""
-    binaries = argo_binaries()
     base = distroless_layer(cache)
     env = [PATH_ENV, "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"]
     built = []
@@ -677,15 +689,18 @@ def main(argv: list[str] | None = None) -> int:
         start = time.monotonic()
         steps: dict[str, Callable[[Cache], Built]] = {
             "pause": build_pause, "runtime": build_runtime, "standins": build_standins}
-        for name in wanted:
-            if name in steps:
-                with timed(f"image {name}"):
-                    built.append(steps[name](cache))
         argo = [name for name in wanted if name in ("argoexec", "workflow-controller")]
-        if argo:
-            with timed(f"image {' '.join(argo)}"):
-                built += build_argo(cache, argo)
-        index = write_index(cache)
+        # the cluster's binaries first: their build takes its own lock
+        binaries = argo_binaries() if argo else {}
+        with cache.locked():
+            for name in wanted:
+                if name in steps:
+                    with timed(f"image {name}"):
+                        built.append(steps[name](cache))
+            if argo:
+                with timed(f"image {' '.join(argo)}"):
+                    built += build_argo(cache, argo, binaries)
+            index = write_index(cache)
         log(f"all requested images in {time.monotonic() - start:.1f}s; index of every "
             f"archive: {index}")
     except BuildError as error:

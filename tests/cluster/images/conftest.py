@@ -180,6 +180,18 @@ class Registry:
     storage: Path
 
 
+def answers(host: str, process: subprocess.Popen[bytes], wait: float = 60) -> bool:
+    """The registry at ``host`` answers ``GET /v2/`` before ``wait`` seconds or its exit."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://{host}/v2/", timeout=2) as answer:
+                return bool(answer.status == 200)
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
 @pytest.fixture(scope="session")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     """The distribution registry (registry.sh), on 127.0.0.1, storage in a temp folder."""
@@ -190,22 +202,15 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     for _ in range(5):
         host = f"127.0.0.1:{free_port()}"
         config = folder / "config.yml"
-        text = run_script("registry.sh", "--config", str(folder / "data"), host).stdout
-        config.write_text(text)
+        config.write_text(run_script("registry.sh", "--config", str(folder / "data"), host).stdout)
         log = (folder / "registry.log").open("w")
         process = subprocess.Popen([binary, "serve", str(config)], stdout=log,
                                    stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://{host}/v2/", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
-        if process.poll() is None:
+        if answers(host, process):
             break
-        log.close()  # the port was taken between picking and binding: try another
+        process.kill()
+        process.wait()
+        log.close()  # most likely the port was taken between picking and binding
     else:
         pytest.fail(f"the registry did not start: {(folder / 'registry.log').read_text()}")
     try:
