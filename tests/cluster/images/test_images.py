@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import tarfile
+import uuid
 import urllib.request
 from pathlib import Path
 
@@ -319,7 +320,9 @@ def test_a_changed_checkout_rebuilds_only_the_kubeline_layer(base_images: Built,
         shutil.copytree(REPO / name, checkout / name,
                         ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     marker = checkout / "src/kubeline/_image_probe.py"
-    marker.write_text("CHANGED = True\n")
+    marker.write_text(f"CHANGED = {uuid.uuid4().hex!r}\n")  # a wheel no run built before
+    # the same archive path is rewritten: read the checkout's image first
+    old = image_in(read_archive(base_images.archives[RUNTIME]), RUNTIME)
     result = subprocess.run(["bash", str(checkout / "scripts/cluster/images/build.sh"),
                              "runtime"], capture_output=True, text=True, timeout=3600,
                             check=False)
@@ -328,7 +331,6 @@ def test_a_changed_checkout_rebuilds_only_the_kubeline_layer(base_images: Built,
     assert "layer runtime-deps" not in result.stderr and "debootstrap" not in result.stderr
     archive = Path(result.stdout.split("\t")[0])
     new = image_in(read_archive(archive), RUNTIME)
-    old = image_in(read_archive(base_images.archives[RUNTIME]), RUNTIME)
     assert [layer["digest"] for layer in new.manifest["layers"][:2]] == \
         [layer["digest"] for layer in old.manifest["layers"][:2]]
     assert new.manifest["layers"][2]["digest"] != old.manifest["layers"][2]["digest"]
