@@ -468,11 +468,20 @@ def build_runtime(cache: Cache) -> Built:
         run(["chmod", "-R", "a+rX", str(upper / "opt")])
         hardlink_duplicates(upper)
 
-    deps = cache.layer("runtime-deps", deps_key, make_deps)
+    # kept as a folder: it is the lower layer kubeline is installed over at every change
+    deps_root = cache.root / "rootfs" / f"runtime-deps-{deps_key}"
+    if not deps_root.is_dir():
+        with timed("runtime dependencies"):
+            folder = cache.work("runtime-deps")
+            make_deps(folder)
+            for old in (cache.root / "rootfs").glob("runtime-deps-*"):
+                remove(old)
+            folder.rename(deps_root)
+        # the layer is packed from this very folder, not from an earlier build of it
+        (cache.root / "layers" / f"runtime-deps-{deps_key}.json").unlink(missing_ok=True)
+    deps = cache.layer("runtime-deps", deps_key, source=deps_root)
 
     def make_kubeline(upper: Path) -> None:
-        deps_root = cache.work("runtime-deps-root")
-        run(["tar", "-xzf", str(cache.store.path(deps.digest)), "-C", str(deps_root)])
         house = cache.work("wheelhouse")
         shutil.copy2(wheel, house / wheel.name)
         in_overlay([deps_root, py_root], upper, [
@@ -490,7 +499,6 @@ def build_runtime(cache: Cache) -> Built:
         shutil.copy2(REPO / "src/kubeline/runtime/boot.py", upper / "opt/kubeline/boot.py")
         run(["chmod", "-R", "a+rX", str(upper / "opt")])
         hardlink_duplicates(upper)
-        remove(deps_root)
         remove(house)
 
     top = cache.layer("runtime-kubeline", key_of("kubeline", deps_key, wheel_key), make_kubeline)

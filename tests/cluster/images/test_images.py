@@ -13,8 +13,8 @@ import re
 import shutil
 import subprocess
 import tarfile
-import uuid
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -255,17 +255,17 @@ def registry_get(url: str, accept: str = OCI_MANIFEST) -> tuple[bytes, dict[str,
         return answer.read(), dict(answer.headers)
 
 
-def test_push_then_read_every_name_back(base_images: Built, registry: Registry,
-                                        tmp_path: Path) -> None:
-    pushed = push(registry, write_index(base_images, tmp_path / "index.tsv"))
-    assert set(pushed) == set(base_images.archives)
+def check_pushed(built: Built, pushed: dict[str, tuple[str, str]]) -> None:
+    """Every reference reads back from the registry as the archive holds it, through the
+    HTTP API and through go-containerregistry, the library Argo's entrypoint lookup uses."""
+    assert set(pushed) == set(built.archives)
     crane = run_script("go-tool.sh", "crane", timeout=1800)
     assert crane.returncode == 0, crane.stderr[-2000:]
     crane_bin = crane.stdout.strip().splitlines()[-1]
     for ref, (url, digest) in pushed.items():
         host, _, path = url.partition("/")
         repository, _, tag = path.rpartition(":")
-        expected = image_in(read_archive(base_images.archives[ref]), ref)
+        expected = image_in(read_archive(built.archives[ref]), ref)
         body, headers = registry_get(f"http://{host}/v2/{repository}/manifests/{tag}")
         assert headers["Docker-Content-Digest"] == digest == sha256(body)
         manifest = json.loads(body)
@@ -273,16 +273,31 @@ def test_push_then_read_every_name_back(base_images: Built, registry: Registry,
         config, _ = registry_get(f"http://{host}/v2/{repository}/blobs/"
                                  f"{manifest['config']['digest']}", accept="*/*")
         assert json.loads(config) == expected.config
-        # Argo's controller reads the same config through go-containerregistry
+        for layer in manifest["layers"]:
+            request = urllib.request.Request(
+                f"http://{host}/v2/{repository}/blobs/{layer['digest']}", method="HEAD")
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                assert int(answer.headers["Content-Length"]) == layer["size"]
         read = subprocess.run([crane_bin, "config", "--insecure", f"{host}/{path}"],
                               capture_output=True, text=True, timeout=120, check=False)
         assert read.returncode == 0, read.stderr
         seen = json.loads(read.stdout)["config"]
-        assert (seen.get("Entrypoint"), seen.get("Cmd")) == (
-            expected.config["config"].get("Entrypoint"), expected.config["config"].get("Cmd"))
+        assert (seen.get("Entrypoint"), seen.get("Cmd"), seen.get("User")) == (
+            expected.config["config"].get("Entrypoint"), expected.config["config"].get("Cmd"),
+            expected.config["config"].get("User"))
+
+
+def test_push_then_read_every_name_back(base_images: Built, registry: Registry,
+                                        tmp_path: Path) -> None:
+    pushed = push(registry, write_index(base_images, tmp_path / "index.tsv"))
+    check_pushed(base_images, pushed)
     # a second push of unchanged images changes nothing on the registry
     again = push(registry, write_index(base_images, tmp_path / "index2.tsv"))
     assert again == pushed
+
+
+def test_push_argo_images(argo_images: Built, registry: Registry, tmp_path: Path) -> None:
+    check_pushed(argo_images, push(registry, write_index(argo_images, tmp_path / "index.tsv")))
 
 
 def test_push_without_a_registry_says_so_in_one_line(base_images: Built, tmp_path: Path) -> None:
