@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import email.parser
 import fcntl
 import hashlib
@@ -25,6 +26,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -87,12 +89,21 @@ def timed(what: str) -> Iterator[None]:
     log(f"{what}: {time.monotonic() - start:.1f}s")
 
 
-def run(cmd: list[str], **kwargs: object) -> None:
-    """Run a build tool; its output goes to stderr, a failure names the command."""
-    result = subprocess.run(cmd, stdout=sys.stderr, check=False, **kwargs)  # type: ignore[call-overload]
-    if result.returncode != 0:
+def run(cmd: list[str], env: dict[str, str] | None = None) -> None:
+    """Run a build tool in a process group of its own; its output goes to stderr, a failure
+    names the command, and a build that is stopped (SIGTERM, Ctrl-C) stops the tool and
+    everything it started (debootstrap's dpkg, pip's builds)."""
+    process = subprocess.Popen(cmd, stdout=sys.stderr, env=env, start_new_session=True)
+    try:
+        returncode = process.wait()
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
+    if returncode != 0:
         raise BuildError(f"{shlex.join(cmd[:6])}{' ...' if len(cmd) > 6 else ''} "
-                         f"failed with exit code {result.returncode} (output above)")
+                         f"failed with exit code {returncode} (output above)")
 
 
 def key_of(*parts: object) -> str:
@@ -124,7 +135,7 @@ def debian_mirror() -> str:
         for stanza in sources.read_text().split("\n\n"):
             fields = dict(re.findall(r"^(\w[\w-]*):\s*(.*)$", stanza, re.MULTILINE))
             if SUITE in fields.get("Suites", "").split() and "URIs" in fields:
-                return fields["URIs"].split()[0]
+                return str(fields["URIs"].split()[0])
     legacy = Path("/etc/apt/sources.list")
     if legacy.exists():
         match = re.search(rf"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+{SUITE}\s", legacy.read_text(),
@@ -677,6 +688,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"any of {', '.join(IMAGES)} (default: all), or 'registry' "
                              "alone: build the mirror registry and print its path")
     args = parser.parse_args(argv)
+    # a stop request unwinds the build: run() then stops the tool that is running
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.images == ["registry"]:
         return subprocess.run(["bash", str(HERE / "registry.sh")], check=False).returncode
     wanted = args.images or list(IMAGES)

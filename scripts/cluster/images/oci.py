@@ -19,7 +19,7 @@ import stat
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -104,10 +104,14 @@ class BlobStore:
         return self.path(digest).read_bytes()
 
 
+class _Writable(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+
 class _Hashing(io.RawIOBase):
     """A write-through stream that hashes and counts what passes on to ``target``."""
 
-    def __init__(self, target: IO[bytes] | None) -> None:
+    def __init__(self, target: _Writable | None) -> None:
         self.target = target
         self.sha = hashlib.sha256()
         self.size = 0
@@ -186,10 +190,10 @@ def write_layer(root: Path, store: BlobStore, comment: str = "") -> Layer:
     seen: dict[tuple[int, int], str] = {}
     with tmp.open("wb") as raw:
         compressed = _Hashing(raw)
-        with gzip.GzipFile(filename="", mode="wb", fileobj=compressed,  # type: ignore[arg-type]
+        with gzip.GzipFile(filename="", mode="wb", fileobj=compressed,
                            compresslevel=6, mtime=0) as gz:
-            plain = _Hashing(gz)  # type: ignore[arg-type]
-            with tarfile.open(fileobj=plain, mode="w|",  # type: ignore[call-overload]
+            plain = _Hashing(gz)
+            with tarfile.open(fileobj=plain, mode="w|",
                               format=tarfile.PAX_FORMAT) as tar:
                 for path, rel in _entries(root):
                     st = path.lstat()
