@@ -212,6 +212,7 @@ class Cache:
         if record.exists():
             layer = Layer.from_json(json.loads(record.read_text()))
             if self.store.path(layer.digest).exists():
+                record.touch()  # recently used: kept by prune()
                 return layer
         with timed(f"layer {name}"):
             if source is not None:
@@ -670,6 +671,32 @@ def build_argo(cache: Cache, which: list[str], binaries: dict[str, Path]) -> lis
     return built
 
 
+def prune(cache: Cache, keep: int = 3) -> None:
+    """Drop what no archive uses beyond the ``keep`` newest layers of each kind (so switching
+    between a few checkouts stays fast): old layer records and blobs nothing refers to."""
+    used: set[str] = set()
+    for stamp in (cache.root / "archives").glob("*.json"):
+        for manifest_digest, _ in json.loads(stamp.read_text()):
+            manifest = json.loads(cache.store.read(manifest_digest))
+            used |= {manifest_digest, manifest["config"]["digest"],
+                     *(layer["digest"] for layer in manifest["layers"])}
+    records: dict[str, list[Path]] = {}
+    for record in (cache.root / "layers").glob("*.json"):
+        records.setdefault(record.stem.rsplit("-", 1)[0], []).append(record)
+    kept = set(used)
+    for group in records.values():
+        group.sort(key=lambda path: path.stat().st_mtime, reverse=True)
+        for number, record in enumerate(group):
+            digest = json.loads(record.read_text())["digest"]
+            if number < keep or digest in used:
+                kept.add(digest)
+            else:
+                record.unlink()
+    for blob in (cache.root / "blobs" / "sha256").iterdir():
+        if blob.is_file() and f"sha256:{blob.name}" not in kept:
+            blob.unlink()
+
+
 def write_index(cache: Cache) -> Path:
     """index.tsv: every archive in the cache and its references (one line each)."""
     lines = []
@@ -722,6 +749,7 @@ def main(argv: list[str] | None = None) -> int:
                 with timed(f"image {' '.join(argo)}"):
                     built += build_argo(cache, argo, binaries)
             index = write_index(cache)
+            prune(cache)
         log(f"all requested images in {time.monotonic() - start:.1f}s; index of every "
             f"archive: {index}")
     except BuildError as error:
