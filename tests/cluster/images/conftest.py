@@ -98,6 +98,12 @@ def argo_images() -> Built:
     return build(*ARGO_IMAGES)
 
 
+def write_index(built: Built, path: Path) -> Path:
+    """An index file for push.sh holding exactly ``built``'s images."""
+    path.write_text("".join(f"{archive}\t{ref}\n" for ref, archive in built.archives.items()))
+    return path
+
+
 @dataclass(frozen=True)
 class ArchiveImage:
     """One image read from an archive: its manifest, config and the archive's files."""

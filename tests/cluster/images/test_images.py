@@ -30,6 +30,7 @@ from tests.cluster.images.conftest import (
     run_script,
     script_module,
     unpack,
+    write_index,
 )
 from tests.conftest import require_shared
 
@@ -245,11 +246,6 @@ def push(registry: Registry, index: Path) -> dict[str, tuple[str, str]]:
         ref, url, digest = line.split("\t")
         pushed[ref] = (url, digest)
     return pushed
-
-
-def write_index(built: Built, path: Path) -> Path:
-    path.write_text("".join(f"{archive}\t{ref}\n" for ref, archive in built.archives.items()))
-    return path
 
 
 def registry_get(url: str, accept: str = OCI_MANIFEST) -> tuple[bytes, dict[str, str]]:
