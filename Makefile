@@ -34,6 +34,12 @@ bench:
 	$(PYTHON) bench/compile.py
 	$(PYTHON) bench/local_run.py
 
+# The runtime image as an OCI archive (also `docker load`-able), built without a daemon
+# (root; docs/cluster-images.md). Prints "<archive><TAB><reference>".
+.PHONY: image
+image:
+	bash scripts/cluster/images/build.sh runtime
+
 # --- a local kind cluster (needs Docker, kind and kubectl; see manifests/README.md) --------
 KIND_CLUSTER ?= kubeline
 ARGO_VERSION ?= v4.1.4
