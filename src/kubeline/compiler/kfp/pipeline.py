@@ -1,0 +1,153 @@
+"""Assemble a pipeline graph into a KFP v2 PipelineSpec and its kubernetes platform spec.
+
+The output is what ``kfp.compiler.Compiler`` writes: one YAML stream with the PipelineSpec
+and, when any step needs node placement, Secrets or pod metadata, a second document with
+the platform spec in kfp-kubernetes' shape. It is deterministic: no timestamps, no versions,
+sorted maps. What KFP cannot express is refused with one line naming the step and feature.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubeline.compiler.argo.compiled import CompiledPipeline
+from kubeline.compiler.argo.spec import PIPELINE_KEY, spec_files, step_key
+from kubeline.compiler.argo.templates import datastore_secret_refs, step_scheduling
+from kubeline.compiler.argo.workflow import MANAGED_BY
+from kubeline.compiler.kfp.components import (
+    ENTRY_COMMAND,
+    Importer,
+    StepParts,
+    importer_parts,
+    importers,
+    step_parts,
+)
+from kubeline.compiler.kfp.names import (
+    CONTENT_AWARE,
+    PARAMETER_TYPES,
+    REGENERATE,
+    parameter_names,
+)
+from kubeline.compiler.kfp.platform import executor_config, resources
+from kubeline.exceptions import KubelineError
+from kubeline.graph.model import DataPathValue, Parameter, PipelineGraph, Step
+from kubeline.graph.names import dns_label
+from kubeline.workspace.config import WorkspaceConfig
+
+SCHEMA_VERSION = "2.1.0"
+SDK_VERSION = "kubeline"  # no version number: the same pipeline gives the same bytes
+HEADER = "# Kubeflow Pipelines v2 PipelineSpec, compiled by kubeline (compile --target kfp)"
+
+
+def _default(param: Parameter) -> Any:
+    value = param.default
+    if isinstance(value, DataPathValue):
+        return {"datastore": value.datastore, "path": value.path}
+    if param.type == "float":
+        return float(value)
+    return value
+
+
+def refuse_unsupported(graph: PipelineGraph, config: WorkspaceConfig) -> None:
+    """One line for the first feature KFP cannot express."""
+    if config.cluster.runtime == "inject":
+        raise KubelineError("cluster.runtime 'inject' has no KFP counterpart (KFP components "
+                            "have no init containers to copy the runtime in)",
+                            "use runtime: installed with images that contain kubeline, or "
+                            "compile with --target argo")
+    for step in graph.steps:
+        if step.kind == "spark":
+            raise KubelineError(f"step '{step.name}': Spark steps (DatabricksStep/AdlaStep) "
+                                "have no KFP counterpart (KFP v2 cannot create and watch a "
+                                "SparkApplication)", "compile this pipeline with --target argo")
+        for item in step.inputs:
+            if item.source == "pipeline_data" and not any(
+                    o.name == item.name for o in graph.step(item.producer).outputs):
+                raise KubelineError(f"step '{step.name}': input '{item.name}' names no output "
+                                    f"of step '{item.producer}'", "recompile the pipeline")
+
+
+def _transfer_parts(step: Step, spec: tuple[str, str]) -> StepParts:
+    """A DataTransferStep: the entry point copies source to destination with kubeline's
+    datastore drivers (KFP has no artifact drivers that write to a chosen location). Never
+    cached: the destination is outside KFP's view, so a cache hit could skip a needed copy."""
+    args = ["--step", step.id, "--pipeline-json", spec[0], "--step-json", spec[1],
+            "--run-id", "{{$.pipeline_job_uuid}}", "--run-name", "{{$.pipeline_job_name}}",
+            "--task", "{{$.pipeline_task_name}}", "--transfer"]
+    task: dict[str, Any] = {"cachingOptions": {}, "componentRef": {"name": f"comp-{step.id}"}}
+    if step.depends_on:
+        task["dependentTasks"] = sorted(step.depends_on)
+    task["taskInfo"] = {"name": step.name}
+    return StepParts({"executorLabel": f"exec-{step.id}"},
+                     {"container": {"args": args, "command": list(ENTRY_COMMAND),
+                                    "image": step.image}},
+                     task)
+
+
+def compile_graph_kfp(graph: PipelineGraph, config: WorkspaceConfig,
+                      files: dict[str, str] | None = None) -> CompiledPipeline:
+    """Graph -> [PipelineSpec, platform spec?] as plain dicts, deterministic."""
+    refuse_unsupported(graph, config)
+    files = files or spec_files(graph, config)
+    name = dns_label(graph.name)
+    names = parameter_names(graph.parameters)
+    types = {names[p.name]: PARAMETER_TYPES[p.type] for p in graph.parameters}
+    refs = datastore_secret_refs(graph, config)
+    labels = {**MANAGED_BY, "kubeline.io/pipeline": name}
+
+    components: dict[str, Any] = {}
+    executors: dict[str, Any] = {}
+    tasks: dict[str, Any] = {}
+    platform: dict[str, Any] = {}
+    for step in graph.steps:
+        spec = (files[PIPELINE_KEY].rstrip("\n"), files[step_key(step.id)].rstrip("\n"))
+        where = f"step '{step.name}'"
+        sched = step_scheduling(step.compute_target, config)
+        imported: list[Importer] = []
+        if step.kind == "data_transfer":
+            parts = _transfer_parts(step, spec)
+        else:
+            imported = importers(step, config)
+            parts = step_parts(step, graph, config, spec, names, types,
+                               resources(sched, where), imported)
+        for imp in imported:
+            extra = importer_parts(imp)
+            components[f"comp-{imp.task}"] = extra.component
+            executors[f"exec-{imp.task}"] = extra.executor
+            tasks[imp.task] = extra.task
+        components[f"comp-{step.id}"] = parts.component
+        executors[f"exec-{step.id}"] = parts.executor
+        tasks[step.id] = parts.task
+        pod = executor_config(sched, refs, {**labels, "kubeline.io/step": step.id}, where)
+        if pod:
+            platform[f"exec-{step.id}"] = pod
+
+    root_params: dict[str, Any] = {}
+    for param in graph.parameters:
+        root_params[names[param.name]] = {"defaultValue": _default(param), "isOptional": True,
+                                          "parameterType": types[names[param.name]]}
+    root_params[REGENERATE] = {
+        "defaultValue": False, "description": "true reruns every step (regenerate_outputs); "
+        "submit with enable_caching=False too", "isOptional": True, "parameterType": "BOOLEAN"}
+    root_params[CONTENT_AWARE] = {
+        "defaultValue": False, "description": "true adds each DataReference input's ETag to "
+        "its step's cache key", "isOptional": True, "parameterType": "BOOLEAN"}
+    info: dict[str, Any] = {"displayName": graph.name}
+    if graph.description:
+        info["description"] = graph.description
+    info["name"] = name
+    spec_doc: dict[str, Any] = {
+        "components": dict(sorted(components.items())),
+        "deploymentSpec": {"executors": dict(sorted(executors.items()))},
+        "pipelineInfo": info,
+        "root": {"dag": {"tasks": dict(sorted(tasks.items()))},
+                 "inputDefinitions": {"parameters": dict(sorted(root_params.items()))}},
+        "schemaVersion": SCHEMA_VERSION,
+        "sdkVersion": SDK_VERSION,
+    }
+    documents = [spec_doc]
+    if platform:
+        documents.append({"platforms": {"kubernetes": {"deploymentSpec": {
+            "executors": dict(sorted(platform.items()))}}}})
+    return CompiledPipeline(name=name, documents=documents, namespace=config.cluster.namespace)
+
