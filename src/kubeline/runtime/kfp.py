@@ -44,6 +44,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--input", action="append", default=[], help="NAME=PATH")
     parser.add_argument("--output", action="append", default=[], help="NAME=PATH")
     parser.add_argument("--key-file", default="")
+    parser.add_argument("--executor-input", default="",
+                        help="KFP's executor input ({{$}}): where to write the executor output")
     parser.add_argument("--regenerate-outputs", default="false")
     parser.add_argument("--content-aware", default="false")
     parser.add_argument("--transfer", action="store_true")
@@ -103,6 +105,33 @@ def _place_outputs(ns: argparse.Namespace, step: Step, stores: Datastores, key: 
         records.fetch(stores.get(output.datastore), key, output.name, step.id, Path(path))
 
 
+def write_executor_output(executor_input: str, key: str, step: Step) -> None:
+    """KFP's ExecutorOutput: the output artifacts KFP named in the executor input (now
+    holding the step's outputs) and the key parameter. KFP's launcher and local runner both
+    read it; the local runner registers a container's output artifacts only from it."""
+    if not executor_input:
+        return
+    try:
+        outputs = json.loads(executor_input).get("outputs", {})
+    except ValueError as exc:
+        raise KubelineError(f"--executor-input is not JSON: {exc}",
+                            "KFP passes {{$}} here; recompile the pipeline") from exc
+    artifacts = {}
+    for name, listed in sorted(outputs.get("artifacts", {}).items()):
+        artifacts[name] = {"artifacts": [
+            {"name": item.get("name", name), "uri": item.get("uri", ""),
+             "metadata": {**item.get("metadata", {}), "kubeline_key": key,
+                          "kubeline_step": step.id}}
+            for item in listed.get("artifacts", [])]}
+    target = outputs.get("outputFile")
+    if not target:
+        return
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    Path(target).write_text(json.dumps({"artifacts": artifacts,
+                                        "parameterValues": {"kubeline_key": key}},
+                                       sort_keys=True), encoding="utf-8")
+
+
 def transfer(step: Step, stores: Datastores, root: Path) -> None:
     """Copy a DataTransferStep's source to its destination, with the semantics of the Argo
     backend's copy script: folder to folder, file to file, or a file into a folder."""
@@ -153,6 +182,7 @@ def run(ns: argparse.Namespace) -> int:
             Path(ns.key_file).parent.mkdir(parents=True, exist_ok=True)
             Path(ns.key_file).write_text(key, encoding="utf-8")
         _place_outputs(ns, step, stores, key)
+        write_executor_output(ns.executor_input, key, step)
         return 0
 
 

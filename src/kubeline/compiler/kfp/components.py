@@ -132,7 +132,8 @@ def step_parts(step: Step, graph: PipelineGraph, config: WorkspaceConfig,
         name = param_name(output.name)
         out_artifacts[name] = {"artifactType": dict(DATASET)}
         args += ["--output", f"{name}={{{{$.outputs.artifacts['{name}'].path}}}}"]
-    args += ["--key-file", f"{{{{$.outputs.parameters['{KEY_OUTPUT}'].output_file}}}}"]
+    args += ["--key-file", f"{{{{$.outputs.parameters['{KEY_OUTPUT}'].output_file}}}}",
+             "--executor-input", "{{$}}"]
 
     inputs: dict[str, Any] = {}
     if in_artifacts:

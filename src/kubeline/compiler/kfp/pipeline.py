@@ -15,6 +15,7 @@ from kubeline.compiler.argo.spec import PIPELINE_KEY, spec_files, step_key
 from kubeline.compiler.argo.templates import datastore_secret_refs, step_scheduling
 from kubeline.compiler.argo.workflow import MANAGED_BY
 from kubeline.compiler.kfp.components import (
+    DATASET,
     ENTRY_COMMAND,
     Importer,
     StepParts,
@@ -26,12 +27,13 @@ from kubeline.compiler.kfp.names import (
     CONTENT_AWARE,
     PARAMETER_TYPES,
     REGENERATE,
+    identifier,
     parameter_names,
 )
 from kubeline.compiler.kfp.platform import executor_config, resources
 from kubeline.exceptions import KubelineError
 from kubeline.graph.model import DataPathValue, Parameter, PipelineGraph, Step
-from kubeline.graph.names import dns_label
+from kubeline.graph.names import dns_label, param_name
 from kubeline.workspace.config import WorkspaceConfig
 
 SCHEMA_VERSION = "2.1.0"
@@ -84,6 +86,37 @@ def _transfer_parts(step: Step, spec: tuple[str, str]) -> StepParts:
                      task)
 
 
+def pipeline_outputs(graph: PipelineGraph) -> dict[str, tuple[str, str]]:
+    """The pipeline's own outputs: every PipelineData no step of it reads (what a caller of
+    the loaded pipeline gets back), by name -> (producer step, output artifact). A name two
+    steps share is prefixed with the step's."""
+    read = {(i.producer, i.name) for s in graph.steps for i in s.inputs if i.producer}
+    sinks = [(s.id, param_name(o.name)) for s in graph.steps if s.kind != "data_transfer"
+             for o in s.outputs if (s.id, o.name) not in read]
+    counts: dict[str, int] = {}
+    for _, name in sinks:
+        counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(
+        ((name if counts[name] == 1 else f"{identifier(step)}__{name}"), (step, name))
+        for step, name in sinks))
+
+
+def _root(tasks: dict[str, Any], params: dict[str, Any],
+          outputs: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    dag: dict[str, Any] = {}
+    if outputs:
+        dag["outputs"] = {"artifacts": {
+            name: {"artifactSelectors": [{"outputArtifactKey": key, "producerSubtask": step}]}
+            for name, (step, key) in outputs.items()}}
+    dag["tasks"] = dict(sorted(tasks.items()))
+    root: dict[str, Any] = {"dag": dag, "inputDefinitions": {"parameters": dict(sorted(
+        params.items()))}}
+    if outputs:
+        root["outputDefinitions"] = {"artifacts": {name: {"artifactType": dict(DATASET)}
+                                                   for name in outputs}}
+    return root
+
+
 def compile_graph_kfp(graph: PipelineGraph, config: WorkspaceConfig,
                       files: dict[str, str] | None = None) -> CompiledPipeline:
     """Graph -> [PipelineSpec, platform spec?] as plain dicts, deterministic."""
@@ -122,6 +155,7 @@ def compile_graph_kfp(graph: PipelineGraph, config: WorkspaceConfig,
         if pod:
             platform[f"exec-{step.id}"] = pod
 
+    outputs = pipeline_outputs(graph)
     root_params: dict[str, Any] = {}
     for param in graph.parameters:
         root_params[names[param.name]] = {"defaultValue": _default(param), "isOptional": True,
@@ -140,8 +174,7 @@ def compile_graph_kfp(graph: PipelineGraph, config: WorkspaceConfig,
         "components": dict(sorted(components.items())),
         "deploymentSpec": {"executors": dict(sorted(executors.items()))},
         "pipelineInfo": info,
-        "root": {"dag": {"tasks": dict(sorted(tasks.items()))},
-                 "inputDefinitions": {"parameters": dict(sorted(root_params.items()))}},
+        "root": _root(tasks, root_params, outputs),
         "schemaVersion": SCHEMA_VERSION,
         "sdkVersion": SDK_VERSION,
     }
