@@ -44,7 +44,18 @@ def _kfp_writes(sched: Scheduling, refs: list[SecretRef], labels: dict[str, str]
             kubernetes.add_node_selector(task, key, value)
         for tol in sched.tolerations:
             kubernetes.add_toleration(task, key=tol.get("key"), operator=tol["operator"],
-                                      value=tol.get("value"), effect=tol.get("effect"))
+                                      value=tol.get("value"), effect=tol.get("effect"),
+                                      toleration_seconds=tol.get("tolerationSeconds"))
+        node = sched.affinity.get("nodeAffinity", {})
+        required = node.get("requiredDuringSchedulingIgnoredDuringExecution", {})
+        for term in required.get("nodeSelectorTerms", []):
+            kubernetes.add_node_affinity(task, match_expressions=term.get("matchExpressions"),
+                                         match_fields=term.get("matchFields"))
+        for pref in node.get("preferredDuringSchedulingIgnoredDuringExecution", []):
+            term = pref["preference"]
+            kubernetes.add_node_affinity(task, match_expressions=term.get("matchExpressions"),
+                                         match_fields=term.get("matchFields"),
+                                         weight=pref["weight"])
         for key, value in sched.annotations.items():
             kubernetes.add_pod_annotation(task, key, value)
         for key, value in labels.items():
@@ -88,3 +99,77 @@ def test_resources_and_platform_spec_match_kfp_kubernetes(name: str, tmp_path: P
         assert ours_platform[f"exec-{step.id}"] == platform, step.id
         checked += bool(resources) + bool(platform)
     assert checked >= len(graph.steps)
+
+
+KUBERNETES_COMPUTE = """name: t
+cluster: {flavour: generic}
+datastores:
+  s3data:
+    kind: s3
+    bucket: bkt
+    prefix: pre
+    endpoint: http://127.0.0.1:5000
+    region: us-east-1
+    access_key_secret: {name: s3-creds, key: accessKey}
+    secret_key_secret: {name: s3-creds, key: secretKey}
+compute_targets:
+  k8s:
+    type: KubernetesCompute
+    properties:
+      default_instance_type: big
+      instance_types:
+        big:
+          nodeSelector: {pool: big}
+          resources:
+            requests: {cpu: 500m, memory: 1Gi}
+            limits: {cpu: "2", memory: 2Gi, nvidia.com/gpu: 2}
+          tolerations: [{key: gpu, operator: Exists, effect: NoExecute, tolerationSeconds: 30}]
+          affinity:
+            nodeAffinity:
+              requiredDuringSchedulingIgnoredDuringExecution:
+                nodeSelectorTerms:
+                - matchExpressions: [{key: zone, operator: In, values: [a, b]}]
+              preferredDuringSchedulingIgnoredDuringExecution:
+              - weight: 5
+                preference:
+                  matchExpressions: [{key: disk, operator: In, values: [ssd]}]
+"""
+
+
+def test_kubernetes_compute_affinity_and_s3_importer(tmp_path: Path) -> None:
+    """Node affinity, toleration seconds, two GPUs and request/limit pairs as kfp-kubernetes
+    writes them; a DataReference on S3 becomes an importer feeding the step."""
+    from tests.pipelines import workspace
+
+    from kubeline import DataReference, Datastore, Pipeline, PythonScriptStep
+    from kubeline.compiler.kfp.pipeline import compile_graph_kfp
+    from kubeline.compiler.kfp.validate import validate_kfp_file
+    from kubeline.compiler.yaml_emit import dump
+
+    ws = workspace(tmp_path / "ws", KUBERNETES_COMPUTE)
+    raw = DataReference(Datastore(ws, "s3data"), "raw", "data/x.csv")
+    step = PythonScriptStep("step.py", name="s", arguments=["--in", raw], inputs=[raw],
+                            compute_target="k8s", source_directory="scripts")
+    pipeline = Pipeline(ws, steps=[step])
+    pipeline._base_dir = ws.root
+    graph = pipeline.graph()
+    compiled = compile_graph_kfp(graph, ws.config)
+    spec, platform = compiled.documents
+    sched = profile("k8s", ws.config)
+    labels = {"app.kubernetes.io/managed-by": "kubeline", "kubeline.io/pipeline": "pipeline",
+              "kubeline.io/step": "s"}
+    resources, expected = _kfp_writes(sched, datastore_secret_refs(graph, ws.config), labels,
+                                      tmp_path)
+    assert spec["deploymentSpec"]["executors"]["exec-s"]["container"]["resources"] == resources
+    assert platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-s"] == \
+        expected
+    assert expected["nodeAffinity"][1]["weight"] == 5  # the probe did set what we compare
+    importer = "importer-s-raw"
+    assert spec["root"]["dag"]["tasks"]["s"]["dependentTasks"] == [importer]
+    assert spec["deploymentSpec"]["executors"][f"exec-{importer}"]["importer"][
+        "artifactUri"] == {"constant": "s3://bkt/pre/data/x.csv"}
+    args = spec["deploymentSpec"]["executors"]["exec-s"]["container"]["args"]
+    assert "raw={{$.inputs.artifacts['raw'].path}}" in args
+    path = tmp_path / "p.yaml"
+    path.write_text("---\n".join(dump(d) for d in compiled.documents), encoding="utf-8")
+    assert validate_kfp_file(path, compiled.documents) == []
