@@ -7,8 +7,9 @@ dockerd, tests/docker_daemon.py). Its outputs must equal those of ``kubeline run
 same pipeline: the same cache keys (so the same datastore locations) and the same bytes for
 every output, and the pipeline output KFP hands back holds the same result.
 
-Containers get no network (network_mode "none"); the example's local datastore is bind
-mounted at the same path and named by KUBELINE_WORKSPACE, as a cluster's pods reach theirs.
+compare_models' containers get no network (network_mode "none"); the example's local
+datastore is bind mounted at the same path and named by KUBELINE_WORKSPACE. The
+data_transfer example runs too: its copies go through moto's S3 and Azurite on loopback.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 
 from tests.docker_daemon import DockerDaemon, docker_daemon  # noqa: F401  (fixture)
 from tests.pipelines import example, kubeline
+from tests.servers import AzuriteServer, S3Server
 
 OUTPUTS = "kubeline/outputs"
 
@@ -81,3 +83,43 @@ def test_docker_runner_runs_compiled_compare_models(docker_daemon: DockerDaemon,
     assert (result / "best.json").read_text(encoding="utf-8") == \
         (downloaded / "best.json").read_text(encoding="utf-8")
     assert '"param1": 20' in (result / "best.json").read_text(encoding="utf-8")
+
+
+def test_docker_runner_runs_compiled_data_transfer(docker_daemon: DockerDaemon,  # noqa: F811
+                                                   tmp_path: Path, s3_server: S3Server,
+                                                   azurite: AzuriteServer,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """DataTransferStep on KFP: moto's S3 -> Azurite -> a local folder, copied by kubeline's
+    drivers inside KFP tasks. The containers share the host's network so they reach the test
+    servers on 127.0.0.1; the Secret values reach them as environment variables, as KFP's
+    secretAsEnv gives them on a cluster (KFP's local runner does not read the platform spec).
+    """
+    import subprocess
+    import sys
+
+    import docker.types
+    import kfp.local
+    from kfp import components
+
+    from tests.spark.test_transfer import DATA, _blobs, _workspace
+
+    folder, env, _bucket, container = _workspace(tmp_path, s3_server, azurite)
+    folder = folder.resolve()
+    subprocess.run([sys.executable, "seed.py"], cwd=folder, env={**os.environ, **env},
+                   check=True, capture_output=True)
+    kubeline("compile", "pipeline.py", "--target", "kfp", "-o", "build", cwd=folder)
+    monkeypatch.setenv("DOCKER_HOST", docker_daemon.host)
+    kfp.local.init(
+        runner=kfp.local.DockerRunner(
+            network_mode="host", entrypoint=[""], user=f"{os.getuid()}:{os.getgid()}",
+            environment={"KUBELINE_WORKSPACE": str(folder), **env},
+            mounts=[docker.types.Mount(target=str(folder), source=str(folder), type="bind")]),
+        pipeline_root=str((tmp_path / "kfp-root").resolve()), raise_on_error=True)
+    components.load_component_from_file(str(folder / "build" / "data-transfer.yaml"))()
+
+    expected = {p.relative_to(DATA).as_posix(): p.read_bytes()
+                for p in DATA.rglob("*") if p.is_file()}
+    blobs = _blobs(azurite, container)
+    assert {k.removeprefix("landing/weather/"): v for k, v in blobs.items()} == expected
+    local = folder / ".kubeline" / "datastores" / "localcopy" / "reference" / "stations.csv"
+    assert local.read_bytes() == expected["stations.csv"]
