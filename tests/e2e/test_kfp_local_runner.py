@@ -15,8 +15,10 @@ data_transfer example runs too: its copies go through moto's S3 and Azurite on l
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,10 +44,57 @@ def _outputs(workspace: Path) -> dict[str, str]:
             for path, digest in _tree(store).items()}
 
 
+def _by_name(outputs: dict[str, str]) -> dict[tuple[str, str], str]:
+    """(output name, file within it) -> digest: the same data whatever key it sits under."""
+    return {(path.split("/")[1].removesuffix(".complete.json"),
+             "/".join(path.split("/")[2:])): digest for path, digest in outputs.items()}
+
+
+def _docker_runner(work: Path, network: str, env: dict[str, str] | None = None) -> Any:
+    import docker.types
+    import kfp.local
+
+    return kfp.local.DockerRunner(
+        network_mode=network,
+        # KFP on a cluster sets the container's command, replacing the image's entrypoint;
+        # KFP's DockerRunner passes it as arguments to the entrypoint, so the runtime
+        # image's (python3 -m kubeline.runtime) is cleared here
+        entrypoint=[""],
+        user=f"{os.getuid()}:{os.getgid()}",
+        environment={"KUBELINE_WORKSPACE": str(work), **(env or {})},
+        mounts=[docker.types.Mount(target=str(work), source=str(work), type="bind")])
+
+
+def test_docker_runner_runs_data_dependency_with_datapath(
+        docker_daemon: DockerDaemon, tmp_path: Path,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A DataPath parameter (a KFP STRUCT) and an int parameter, given at run time."""
+    import kfp.local
+    from kfp import components
+
+    datapath = {"datastore": "workspaceblobstore", "path": "sales/2026"}
+    reference = example("data_dependency", tmp_path / "kubeline-run")
+    kubeline("run", "pipeline.py", "-p", "top=2", "-p", f"raw_data={json.dumps(datapath)}",
+             cwd=reference)
+    expected = _outputs(reference)
+    work = example("data_dependency", tmp_path / "kfp-run").resolve()
+    kubeline("compile", "pipeline.py", "--target", "kfp", "-o", "build", cwd=work)
+    monkeypatch.setenv("DOCKER_HOST", docker_daemon.host)
+    kfp.local.init(runner=_docker_runner(work, "none"),
+                   pipeline_root=str((tmp_path / "kfp-root").resolve()), raise_on_error=True)
+    pipeline = components.load_component_from_file(str(work / "build" / "data-dependency.yaml"))
+    task = pipeline(top=2, raw_data=datapath)
+    got = _outputs(work)
+    assert _by_name(got) == _by_name(expected)
+    assert len({name for name, _ in _by_name(got)}) == 3  # cleaned, features, report
+    report = Path(task.outputs["report"].path)
+    assert _tree(report) == {k: v for (name, k), v in _by_name(expected).items()
+                             if name == "report" and k}
+
+
 def test_docker_runner_runs_compiled_compare_models(docker_daemon: DockerDaemon,  # noqa: F811
                                                     tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    import docker.types
     import kfp.local
     from kfp import components
 
@@ -60,18 +109,8 @@ def test_docker_runner_runs_compiled_compare_models(docker_daemon: DockerDaemon,
     pipeline_file = work / "build" / "compare-models.yaml"
 
     monkeypatch.setenv("DOCKER_HOST", docker_daemon.host)
-    root = (tmp_path / "kfp-root").resolve()
-    kfp.local.init(
-        runner=kfp.local.DockerRunner(
-            network_mode="none",
-            # KFP on a cluster sets the container's command, replacing the image's
-            # entrypoint; KFP's DockerRunner passes it as arguments to the entrypoint, so the
-            # runtime image's (python3 -m kubeline.runtime) is cleared here
-            entrypoint=[""],
-            user=f"{os.getuid()}:{os.getgid()}",
-            environment={"KUBELINE_WORKSPACE": str(work)},
-            mounts=[docker.types.Mount(target=str(work), source=str(work), type="bind")]),
-        pipeline_root=str(root), raise_on_error=True)
+    kfp.local.init(runner=_docker_runner(work, "none"),
+                   pipeline_root=str((tmp_path / "kfp-root").resolve()), raise_on_error=True)
     pipeline = components.load_component_from_file(str(pipeline_file))
     task = pipeline(pipeline_arg=20)
 
@@ -97,7 +136,6 @@ def test_docker_runner_runs_compiled_data_transfer(docker_daemon: DockerDaemon, 
     import subprocess
     import sys
 
-    import docker.types
     import kfp.local
     from kfp import components
 
@@ -109,12 +147,8 @@ def test_docker_runner_runs_compiled_data_transfer(docker_daemon: DockerDaemon, 
                    check=True, capture_output=True)
     kubeline("compile", "pipeline.py", "--target", "kfp", "-o", "build", cwd=folder)
     monkeypatch.setenv("DOCKER_HOST", docker_daemon.host)
-    kfp.local.init(
-        runner=kfp.local.DockerRunner(
-            network_mode="host", entrypoint=[""], user=f"{os.getuid()}:{os.getgid()}",
-            environment={"KUBELINE_WORKSPACE": str(folder), **env},
-            mounts=[docker.types.Mount(target=str(folder), source=str(folder), type="bind")]),
-        pipeline_root=str((tmp_path / "kfp-root").resolve()), raise_on_error=True)
+    kfp.local.init(runner=_docker_runner(folder, "host", env),
+                   pipeline_root=str((tmp_path / "kfp-root").resolve()), raise_on_error=True)
     components.load_component_from_file(str(folder / "build" / "data-transfer.yaml"))()
 
     expected = {p.relative_to(DATA).as_posix(): p.read_bytes()
