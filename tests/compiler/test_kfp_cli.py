@@ -148,3 +148,29 @@ def test_inject_runtime_and_reuse_switch(tmp_path: Path) -> None:
     assert tasks["s1"]["dependentTasks"] == ["s0"]
     assert tasks["s1"]["inputs"]["artifacts"] == {"out0": {"taskOutputArtifact": {
         "outputArtifactKey": "out0", "producerTask": "s0"}}}
+
+
+def test_placement_kfp_cannot_express_names_the_step(tmp_path: Path) -> None:
+    """Pod anti-affinity and extended resources have no field in KFP or kfp-kubernetes."""
+    for extra, message in (
+        ("affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: []}}",
+         "step 's': affinity 'podAntiAffinity' has no KFP counterpart (kfp-kubernetes sets "
+         "node affinity only; use nodeAffinity or a node selector)"),
+        ("resources: {limits: {example.com/fpga: 1}}",
+         "step 's': resource 'example.com/fpga' has no KFP counterpart (KFP sets only cpu, "
+         "memory and one accelerator per container)"),
+    ):
+        ws = workspace(tmp_path / str(len(extra)), (
+            "name: t\ncluster: {flavour: generic}\ncompute_targets:\n  k8s:\n"
+            "    type: KubernetesCompute\n    properties:\n      instance_types:\n"
+            f"        only:\n          {extra}\n"))
+        step = PythonScriptStep("step.py", name="s", compute_target="k8s",
+                                source_directory="scripts")
+        pipeline = Pipeline(ws, steps=[step])
+        pipeline._base_dir = ws.root
+        try:
+            compile_graph_kfp(pipeline.graph(), ws.config)
+        except KubelineError as exc:
+            assert str(exc) == message
+        else:
+            raise AssertionError(f"{extra} compiled")
