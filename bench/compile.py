@@ -84,6 +84,7 @@ def build_and_compile(n: int, root: Path, memoize: bool | None = None, target: s
     import pathspec  # noqa: F401
 
     import kubeline.reuse.snapshot  # noqa: F401
+    from kubeline._gc import paused_gc
     from kubeline.compiler.api import render
     from kubeline.compiler.argo.workflow import compile_graph
     from kubeline.compiler.kfp.pipeline import HEADER, compile_graph_kfp
@@ -109,7 +110,8 @@ def build_and_compile(n: int, root: Path, memoize: bool | None = None, target: s
     pipeline.name = "bench"
     if target == "kfp":  # the PipelineSpec as `kubeline compile --target kfp` writes it
         compiled = compile_graph_kfp(pipeline.graph(), ws.config)
-        body = "---\n".join(dump(doc) for doc in compiled.documents)
+        with paused_gc():  # as kubeline.compiler.kfp.render does
+            body = "---\n".join(dump(doc) for doc in compiled.documents)
         files = {f"{compiled.name}.yaml": f"{HEADER}\n{body}"}
     else:
         compiled = compile_graph(pipeline.graph(), ws.config, memoize=memoize)
@@ -212,7 +214,8 @@ def _per(value: int | None, n: int) -> float | None:
     return None if value is None else value / n
 
 
-def report(results: dict[tuple[str, int], Result], sizes: list[int], tools: list[str]) -> bool:
+def report(results: dict[tuple[str, int], Result], sizes: list[int], tools: list[str],
+           target: str = "argo") -> bool:
     """Print the table, the ratios and the targets; True when every target checked is met."""
     print("\ncompile time and size, best of runs (each run a fresh process)")
     head = (f"{'tool':<9}{'N':>7}{'time s':>9}{'ms/step':>9}{'B/step wf':>11}"
@@ -245,7 +248,8 @@ def report(results: dict[tuple[str, int], Result], sizes: list[int], tools: list
                 row += f"{_ratio(k.workflow_bytes, r.workflow_bytes):>12}"
                 row += f"{_ratio(k.total_bytes, r.total_bytes):>12}"
             print(row)
-    return _targets(results, sizes, tools)
+    # the targets are the Argo backend's (issue 2); the KFP figures are for comparison
+    return _targets(results, sizes, tools) if target == "argo" else True
 
 
 def _targets(results: dict[tuple[str, int], Result], sizes: list[int], tools: list[str]) -> bool:
@@ -392,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     except PeerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    ok = report(results, sizes, tools)
+    ok = report(results, sizes, tools, args.target)
     print(NOTES)
     if args.profile:
         try:

@@ -67,6 +67,13 @@ def importers(step: Step, config: WorkspaceConfig) -> list[Importer]:
     return found
 
 
+def base_args(step: Step, spec: tuple[str, str]) -> list[str]:
+    """The entry point's arguments every step has: its id, its spec, the run's identity."""
+    return ["--step", step.id, "--pipeline-json", spec[0], "--step-json", spec[1],
+            "--run-id", "{{$.pipeline_job_uuid}}", "--run-name", "{{$.pipeline_job_name}}",
+            "--task", "{{$.pipeline_task_name}}"]
+
+
 @dataclass(frozen=True)
 class StepParts:
     """What one step adds to the PipelineSpec."""
@@ -83,9 +90,7 @@ def step_parts(step: Step, graph: PipelineGraph, config: WorkspaceConfig,
     (pipeline.json, step.<id>.json) pair; ``names`` maps pipeline parameter names to their
     KFP input names and ``types`` those to KFP parameter types."""
     index = {p.name: i for i, p in enumerate(graph.parameters)}
-    args = ["--step", step.id, "--pipeline-json", spec[0], "--step-json", spec[1],
-            "--run-id", "{{$.pipeline_job_uuid}}", "--run-name", "{{$.pipeline_job_name}}",
-            "--task", "{{$.pipeline_task_name}}"]
+    args = base_args(step, spec)
     in_params: dict[str, Any] = {}
     task_params: dict[str, Any] = {}
     for name in used_parameters(step):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubeline._gc import paused_gc
 from kubeline.compiler.argo.compiled import CompiledPipeline
 from kubeline.compiler.argo.spec import PIPELINE_KEY, spec_files, step_key
 from kubeline.compiler.argo.templates import datastore_secret_refs, step_scheduling
@@ -19,6 +20,7 @@ from kubeline.compiler.kfp.components import (
     ENTRY_COMMAND,
     Importer,
     StepParts,
+    base_args,
     importer_parts,
     importers,
     step_parts,
@@ -57,14 +59,15 @@ def refuse_unsupported(graph: PipelineGraph, config: WorkspaceConfig) -> None:
                             "have no init containers to copy the runtime in)",
                             "use runtime: installed with images that contain kubeline, or "
                             "compile with --target argo")
+    outputs = {step.id: {o.name for o in step.outputs} for step in graph.steps}
     for step in graph.steps:
         if step.kind == "spark":
             raise KubelineError(f"step '{step.name}': Spark steps (DatabricksStep/AdlaStep) "
                                 "have no KFP counterpart (KFP v2 cannot create and watch a "
                                 "SparkApplication)", "compile this pipeline with --target argo")
         for item in step.inputs:
-            if item.source == "pipeline_data" and not any(
-                    o.name == item.name for o in graph.step(item.producer).outputs):
+            if item.source == "pipeline_data" and item.name not in outputs.get(item.producer,
+                                                                              ()):
                 raise KubelineError(f"step '{step.name}': input '{item.name}' names no output "
                                     f"of step '{item.producer}'", "recompile the pipeline")
 
@@ -73,9 +76,7 @@ def _transfer_parts(step: Step, spec: tuple[str, str]) -> StepParts:
     """A DataTransferStep: the entry point copies source to destination with kubeline's
     datastore drivers (KFP has no artifact drivers that write to a chosen location). Never
     cached: the destination is outside KFP's view, so a cache hit could skip a needed copy."""
-    args = ["--step", step.id, "--pipeline-json", spec[0], "--step-json", spec[1],
-            "--run-id", "{{$.pipeline_job_uuid}}", "--run-name", "{{$.pipeline_job_name}}",
-            "--task", "{{$.pipeline_task_name}}", "--transfer"]
+    args = [*base_args(step, spec), "--transfer"]
     task: dict[str, Any] = {"cachingOptions": {}, "componentRef": {"name": f"comp-{step.id}"}}
     if step.depends_on:
         task["dependentTasks"] = sorted(step.depends_on)
@@ -119,7 +120,14 @@ def _root(tasks: dict[str, Any], params: dict[str, Any],
 
 def compile_graph_kfp(graph: PipelineGraph, config: WorkspaceConfig,
                       files: dict[str, str] | None = None) -> CompiledPipeline:
-    """Graph -> [PipelineSpec, platform spec?] as plain dicts, deterministic."""
+    """Graph -> [PipelineSpec, platform spec?] as plain dicts, deterministic. The cyclic GC
+    is paused: a large pipeline allocates many small dicts and none of them are garbage."""
+    with paused_gc():
+        return _compile(graph, config, files)
+
+
+def _compile(graph: PipelineGraph, config: WorkspaceConfig,
+             files: dict[str, str] | None) -> CompiledPipeline:
     refuse_unsupported(graph, config)
     files = files or spec_files(graph, config)
     name = dns_label(graph.name)
