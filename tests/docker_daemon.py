@@ -2,12 +2,13 @@
 image loaded from the archive the cluster images build writes.
 
 The daemon gets its own socket, pid file, exec root and data root, and no bridge network or
-iptables rules: containers it runs have loopback only (DockerRunner is told network_mode
-"none"), so no test traffic leaves the machine. The data root is cached under
-~/.cache/kubeline so the image's layers load once. The runtime image is the tarball's
-(python, kubeline's dependencies) with this tree's src/kubeline laid over the installed
-package, so the test exercises the code under test even when the tarball was built from
-another commit.
+iptables rules: its containers run with network_mode "none" (loopback only) or "host" (to
+reach the tests' own servers on 127.0.0.1), so no test traffic leaves the machine. The data
+root is cached under ~/.cache/kubeline so the image's layers load once; a second test
+session at the same time (the lock is taken) gets a throwaway data root instead. The runtime
+image is the tarball's (python, kubeline's dependencies) with this tree's src/kubeline laid
+over the installed package, so the test exercises the code under test even when the tarball
+was built from another commit.
 """
 
 from __future__ import annotations
@@ -63,13 +64,32 @@ def _overlay_context(base: str) -> bytes:
     return buffer.getvalue()
 
 
+def _data_root(root: Path) -> Path:
+    """The cached data root when no other session holds it, else one under root. The lock
+    is released when this process exits."""
+    import fcntl
+
+    cached = CACHE / "kfp-docker"
+    cached.mkdir(parents=True, exist_ok=True)
+    handle = (CACHE / "kfp-docker.lock").open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return root / "data"
+    _LOCKS.append(handle)
+    return cached
+
+
+_LOCKS: list[object] = []
+
+
 def start(root: Path) -> tuple[subprocess.Popen[bytes], str]:
     dockerd = shutil.which("dockerd") or "/usr/sbin/dockerd"
     if not Path(dockerd).exists():
         _fail("dockerd not found: install Debian's docker.io (apt-get install docker.io)")
     socket = root / "docker.sock"
-    data = CACHE / "kfp-docker"
-    data.mkdir(parents=True, exist_ok=True)
+    data = _data_root(root)
     log = (root / "dockerd.log").open("wb")
     proc = subprocess.Popen(
         [dockerd, "--host", f"unix://{socket}", "--data-root", str(data),
