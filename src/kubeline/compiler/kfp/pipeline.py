@@ -8,6 +8,7 @@ sorted maps. What KFP cannot express is refused with one line naming the step an
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from kubeline._gc import paused_gc
@@ -36,10 +37,12 @@ from kubeline.compiler.kfp.platform import executor_config, resources
 from kubeline.exceptions import KubelineError
 from kubeline.graph.model import DataPathValue, Parameter, PipelineGraph, Step
 from kubeline.graph.names import dns_label, param_name
+from kubeline.stores.config import LocalDatastore
 from kubeline.workspace.config import WorkspaceConfig
 
 SCHEMA_VERSION = "2.1.0"
 SDK_VERSION = "kubeline"  # no version number: the same pipeline gives the same bytes
+_LOG = logging.getLogger("kubeline.compile")
 HEADER = "# Kubeflow Pipelines v2 PipelineSpec, compiled by kubeline (compile --target kfp)"
 
 
@@ -126,9 +129,21 @@ def compile_graph_kfp(graph: PipelineGraph, config: WorkspaceConfig,
         return _compile(graph, config, files)
 
 
+def _warn_local_datastores(graph: PipelineGraph, config: WorkspaceConfig) -> None:
+    """On Argo a local datastore falls back to the namespace's artifact repository; KFP has
+    no such fallback, so its pods cannot reach one (KFP's local runner can mount it)."""
+    local = sorted(n for n in graph.datastores
+                   if isinstance(config.datastores.get(n), LocalDatastore))
+    if local:
+        _LOG.warning("kubeline: warning: datastore(s) %s are local folders: KFP pods on a "
+                     "cluster cannot reach them (KFP's local DockerRunner can mount them); "
+                     "use S3 or Azure Blob datastores for cluster runs", ", ".join(local))
+
+
 def _compile(graph: PipelineGraph, config: WorkspaceConfig,
              files: dict[str, str] | None) -> CompiledPipeline:
     refuse_unsupported(graph, config)
+    _warn_local_datastores(graph, config)
     files = files or spec_files(graph, config)
     name = dns_label(graph.name)
     names = parameter_names(graph.parameters)
