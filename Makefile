@@ -28,7 +28,7 @@ compile-examples:
 	done
 
 golden:
-	KUBELINE_REGENERATE=1 $(PYTHON) -m pytest -q tests/compiler/test_golden.py
+	KUBELINE_REGENERATE=1 $(PYTHON) -m pytest -q tests/compiler/test_golden.py tests/compiler/test_kfp_golden.py
 
 bench:
 	$(PYTHON) bench/compile.py

@@ -7,6 +7,7 @@ there, unchanged, one fresh interpreter per run.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_BENCH = (REPO / ".." / "shared" / "bench").resolve()
+# ../shared next to the repository; KUBELINE_SHARED points elsewhere (e.g. from a worktree)
+SHARED_BENCH = (Path(os.environ.get("KUBELINE_SHARED") or REPO / ".." / "shared")
+                / "bench").resolve()
 ANCHOR = "anchor_compile.py"
 VENV = REPO / ".bench-venv"
 PINS = ("kfp==2.17.3", "hera==7.1.0")

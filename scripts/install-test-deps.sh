@@ -39,3 +39,16 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
     exit 1
   fi
 fi
+
+# KFP's local DockerRunner test (tests/e2e/test_kfp_local_runner.py) starts its own dockerd:
+# Debian's docker.io. The runtime image it loads is built by scripts/cluster/images/build.sh.
+if ! command -v dockerd >/dev/null 2>&1; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+    echo "install-test-deps: docker.io installed (apt)"
+  else
+    echo "install-test-deps: install Debian's docker.io (as root: apt-get install docker.io)" >&2
+    exit 1
+  fi
+fi

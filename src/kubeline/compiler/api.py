@@ -69,9 +69,17 @@ def publish_snapshots(graph: PipelineGraph, workspace: Workspace) -> int:
     return len(done)
 
 
+TARGETS = ("argo", "kfp")  # kubeline compile --target
+
+
 def compile_to_files(path: Path, kind: Kind = "workflow", publish: bool = False,
-                     memoize: bool | None = None) -> dict[str, str]:
-    """The output folder's files for a pipeline file: manifests plus kustomization.yaml."""
+                     memoize: bool | None = None, target: str = "argo") -> dict[str, str]:
+    """The output folder's files for a pipeline file: Argo manifests plus
+    kustomization.yaml, or with target "kfp" one KFP PipelineSpec YAML per pipeline."""
+    if target == "kfp":
+        from kubeline.compiler.kfp.render import kfp_files
+
+        return kfp_files(path, publish)
     compiled = compile_pipelines(path, kind, publish, memoize=memoize)
     return render(compiled, compiled[0].namespace if compiled else None)
 
@@ -141,17 +149,22 @@ class Drift:
 
 
 def _managed(outdir: Path) -> list[str]:
-    """Files a previous compile wrote: the kustomization and the resources it lists."""
+    """Files a previous compile wrote: the kustomization and the resources it lists, and
+    KFP pipeline files (known by their first line)."""
+    from kubeline.compiler.kfp.render import is_kfp_file
+
+    kfp = sorted(p.name for p in outdir.glob("*.yaml") if is_kfp_file(p))
     kfile = outdir / KUSTOMIZATION
     if not kfile.is_file():
-        return []
+        return kfp
     import yaml
 
     try:
         data = yaml.safe_load(kfile.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError:
-        return [KUSTOMIZATION]
-    return [KUSTOMIZATION, *[str(r) for r in data.get("resources", []) if "/" not in str(r)]]
+        return [KUSTOMIZATION, *kfp]
+    return [KUSTOMIZATION, *[str(r) for r in data.get("resources", []) if "/" not in str(r)],
+            *kfp]
 
 
 def drift(files: dict[str, str], outdir: Path) -> Drift:

@@ -118,6 +118,15 @@ def _env(graph: PipelineGraph, config: WorkspaceConfig) -> list[EnvVar]:
     env += [EnvVar(name=f"KUBELINE_PARAM_{index}",
                    value=f"{{{{workflow.parameters.{param_name(p.name)}}}}}")
             for index, p in enumerate(graph.parameters)]
+    for ref in datastore_secret_refs(graph, config):
+        env.append(EnvVar(name=secret_env_name(ref), value_from=EnvVarSource(
+            secret_key_ref=SecretKeySelector(name=ref.name, key=ref.key, optional=True))))
+    return env
+
+
+def datastore_secret_refs(graph: PipelineGraph, config: WorkspaceConfig) -> list[SecretRef]:
+    """The Secret references of the datastores a pipeline uses, sorted: what every step's
+    container gets as environment variables (shared by the Argo and KFP backends)."""
     refs: list[SecretRef] = []
     for name in graph.datastores:
         store = config.datastores.get(name)
@@ -126,10 +135,7 @@ def _env(graph: PipelineGraph, config: WorkspaceConfig) -> list[EnvVar]:
         refs.extend(getattr(store, field) for field in ("access_key_secret", "secret_key_secret",
                                                         "account_key_secret", "sas_token_secret")
                     if getattr(store, field, None) is not None)
-    for ref in sorted(set(refs), key=lambda r: (r.name, r.key)):
-        env.append(EnvVar(name=secret_env_name(ref), value_from=EnvVarSource(
-            secret_key_ref=SecretKeySelector(name=ref.name, key=ref.key, optional=True))))
-    return env
+    return sorted(set(refs), key=lambda r: (r.name, r.key))
 
 
 def step_template(shape: Shape, graph: PipelineGraph, config: WorkspaceConfig,
