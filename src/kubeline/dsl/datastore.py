@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kubeline.exceptions import DatastoreError
+from kubeline.dsl.unsupported import refused_call
+from kubeline.exceptions import DatastoreError, DatastoreNotFoundError
 from kubeline.stores.config import (
     AzureBlobDatastore,
     DatastoreConfig,
@@ -31,7 +32,7 @@ class Datastore:
         name = name or workspace.config.default_datastore
         if name not in workspace.config.datastores:
             known = ", ".join(sorted(workspace.config.datastores))
-            raise DatastoreError(
+            raise DatastoreNotFoundError(
                 f"datastore '{name}' is not registered in workspace '{workspace.name}'",
                 f"known datastores: {known}; register it with Datastore.register_*",
             )
@@ -124,6 +125,21 @@ class Datastore:
         if create_if_not_exists:
             store._store().exists("")
         return store
+
+    # -- Azure-only kinds: refused where they are registered ---------------------------------
+    register_azure_data_lake_gen2 = staticmethod(refused_call(
+        "Datastore.register_azure_data_lake_gen2", "AzureDataLakeGen2Datastore"))
+    register_azure_data_lake = staticmethod(refused_call(
+        "Datastore.register_azure_data_lake", "AzureDataLakeDatastore"))
+    register_azure_sql_database = staticmethod(refused_call(
+        "Datastore.register_azure_sql_database", "AzureSqlDatabaseDatastore"))
+    register_azure_postgre_sql = staticmethod(refused_call(
+        "Datastore.register_azure_postgre_sql", "AzurePostgreSqlDatastore"))
+    register_azure_my_sql = staticmethod(refused_call(
+        "Datastore.register_azure_my_sql", "AzureMySqlDatastore"))
+    register_dbfs = staticmethod(refused_call("Datastore.register_dbfs", "DBFSDatastore"))
+    register_azure_file_share = staticmethod(refused_call(
+        "Datastore.register_azure_file_share", "AzureFileDatastore"))
 
     # -- data movement ----------------------------------------------------------------------------
     def _store(self) -> Store:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubeline._gc import paused_gc
 from kubeline.dsl.builder import GraphBuilder
+from kubeline.dsl.sequence import StepSequence
 from kubeline.dsl.steps import PipelineStep
 from kubeline.exceptions import KubelineError, ValidationError
 
@@ -31,9 +32,11 @@ def flatten_steps(steps: Iterable[Any]) -> list[PipelineStep]:
         elif isinstance(item, (list, tuple)):
             for child in item:
                 visit(child)
+        elif isinstance(item, StepSequence):
+            visit(item.steps)
         else:
             raise KubelineError(f"Pipeline steps: {item!r} is not a step",
-                                "pass PythonScriptStep/CommandStep objects or lists of them")
+                                "pass steps, lists of steps or a StepSequence")
 
     visit(steps)
     return out

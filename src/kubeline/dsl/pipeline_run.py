@@ -98,6 +98,13 @@ class PipelineRun:
         """The step runs that have started (or were reused), in pipeline order."""
         return [StepRun(self, s) for s in self._step_records() if s.status != h.NOT_STARTED]
 
+    def get_children(self, recursive: bool = False, tags: Any = None, properties: Any = None,
+                     type: str | None = None, status: str | None = None,
+                     _rehydrate_runs: bool = True) -> list[StepRun]:
+        """The step runs (the SDK's name for get_steps), optionally of one status."""
+        steps = self.get_steps()
+        return [s for s in steps if status is None or s.status == status]
+
     def find_step_run(self, name: str) -> list[StepRun]:
         """Step runs with this name; if none, those whose name without its extension (or
         whose step id) is ``name``, so ``find_step_run("compare")`` finds ``compare.py``."""
@@ -307,6 +314,18 @@ class StepRun:
     def get_stderr_log(self) -> str:
         return h.read_log(self._refresh().stderr_location) or self._record.stderr_tail
 
+    def get_job_log(self) -> str:
+        """The step's stdout then stderr (AML's job log)."""
+        return self.get_stdout_log() + self.get_stderr_log()
+
+    def get_outputs(self) -> dict[str, StepRunOutput]:
+        """Every output of the step by name."""
+        return {name: StepRunOutput(self, name) for name in sorted(self._refresh().outputs)}
+
+    def get_output(self, name: str) -> StepRunOutput:
+        self.get_output_data(name)
+        return StepRunOutput(self, name)
+
     def get_output_data(self, name: str) -> PortDataReference:
         """The named output of this step (a PipelineData name)."""
         outputs = self._refresh().outputs
@@ -320,6 +339,20 @@ class StepRun:
         return f"StepRun(Name: {self.name}, Id: {self.id}, Status: {self._record.status})"
 
 
+
+
+class StepRunOutput:
+    """One output of a step run (AML's StepRunOutput)."""
+
+    def __init__(self, step_run: StepRun, name: str) -> None:
+        self.step_run = step_run
+        self.name = name
+
+    def get_port_data_reference(self) -> PortDataReference:
+        return self.step_run.get_output_data(self.name)
+
+    def __repr__(self) -> str:
+        return f"StepRunOutput(name={self.name!r}, step={self.step_run.name!r})"
 
 
 class PortDataReference:
