@@ -118,8 +118,6 @@ class Experiment:
         input to its step's cache key, so changed data at an unchanged path reruns the step.
         """
         from kubeline.dsl.pipeline import Pipeline
-        from kubeline.dsl.pipeline_run import PipelineRun
-
         from kubeline.dsl.publish import PipelineEndpoint, PublishedPipeline
 
         kwargs.pop("credential_passthrough", None)

@@ -18,8 +18,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kubeline.exceptions import ModelNotFoundException, ModelPathNotFoundException, \
-    UserErrorException
+from kubeline.exceptions import (
+    ModelNotFoundException,
+    ModelPathNotFoundException,
+    UserErrorException,
+)
 
 if TYPE_CHECKING:
     from kubeline.dsl.workspace import Workspace
@@ -60,7 +63,7 @@ class Model:
             raise ModelNotFoundException("Model: give name or id", "e.g. Model(ws, 'my-model')")
         store = _store(workspace)
         versions = _versions(store, name)
-        if version is not None and version not in versions or not versions:
+        if (version is not None and version not in versions) or not versions:
             raise ModelNotFoundException(
                 f"model '{name}'" + (f" version {version}" if version is not None else "")
                 + f" is not registered in workspace '{workspace.name}'",

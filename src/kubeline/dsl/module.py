@@ -350,7 +350,8 @@ class ModuleStep(PythonScriptStep):
         unknown = sorted(set(given) - set(names))
         if unknown:
             raise ModuleError(f"ModuleStep '{step}': {label} names unknown port(s) "
-                              f"{', '.join(unknown)}", f"the ports are {', '.join(names) or 'none'}")
+                              f"{', '.join(unknown)}",
+                              f"the ports are {', '.join(names) or 'none'}")
         missing = [p["name"] for p in ports if not p["optional"] and p["name"] not in given]
         if missing:
             raise ModuleError(f"ModuleStep '{step}': {label} lacks port(s) {', '.join(missing)}",

@@ -42,7 +42,7 @@ CURATED_IMAGES = {
 }
 
 
-class EnvironmentDefinitionError(KubelineError):
+class EnvironmentDefError(KubelineError):
     """An environment that cannot be found or read."""
 
 
@@ -74,14 +74,14 @@ class CondaDependencies:
         import yaml
 
         if not path.is_file():
-            raise EnvironmentDefinitionError(f"CondaDependencies: conda file '{path}' does not exist",
+            raise EnvironmentDefError(f"CondaDependencies: conda file '{path}' does not exist",
                                     "pass the path of an environment .yml")
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
-            raise EnvironmentDefinitionError(f"CondaDependencies: '{path}' is not YAML ({exc})") from None
+            raise EnvironmentDefError(f"CondaDependencies: '{path}' is not YAML ({exc})") from None
         if not isinstance(data, dict):
-            raise EnvironmentDefinitionError(f"CondaDependencies: '{path}' is not a conda environment")
+            raise EnvironmentDefError(f"CondaDependencies: '{path}' is not a conda environment")
         self._load(data)
 
     def _load(self, data: dict[str, Any]) -> None:
@@ -103,7 +103,7 @@ class CondaDependencies:
         for name, value in (("pip_packages", pip_packages), ("conda_packages", conda_packages)):
             if value is not None and (isinstance(value, str) or not all(
                     isinstance(v, str) for v in value)):
-                raise EnvironmentDefinitionError(f"CondaDependencies.create: {name} must be a list of "
+                raise EnvironmentDefError(f"CondaDependencies.create: {name} must be a list of "
                                         "package names", f"write {name}=['scikit-learn']")
         deps._pip = list(pip_packages or [])
         deps._conda = list(conda_packages or [])
@@ -199,7 +199,7 @@ class Environment:
 
     def __init__(self, name: str = "default", _skip_validation: bool = False) -> None:
         if not isinstance(name, str) or not name:
-            raise EnvironmentDefinitionError("Environment: name must be a non-empty string")
+            raise EnvironmentDefError("Environment: name must be a non-empty string")
         self.name = name
         self.version: str | None = None
         self.docker = DockerSection()
@@ -219,7 +219,7 @@ class Environment:
                               ) -> Environment:
         path = Path(file_path)
         if not path.is_file():
-            raise EnvironmentDefinitionError(f"Environment.from_pip_requirements: '{file_path}' does not "
+            raise EnvironmentDefError(f"Environment.from_pip_requirements: '{file_path}' does not "
                                     "exist", "pass the path of a requirements.txt")
         env = Environment(name)
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -260,7 +260,7 @@ class Environment:
         if versions:
             chosen = str(version) if version is not None else max(versions, key=int)
             if chosen not in versions:
-                raise EnvironmentDefinitionError(f"Environment '{name}' has no version '{chosen}'",
+                raise EnvironmentDefError(f"Environment '{name}' has no version '{chosen}'",
                                         f"its versions are {', '.join(sorted(versions))}")
             env = Environment._from_json(name, versions[chosen])
             env.version = chosen
@@ -271,7 +271,7 @@ class Environment:
             env.python.user_managed_dependencies = True
             return env
         known = sorted(_load(workspace)) + sorted(CURATED_IMAGES)
-        raise EnvironmentDefinitionError(f"Environment '{name}' is not registered in workspace "
+        raise EnvironmentDefError(f"Environment '{name}' is not registered in workspace "
                                 f"'{workspace.name}'", f"known: {', '.join(known)}; register "
                                 "one with Environment(name).register(ws)")
 

@@ -507,9 +507,9 @@ class Registry:
         with self._write() as db:
             db.execute("UPDATE schedules SET status = ? WHERE id = ?", (status, schedule_id))
 
-    _UPDATABLE = {"name", "description", "recurrence", "parameters", "datastore",
+    _UPDATABLE = frozenset({"name", "description", "recurrence", "parameters", "datastore",
                   "polling_interval", "data_path_parameter_name", "continue_on_step_failure",
-                  "path_on_datastore"}
+                  "path_on_datastore"})
 
     def update_schedule(self, schedule_id: str, changes: dict[str, Any]) -> None:
         """Change some fields of a schedule (Schedule.update); JSON fields given as values."""

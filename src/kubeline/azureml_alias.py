@@ -1,6 +1,6 @@
 """The opt-in ``azureml`` import name: a finder that resolves ``azureml.*`` to kubeline.
 
-Installed by the ``kubeline-azureml`` distribution (compat/azureml/, a ``.pth`` line run at
+Installed by the ``kubeline-azureml`` distribution (compat/azureml/: a ``.pth`` line run at
 interpreter start), never by ``kubeline`` itself. It places no file named ``azureml`` in
 site-packages, so it cannot overwrite Microsoft's SDK: when Microsoft's ``azureml`` package
 is importable the finder steps aside and says so in one line (docs/decisions/0013).
@@ -42,10 +42,14 @@ class _AliasLoader(importlib.abc.Loader):
         self.target = target
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
-        return importlib.import_module(self.target)
+        module = importlib.import_module(self.target)
+        self._own = (module.__spec__, getattr(module, "__loader__", None))
+        return module
 
     def exec_module(self, module: ModuleType) -> None:
-        """Already executed under its kubeline name."""
+        """Already executed under its kubeline name: give it back its own spec and loader,
+        which the import machinery replaced with the alias's."""
+        module.__spec__, module.__loader__ = self._own
 
 
 class AzuremlFinder(importlib.abc.MetaPathFinder):
