@@ -17,6 +17,8 @@ import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.exceptions import AuthenticationException
 
 if TYPE_CHECKING:
@@ -79,6 +81,7 @@ class AbstractAuthentication:
         return session
 
 
+@aml_surface(surface("InteractiveLoginAuthentication"))
 class InteractiveLoginAuthentication(AbstractAuthentication):
     """No Azure login: the header carries the workspace's kubeline token."""
 
@@ -93,10 +96,12 @@ class InteractiveLoginAuthentication(AbstractAuthentication):
         self.tenant_id = tenant_id
 
 
+@aml_surface(surface("AzureCliAuthentication"))
 class AzureCliAuthentication(AbstractAuthentication):
     """No ``az login``: the header carries the workspace's kubeline token."""
 
 
+@aml_surface(surface("MsiAuthentication"))
 class MsiAuthentication(AbstractAuthentication):
     """No managed identity: the header carries the workspace's kubeline token."""
 
@@ -104,6 +109,7 @@ class MsiAuthentication(AbstractAuthentication):
         super().__init__(cloud)
 
 
+@aml_surface(surface("ServicePrincipalAuthentication"))
 class ServicePrincipalAuthentication(AbstractAuthentication):
     """A service principal's password that is a kubeline token is used as the token;
     otherwise the environment's or the workspace's token is (the password is never kept)."""
@@ -121,6 +127,7 @@ class ServicePrincipalAuthentication(AbstractAuthentication):
         return self._given or super()._token()
 
 
+@aml_surface(surface("TokenAuthentication"))
 class TokenAuthentication(AbstractAuthentication):
     """The token is whatever ``get_token_for_audience(audience)`` returns."""
 

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.dsl.unsupported import refused_call
 from kubeline.exceptions import DatastoreError, DatastoreNotFoundError
 from kubeline.stores.config import (
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from kubeline.stores.base import Store
 
 
+@aml_surface(surface("Datastore"))
 class Datastore:
     """A registered datastore, looked up by name (``Datastore(ws, "workspaceblobstore")``)."""
 
@@ -125,6 +128,19 @@ class Datastore:
         if create_if_not_exists:
             store._store().exists("")
         return store
+
+    def set_as_default(self) -> None:
+        """Make this the workspace's default datastore (kept in kubeline.yaml)."""
+        self.workspace.set_default_datastore(self.name)
+
+    def unregister(self) -> None:
+        """Remove the datastore from kubeline.yaml; its data is left where it is."""
+        if self.name == self.workspace.config.default_datastore:
+            raise DatastoreError(f"datastore '{self.name}' is the workspace's default",
+                                 "make another one the default first (set_as_default)")
+        stores = dict(self.workspace.config.datastores)
+        stores.pop(self.name, None)
+        self.workspace._update(datastores=stores)
 
     # -- Azure-only kinds: refused where they are registered ---------------------------------
     register_azure_data_lake_gen2 = staticmethod(refused_call(

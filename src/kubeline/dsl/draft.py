@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.exceptions import KubelineError
 
 if TYPE_CHECKING:
@@ -53,6 +55,7 @@ def _compile(draft: dict[str, Any], pipeline: Pipeline) -> None:
     draft["job"] = job
 
 
+@aml_surface(surface("PipelineDraft"))
 class PipelineDraft:
     """A pipeline kept under a name until it is good enough to publish."""
 

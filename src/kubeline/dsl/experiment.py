@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.exceptions import KubelineError
 
 if TYPE_CHECKING:
@@ -66,8 +68,12 @@ def _cwd(path: Path) -> Iterator[None]:
         os.chdir(old)
 
 
+@aml_surface(surface("Experiment"))
 class Experiment:
     """A named group of pipeline runs in a workspace (AML's Experiment)."""
+
+    name: str
+    workspace: Workspace
 
     def __init__(self, workspace: Workspace, name: str, _skip_name_validation: bool = False,
                  **_aml_only: Any) -> None:

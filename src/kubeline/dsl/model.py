@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.exceptions import (
     ModelNotFoundException,
     ModelPathNotFoundException,
@@ -45,6 +47,7 @@ def _versions(store: Store, name: str) -> builtins.list[int]:
     return sorted(found)
 
 
+@aml_surface(surface("Model"))
 class Model:
     """A registered model version (the SDK's Model)."""
 

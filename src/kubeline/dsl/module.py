@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.dsl.steps import PythonScriptStep
 from kubeline.exceptions import KubelineError
 
@@ -33,6 +35,7 @@ class ModuleError(KubelineError):
     """A module or module version that does not exist or cannot be used as asked."""
 
 
+@aml_surface(surface("InputPortDef"))
 class InputPortDef:
     """A named input of a module (the SDK's InputPortDef)."""
 
@@ -56,6 +59,7 @@ class InputPortDef:
         return {"name": self.name, "optional": self.is_optional}
 
 
+@aml_surface(surface("OutputPortDef"))
 class OutputPortDef:
     """A named output of a module (the SDK's OutputPortDef)."""
 
@@ -87,6 +91,7 @@ def _save(workspace: Workspace, data: dict[str, Any]) -> None:
     os.replace(tmp, folder / f"{data['id']}.json")
 
 
+@aml_surface(surface("ModuleVersion"))
 class ModuleVersion:
     """One published version of a module: a script, its folder copy and its ports."""
 
@@ -135,6 +140,7 @@ class ModuleVersion:
                 f"Script: {self.script_name})")
 
 
+@aml_surface(surface("Module"))
 class Module:
     """A named, versioned script (the SDK's Module)."""
 
@@ -243,14 +249,6 @@ class Module:
         _save(self.workspace, self._data)
         return ModuleVersion(self, chosen, versions[chosen])
 
-    def publish_adla_script(self, *args: Any, **kwargs: Any) -> ModuleVersion:
-        raise ModuleError(f"Module '{self.name}': U-SQL (ADLA) modules are not supported",
-                          "publish a Python script; run Spark SQL with an AdlaStep's .sql")
-
-    def publish_azure_batch(self, *args: Any, **kwargs: Any) -> ModuleVersion:
-        raise ModuleError(f"Module '{self.name}': Azure Batch modules are not supported",
-                          "publish a Python script, or use a CommandStep")
-
     def resolve(self, version: str | None = None) -> ModuleVersion:
         """The version given, else the default one."""
         self._reload()
@@ -261,7 +259,15 @@ class Module:
                               f"its versions are {', '.join(sorted(versions)) or 'none'}")
         return ModuleVersion(self, chosen, versions[chosen])
 
-    def get_versions(self) -> builtins.list[ModuleVersion]:
+    @staticmethod
+    def get_versions(workspace: Workspace, name: str, _workflow_provider: Any = None,
+                     _service_endpoint: Any = None) -> builtins.list[ModuleVersion]:
+        """Every version of the module called name."""
+        module = Module.get(workspace, name=name)
+        return [ModuleVersion(module, v, d)
+                for v, d in sorted(module._data["versions"].items())]
+
+    def module_version_list(self) -> builtins.list[ModuleVersion]:
         self._reload()
         return [ModuleVersion(self, v, d) for v, d in sorted(self._data["versions"].items())]
 
@@ -305,6 +311,7 @@ class Module:
         return f"Module(Name: {self.name}, Id: {self.id}, Default version: {self.default_version})"
 
 
+@aml_surface(surface("ModuleStep"))
 class ModuleStep(PythonScriptStep):
     """Runs one version of a Module as a step, its ports bound to pipeline data."""
 

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.exceptions import KubelineError
 from kubeline.local import history as h
 from kubeline.local.failures import failure_text, step_error
@@ -47,8 +49,12 @@ def _alive(pid: int | None) -> bool:
         return True
 
 
+@aml_surface(surface("PipelineRun"))
 class PipelineRun:
     """A pipeline run recorded in the workspace's history (AML's PipelineRun)."""
+
+    experiment: Experiment
+    id: str
 
     def __init__(self, experiment: Experiment, run_id: str, _process: subprocess.Popen[bytes]
                  | None = None, _state_dir: Path | None = None, **_aml_only: Any) -> None:
@@ -257,8 +263,22 @@ def _pick(metrics: dict[str, Any], name: str | None) -> dict[str, Any]:
     return {name: metrics[name]} if name in metrics else {}
 
 
+@aml_surface(surface("StepRun"))
 class StepRun:
     """One step of a pipeline run (AML's StepRun)."""
+
+    id: str
+    name: str
+
+    @property
+    def experiment(self) -> Experiment:
+        return self.parent.experiment
+
+    def get_children(self, recursive: bool = False, tags: Any = None, properties: Any = None,
+                     type: str | None = None, status: str | None = None,
+                     _rehydrate_runs: bool = True) -> list[StepRun]:
+        """A step run has no child runs in kubeline."""
+        return []
 
     def __init__(self, parent: PipelineRun, record: h.StepRecord) -> None:
         self.parent = parent

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.exceptions import KubelineError
 from kubeline.server.registry import (
     ACTIVE,
@@ -236,6 +238,7 @@ class PipelineVersionStr(str):
         return PublishedPipeline.get(self._workspace, self._published_id)
 
 
+@aml_surface(surface("PublishedPipeline"))
 class PublishedPipeline:
     """An immutable, versioned pipeline with a REST endpoint (AML's PublishedPipeline)."""
 
@@ -267,6 +270,13 @@ class PublishedPipeline:
     def endpoint(self) -> str:
         """The REST URL served by ``kubeline serve``."""
         return f"{serve_url()}/pipelines/{self.id}"
+
+    @property
+    def total_run_steps(self) -> int:
+        """How many steps a run of this pipeline has."""
+        from kubeline.local.recorder import PipelineSpecInfo
+
+        return len(PipelineSpecInfo.from_docs(self._record.docs).steps)
 
     @property
     def graph_id(self) -> str:
@@ -310,6 +320,7 @@ class PublishedPipeline:
                 f"Endpoint: {self.endpoint})")
 
 
+@aml_surface(surface("PipelineEndpoint"))
 class PipelineEndpoint:
     """A fixed URL routing to one of several published pipelines (AML's PipelineEndpoint)."""
 
@@ -343,7 +354,10 @@ class PipelineEndpoint:
 
     @property
     def endpoint(self) -> str:
-        return f"{serve_url()}/pipelineEndpoints/{self.name}"
+        """The REST URL by id, as AML's (``.../Id/<id>``; append ``/<version>`` for one
+        version); ``kubeline serve`` also answers ``/pipelineEndpoints/<name>`` and AML's
+        ``/pipelineEndpoints/Name?name=...&pipelineVersion=...``."""
+        return f"{serve_url()}/pipelineEndpoints/Id/{self.id}"
 
     @classmethod
     def publish(cls, workspace: Workspace, name: str, description: str,
@@ -364,9 +378,15 @@ class PipelineEndpoint:
         return cls(workspace, registry_of(workspace).get_endpoint(name, id))
 
     @classmethod
-    def list(cls, workspace: Workspace, active_only: bool = True, **_aml_only: Any
+    def list(cls, workspace: Workspace, active_only: bool = True, max_results: int = 100,
+             _workflow_provider: Any = None, _service_endpoint: Any = None
              ) -> list[PipelineEndpoint]:
-        return [cls(workspace, r) for r in registry_of(workspace).list_endpoints(active_only)]
+        found = registry_of(workspace).list_endpoints(active_only)
+        return [cls(workspace, r) for r in found[:max_results]]
+
+    @property
+    def pipeline_version_list(self) -> builtins.list[PipelineVersionStr]:
+        return self.list_versions()
 
     def add(self, pipeline: PublishedPipeline) -> str:
         """Add a version without making it the default; returns the version."""

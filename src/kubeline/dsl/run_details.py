@@ -16,6 +16,8 @@ import urllib.request
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.exceptions import KubelineError
 
 if TYPE_CHECKING:
@@ -58,6 +60,7 @@ def _in_jupyter() -> bool:
     return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
 
 
+@aml_surface(surface("RunDetails"))
 class RunDetails:
     """The SDK's notebook widget, as a plain table."""
 

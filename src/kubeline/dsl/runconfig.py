@@ -19,6 +19,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.exceptions import KubelineError
 from kubeline.workspace.config import DEFAULT_IMAGE
 
@@ -56,6 +58,7 @@ def package_name(spec: str) -> str:
     return match.group(1) if match else text.strip()
 
 
+@aml_surface(surface("CondaDependencies"))
 class CondaDependencies:
     """The conda and pip packages a step needs (the SDK's class; nothing is installed)."""
 
@@ -194,8 +197,11 @@ class PythonSection:
         self.interpreter_path = "python"
 
 
+@aml_surface(surface("Environment"))
 class Environment:
     """An image and the packages a step needs; registered ones keep versions."""
+
+    environment_variables: dict[str, str]
 
     def __init__(self, name: str = "default", _skip_validation: bool = False) -> None:
         if not isinstance(name, str) or not name:
@@ -239,6 +245,12 @@ class Environment:
         else:
             env = Environment(name)
         env.docker.base_image = image
+        return env
+
+    def clone(self, new_name: str) -> Environment:
+        """A copy under another name (unregistered)."""
+        env = Environment._from_json(new_name, self._to_json())
+        env.inferencing_stack_version = self.inferencing_stack_version
         return env
 
     # --- the workspace's environments --------------------------------------------------
@@ -334,10 +346,12 @@ class DistributedConfiguration:
         self.node_count = node_count
 
 
+@aml_surface(surface("MpiConfiguration"))
 class MpiConfiguration(DistributedConfiguration):
     """MPI settings of a distributed step."""
 
 
+@aml_surface(surface("PyTorchConfiguration"))
 class PyTorchConfiguration(DistributedConfiguration):
     """torch.distributed settings of a distributed step."""
 
@@ -348,6 +362,7 @@ class PyTorchConfiguration(DistributedConfiguration):
         self.process_count = process_count
 
 
+@aml_surface(surface("TensorflowConfiguration"))
 class TensorflowConfiguration(DistributedConfiguration):
     """TensorFlow parameter-server settings of a distributed step."""
 
@@ -357,8 +372,13 @@ class TensorflowConfiguration(DistributedConfiguration):
         self.parameter_server_count = parameter_server_count
 
 
+@aml_surface(surface("RunConfiguration"))
 class RunConfiguration:
     """A step's environment (image, packages) and where it runs."""
+
+    target: Any
+    environment_variables: dict[str, str]
+    auto_prepare_environment: bool
 
     def __init__(self, script: str | None = None, arguments: builtins.list[str] | None = None,
                  framework: str | None = None, communicator: str | None = None,
@@ -369,7 +389,9 @@ class RunConfiguration:
         self.environment = Environment()
         if conda_dependencies is not None:
             self.environment.python.conda_dependencies = conda_dependencies
-        self.target: Any = None
+        self.target = None
+        self.environment_variables = {}
+        self.auto_prepare_environment = False
         self.script = script
         self.arguments = list(arguments or [])
         self.framework = framework or "Python"
@@ -382,6 +404,7 @@ class RunConfiguration:
         return self.environment.docker.base_image or default
 
 
+@aml_surface(surface("ScriptRunConfig"))
 class ScriptRunConfig:
     """A script or command with its folder, compute and environment (CommandStep's runconfig)."""
 

@@ -19,6 +19,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.exceptions import KubelineError
 from kubeline.server.registry import (
     ACTIVE,
@@ -48,7 +50,12 @@ def _windows_zones() -> dict[str, str]:
     """Windows time zone names (the SDK's TimeZone values) -> IANA names (CLDR's table)."""
     from tzlocal.windows_tz import win_tz
 
-    return dict(win_tz)
+    return {**dict(win_tz), **_RETIRED_ZONES}
+
+
+# Windows zones the SDK still lists that CLDR's table has dropped
+_RETIRED_ZONES = {"Mid-Atlantic Standard Time": "Etc/GMT+2",
+                  "Kamchatka Standard Time": "Asia/Kamchatka"}
 
 
 def _member(windows_name: str) -> str:
@@ -57,7 +64,7 @@ def _member(windows_name: str) -> str:
 
 def _time_zone_enum() -> type[Enum]:
     members: dict[str, str] = {}
-    for windows_name in sorted(_windows_zones()):
+    for windows_name in sorted(_windows_zones()) + sorted(_RETIRED_ZONES):
         members.setdefault(_member(windows_name), windows_name)
     return Enum("TimeZone", members, module=__name__, qualname="TimeZone")  # type: ignore[return-value]
 
@@ -80,6 +87,7 @@ def _zone(name: Any) -> ZoneInfo:
                             "member (TimeZone.PacificStandardTime)") from None
 
 
+@aml_surface(surface("ScheduleRecurrence"))
 class ScheduleRecurrence:
     """How often a time schedule fires (AML's ScheduleRecurrence)."""
 
@@ -252,6 +260,7 @@ def _add_months(value: datetime, months: int) -> datetime:
     return value.replace(year=year, month=month, day=day)
 
 
+@aml_surface(surface("Schedule"))
 class Schedule:
     """A time or data-change schedule of a published pipeline (AML's Schedule)."""
 
@@ -303,6 +312,10 @@ class Schedule:
     @property
     def polling_interval(self) -> float:
         return self._record.polling_interval / 60.0
+
+    @property
+    def continue_on_step_failure(self) -> bool | None:
+        return self._record.continue_on_step_failure
 
     @property
     def data_path_parameter_name(self) -> str | None:
@@ -383,12 +396,23 @@ class Schedule:
         return cls(workspace, record)
 
     @classmethod
-    def create_for_pipeline_endpoint(cls, workspace: Workspace, name: str,
-                                     pipeline_endpoint_id: str, experiment_name: str,
-                                     **kwargs: Any) -> Schedule:
+    def create_for_pipeline_endpoint(
+            cls, workspace: Workspace, name: str, pipeline_endpoint_id: str,
+            experiment_name: str, recurrence: ScheduleRecurrence | None = None,
+            description: str | None = None,
+            pipeline_parameters: Mapping[str, Any] | None = None,
+            wait_for_provisioning: bool = False, wait_timeout: int = 3600,
+            datastore: Datastore | None = None, polling_interval: float = 5,
+            data_path_parameter_name: str | None = None,
+            continue_on_step_failure: bool | None = None,
+            path_on_datastore: str | None = None) -> Schedule:
         """Like create, submitting the endpoint's default version at each fire."""
-        return cls.create(workspace, name, None, experiment_name,
-                          _endpoint=pipeline_endpoint_id, **kwargs)
+        return cls.create(workspace, name, None, experiment_name, recurrence=recurrence,
+                          description=description, pipeline_parameters=pipeline_parameters,
+                          datastore=datastore, polling_interval=polling_interval,
+                          data_path_parameter_name=data_path_parameter_name,
+                          continue_on_step_failure=continue_on_step_failure,
+                          path_on_datastore=path_on_datastore, _endpoint=pipeline_endpoint_id)
 
     @classmethod
     def get(cls, workspace: Workspace, id: str, **_aml_only: Any) -> Schedule:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.dsl.steps import PipelineStep
 from kubeline.exceptions import KubelineError
 
 
+@aml_surface(surface("StepSequence"))
 class StepSequence:
     """``StepSequence(steps=[a, [b, c], d])``: b and c run after a, d after both.
 

@@ -6,6 +6,8 @@ import shlex
 from collections.abc import Sequence
 from typing import Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.dsl.compute import ComputeTarget
 from kubeline.dsl.data import PipelineData, PipelineParameter
 from kubeline.dsl.runconfig import RunConfiguration
@@ -63,6 +65,7 @@ class PipelineStep:
         return f"{type(self).__name__}(name={self.name!r})"
 
 
+@aml_surface(surface("PythonScriptStep"))
 class PythonScriptStep(PipelineStep):
     """Runs a Python script from source_directory with AML's argument semantics."""
 
@@ -91,6 +94,7 @@ class PythonScriptStep(PipelineStep):
         self.script_name = script_name
 
 
+@aml_surface(surface("CommandStep"))
 class CommandStep(PipelineStep):
     """Runs a shell-style command (a string or a list) from source_directory."""
 

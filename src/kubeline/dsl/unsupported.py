@@ -40,6 +40,17 @@ class RefusedError(KubelineError):
     """An Azure-only class or call with no Kubernetes counterpart."""
 
 
+class RefusedImport(RefusedError, ImportError):
+    """A module of the SDK that only holds Azure-only names: refused when imported."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        RefusedError.__init__(self, message, hint)
+
+
+def refuse_module(module: str, advice: str) -> NoReturn:
+    raise RefusedImport(f"{module} is not supported by kubeline", ADVICE[advice])
+
+
 class _Refused:
     """Base of the refused classes: constructing one raises RefusedError."""
 

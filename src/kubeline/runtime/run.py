@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.runtime import metrics as m
 from kubeline.runtime.contextenv import (
     ENV_EXPERIMENT,
@@ -134,6 +136,7 @@ def _file_name(name: object) -> str:
     return "/".join(parts)
 
 
+@aml_surface(surface("Run"))
 class Run:
     """A run of a step (or, as ``run.parent``, of the whole pipeline), AML style."""
 
