@@ -126,7 +126,8 @@ def compare_params(where: str, sdk: list[dict[str, Any]], ours: list[dict[str, A
         elif name in (ignored_params or {}):
             rows.append((where, name, "accepted", f"ignored: {(ignored_params or {})[name]}"))
         elif name in mine:
-            theirs, own = param["default"], mine[name]["default"]
+            theirs = param["default"]
+            own = mine[name]["default"] if mine[name]["has_default"] else "(required)"
             detail = "" if theirs == own or not param["has_default"] else \
                 f"default: SDK {theirs}, kubeline {own}"
             rows.append((where, name, "accepted", detail))

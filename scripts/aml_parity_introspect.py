@@ -51,6 +51,8 @@ def _inherited_from_base(cls: type, name: str) -> bool:
 
 def _member(cls: type, name: str) -> dict[str, Any] | None:
     raw = inspect.getattr_static(cls, name)
+    if getattr(raw, REFUSED_ATTR, None) and not callable(raw):  # a refused attribute
+        return {"kind": "property", "params": [], **_refused(raw)}
     if isinstance(raw, property):
         return {"kind": "property", "params": [], **_refused(raw.fget)}
     if isinstance(raw, staticmethod):

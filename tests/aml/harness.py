@@ -71,6 +71,7 @@ class NotebookResult:
     cells: list[CellResult] = field(default_factory=list)
     total: int = 0
     notes: list[str] = field(default_factory=list)
+    harness_output: str = ""
 
     @property
     def failed(self) -> CellResult | None:
@@ -96,7 +97,7 @@ def _text(outputs: list[Any]) -> str:
             parts.append(out.get("text", ""))
         elif out.get("output_type") in ("execute_result", "display_data"):
             data = out.get("data", {})
-            parts.append(data.get("text/plain", "") or data.get("text/html", ""))
+            parts.append(data.get("text/html", "") or data.get("text/plain", ""))
         elif out.get("output_type") == "error":
             parts.append("\n".join(out.get("traceback", [])))
     return "".join(parts)
@@ -142,6 +143,7 @@ def run_notebook(notebook: Path, workdir: Path, env: dict[str, str] | None = Non
                             resources={"metadata": {"path": str(workdir)}})
     with client.setup_kernel(env=kernel_env, cwd=str(workdir)):
         client.execute_cell(harness, -1)
+        result.harness_output = _text(harness.outputs)
         for number, (index, cell) in enumerate(code, start=1):
             try:
                 client.execute_cell(cell, index)

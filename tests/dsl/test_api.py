@@ -200,8 +200,10 @@ def test_command_step_and_image(tmp_path: Path) -> None:
 
 def test_misspelt_argument_is_refused(tmp_path: Path) -> None:
     ws = workspace(tmp_path)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError) as info:
         PythonScriptStep("step.py", sourcedirectory="scripts")  # type: ignore[call-arg]
+    assert str(info.value).startswith("PythonScriptStep: unknown argument 'sourcedirectory' "
+                                      "(accepted: allow_reuse, arguments, compute_target,")
     with pytest.raises(KubelineError, match="unknown argument"):
         Pipeline(ws, steps=[], resolve_closures=True)
 

@@ -34,8 +34,9 @@ IGNORED_PARAMS_ATTR = "__kubeline_ignored_params__"
 T = TypeVar("T", bound=type)
 
 
-class ArgumentError(KubelineError):
-    """A wrong type or an unknown name, where the object is created or the call made."""
+class ArgumentError(KubelineError, TypeError):
+    """A wrong type or an unknown name, where the object is created or the call made (a
+    TypeError too, as Python's own would be)."""
 
 
 class RefusedArgument(ArgumentError):
@@ -163,6 +164,19 @@ def refused_member(qualname: str, advice: str) -> Callable[..., Any]:
     return refused
 
 
+class RefusedAttribute:
+    """A refused SDK property. Non-data descriptor: an instance attribute of the same name
+    (one kubeline sets itself) shadows it; reading it otherwise refuses in one line."""
+
+    def __init__(self, qualname: str, advice: str) -> None:
+        self.qualname = qualname
+        setattr(self, REFUSED_ATTR, advice)
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        raise RefusedMember(f"{self.qualname} is not supported by kubeline",
+                            getattr(self, REFUSED_ATTR))
+
+
 def _wrap(cls: type, name: str, params: Params) -> None:
     raw = inspect.getattr_static(cls, name)
     label = f"{cls.__name__}" if name == "__init__" else f"{cls.__name__}.{name}"
@@ -181,8 +195,9 @@ def aml_surface(surface: Surface) -> Callable[[T], T]:
         for name, advice in surface.members.items():
             if name in vars(cls):
                 continue
-            stub = refused_member(f"{cls.__name__}.{name}", advice)
-            setattr(cls, name, property(stub) if name in surface.properties else stub)
+            qualname = f"{cls.__name__}.{name}"
+            setattr(cls, name, RefusedAttribute(qualname, advice)
+                    if name in surface.properties else refused_member(qualname, advice))
         if "__init__" in vars(cls):
             _wrap(cls, "__init__", surface.params.get("__init__", Params()))
         for name, params in surface.params.items():

@@ -98,7 +98,7 @@ class ComputeTarget:
         return ComputeTarget.create(workspace, name, attach_configuration)
 
     def wait_for_completion(self, show_output: bool = False, min_node_count: int | None = None,
-                            timeout_in_minutes: int = 20, is_delete_operation: bool = False
+                            timeout_in_minutes: int = 25, is_delete_operation: bool = False
                             ) -> None:
         """Returns at once: nothing is provisioned, the cluster's autoscaler does that."""
         if show_output:

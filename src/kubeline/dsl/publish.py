@@ -74,7 +74,7 @@ def _continue_on_failure(docs: list[dict[str, Any]], value: bool) -> None:
                     tmpl["dag"]["failFast"] = not value
 
 
-def _record(docs: list[dict[str, Any]], name: str, description: str | None,
+def _record(docs: list[dict[str, Any]], name: str | None, description: str | None,
             version: str | None, continue_on_step_failure: bool | None,
             source: dict[str, Any]) -> PublishedRecord:
     from kubeline.local.recorder import PipelineSpecInfo
@@ -99,7 +99,7 @@ def _record(docs: list[dict[str, Any]], name: str, description: str | None,
         created_at=utc_now())
 
 
-def publish_pipeline(pipeline: Pipeline, name: str, description: str | None = None,
+def publish_pipeline(pipeline: Pipeline, name: str | None, description: str | None = None,
                      version: str | None = None,
                      continue_on_step_failure: bool | None = None) -> PublishedPipeline:
     """Pipeline.publish: compile now, upload snapshots, store the manifest."""

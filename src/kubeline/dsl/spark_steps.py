@@ -43,7 +43,10 @@ class MavenLibrary:
 class JarLibrary:
     """A JAR (a URI) for the Spark job (azureml.core.databricks.JarLibrary)."""
 
-    def __init__(self, library: str) -> None:
+    def __init__(self, library: str | None = None) -> None:
+        if not isinstance(library, str) or not library:
+            raise KubelineError(f"{type(self).__name__}: library must be the URI of the file",
+                                "e.g. JarLibrary('dbfs:/jars/main.jar')")
         self.library = library
 
 
