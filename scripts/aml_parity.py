@@ -210,9 +210,10 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             label = f"{where}({param})" if param else where
             print(f"{label:<{width + 2}} {status:<9} {detail}")
+    skipped = f"; {counts['skipped']} skipped" if counts["skipped"] else ""
     print(f"parity: {counts['accepted']} accepted / {counts['refused']} refused / "
           f"{counts['missing']} missing ({sum(len(v) for v in wanted.values())} names in "
-          f"{len(wanted)} modules{'; skipped ' + str(counts['skipped']) if counts['skipped'] else ''})")
+          f"{len(wanted)} modules{skipped})")
     return 1 if counts["missing"] else 0
 
 

@@ -13,7 +13,9 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 PTH = "kubeline-azureml.pth"
-LINE = "import kubeline.azureml_alias as _kl_azureml; _kl_azureml.install()\n"
+# guarded: with kubeline uninstalled the line does nothing (no error at every start)
+LINE = ("import importlib.util as _u; _u.find_spec('kubeline') and "
+        "__import__('kubeline.azureml_alias').azureml_alias.install()\n")
 
 
 class BuildWithPth(build_py):

@@ -12,7 +12,6 @@ same shape per URL); any other address but loopback is refused, as on this machi
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import sys
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from kubeline.local.executor import Reporter
     from kubeline.local.summary import RunSummary
 
+_LOG = logging.getLogger("kubeline.submit")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
 
 
@@ -145,10 +147,25 @@ class Experiment:
         job = _prepare(self, config, dict(tags or {}), bool(regenerate_outputs),
                        dict(pipeline_parameters or {}), continue_on_step_failure)
         job["info"]["content_aware"] = bool(content_aware)
+        _warn_missing_packages(config)
         return start_job(self, job)
 
     def __repr__(self) -> str:
         return f"Experiment(Name: {self.name}, Workspace: {self.workspace.name})"
+
+
+def _warn_missing_packages(pipeline: Pipeline) -> None:
+    """One line per step whose declared pip/conda packages this interpreter lacks: local
+    steps run with it (nothing is installed), a cluster runs the step's image."""
+    from kubeline.dsl.runconfig import RunConfiguration, missing_packages
+
+    for step in pipeline.steps:
+        runconfig = step.runconfig if isinstance(step.runconfig, RunConfiguration) else None
+        missing = missing_packages(runconfig)
+        if missing:
+            _LOG.warning("kubeline: step '%s' declares %s, not installed where local steps run "
+                         "(%s): pip install %s; on a cluster its image must hold them",
+                         step.name, ", ".join(missing), sys.executable, " ".join(missing))
 
 
 def start_job(experiment: Experiment, job: dict[str, Any]) -> PipelineRun:

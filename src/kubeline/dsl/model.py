@@ -113,7 +113,8 @@ class Model:
 
     @property
     def model_framework(self) -> str | None:
-        return self._data.get("model_framework")
+        value = self._data.get("model_framework")
+        return None if value is None else str(value)
 
     @property
     def url(self) -> str:

@@ -86,9 +86,9 @@ class Pipeline:
                 raise ValidationError(problems)
             return builder.build()
 
-    def publish(self, name: str | None = None, description: str | None = None, version: str | None = None,
-                continue_on_step_failure: bool | None = None, **_aml_only: Any
-                ) -> PublishedPipeline:
+    def publish(self, name: str | None = None, description: str | None = None,
+                version: str | None = None, continue_on_step_failure: bool | None = None,
+                **_aml_only: Any) -> PublishedPipeline:
         """Compile and store this pipeline as an immutable PublishedPipeline (dsl/publish.py)."""
         from kubeline.dsl.publish import publish_pipeline
 

@@ -135,10 +135,11 @@ class RunDetails:
                 f"<th>note</th></tr></thead><tbody>{rows}</tbody></table>{link}</div>")
 
     def _show_html(self) -> None:
-        from IPython.display import HTML, display
+        import importlib
 
+        ipd: Any = importlib.import_module("IPython.display")  # untyped: kept at arm's length
         data = self.get_widget_data()
-        handle = display(HTML(self.html_of(data)), display_id=True)
+        handle = ipd.display(ipd.HTML(self.html_of(data)), display_id=True)
         if data["status"] in _TERMINAL or handle is None:
             return
 
@@ -147,6 +148,6 @@ class RunDetails:
             while current["status"] not in _TERMINAL:
                 time.sleep(REFRESH_SECONDS)
                 current = self.get_widget_data()
-                handle.update(HTML(self.html_of(current)))
+                handle.update(ipd.HTML(self.html_of(current)))
 
         threading.Thread(target=refresh, name="kubeline-run-details", daemon=True).start()
