@@ -25,7 +25,7 @@ test: install-test
 	$(PYTHON) -m pytest -q -p no:cacheprovider
 
 lint:
-	$(PYTHON) -m ruff check src tests bench
+	$(PYTHON) -m ruff check src tests bench scripts compat
 	$(PYTHON) -m mypy
 
 compile-examples:

@@ -13,6 +13,7 @@ import inspect
 import json
 import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 REFUSED_ATTR = "__kubeline_refused__"
@@ -107,8 +108,9 @@ def describe(obj: Any) -> dict[str, Any]:
 
 def main() -> int:
     kubeline = "--kubeline" in sys.argv
-    if kubeline:
-        from kubeline.azureml_alias import target_of
+    if kubeline:  # the mapping of the kubeline-azureml distribution (compat/azureml)
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "compat" / "azureml"))
+        from kubeline_azureml import target_of
     wanted: dict[str, list[str]] = json.load(sys.stdin)
     out: dict[str, Any] = {}
     warnings.simplefilter("ignore")

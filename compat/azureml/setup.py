@@ -13,9 +13,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 PTH = "kubeline-azureml.pth"
-# guarded: with kubeline uninstalled the line does nothing (no error at every start)
-LINE = ("import importlib.util as _u; _u.find_spec('kubeline') and "
-        "__import__('kubeline.azureml_alias').azureml_alias.install()\n")
+LINE = "import kubeline_azureml; kubeline_azureml.install()\n"
 
 
 class BuildWithPth(build_py):

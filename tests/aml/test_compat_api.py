@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from tests.server.conftest import Server, start_server
 
 from kubeline import (
     AmlCompute,
@@ -34,6 +33,7 @@ from kubeline import (
 from kubeline.dsl.module import InputPortDef, OutputPortDef
 from kubeline.dsl.runconfig import CondaDependencies, Environment
 from kubeline.exceptions import ErrorResponseException, KubelineError, UserErrorException
+from tests.server.conftest import Server, start_server
 
 REPO = Path(__file__).resolve().parents[2]
 MARK = "import sys\nprint('MARK', {marker!r}, *sys.argv[1:])\n"
@@ -98,8 +98,9 @@ def test_module_versions_are_copies_and_module_step_runs_one(
     ws = _ws(tmp_path, monkeypatch, marker="v1")
     module = Module.create(ws, "echo", "prints a mark")
     out_port = OutputPortDef("result")
-    module.publish_python_script("step.py", "first", inputs=[InputPortDef("data", is_optional=True)],
-                                 outputs=[out_port], source_directory="src", version="1")
+    optional_in = InputPortDef("data", is_optional=True)
+    module.publish_python_script("step.py", "first", inputs=[optional_in], outputs=[out_port],
+                                 source_directory="src", version="1")
     (tmp_path / "src" / "step.py").write_text(MARK.format(marker="v2"), encoding="utf-8")
     module.publish_python_script("step.py", "second", inputs=[], outputs=[out_port],
                                  source_directory="src", version="2", is_default=True)
@@ -270,10 +271,10 @@ def test_azure_only_arguments_are_ignored_and_unimplemented_ones_refused(
                                                    idle_seconds_before_scaledown=600,
                                                    vnet_name="v")
     assert config.properties["max_nodes"] == 2
-    with pytest.raises(KubelineError, match="Experiment.list: argument 'tags' is not supported"):
+    with pytest.raises(KubelineError, match=r"Experiment\.list: argument 'tags' is not supported"):
         Experiment.list(ws, tags={"a": "b"})
     assert Experiment.list(ws, tags=None) == []  # the SDK's default value passes
-    with pytest.raises(KubelineError, match="Workspace.list_keys is not supported by kubeline"):
+    with pytest.raises(KubelineError, match=r"Workspace\.list_keys is not supported by kubeline"):
         ws.list_keys()
     with pytest.raises(KubelineError, match="Datasets are not available yet"):
         ws.datasets  # noqa: B018
@@ -289,7 +290,8 @@ def _pth_dir(tmp_path: Path) -> Path:
     start = setup.index("LINE = ")
     line = eval(setup[start + len("LINE = "):setup.index("\n\n", start)])
     (site / "kubeline-azureml.pth").write_text(line, encoding="utf-8")
-    (site / "a-kubeline-src.pth").write_text(str(REPO / "src") + "\n", encoding="utf-8")
+    (site / "a-kubeline-src.pth").write_text(f"{REPO / 'src'}\n{REPO / 'compat/azureml'}\n",
+                                             encoding="utf-8")
     return site
 
 
