@@ -213,8 +213,7 @@ def test_top_level_names_import_lazily() -> None:
         assert getattr(kubeline, name) is not None
 
 
-@pytest.mark.parametrize("name", ["AutoMLStep", "KustoStep", "AzureBatchStep",
-                                  "NotebookRunnerStep"])
+@pytest.mark.parametrize("name", ["AutoMLStep", "KustoStep", "AzureBatchStep"])
 def test_azure_only_steps_are_refused_clearly(name: str) -> None:
     cls = getattr(kubeline, name)
     with pytest.raises(KubelineError) as info:

@@ -16,8 +16,6 @@ ADVICE = {
     "KustoStep": "Azure Data Explorer has no open equivalent; query it from a PythonScriptStep "
                  "with the azure-kusto-data client",
     "AzureBatchStep": "Azure Batch is replaced by the cluster itself; use a CommandStep",
-    "NotebookRunnerStep": "run the notebook with papermill in a CommandStep "
-                          "(`papermill in.ipynb out.ipynb -p name value`)",
     "DataFactoryCompute": "Azure Data Factory is not needed: DataTransferStep runs as a pod; "
                           "leave compute_target out",
     "SqlDataReference": "SQL databases are not datastores in kubeline; read them from a "
@@ -71,7 +69,6 @@ AutoMLStep = _refused_class("AutoMLStep")
 AutoMLConfig = _refused_class("AutoMLConfig")
 KustoStep = _refused_class("KustoStep")
 AzureBatchStep = _refused_class("AzureBatchStep")
-NotebookRunnerStep = _refused_class("NotebookRunnerStep")
 DataFactoryCompute = _refused_class("DataFactoryCompute")
 SqlDataReference = _refused_class("SqlDataReference")
 

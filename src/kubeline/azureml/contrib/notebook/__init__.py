@@ -1,12 +1,12 @@
-"""azureml.contrib.notebook: NotebookRunnerStep (refused for now: run papermill in a CommandStep).
-"""
+"""azureml.contrib.notebook: NotebookRunnerStep and NotebookRunConfig (papermill)."""
 
 from __future__ import annotations
 
-from kubeline.dsl.unsupported import (
+from kubeline.dsl.notebook_step import (
+    NotebookRunConfig as NotebookRunConfig,
+)
+from kubeline.dsl.notebook_step import (
     NotebookRunnerStep as NotebookRunnerStep,
 )
 
-__all__ = [
-    "NotebookRunnerStep",
-]
+__all__ = ["NotebookRunConfig", "NotebookRunnerStep"]
