@@ -60,5 +60,5 @@ def test_a_failing_notebook_fails_the_step_in_one_line(tmp_path: Path,
     stderr = run.find_step_run("bad")[0].get_stderr_log()
     assert "kubeline: error: notebook bad.ipynb: cell 2 raised ValueError: no data for none" \
         in stderr
-    with pytest.raises(KubelineError, match="is not an .ipynb file"):
+    with pytest.raises(KubelineError, match=r"is not an \.ipynb file"):
         NotebookRunConfig("nb", "bad.py")
