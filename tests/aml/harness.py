@@ -25,6 +25,30 @@ NOTEBOOKS_REL = Path("shared/reference/aml-notebooks")
 
 # url -> stand-in file (same columns as the public file, fewer rows)
 STAND_INS = {"https://dprepdata.blob.core.windows.net/demo/Titanic.csv": DATA / "Titanic.csv"}
+MNIST = "https://azureopendatastorage.blob.core.windows.net/mnist/"
+
+
+def mnist_stand_ins(folder: Path, images: int = 64) -> dict[str, Path]:
+    """MNIST's four files in their own format (idx, gzip), with few random images: the shape
+    of the public files (28x28 bytes per image, one label byte each), not their content."""
+    import gzip
+    import random
+    import struct
+
+    rng = random.Random(13)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for prefix in ("train", "t10k"):
+        pixels = bytes(rng.randrange(256) for _ in range(images * 28 * 28))
+        labels = bytes(rng.randrange(10) for _ in range(images))
+        for kind, payload, header in (
+                ("images-idx3-ubyte", pixels, struct.pack(">IIII", 2051, images, 28, 28)),
+                ("labels-idx1-ubyte", labels, struct.pack(">II", 2049, images))):
+            path = folder / f"{prefix}-{kind}.gz"
+            with gzip.GzipFile(path, "wb", mtime=0) as handle:
+                handle.write(header + payload)
+            out[f"{MNIST}{path.name}"] = path
+    return out
 
 HARNESS_CELL = '''
 import pathlib as _pl, urllib.parse as _up
@@ -42,6 +66,23 @@ def _harness_send(self, request, **kwargs):
         raise _rq.ConnectionError(f"harness: no internet here: {{request.url}}")
     return _real_send(self, request, **kwargs)
 _ra.HTTPAdapter.send = _harness_send
+import shutil as _sh, urllib.error as _ue, urllib.request as _ur
+_real_urlopen = _ur.urlopen
+def _harness_urlopen(url, *args, **kwargs):
+    text = url if isinstance(url, str) else url.full_url
+    path = _STAND_INS.get(text)
+    if path is not None:
+        return open(path, "rb")
+    if _up.urlsplit(text).hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise _ue.URLError(f"harness: no internet here: {{text}}")
+    return _real_urlopen(url, *args, **kwargs)
+def _harness_urlretrieve(url, filename=None, *args, **kwargs):
+    path = _STAND_INS.get(url)
+    if path is None:
+        raise _ue.URLError(f"harness: no internet here: {{url}}")
+    _sh.copyfile(path, filename)
+    return filename, None
+_ur.urlopen, _ur.urlretrieve = _harness_urlopen, _harness_urlretrieve
 for _url, _path in _STAND_INS.items():
     print(f"harness: stand-in for {{_url}}: {{_path}}")
 '''
@@ -134,8 +175,9 @@ def run_notebook(notebook: Path, workdir: Path, env: dict[str, str] | None = Non
     nb = nbformat.read(notebook, as_version=4)
     code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     result = NotebookResult(notebook.name, total=len(code), notes=notes)
+    stand_ins = {**STAND_INS, **mnist_stand_ins(workdir / ".harness" / "mnist")}
     harness = nbformat.v4.new_code_cell(HARNESS_CELL.format(
-        stand_ins={url: str(path) for url, path in STAND_INS.items()})
+        stand_ins={url: str(path) for url, path in stand_ins.items()})
         + "".join(f"print({note!r})\n" for note in notes))
     kernel_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
     client = NotebookClient(nb, kernel_name="python3", timeout=timeout,
