@@ -106,6 +106,7 @@ def test_datapath_and_parameter_notebook_runs_over_rest(
         staged={f"sample_datapath{i}/sample.txt": sample for i in (1, 2, 3)})
     assert result.ran_all, result.summary()
     assert "Submitted pipeline run:" in result.cells[16].output
+    assert f'href="{server.url}/ui/#/runs/' in result.cells[8].output  # RunDetails' link
     runs = _wait_runs(workdir, 3)
     assert ("MyRestPipeline", "Finished") in runs
     assert runs.count(("showcasing-datapath", "Finished")) == 2

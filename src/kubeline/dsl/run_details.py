@@ -33,7 +33,7 @@ def web_link(run_id: str) -> str | None:
 
     base = serve_url()
     try:
-        with urllib.request.urlopen(f"{base}/api/health", timeout=0.5) as response:
+        with urllib.request.urlopen(f"{base}/api/health", timeout=5.0) as response:
             json.loads(response.read().decode("utf-8"))
     except (OSError, ValueError):
         return None
