@@ -21,12 +21,15 @@ def aml_notebooks() -> Path:
 
 
 @pytest.fixture
-def serve_here() -> Iterator[Callable[[Path], Server]]:
-    """Start ``kubeline serve`` for a workspace folder; stopped after the test."""
+def serve_here(tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[Callable[[Path], Server]]:
+    """Start ``kubeline serve`` for a workspace folder (its log kept outside the folder, which
+    notebooks snapshot as source_directory='.'); stopped after the test."""
     started: list[Server] = []
+    logs = tmp_path_factory.mktemp("serve-logs")
 
     def start(root: Path) -> Server:
-        server = start_server(root)
+        server = start_server(root, log_dir=logs)
         started.append(server)
         return server
 

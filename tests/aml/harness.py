@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(HERE.parents[1]))
         from tests.server.conftest import start_server
 
-        server = start_server(workdir)
+        server = start_server(workdir, log_dir=Path(tempfile.mkdtemp(prefix="aml-serve-")))
         env["KUBELINE_SERVE_URL"] = server.url
     try:
         result = run_notebook(args.notebook.resolve(), workdir, env=env, staged=staged)

@@ -188,7 +188,7 @@ def test_authentication_header_is_accepted_by_kubeline_serve(
     ws = _ws(tmp_path, monkeypatch)
     step = PythonScriptStep("step.py", name="s", source_directory="src")
     published = Pipeline(ws, steps=[step]).publish("p")
-    server: Server = start_server(tmp_path)
+    server: Server = start_server(tmp_path, log_dir=tmp_path.parent)
     try:
         monkeypatch.delenv("KUBELINE_TOKEN", raising=False)
         header = InteractiveLoginAuthentication().get_authentication_header()
