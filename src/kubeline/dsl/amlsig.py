@@ -92,59 +92,84 @@ def _type_name(types: tuple[type, ...], optional: bool) -> str:
     return " or ".join(names + (["None"] if optional else []))
 
 
+class _Checker:
+    """What a callable's checks need, computed once from its signature."""
+
+    def __init__(self, label: str, func: Callable[..., Any], params: Params) -> None:
+        sig = inspect.signature(func)
+        self.label = label
+        self.params = params
+        self.sig = sig
+        named = [p for p in sig.parameters.values()
+                 if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        self.positional = [p.name for p in named if p.kind != p.KEYWORD_ONLY]
+        self.names = {p.name for p in named}
+        self.takes_args = any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values())
+        self.takes_kwargs = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
+        self.public = ", ".join(sorted(n for n in self.names
+                                       if not n.startswith("_") and n not in ("self", "cls")))
+        self.expected: dict[str, tuple[tuple[type, ...], bool, Any]] = {}
+        for p in named:
+            found = _types(p.annotation)
+            if found is not None:
+                self.expected[p.name] = (found[0], found[1], p.default)
+
+    def kwargs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The keyword arguments to pass on, after the checks; raises ArgumentError."""
+        out: dict[str, Any] = {}
+        for key, value in kwargs.items():
+            if key in self.names:
+                out[key] = value
+            elif key in self.params.refused:
+                default, why = self.params.refused[key]
+                if value is not default and value != default:
+                    raise RefusedArgument(f"{self.label}: argument '{key}' is not supported by "
+                                          "kubeline", why)
+            elif key in self.params.ignored:
+                if self.takes_kwargs:
+                    out[key] = value
+            elif self.takes_kwargs and key.startswith("_"):
+                out[key] = value
+            else:
+                raise ArgumentError(f"{self.label}: unknown argument '{key}'",
+                                    f"accepted: {self.public}")
+        if len(args) > len(self.positional) and not self.takes_args:
+            try:
+                self.sig.bind(*args, **out)
+            except TypeError as exc:
+                raise ArgumentError(f"{self.label}: {exc}",
+                                    f"accepted: {self.public}") from None
+        given = zip(self.positional, args, strict=False)  # extra args: *args
+        for name, value in (*given, *out.items()):
+            expected = self.expected.get(name)
+            if expected is not None:
+                self._check_type(name, value, *expected)
+        return out
+
+    def _check_type(self, name: str, value: Any, types: tuple[type, ...], optional: bool,
+                    default: Any) -> None:
+        if value is default or (value is None and optional):
+            return
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+            raise ArgumentError(f"{self.label}: {name} must be {_type_name(types, optional)}, "
+                                f"not {type(value).__name__} ({value!r:.60})")
+
+
 def check_arguments(label: str, func: Callable[..., Any], params: Params,
                     args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
     """The keyword arguments to pass on, after the checks above; raises ArgumentError."""
-    sig = inspect.signature(func)
-    named = [p for p in sig.parameters.values()
-             if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    names = {p.name for p in named}
-    takes_kwargs = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
-    public = sorted(n for n in names if not n.startswith("_") and n not in ("self", "cls"))
-    out: dict[str, Any] = {}
-    for key, value in kwargs.items():
-        if key in names:
-            out[key] = value
-        elif key in params.refused:
-            default, why = params.refused[key]
-            if value is not default and value != default:
-                raise RefusedArgument(f"{label}: argument '{key}' is not supported by kubeline",
-                                      why)
-        elif key in params.ignored:
-            if takes_kwargs:
-                out[key] = value
-        elif takes_kwargs and key.startswith("_"):
-            out[key] = value
-        else:
-            raise ArgumentError(f"{label}: unknown argument '{key}'",
-                                f"accepted: {', '.join(public)}")
-    try:
-        bound = sig.bind_partial(*args, **{k: v for k, v in out.items() if k in names})
-    except TypeError as exc:
-        raise ArgumentError(f"{label}: {exc}", f"accepted: {', '.join(public)}") from None
-    for name, value in bound.arguments.items():
-        param = sig.parameters[name]
-        expected = _types(param.annotation)
-        if expected is None or value is param.default:
-            continue
-        types, optional = expected
-        if value is None and optional:
-            continue
-        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
-            raise ArgumentError(f"{label}: {name} must be {_type_name(types, optional)}, not "
-                                f"{type(value).__name__} ({value!r:.60})")
-    return out
+    return _Checker(label, func, params).kwargs(args, kwargs)
 
 
 def checked(label: str, func: Callable[..., Any], params: Params | None = None
             ) -> Callable[..., Any]:
-    """func with check_arguments in front; keeps its signature for inspect."""
+    """func with the checks in front (computed once); keeps its signature for inspect."""
     spec = params or Params()
+    checker = _Checker(label, func, spec)
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        passed = check_arguments(label, func, spec, args, kwargs)
-        return func(*args, **passed)
+        return func(*args, **checker.kwargs(args, kwargs))
 
     setattr(wrapper, REFUSED_PARAMS_ATTR, {k: why for k, (_, why) in spec.refused.items()})
     setattr(wrapper, IGNORED_PARAMS_ATTR, dict(spec.ignored))
