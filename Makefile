@@ -3,13 +3,20 @@ PYTHON ?= python3
 export PYTHON
 export PATH := $(HOME)/.local/bin:$(PATH)
 
-.PHONY: install install-test demo test lint compile-examples golden bench kind-up kind-run kind-down
+.PHONY: install install-test install-azureml aml-parity demo test lint compile-examples golden bench kind-up kind-run kind-down
 
 install:
 	bash scripts/install.sh
 
 install-test:
 	bash scripts/install.sh --test
+
+install-azureml:
+	$(PYTHON) -m pip install -q ./compat/azureml
+	$(PYTHON) -m kubeline_azureml
+
+aml-parity:
+	$(PYTHON) scripts/aml_parity.py
 
 demo: install
 	cd examples/compare_models && $(PYTHON) -m kubeline.cli run pipeline.py -p pipeline_arg=20
@@ -18,7 +25,7 @@ test: install-test
 	$(PYTHON) -m pytest -q -p no:cacheprovider
 
 lint:
-	$(PYTHON) -m ruff check src tests bench
+	$(PYTHON) -m ruff check src tests bench scripts compat
 	$(PYTHON) -m mypy
 
 compile-examples:

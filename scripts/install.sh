@@ -24,6 +24,9 @@ extras="s3,azure,serve"
 "$PY" -m pip install -q --disable-pip-version-check -e ".[${extras}]" 2>&1 | grep -v "^WARNING: Running pip as" || true
 
 if [[ "${1:-}" == "--test" ]]; then
+  # the opt-in `import azureml` (compat/azureml): the AML notebook tests run code unchanged
+  "$PY" -m pip install -q --disable-pip-version-check ./compat/azureml 2>&1 \
+    | grep -v "^WARNING: Running pip as" || true
   bash scripts/install-test-deps.sh
   bash scripts/build-argo.sh >/dev/null
 fi

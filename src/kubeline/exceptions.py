@@ -21,6 +21,10 @@ class KubelineError(Exception):
         text = self.message if not self.hint else f"{self.message} ({self.hint})"
         return " ".join(text.split())
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython/Jupyter show this instead of a traceback: one line, as the CLI does."""
+        return [f"{type(self).__name__}: {self}"]
+
 
 class ValidationError(KubelineError):
     """A pipeline, config or manifest that cannot be compiled or run; carries every problem."""
@@ -41,7 +45,27 @@ class DatastoreError(KubelineError):
     """A datastore operation failed: unknown name, missing object, bad credentials."""
 
 
-class ComputeTargetException(KubelineError):
+class UserErrorException(KubelineError):
+    """The SDK's name for a mistake of the caller (azureml.exceptions.UserErrorException)."""
+
+
+class HttpOperationError(KubelineError):
+    """What the SDK's REST client raises for a failed service call (msrest's type name): AML
+    code catches it around lookups such as ``Datastore.get``."""
+
+    status_code = 404
+
+
+class ErrorResponseException(HttpOperationError):
+    """The SDK's REST error (azureml._restclient.models.error_response)."""
+
+
+class DatastoreNotFoundError(DatastoreError, UserErrorException, ErrorResponseException):
+    """``Datastore.get``/``Datastore(ws, name)`` of a name the workspace does not have: the
+    SDK answers with its REST error, which ``except UserErrorException`` also matches."""
+
+
+class ComputeTargetException(UserErrorException):
     """Raised by ComputeTarget(workspace, name) when the target does not exist (SDK name)."""
 
 
@@ -49,7 +73,13 @@ class UnsupportedManifestError(KubelineError):
     """A manifest uses an Argo field the local executor does not implement."""
 
 
-class StepRunError(KubelineError):
+class ActivityFailedException(KubelineError):
+    """The SDK's name for a run that ended Failed (wait_for_completion(raise_on_error=True))."""
+
+    exit_code = 1
+
+
+class StepRunError(ActivityFailedException):
     """A step failed; raised by wait_for_completion(raise_on_error=True)."""
 
     exit_code = 1
@@ -61,3 +91,76 @@ def yaml_problem(exc: Exception) -> str:
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
     return f"{where}{problem}"
+
+
+# --- the SDK's other exception names (azureml.exceptions), all KubelineErrors -------------
+AzureMLException = KubelineError
+
+
+class AzureMLAggregatedException(KubelineError):
+    """Several errors at once."""
+
+
+class TrainingException(KubelineError):
+    """A training run could not be set up."""
+
+
+class SnapshotException(KubelineError):
+    """A source snapshot could not be taken (e.g. too large)."""
+
+
+class ExperimentExecutionException(KubelineError):
+    """A run could not be started."""
+
+
+class ProjectSystemException(KubelineError):
+    """The project folder or its configuration is not usable."""
+
+
+class RunEnvironmentException(KubelineError):
+    """The run's environment is not usable."""
+
+
+class WorkspaceException(ConfigError):
+    """The workspace (kubeline.yaml) cannot be found or read."""
+
+
+class WorkspacePrivateEndpointException(WorkspaceException):
+    """Private endpoints do not apply to a kubeline workspace."""
+
+
+class RunConfigurationException(KubelineError):
+    """A RunConfiguration that cannot be used."""
+
+
+class WebserviceException(KubelineError):
+    """Model deployment is not part of kubeline."""
+
+
+class ModelNotFoundException(UserErrorException):
+    """A registered model (or version) that does not exist."""
+
+
+class ModelPathNotFoundException(UserErrorException):
+    """A model path that does not exist."""
+
+
+class DiscoveryUrlNotFoundException(KubelineError):
+    """No service discovery in kubeline."""
+
+
+class AuthenticationException(KubelineError):
+    """No usable credential (a kubeline token) was found."""
+
+
+class DatasetTimestampMissingError(UserErrorException):
+    """A dataset without the timestamp column asked for."""
+
+
+class ParallelRunException(KubelineError):
+    """A ParallelRunStep problem."""
+
+
+class ServiceException(HttpOperationError):
+    """A service call that failed."""
+

@@ -99,8 +99,9 @@ def kubeline(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
     return done.stdout
 
 
-def start_server(root: Path, *extra: str, env: dict[str, str] | None = None) -> Server:
-    log = root / f"serve-{time.monotonic_ns()}.log"
+def start_server(root: Path, *extra: str, env: dict[str, str] | None = None,
+                 log_dir: Path | None = None) -> Server:
+    log = (log_dir or root) / f"serve-{time.monotonic_ns()}.log"
     out = open(log, "wb")  # noqa: SIM115 - the child owns it; closed with the process
     process = subprocess.Popen(
         [sys.executable, "-m", "kubeline.cli", "serve", "--port", "0", "-w", str(root),

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.exceptions import ComputeTargetException
 from kubeline.workspace.config import ComputeTargetConfig
 
@@ -50,6 +52,7 @@ class ProvisioningConfiguration:
         self.properties = properties
 
 
+@aml_surface(surface("ComputeTarget"))
 class ComputeTarget:
     """A named compute target of the workspace; raises ComputeTargetException when absent."""
 
@@ -95,7 +98,7 @@ class ComputeTarget:
         return ComputeTarget.create(workspace, name, attach_configuration)
 
     def wait_for_completion(self, show_output: bool = False, min_node_count: int | None = None,
-                            timeout_in_minutes: int = 20, is_delete_operation: bool = False
+                            timeout_in_minutes: int = 25, is_delete_operation: bool = False
                             ) -> None:
         """Returns at once: nothing is provisioned, the cluster's autoscaler does that."""
         if show_output:
@@ -132,6 +135,7 @@ def _check_name(name: str) -> None:
             "use 2-32 letters, digits and '-', starting with a letter (AML's rule)")
 
 
+@aml_surface(surface("AmlCompute"))
 class AmlCompute(ComputeTarget):
     """A VM size and a scale: pods get that size's CPUs, memory and GPUs (docs/compute.md)."""
 
@@ -162,6 +166,7 @@ class AmlCompute(ComputeTarget):
         })
 
 
+@aml_surface(surface("KubernetesCompute"))
 class KubernetesCompute(ComputeTarget):
     """A Kubernetes cluster with named instance types: name -> nodeSelector + resources."""
 
@@ -200,10 +205,12 @@ def _token_secret(name: str) -> dict[str, str]:
     return {"name": dns_label(f"{name}-token"), "key": "token"}
 
 
+@aml_surface(surface("DatabricksCompute"))
 class DatabricksCompute(ComputeTarget):
     """Where DatabricksSteps run: the spark-operator. The access token is never stored."""
 
     _type = "DatabricksCompute"
+    attach = ComputeTarget.__dict__["attach"]  # its own entry, for the SDK's old signature
 
     @staticmethod
     def attach_configuration(resource_group: str | None = None,
@@ -222,10 +229,12 @@ class DatabricksCompute(ComputeTarget):
             "access_token_secret": dict(secret)})
 
 
+@aml_surface(surface("AdlaCompute"))
 class AdlaCompute(ComputeTarget):
     """Where AdlaSteps run: ADLA is retired, so its .sql scripts run as Spark SQL."""
 
     _type = "AdlaCompute"
+    attach = ComputeTarget.__dict__["attach"]  # its own entry, for the SDK's old signature
 
     @staticmethod
     def attach_configuration(resource_group: str | None = None,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kubeline.datapaths import safe_name, safe_path
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.exceptions import KubelineError
 
 if TYPE_CHECKING:
@@ -13,6 +15,7 @@ if TYPE_CHECKING:
 _MODES = ("mount", "download", "direct")
 
 
+@aml_surface(surface("DataReference"))
 class DataReference:
     """A path in a datastore, read by a step in mount, download or direct mode."""
 
@@ -74,8 +77,15 @@ class DataReference:
         return (f"$AZUREML_DATAREFERENCE_{self.data_reference_name}")
 
 
+@aml_surface(surface("DataPath"))
 class DataPath:
     """A datastore path usable as a PipelineParameter value, so inputs can change per run."""
+
+    path_on_datastore: str
+
+    @property
+    def datastore_name(self) -> str:
+        return self.datastore.name
 
     def __init__(self, datastore: Datastore | None = None, path_on_datastore: str | None = None,
                  name: str | None = None) -> None:
@@ -99,6 +109,7 @@ class DataPath:
         return f"DataPath({self.datastore.name!r}, {self.path_on_datastore!r})"
 
 
+@aml_surface(surface("DataPathComputeBinding"))
 class DataPathComputeBinding:
     """How a DataPath parameter reaches the step: mount or download."""
 
@@ -112,8 +123,13 @@ class DataPathComputeBinding:
         self.overwrite = overwrite
 
 
+@aml_surface(surface("PipelineData"))
 class PipelineData:
     """Data one step writes and later steps read; it orders the steps that use it."""
+
+    name: str
+    datastore: Datastore | None
+    data_type: str | None
 
     def __init__(
         self,
@@ -170,6 +186,7 @@ class PipelineData:
 _PARAM_TYPES: dict[type, str] = {str: "string", int: "int", float: "float", bool: "bool"}
 
 
+@aml_surface(surface("PipelineParameter"))
 class PipelineParameter:
     """A value set when the pipeline is submitted; its default is used otherwise."""
 

@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubeline.datapaths import DatastorePathError, path_problem, safe_path
-from kubeline.exceptions import DatastoreError
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
+from kubeline.dsl.unsupported import refused_call
+from kubeline.exceptions import DatastoreError, DatastoreNotFoundError
 from kubeline.stores.config import (
     AzureBlobDatastore,
     DatastoreConfig,
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from kubeline.stores.base import Store
 
 
+@aml_surface(surface("Datastore"))
 class Datastore:
     """A registered datastore, looked up by name (``Datastore(ws, "workspaceblobstore")``)."""
 
@@ -33,7 +37,7 @@ class Datastore:
         name = name or workspace.config.default_datastore
         if name not in workspace.config.datastores:
             known = ", ".join(sorted(workspace.config.datastores))
-            raise DatastoreError(
+            raise DatastoreNotFoundError(
                 f"datastore '{name}' is not registered in workspace '{workspace.name}'",
                 f"known datastores: {known}; register it with Datastore.register_*",
             )
@@ -126,6 +130,34 @@ class Datastore:
         if create_if_not_exists:
             store._store().exists("")
         return store
+
+    def set_as_default(self) -> None:
+        """Make this the workspace's default datastore (kept in kubeline.yaml)."""
+        self.workspace.set_default_datastore(self.name)
+
+    def unregister(self) -> None:
+        """Remove the datastore from kubeline.yaml; its data is left where it is."""
+        if self.name == self.workspace.config.default_datastore:
+            raise DatastoreError(f"datastore '{self.name}' is the workspace's default",
+                                 "make another one the default first (set_as_default)")
+        stores = dict(self.workspace.config.datastores)
+        stores.pop(self.name, None)
+        self.workspace._update(datastores=stores)
+
+    # -- Azure-only kinds: refused where they are registered ---------------------------------
+    register_azure_data_lake_gen2 = staticmethod(refused_call(
+        "Datastore.register_azure_data_lake_gen2", "AzureDataLakeGen2Datastore"))
+    register_azure_data_lake = staticmethod(refused_call(
+        "Datastore.register_azure_data_lake", "AzureDataLakeDatastore"))
+    register_azure_sql_database = staticmethod(refused_call(
+        "Datastore.register_azure_sql_database", "AzureSqlDatabaseDatastore"))
+    register_azure_postgre_sql = staticmethod(refused_call(
+        "Datastore.register_azure_postgre_sql", "AzurePostgreSqlDatastore"))
+    register_azure_my_sql = staticmethod(refused_call(
+        "Datastore.register_azure_my_sql", "AzureMySqlDatastore"))
+    register_dbfs = staticmethod(refused_call("Datastore.register_dbfs", "DBFSDatastore"))
+    register_azure_file_share = staticmethod(refused_call(
+        "Datastore.register_azure_file_share", "AzureFileDatastore"))
 
     # -- data movement ----------------------------------------------------------------------------
     def _store(self) -> Store:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import sys
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.exceptions import KubelineError
 
 if TYPE_CHECKING:
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     from kubeline.local.executor import Reporter
     from kubeline.local.summary import RunSummary
 
+_LOG = logging.getLogger("kubeline.submit")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
 
 
@@ -66,8 +70,12 @@ def _cwd(path: Path) -> Iterator[None]:
         os.chdir(old)
 
 
+@aml_surface(surface("Experiment"))
 class Experiment:
     """A named group of pipeline runs in a workspace (AML's Experiment)."""
+
+    name: str
+    workspace: Workspace
 
     def __init__(self, workspace: Workspace, name: str, _skip_name_validation: bool = False,
                  **_aml_only: Any) -> None:
@@ -106,7 +114,7 @@ class Experiment:
             ids = [r.id for r in db.list_runs(self.name)]
         return (PipelineRun(self, run_id) for run_id in ids)
 
-    def submit(self, config: Pipeline, tags: Mapping[str, Any] | None = None,
+    def submit(self, config: Any, tags: Mapping[str, Any] | None = None,
                regenerate_outputs: bool = False,
                pipeline_parameters: Mapping[str, Any] | None = None,
                continue_on_step_failure: bool | None = None,
@@ -118,41 +126,72 @@ class Experiment:
         input to its step's cache key, so changed data at an unchanged path reruns the step.
         """
         from kubeline.dsl.pipeline import Pipeline
-        from kubeline.dsl.pipeline_run import PipelineRun
+        from kubeline.dsl.publish import PipelineEndpoint, PublishedPipeline
 
         kwargs.pop("credential_passthrough", None)
+        version = kwargs.pop("pipeline_version", None)
         if kwargs:
             unknown = ", ".join(sorted(kwargs))
             raise KubelineError(f"Experiment.submit: unknown argument(s) {unknown}",
                                 "see reference/API.md for submit's arguments")
+        if isinstance(config, PipelineEndpoint):  # the SDK's submit of an endpoint version
+            return config.submit(self.name, pipeline_parameters, version, tags=tags)
+        if version is not None:
+            raise KubelineError("Experiment.submit: pipeline_version is only for a "
+                                "PipelineEndpoint", "drop it, or submit the endpoint")
+        if isinstance(config, PublishedPipeline):
+            return config.submit(self.workspace, self.name, pipeline_parameters, tags=tags)
         if not isinstance(config, Pipeline):
-            raise KubelineError(f"Experiment.submit: config is a {type(config).__name__}, not a "
-                                "Pipeline", "pass the Pipeline object to submit")
+            raise KubelineError(f"Experiment.submit: config is a {type(config).__name__}",
+                                "pass a Pipeline, PublishedPipeline or PipelineEndpoint")
         job = _prepare(self, config, dict(tags or {}), bool(regenerate_outputs),
                        dict(pipeline_parameters or {}), continue_on_step_failure)
         job["info"]["content_aware"] = bool(content_aware)
-        ws = config.workspace
-        if _FOREGROUND:
-            fg = _FOREGROUND[-1]
-            from kubeline.local.recorder import RunInfo, run_with_history
-
-            state_dir = fg.state_dir or ws.state_dir
-            job["info"]["started_by"] = "kubeline run"
-            with _cwd(ws.root):
-                summary, run_id = run_with_history(
-                    job["docs"], parameters={**job["parameters"], **fg.parameters},
-                    state_dir=state_dir, info=RunInfo(**job["info"]),
-                    parallelism=fg.parallelism, reporter=fg.reporter)
-            fg.runs.append((summary, run_id))
-            return PipelineRun(self, run_id, _state_dir=state_dir)
-        from kubeline.local import background
-
-        job["state_dir"] = str(ws.state_dir.resolve())
-        process, run_id, _workflow = background.start(job, ws.state_dir, ws.root)
-        return PipelineRun(self, run_id, _process=process)
+        _warn_missing_packages(config)
+        return start_job(self, job)
 
     def __repr__(self) -> str:
         return f"Experiment(Name: {self.name}, Workspace: {self.workspace.name})"
+
+
+def _warn_missing_packages(pipeline: Pipeline) -> None:
+    """One line per step whose declared pip/conda packages this interpreter lacks: local
+    steps run with it (nothing is installed), a cluster runs the step's image."""
+    from kubeline.dsl.runconfig import RunConfiguration, missing_packages
+
+    for step in pipeline.steps:
+        runconfig = step.runconfig if isinstance(step.runconfig, RunConfiguration) else None
+        missing = missing_packages(runconfig)
+        if missing:
+            _LOG.warning("kubeline: step '%s' declares %s, not installed where local steps run "
+                         "(%s): pip install %s; on a cluster its image must hold them",
+                         step.name, ", ".join(missing), sys.executable, " ".join(missing))
+
+
+def start_job(experiment: Experiment, job: dict[str, Any]) -> PipelineRun:
+    """Run a prepared job (``_prepare``): in the foreground under ``kubeline run``, else in a
+    background runner; returns the PipelineRun once it is in the history."""
+    from kubeline.dsl.pipeline_run import PipelineRun
+
+    ws = experiment.workspace
+    if _FOREGROUND:
+        fg = _FOREGROUND[-1]
+        from kubeline.local.recorder import RunInfo, run_with_history
+
+        state_dir = fg.state_dir or ws.state_dir
+        job["info"]["started_by"] = "kubeline run"
+        with _cwd(ws.root):
+            summary, run_id = run_with_history(
+                job["docs"], parameters={**job["parameters"], **fg.parameters},
+                state_dir=state_dir, info=RunInfo(**job["info"]),
+                parallelism=fg.parallelism, reporter=fg.reporter)
+        fg.runs.append((summary, run_id))
+        return PipelineRun(experiment, run_id, _state_dir=state_dir)
+    from kubeline.local import background
+
+    job["state_dir"] = str(ws.state_dir.resolve())
+    process, run_id, _workflow = background.start(job, ws.state_dir, ws.root)
+    return PipelineRun(experiment, run_id, _process=process)
 
 
 def pipeline_name(pipeline: Pipeline) -> str:

@@ -7,7 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubeline._gc import paused_gc
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.dsl.builder import GraphBuilder
+from kubeline.dsl.sequence import StepSequence
 from kubeline.dsl.steps import PipelineStep
 from kubeline.exceptions import KubelineError, ValidationError
 
@@ -31,14 +34,17 @@ def flatten_steps(steps: Iterable[Any]) -> list[PipelineStep]:
         elif isinstance(item, (list, tuple)):
             for child in item:
                 visit(child)
+        elif isinstance(item, StepSequence):
+            visit(item.steps)
         else:
             raise KubelineError(f"Pipeline steps: {item!r} is not a step",
-                                "pass PythonScriptStep/CommandStep objects or lists of them")
+                                "pass steps, lists of steps or a StepSequence")
 
     visit(steps)
     return out
 
 
+@aml_surface(surface("Pipeline"))
 class Pipeline:
     """A set of steps; with resolve_closure the producers of every consumed PipelineData join."""
 
@@ -80,13 +86,28 @@ class Pipeline:
                 raise ValidationError(problems)
             return builder.build()
 
-    def publish(self, name: str, description: str | None = None, version: str | None = None,
-                continue_on_step_failure: bool | None = None, **_aml_only: Any
-                ) -> PublishedPipeline:
+    def publish(self, name: str | None = None, description: str | None = None,
+                version: str | None = None, continue_on_step_failure: bool | None = None,
+                **_aml_only: Any) -> PublishedPipeline:
         """Compile and store this pipeline as an immutable PublishedPipeline (dsl/publish.py)."""
         from kubeline.dsl.publish import publish_pipeline
 
         return publish_pipeline(self, name, description, version, continue_on_step_failure)
+
+    def submit(self, experiment_name: str, pipeline_parameters: dict[str, Any] | None = None,
+               continue_on_step_failure: bool = False, regenerate_outputs: bool = False,
+               parent_run_id: str | None = None, credential_passthrough: bool | None = None,
+               **kwargs: Any) -> Any:
+        """Experiment(workspace, experiment_name).submit(self, ...), as the SDK does."""
+        from kubeline.dsl.experiment import Experiment
+
+        if parent_run_id is not None:
+            raise KubelineError("Pipeline.submit: parent_run_id is not supported by kubeline",
+                                "runs are not nested; leave it out")
+        return Experiment(self.workspace, experiment_name).submit(
+            self, pipeline_parameters=pipeline_parameters,
+            continue_on_step_failure=continue_on_step_failure,
+            regenerate_outputs=regenerate_outputs, **kwargs)
 
     def _builder(self) -> GraphBuilder:
         store = self.default_datastore.name if self.default_datastore is not None else None

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.exceptions import KubelineError
 from kubeline.local import history as h
 from kubeline.local.failures import failure_text, step_error
@@ -47,8 +49,12 @@ def _alive(pid: int | None) -> bool:
         return True
 
 
+@aml_surface(surface("PipelineRun"))
 class PipelineRun:
     """A pipeline run recorded in the workspace's history (AML's PipelineRun)."""
+
+    experiment: Experiment
+    id: str
 
     def __init__(self, experiment: Experiment, run_id: str, _process: subprocess.Popen[bytes]
                  | None = None, _state_dir: Path | None = None, **_aml_only: Any) -> None:
@@ -97,6 +103,13 @@ class PipelineRun:
     def get_steps(self) -> list[StepRun]:
         """The step runs that have started (or were reused), in pipeline order."""
         return [StepRun(self, s) for s in self._step_records() if s.status != h.NOT_STARTED]
+
+    def get_children(self, recursive: bool = False, tags: Any = None, properties: Any = None,
+                     type: str | None = None, status: str | None = None,
+                     _rehydrate_runs: bool = True) -> list[StepRun]:
+        """The step runs (the SDK's name for get_steps), optionally of one status."""
+        steps = self.get_steps()
+        return [s for s in steps if status is None or s.status == status]
 
     def find_step_run(self, name: str) -> list[StepRun]:
         """Step runs with this name; if none, those whose name without its extension (or
@@ -250,8 +263,22 @@ def _pick(metrics: dict[str, Any], name: str | None) -> dict[str, Any]:
     return {name: metrics[name]} if name in metrics else {}
 
 
+@aml_surface(surface("StepRun"))
 class StepRun:
     """One step of a pipeline run (AML's StepRun)."""
+
+    id: str
+    name: str
+
+    @property
+    def experiment(self) -> Experiment:
+        return self.parent.experiment
+
+    def get_children(self, recursive: bool = False, tags: Any = None, properties: Any = None,
+                     type: str | None = None, status: str | None = None,
+                     _rehydrate_runs: bool = True) -> list[StepRun]:
+        """A step run has no child runs in kubeline."""
+        return []
 
     def __init__(self, parent: PipelineRun, record: h.StepRecord) -> None:
         self.parent = parent
@@ -307,6 +334,18 @@ class StepRun:
     def get_stderr_log(self) -> str:
         return h.read_log(self._refresh().stderr_location) or self._record.stderr_tail
 
+    def get_job_log(self) -> str:
+        """The step's stdout then stderr (AML's job log)."""
+        return self.get_stdout_log() + self.get_stderr_log()
+
+    def get_outputs(self) -> dict[str, StepRunOutput]:
+        """Every output of the step by name."""
+        return {name: StepRunOutput(self, name) for name in sorted(self._refresh().outputs)}
+
+    def get_output(self, name: str) -> StepRunOutput:
+        self.get_output_data(name)
+        return StepRunOutput(self, name)
+
     def get_output_data(self, name: str) -> PortDataReference:
         """The named output of this step (a PipelineData name)."""
         outputs = self._refresh().outputs
@@ -320,6 +359,20 @@ class StepRun:
         return f"StepRun(Name: {self.name}, Id: {self.id}, Status: {self._record.status})"
 
 
+
+
+class StepRunOutput:
+    """One output of a step run (AML's StepRunOutput)."""
+
+    def __init__(self, step_run: StepRun, name: str) -> None:
+        self.step_run = step_run
+        self.name = name
+
+    def get_port_data_reference(self) -> PortDataReference:
+        return self.step_run.get_output_data(self.name)
+
+    def __repr__(self) -> str:
+        return f"StepRunOutput(name={self.name!r}, step={self.step_run.name!r})"
 
 
 class PortDataReference:

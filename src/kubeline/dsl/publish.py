@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.exceptions import KubelineError
 from kubeline.server.registry import (
     ACTIVE,
@@ -72,7 +74,7 @@ def _continue_on_failure(docs: list[dict[str, Any]], value: bool) -> None:
                     tmpl["dag"]["failFast"] = not value
 
 
-def _record(docs: list[dict[str, Any]], name: str, description: str | None,
+def _record(docs: list[dict[str, Any]], name: str | None, description: str | None,
             version: str | None, continue_on_step_failure: bool | None,
             source: dict[str, Any]) -> PublishedRecord:
     from kubeline.local.recorder import PipelineSpecInfo
@@ -97,7 +99,7 @@ def _record(docs: list[dict[str, Any]], name: str, description: str | None,
         created_at=utc_now())
 
 
-def publish_pipeline(pipeline: Pipeline, name: str, description: str | None = None,
+def publish_pipeline(pipeline: Pipeline, name: str | None, description: str | None = None,
                      version: str | None = None,
                      continue_on_step_failure: bool | None = None) -> PublishedPipeline:
     """Pipeline.publish: compile now, upload snapshots, store the manifest."""
@@ -149,7 +151,7 @@ def publish_run(run: PipelineRun, name: str, description: str | None = None,
 
 def _submit(workspace: Workspace, record: PublishedRecord, experiment_name: str,
             pipeline_parameters: Mapping[str, Any] | None, started_by: str,
-            properties: dict[str, Any]) -> PipelineRun:
+            properties: dict[str, Any], tags: Mapping[str, Any] | None = None) -> PipelineRun:
     from kubeline.dsl.data import DataPath
     from kubeline.dsl.experiment import Experiment
     from kubeline.dsl.pipeline_run import PipelineRun
@@ -175,13 +177,68 @@ def _submit(workspace: Workspace, record: PublishedRecord, experiment_name: str,
     except RequestError as exc:
         raise KubelineError(exc.message, exc.hint) from None
     started = RunStarter(workspace.state_dir, workspace.root).start(
-        record, experiment.name, arguments, started_by=started_by, properties=properties)
+        record, experiment.name, arguments, started_by=started_by, properties=properties,
+        tags={str(k): str(v) for k, v in (tags or {}).items()})
     return PipelineRun(experiment, started.id)
+
+
+def _published(pipeline: Any, name: str, description: str, where: str) -> PublishedPipeline:
+    """A PublishedPipeline as given, or a Pipeline published now."""
+    from kubeline.dsl.pipeline import Pipeline
+
+    if isinstance(pipeline, PublishedPipeline):
+        return pipeline
+    if isinstance(pipeline, Pipeline):
+        return publish_pipeline(pipeline, name, description)
+    raise KubelineError(f"{where}: pipeline is a {type(pipeline).__name__}",
+                        "pass a PublishedPipeline or a Pipeline")
 
 
 # --- the SDK classes -----------------------------------------------------------------------
 
 
+class PipelineVersion:
+    """One version of a pipeline endpoint and its published pipeline."""
+
+    def __init__(self, version: str, pipeline: PublishedPipeline) -> None:
+        self.version = version
+        self.pipeline = pipeline
+
+    @property
+    def pipeline_id(self) -> str:
+        return self.pipeline.id
+
+    def __repr__(self) -> str:
+        return f"PipelineVersion(version={self.version!r}, pipeline_id={self.pipeline.id!r})"
+
+
+class PipelineVersionStr(str):
+    """A version string that is also the SDK's PipelineVersion (``.version``, ``.pipeline``)."""
+
+    _workspace: Workspace
+    _published_id: str
+
+    def __new__(cls, version: str, workspace: Workspace, published_id: str
+                ) -> PipelineVersionStr:
+        value = super().__new__(cls, version)
+        value._workspace = workspace
+        value._published_id = published_id
+        return value
+
+    @property
+    def version(self) -> str:
+        return str(self)
+
+    @property
+    def pipeline_id(self) -> str:
+        return self._published_id
+
+    @property
+    def pipeline(self) -> PublishedPipeline:
+        return PublishedPipeline.get(self._workspace, self._published_id)
+
+
+@aml_surface(surface("PublishedPipeline"))
 class PublishedPipeline:
     """An immutable, versioned pipeline with a REST endpoint (AML's PublishedPipeline)."""
 
@@ -215,6 +272,13 @@ class PublishedPipeline:
         return f"{serve_url()}/pipelines/{self.id}"
 
     @property
+    def total_run_steps(self) -> int:
+        """How many steps a run of this pipeline has."""
+        from kubeline.local.recorder import PipelineSpecInfo
+
+        return len(PipelineSpecInfo.from_docs(self._record.docs).steps)
+
+    @property
     def graph_id(self) -> str:
         return self._record.pipeline_id
 
@@ -237,11 +301,13 @@ class PublishedPipeline:
 
     def submit(self, workspace: Workspace, experiment_name: str,
                pipeline_parameters: Mapping[str, Any] | None = None,
-               **_aml_only: Any) -> PipelineRun:
+               _workflow_provider: Any = None, _service_endpoint: Any = None,
+               parent_run_id: str | None = None, continue_on_step_failure: bool | None = None,
+               *, tags: Mapping[str, Any] | None = None) -> PipelineRun:
         """Start a run of this version; returns once the run is recorded."""
         record = registry_of(workspace).get_published(self.id)
         return _submit(workspace, record, experiment_name, pipeline_parameters,
-                       f"PublishedPipeline.submit:{self.id}", {})
+                       f"PublishedPipeline.submit:{self.id}", {}, tags)
 
     def disable(self) -> None:
         registry_of(self.workspace).set_published_status(self.id, DISABLED)
@@ -254,6 +320,7 @@ class PublishedPipeline:
                 f"Endpoint: {self.endpoint})")
 
 
+@aml_surface(surface("PipelineEndpoint"))
 class PipelineEndpoint:
     """A fixed URL routing to one of several published pipelines (AML's PipelineEndpoint)."""
 
@@ -287,16 +354,18 @@ class PipelineEndpoint:
 
     @property
     def endpoint(self) -> str:
-        return f"{serve_url()}/pipelineEndpoints/{self.name}"
+        """The REST URL by id, as AML's (``.../Id/<id>``; append ``/<version>`` for one
+        version); ``kubeline serve`` also answers ``/pipelineEndpoints/<name>`` and AML's
+        ``/pipelineEndpoints/Name?name=...&pipelineVersion=...``."""
+        return f"{serve_url()}/pipelineEndpoints/Id/{self.id}"
 
     @classmethod
     def publish(cls, workspace: Workspace, name: str, description: str,
-                pipeline: PublishedPipeline, **_aml_only: Any) -> PipelineEndpoint:
-        """Create the endpoint with ``pipeline`` as version "0" (the default)."""
-        if not isinstance(pipeline, PublishedPipeline):
-            raise KubelineError(f"PipelineEndpoint.publish: pipeline is a "
-                                f"{type(pipeline).__name__}",
-                                "publish it first: pipeline.publish(name=...)")
+                pipeline: PublishedPipeline | Pipeline, _workflow_provider: Any = None,
+                _service_endpoint: Any = None) -> PipelineEndpoint:
+        """Create the endpoint with ``pipeline`` as version "0" (the default); a Pipeline is
+        published first, under the endpoint's name, as the SDK does."""
+        pipeline = _published(pipeline, name, description, "PipelineEndpoint.publish")
         record = registry_of(workspace).add_endpoint(name, str(uuid.uuid4()), description or "",
                                                      pipeline.id)
         return cls(workspace, record)
@@ -309,17 +378,46 @@ class PipelineEndpoint:
         return cls(workspace, registry_of(workspace).get_endpoint(name, id))
 
     @classmethod
-    def list(cls, workspace: Workspace, active_only: bool = True, **_aml_only: Any
+    def list(cls, workspace: Workspace, active_only: bool = True, max_results: int = 100,
+             _workflow_provider: Any = None, _service_endpoint: Any = None
              ) -> list[PipelineEndpoint]:
-        return [cls(workspace, r) for r in registry_of(workspace).list_endpoints(active_only)]
+        found = registry_of(workspace).list_endpoints(active_only)
+        return [cls(workspace, r) for r in found[:max_results]]
+
+    @property
+    def pipeline_version_list(self) -> builtins.list[PipelineVersionStr]:
+        return self.list_versions()
 
     def add(self, pipeline: PublishedPipeline) -> str:
         """Add a version without making it the default; returns the version."""
+        pipeline = _published(pipeline, self.name, self.description, "PipelineEndpoint.add")
         return registry_of(self.workspace).add_endpoint_version(self.name, pipeline.id, False)
 
     def add_default(self, pipeline: PublishedPipeline) -> str:
         """Add a version and make it the default; returns the version."""
+        pipeline = _published(pipeline, self.name, self.description,
+                              "PipelineEndpoint.add_default")
         return registry_of(self.workspace).add_endpoint_version(self.name, pipeline.id, True)
+
+    def set_default(self, pipeline: PublishedPipeline) -> None:
+        """Make this published pipeline the default version (adding it if it is not one)."""
+        self.add_default(pipeline)
+
+    def set_name(self, name: str, _workflow_provider: Any = None,
+                 _service_endpoint: Any = None) -> None:
+        """Rename the endpoint; its REST URL changes with the name, its id stays."""
+        registry_of(self.workspace).rename_endpoint(self.name, name)
+        self._record = registry_of(self.workspace).get_endpoint(name)
+
+    def set_description(self, description: str) -> None:
+        registry_of(self.workspace).set_endpoint_description(self.name, description)
+        self._fresh()
+
+    def list_pipeline_versions(self) -> builtins.list[PipelineVersion]:
+        """Each version with its PublishedPipeline (the SDK's list_versions objects)."""
+        record = self._fresh()
+        return [PipelineVersion(v, PublishedPipeline.get(self.workspace, record.versions[v]))
+                for v in self.list_versions()]
 
     def set_default_version(self, version: str) -> None:
         registry_of(self.workspace).set_endpoint_default(self.name, str(version))
@@ -327,9 +425,12 @@ class PipelineEndpoint:
     def get_default_version(self) -> str:
         return self.default_version
 
-    def list_versions(self) -> builtins.list[str]:
+    def list_versions(self) -> builtins.list[PipelineVersionStr]:
+        """The versions, in order; each also has ``.version`` and ``.pipeline`` as the SDK's
+        PipelineVersion objects have."""
         record = self._fresh()
-        return sorted(record.versions, key=lambda v: (len(v), v))
+        return [PipelineVersionStr(v, self.workspace, record.versions[v])
+                for v in sorted(record.versions, key=lambda v: (len(v), v))]
 
     def get_pipeline(self, version: str | None = None) -> PublishedPipeline:
         record = self._fresh()
@@ -346,7 +447,8 @@ class PipelineEndpoint:
         return [p for p in found if p.status == ACTIVE or not active_only]
 
     def submit(self, experiment_name: str, pipeline_parameters: Mapping[str, Any] | None = None,
-               pipeline_version: str | None = None, **_aml_only: Any) -> PipelineRun:
+               pipeline_version: str | None = None, *, tags: Mapping[str, Any] | None = None
+               ) -> PipelineRun:
         record = self._fresh()
         if record.status != ACTIVE:
             raise KubelineError(f"pipeline endpoint '{self.name}' is disabled",
@@ -355,7 +457,7 @@ class PipelineEndpoint:
         return _submit(self.workspace, published._record, experiment_name, pipeline_parameters,
                        f"PipelineEndpoint.submit:{self.name}",
                        {"pipeline_endpoint": self.name,
-                        "pipeline_version": pipeline_version or record.default_version})
+                        "pipeline_version": pipeline_version or record.default_version}, tags)
 
     def disable(self) -> None:
         registry_of(self.workspace).set_endpoint_status(self.name, DISABLED)

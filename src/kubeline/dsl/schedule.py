@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import builtins
 import calendar
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kubeline.datapaths import safe_path
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.exceptions import KubelineError
 from kubeline.server.registry import (
     ACTIVE,
@@ -43,25 +47,59 @@ class ScheduleError(KubelineError):
     """A schedule or recurrence that cannot work as given."""
 
 
-def _zone(name: str | None) -> ZoneInfo:
+def _windows_zones() -> dict[str, str]:
+    """Windows time zone names (the SDK's TimeZone values) -> IANA names (CLDR's table)."""
+    from tzlocal.windows_tz import win_tz
+
+    return {**dict(win_tz), **_RETIRED_ZONES}
+
+
+# Windows zones the SDK still lists that CLDR's table has dropped
+_RETIRED_ZONES = {"Mid-Atlantic Standard Time": "Etc/GMT+2",
+                  "Kamchatka Standard Time": "Asia/Kamchatka"}
+
+
+def _member(windows_name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", windows_name)
+
+
+def _time_zone_enum() -> type[Enum]:
+    members: dict[str, str] = {}
+    for windows_name in sorted(_windows_zones()) + sorted(_RETIRED_ZONES):
+        members.setdefault(_member(windows_name), windows_name)
+    return Enum("TimeZone", members, module=__name__, qualname="TimeZone")  # type: ignore[return-value]
+
+
+TimeZone = _time_zone_enum()
+TimeZone.__doc__ = "The SDK's time zones (Windows names), usable as ScheduleRecurrence time_zone."
+
+
+def _zone(name: Any) -> ZoneInfo:
+    """An IANA name, a Windows name or a TimeZone member, as a ZoneInfo."""
+    if isinstance(name, Enum):
+        name = name.value
+    text = str(name or "UTC")
+    text = _windows_zones().get(text, text)
     try:
-        return ZoneInfo(name or "UTC")
+        return ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"ScheduleRecurrence: time_zone {name!r} is not an IANA time zone",
-                            "use a name such as 'UTC' or 'Europe/Berlin'") from None
+        raise ScheduleError(f"ScheduleRecurrence: time_zone {name!r} is not a time zone",
+                            "use an IANA name ('Europe/Berlin'), a Windows name or a TimeZone "
+                            "member (TimeZone.PacificStandardTime)") from None
 
 
+@aml_surface(surface("ScheduleRecurrence"))
 class ScheduleRecurrence:
     """How often a time schedule fires (AML's ScheduleRecurrence)."""
 
     def __init__(self, frequency: str, interval: int, start_time: datetime | str | None = None,
-                 time_zone: str | None = None, hours: list[int] | None = None,
+                 time_zone: Any = None, hours: list[int] | None = None,
                  minutes: list[int] | None = None, week_days: list[str] | None = None,
                  time_of_day: str | None = None) -> None:
         self.frequency = frequency
         self.interval = interval
         self.start_time = start_time
-        self.time_zone = time_zone
+        self.time_zone = time_zone.value if isinstance(time_zone, Enum) else time_zone
         self.hours = list(hours) if hours is not None else None
         self.minutes = list(minutes) if minutes is not None else None
         self.week_days = list(week_days) if week_days is not None else None
@@ -115,6 +153,11 @@ class ScheduleRecurrence:
         if not isinstance(value, datetime):
             raise ScheduleError("ScheduleRecurrence: start_time must be a datetime or a string")
         return value.replace(tzinfo=zone) if value.tzinfo is None else value.astimezone(zone)
+
+    @property
+    def iana_time_zone(self) -> str:
+        """The time zone as an IANA name (what Argo's CronWorkflow takes)."""
+        return str(_zone(self.time_zone).key)
 
     def to_json(self) -> dict[str, Any]:
         start = self.start()
@@ -218,6 +261,7 @@ def _add_months(value: datetime, months: int) -> datetime:
     return value.replace(year=year, month=month, day=day)
 
 
+@aml_surface(surface("Schedule"))
 class Schedule:
     """A time or data-change schedule of a published pipeline (AML's Schedule)."""
 
@@ -269,6 +313,10 @@ class Schedule:
     @property
     def polling_interval(self) -> float:
         return self._record.polling_interval / 60.0
+
+    @property
+    def continue_on_step_failure(self) -> bool | None:
+        return self._record.continue_on_step_failure
 
     @property
     def data_path_parameter_name(self) -> str | None:
@@ -350,12 +398,23 @@ class Schedule:
         return cls(workspace, record)
 
     @classmethod
-    def create_for_pipeline_endpoint(cls, workspace: Workspace, name: str,
-                                     pipeline_endpoint_id: str, experiment_name: str,
-                                     **kwargs: Any) -> Schedule:
+    def create_for_pipeline_endpoint(
+            cls, workspace: Workspace, name: str, pipeline_endpoint_id: str,
+            experiment_name: str, recurrence: ScheduleRecurrence | None = None,
+            description: str | None = None,
+            pipeline_parameters: Mapping[str, Any] | None = None,
+            wait_for_provisioning: bool = False, wait_timeout: int = 3600,
+            datastore: Datastore | None = None, polling_interval: float = 5,
+            data_path_parameter_name: str | None = None,
+            continue_on_step_failure: bool | None = None,
+            path_on_datastore: str | None = None) -> Schedule:
         """Like create, submitting the endpoint's default version at each fire."""
-        return cls.create(workspace, name, None, experiment_name,
-                          _endpoint=pipeline_endpoint_id, **kwargs)
+        return cls.create(workspace, name, None, experiment_name, recurrence=recurrence,
+                          description=description, pipeline_parameters=pipeline_parameters,
+                          datastore=datastore, polling_interval=polling_interval,
+                          data_path_parameter_name=data_path_parameter_name,
+                          continue_on_step_failure=continue_on_step_failure,
+                          path_on_datastore=path_on_datastore, _endpoint=pipeline_endpoint_id)
 
     @classmethod
     def get(cls, workspace: Workspace, id: str, **_aml_only: Any) -> Schedule:
@@ -375,10 +434,82 @@ class Schedule:
                                       ) -> builtins.list[Schedule]:
         return cls.list(workspace, pipeline_id=pipeline_id)
 
-    def disable(self, **_aml_only: Any) -> None:
+    @classmethod
+    def get_schedules_for_pipeline_endpoint_id(cls, workspace: Workspace,
+                                               pipeline_endpoint_id: str,
+                                               _workflow_provider: Any = None,
+                                               _service_endpoint: Any = None
+                                               ) -> builtins.list[Schedule]:
+        """Schedules of a pipeline endpoint, given its id (or its name)."""
+        from kubeline.dsl.publish import PipelineEndpoint
+
+        endpoint = PipelineEndpoint.get(workspace, id=pipeline_endpoint_id) \
+            if not _is_name(workspace, pipeline_endpoint_id) else \
+            PipelineEndpoint.get(workspace, name=pipeline_endpoint_id)
+        return cls.list(workspace, pipeline_endpoint_id=endpoint.name)
+
+    def update(self, name: str | None = None, description: str | None = None,
+               recurrence: ScheduleRecurrence | None = None,
+               pipeline_parameters: Mapping[str, Any] | None = None,
+               status: str | None = None, wait_for_provisioning: bool = False,
+               wait_timeout: int = 3600, datastore: Datastore | None = None,
+               polling_interval: float | None = None,
+               data_path_parameter_name: str | None = None,
+               continue_on_step_failure: bool | None = None,
+               path_on_datastore: str | None = None) -> None:
+        """Change what is given, checked as Schedule.create checks it; the scheduler of
+        ``kubeline serve`` picks the change up at its next look."""
+        record = self._registry().get_schedule(self.id)
+        if status is not None and status not in (ACTIVE, DISABLED):
+            raise ScheduleError(f"Schedule.update: status {status!r} is not valid",
+                                f"use '{ACTIVE}' or '{DISABLED}'")
+        if recurrence is not None and record.kind != "time":
+            raise ScheduleError("Schedule.update: a data-change schedule cannot take a "
+                                "recurrence", "create a time schedule instead")
+        if datastore is not None and record.kind != "data":
+            raise ScheduleError("Schedule.update: a time schedule cannot take a datastore",
+                                "create a data-change schedule instead")
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["name"] = name
+        if description is not None:
+            changes["description"] = description
+        if recurrence is not None:
+            if not isinstance(recurrence, ScheduleRecurrence):
+                raise ScheduleError("Schedule.update: recurrence must be a ScheduleRecurrence")
+            changes["recurrence"] = recurrence.to_json()
+        if pipeline_parameters is not None:
+            changes["parameters"] = {k: v if isinstance(v, (str, int, float, bool)) else str(v)
+                                     for k, v in pipeline_parameters.items()}
+        if datastore is not None:
+            store = getattr(datastore, "name", str(datastore))
+            if store not in self.workspace.config.datastores:
+                raise ScheduleError(f"Schedule.update: datastore '{store}' is not in the "
+                                    "workspace", "see kubeline.yaml datastores")
+            changes["datastore"] = store
+        if polling_interval is not None:
+            if isinstance(polling_interval, bool) or not isinstance(polling_interval,
+                                                                    (int, float)) \
+                    or polling_interval <= 0:
+                raise ScheduleError(f"Schedule.update: polling_interval {polling_interval!r} "
+                                    "must be a positive number of minutes")
+            changes["polling_interval"] = max(1, round(float(polling_interval) * 60))
+        if data_path_parameter_name is not None:
+            changes["data_path_parameter_name"] = data_path_parameter_name
+        if continue_on_step_failure is not None:
+            changes["continue_on_step_failure"] = continue_on_step_failure
+        if path_on_datastore is not None:
+            changes["path_on_datastore"] = path_on_datastore.strip("/")
+        if changes:
+            self._registry().update_schedule(self.id, changes)
+        if status is not None:
+            self._registry().set_schedule_status(self.id, status)
+        self._record = self._registry().get_schedule(self.id)
+
+    def disable(self, wait_for_provisioning: bool = False, wait_timeout: int = 3600) -> None:
         self._registry().set_schedule_status(self.id, DISABLED)
 
-    def enable(self, **_aml_only: Any) -> None:
+    def enable(self, wait_for_provisioning: bool = False, wait_timeout: int = 3600) -> None:
         self._registry().set_schedule_status(self.id, ACTIVE)
 
     def get_pipeline_runs(self) -> builtins.list[PipelineRun]:

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.dsl.compute import ComputeTarget
 from kubeline.dsl.data import DataReference, PipelineData, PipelineParameter
 from kubeline.dsl.runconfig import RunConfiguration
@@ -41,7 +43,10 @@ class MavenLibrary:
 class JarLibrary:
     """A JAR (a URI) for the Spark job (azureml.core.databricks.JarLibrary)."""
 
-    def __init__(self, library: str) -> None:
+    def __init__(self, library: str | None = None) -> None:
+        if not isinstance(library, str) or not library:
+            raise KubelineError(f"{type(self).__name__}: library must be the URI of the file",
+                                "e.g. JarLibrary('dbfs:/jars/main.jar')")
         self.library = library
 
 
@@ -114,6 +119,7 @@ class SparkStep(PipelineStep):
         json.dumps(self._settings)  # settings must be plain JSON
 
 
+@aml_surface(surface("DatabricksStep"))
 class DatabricksStep(SparkStep):
     """A Databricks job (script, JAR or notebook) run as a spark-operator SparkApplication."""
 
@@ -224,6 +230,7 @@ class DatabricksStep(SparkStep):
             raise KubelineError(f"{where}: main_class_name needs the JAR in jar_libraries")
 
 
+@aml_surface(surface("AdlaStep"))
 class AdlaStep(SparkStep):
     """An Azure Data Lake Analytics script; ADLA is retired, so a .sql script runs as Spark
     SQL on the spark-operator. U-SQL (.usql) is refused: it is not translated."""

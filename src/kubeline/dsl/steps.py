@@ -6,6 +6,8 @@ import shlex
 from collections.abc import Sequence
 from typing import Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.dsl.compute import ComputeTarget
 from kubeline.dsl.data import PipelineData, PipelineParameter
 from kubeline.dsl.runconfig import RunConfiguration
@@ -63,6 +65,7 @@ class PipelineStep:
         return f"{type(self).__name__}(name={self.name!r})"
 
 
+@aml_surface(surface("PythonScriptStep"))
 class PythonScriptStep(PipelineStep):
     """Runs a Python script from source_directory with AML's argument semantics."""
 
@@ -91,6 +94,7 @@ class PythonScriptStep(PipelineStep):
         self.script_name = script_name
 
 
+@aml_surface(surface("CommandStep"))
 class CommandStep(PipelineStep):
     """Runs a shell-style command (a string or a list) from source_directory."""
 
@@ -101,7 +105,7 @@ class CommandStep(PipelineStep):
         command: str | Sequence[ArgValue] | None = None,
         name: str | None = None,
         compute_target: ComputeTarget | str | None = None,
-        runconfig: RunConfiguration | None = None,
+        runconfig: RunConfiguration | Any = None,
         runconfig_pipeline_params: dict[str, PipelineParameter] | None = None,
         inputs: Sequence[Any] | None = None,
         outputs: Sequence[PipelineData] | None = None,
@@ -110,9 +114,25 @@ class CommandStep(PipelineStep):
         allow_reuse: bool = True,
         version: str | None = None,
     ) -> None:
+        from kubeline.dsl.runconfig import ScriptRunConfig
+
+        if isinstance(runconfig, ScriptRunConfig):  # the SDK's CommandStep(runconfig=src)
+            src = runconfig
+            if command is None:
+                command = src.command if src.command is not None else (
+                    ["python", src.script, *src.arguments] if src.script else None)
+            source_directory = source_directory or src.source_directory
+            compute_target = compute_target if compute_target is not None else \
+                src.compute_target
+            runconfig = src.run_config
         if command is None or (isinstance(command, str) and not command.strip()):
-            raise KubelineError(f"CommandStep '{name}': a command is required")
-        tokens: list[ArgValue] = shlex.split(command) if isinstance(command, str) else list(command)
+            raise KubelineError(f"CommandStep '{name}': a command is required",
+                                "pass command='python train.py' or a ScriptRunConfig with one")
+        if isinstance(command, str):
+            tokens: list[ArgValue] = shlex.split(command)
+        else:  # the SDK joins a list with spaces: a string item may hold several words
+            tokens = [t for item in command
+                      for t in (shlex.split(item) if isinstance(item, str) else [item])]
         super().__init__(name or str(tokens[0]), inputs, outputs, tokens, compute_target,
                          runconfig, source_directory, allow_reuse, version, None, params)
         self.command = tokens

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.dsl.compute import ComputeTarget
 from kubeline.dsl.data import DataReference
 from kubeline.dsl.steps import PipelineStep
@@ -17,6 +19,7 @@ from kubeline.exceptions import KubelineError
 _TYPES = (None, "file", "directory")
 
 
+@aml_surface(surface("DataTransferStep"))
 class DataTransferStep(PipelineStep):
     """The SDK's DataTransferStep between any two datastores (local, S3, Azure Blob)."""
 

@@ -6,6 +6,8 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.exceptions import ConfigError
 from kubeline.workspace.config import (
     CONFIG_FILE,
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from kubeline.dsl.experiment import Experiment
 
 
+@aml_surface(surface("Workspace"))
 class Workspace:
     """A folder with kubeline.yaml (or none: then a local workspace in the current folder).
 
@@ -118,16 +121,19 @@ class Workspace:
         return self._config.name
 
     @property
-    def subscription_id(self) -> str | None:
-        return self._config.subscription_id
+    def subscription_id(self) -> str:
+        """As in AML, always a string ("" for a local workspace that has none)."""
+        return self._config.subscription_id or ""
 
     @property
-    def resource_group(self) -> str | None:
-        return self._config.resource_group
+    def resource_group(self) -> str:
+        """As in AML, always a string ("" for a local workspace that has none)."""
+        return self._config.resource_group or ""
 
     @property
-    def location(self) -> str | None:
-        return self._config.location
+    def location(self) -> str:
+        """As in AML, always a string ("" for a local workspace that has none)."""
+        return self._config.location or ""
 
     @property
     def root(self) -> Path:
@@ -160,6 +166,28 @@ class Workspace:
         from kubeline.dsl.experiment import Experiment
 
         return {e.name: e for e in Experiment.list(self)}
+
+    @property
+    def environments(self) -> dict[str, Any]:
+        """Registered environments by name (latest version of each)."""
+        from kubeline.dsl.runconfig import Environment
+
+        return dict(Environment.list(self))
+
+    @property
+    def models(self) -> dict[str, Any]:
+        """Registered models by name (latest version of each)."""
+        from kubeline.dsl.model import Model
+
+        return {m.name: m for m in Model.list(self, latest=True)}
+
+    def get_details(self) -> dict[str, Any]:
+        """The workspace's settings as a dict (no secrets: only Secret references)."""
+        return {"name": self.name, "root": str(self._root), "subscriptionId":
+                self.subscription_id, "resourceGroup": self.resource_group,
+                "location": self.location, "defaultDatastore": self._config.default_datastore,
+                "datastores": sorted(self._config.datastores),
+                "computeTargets": sorted(self._config.compute_targets)}
 
     def get_default_datastore(self) -> Datastore:
         from kubeline.dsl.datastore import Datastore

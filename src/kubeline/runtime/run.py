@@ -18,6 +18,8 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from kubeline.datapaths import DatastorePathError, safe_path
+from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import aml_surface
 from kubeline.runtime import metrics as m
 from kubeline.runtime.contextenv import (
     ENV_EXPERIMENT,
@@ -138,6 +140,7 @@ def _file_name(name: object) -> str:
     return clean
 
 
+@aml_surface(surface("Run"))
 class Run:
     """A run of a step (or, as ``run.parent``, of the whole pipeline), AML style."""
 

@@ -226,22 +226,25 @@ def create_app(workspace_root: Path, *, base_url: str | None = None,
                                "enable it with PublishedPipeline.get(ws, id).enable()")
         return start(record, raw, token, f"rest:{record.id}", False, {})
 
-    @app.post("/pipelineEndpoints/{name}", response_model=SubmitResponse, responses=_ERRORS,
-              tags=["submit"], summary="Run a version of a pipeline endpoint",
-              openapi_extra={"requestBody": _body_schema(True),
-                             "security": [{"bearer": []}]})
-    async def submit_endpoint(name: str, request: Request) -> JSONResponse:
+    async def endpoint_run(request: Request, name: str | None, endpoint_id: str | None,
+                           url_version: str | None) -> JSONResponse:
+        """A run of an endpoint found by name or id; the version from the URL (AML's
+        ``.../Id/<id>/<version>`` and ``?pipelineVersion=``), else the body, else its
+        default."""
         token = caller(request)
         raw = await read_body(request)
-        endpoint = registry.find_endpoint(name=name)
+        endpoint = registry.find_endpoint(name=name, endpoint_id=endpoint_id)
         if endpoint is None:
-            raise RequestError(404, "name", f"no pipeline endpoint '{name}'",
+            field = "name" if name is not None else "id"
+            raise RequestError(404, field, f"no pipeline endpoint '{name or endpoint_id}'",
                                "list them at GET /api/pipeline-endpoints")
+        name = endpoint.name
         if endpoint.status != ACTIVE:
             raise RequestError(409, "status", f"pipeline endpoint '{name}' is disabled",
                                "enable it with PipelineEndpoint.get(ws, name=...).enable()")
         body = parse_body(raw, endpoint=True)
-        version = body.version if body.version is not None else endpoint.default_version
+        version = url_version if url_version is not None else body.version
+        version = version if version is not None else endpoint.default_version
         if version not in endpoint.versions:
             raise RequestError(400, "PipelineVersion", f"pipeline endpoint '{name}' has no "
                                f"version '{version}'",
@@ -253,6 +256,33 @@ def create_app(workspace_root: Path, *, base_url: str | None = None,
                                "enable it or choose another PipelineVersion")
         return start(record, raw, token, f"rest:{record.id}", True,
                      {"pipeline_endpoint": name, "pipeline_version": version})
+
+    endpoint_doc: dict[str, Any] = {
+        "response_model": SubmitResponse, "responses": _ERRORS, "tags": ["submit"],
+        "openapi_extra": {"requestBody": _body_schema(True), "security": [{"bearer": []}]}}
+
+    @app.post("/pipelineEndpoints/Name", summary="Run a pipeline endpoint by name (AML's "
+              "URL: ?name=...&pipelineVersion=...)", **endpoint_doc)
+    async def submit_endpoint_by_name_query(request: Request, name: str,
+                                            pipelineVersion: str | None = None
+                                            ) -> JSONResponse:
+        return await endpoint_run(request, name, None, pipelineVersion)
+
+    @app.post("/pipelineEndpoints/Id/{endpoint_id}", summary="Run a pipeline endpoint by id "
+              "(PipelineEndpoint.endpoint)", **endpoint_doc)
+    async def submit_endpoint_by_id(endpoint_id: str, request: Request) -> JSONResponse:
+        return await endpoint_run(request, None, endpoint_id, None)
+
+    @app.post("/pipelineEndpoints/Id/{endpoint_id}/{version}", summary="Run one version of a "
+              "pipeline endpoint by id", **endpoint_doc)
+    async def submit_endpoint_version_by_id(endpoint_id: str, version: str, request: Request
+                                            ) -> JSONResponse:
+        return await endpoint_run(request, None, endpoint_id, version)
+
+    @app.post("/pipelineEndpoints/{name}", summary="Run a version of a pipeline endpoint",
+              **endpoint_doc)
+    async def submit_endpoint(name: str, request: Request) -> JSONResponse:
+        return await endpoint_run(request, name, None, None)
 
     # --- read-only JSON --------------------------------------------------------------------
 

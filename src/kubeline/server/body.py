@@ -18,7 +18,8 @@ from kubeline.exceptions import KubelineError
 from kubeline.server.registry import ParameterInfo, PublishedRecord
 
 EXPERIMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
-BODY_FIELDS = ("ExperimentName", "ParameterAssignments", "DataPathAssignments", "Tags")
+BODY_FIELDS = ("ExperimentName", "ParameterAssignments", "DataPathAssignments", "Tags",
+               "RunSource")  # RunSource: AML's caller label ("SDK"), accepted and unused
 ENDPOINT_FIELDS = (*BODY_FIELDS, "PipelineVersion")
 _ARTICLE = {"int": "an"}
 

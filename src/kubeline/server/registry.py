@@ -415,6 +415,26 @@ class Registry:
             db.execute("UPDATE endpoints SET default_version = ? WHERE name = ?",
                        (version, name))
 
+    def rename_endpoint(self, name: str, new_name: str) -> None:
+        """A new name for an endpoint (its versions follow); refused if the name is taken."""
+        self.get_endpoint(name)
+        if not isinstance(new_name, str) or not new_name.strip():
+            raise RegistryError("pipeline endpoint name must be a non-empty string")
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM endpoints WHERE name = ?", (new_name,)).fetchone():
+                raise RegistryError(f"pipeline endpoint '{new_name}' already exists",
+                                    "choose another name")
+            db.execute("UPDATE endpoints SET name = ? WHERE name = ?", (new_name, name))
+            db.execute("UPDATE endpoint_versions SET endpoint = ? WHERE endpoint = ?",
+                       (new_name, name))
+            db.execute("UPDATE schedules SET endpoint = ? WHERE endpoint = ?", (new_name, name))
+
+    def set_endpoint_description(self, name: str, description: str) -> None:
+        self.get_endpoint(name)
+        with self._write() as db:
+            db.execute("UPDATE endpoints SET description = ? WHERE name = ?",
+                       (description, name))
+
     def set_endpoint_status(self, name: str, status: str) -> None:
         self.get_endpoint(name)
         with self._write() as db:
@@ -486,6 +506,24 @@ class Registry:
         self.get_schedule(schedule_id)
         with self._write() as db:
             db.execute("UPDATE schedules SET status = ? WHERE id = ?", (status, schedule_id))
+
+    _UPDATABLE = frozenset({"name", "description", "recurrence", "parameters", "datastore",
+                  "polling_interval", "data_path_parameter_name", "continue_on_step_failure",
+                  "path_on_datastore"})
+
+    def update_schedule(self, schedule_id: str, changes: dict[str, Any]) -> None:
+        """Change some fields of a schedule (Schedule.update); JSON fields given as values."""
+        self.get_schedule(schedule_id)
+        unknown = sorted(set(changes) - self._UPDATABLE)
+        if unknown:
+            raise RegistryError(f"schedule fields {', '.join(unknown)} cannot be changed")
+        values = {k: compact(v) if k in ("recurrence", "parameters") else
+                  (None if v is None else int(v)) if k == "continue_on_step_failure" else v
+                  for k, v in changes.items()}
+        columns = ", ".join(f"{k} = ?" for k in sorted(values))
+        with self._write() as db:
+            db.execute(f"UPDATE schedules SET {columns} WHERE id = ?",
+                       (*[values[k] for k in sorted(values)], schedule_id))
 
     def schedule_state(self, schedule_id: str) -> ScheduleState:
         """What the scheduler remembers between looks."""

@@ -217,7 +217,7 @@ def time_cron_workflow(schedule: ScheduleRecord, item: Published) -> dict[str, A
                      "annotations": {"kubeline.io/schedule-name": schedule.name}},
         "spec": {
             "schedules": [recurrence.cron()],
-            "timezone": recurrence.time_zone or "UTC",
+            "timezone": recurrence.iana_time_zone,
             "concurrencyPolicy": "Forbid",
             "suspend": schedule.status != ACTIVE,
             "workflowMetadata": {"annotations": {"kubeline.io/experiment": schedule.experiment},

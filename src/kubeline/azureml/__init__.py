@@ -1,0 +1,36 @@
+"""kubeline's ``azureml`` module tree: the AML SDK v1 import paths over kubeline's own API.
+
+Every module here re-exports kubeline names (``kubeline.dsl``, ``kubeline.exceptions``,
+``kubeline.runtime.run``); nothing below this package implements behaviour. Names of parts
+not built yet refuse with "not available yet", Azure-only ones with "not supported"
+(docs/aml-compat.md). ``import kubeline.azureml.core`` always works; the plain
+``import azureml.core`` works once the opt-in ``kubeline-azureml`` distribution is installed
+(compat/azureml/, docs/decisions/0013-azureml-import-name.md).
+
+Importing this package makes an uncaught kubeline error end a plain script with its one
+line instead of a traceback, as the ``kubeline`` CLI does (Jupyter uses
+``KubelineError._render_traceback_``).
+"""
+
+from __future__ import annotations
+
+import sys
+from types import TracebackType
+
+from kubeline import __version__
+
+__all__ = ["__version__"]
+
+
+def _one_line_hook(kind: type[BaseException], value: BaseException,
+                   tb: TracebackType | None) -> None:
+    from kubeline.exceptions import KubelineError
+
+    if isinstance(value, KubelineError):
+        sys.stderr.write(f"{kind.__name__}: {value}\n")
+        return
+    sys.__excepthook__(kind, value, tb)
+
+
+if sys.excepthook is sys.__excepthook__:
+    sys.excepthook = _one_line_hook

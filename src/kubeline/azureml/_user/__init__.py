@@ -1,0 +1,3 @@
+"""azureml_user: The ``azureml_user`` package of ParallelRunStep entry scripts."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""azureml.contrib: Contributed packages."""
+
+from __future__ import annotations

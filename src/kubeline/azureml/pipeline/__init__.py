@@ -1,0 +1,3 @@
+"""azureml.pipeline: Pipelines."""
+
+from __future__ import annotations

@@ -1,0 +1,27 @@
+"""azureml.pipeline.core.graph: Graph-level names AML code imports from here."""
+
+from __future__ import annotations
+
+from kubeline.dsl.data import (
+    PipelineData as PipelineData,
+)
+from kubeline.dsl.data import (
+    PipelineParameter as PipelineParameter,
+)
+from kubeline.dsl.module import (
+    InputPortDef as InputPortDef,
+)
+from kubeline.dsl.module import (
+    OutputPortDef as OutputPortDef,
+)
+from kubeline.dsl.pending import (
+    TrainingOutput as TrainingOutput,
+)
+
+__all__ = [
+    "InputPortDef",
+    "OutputPortDef",
+    "PipelineData",
+    "PipelineParameter",
+    "TrainingOutput",
+]

@@ -1,0 +1,3 @@
+"""azureml.train: Training."""
+
+from __future__ import annotations
