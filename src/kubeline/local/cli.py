@@ -108,6 +108,7 @@ def run_command(
     history (`kubeline runs list`).
     """
     from kubeline.exceptions import StepRunError
+    from kubeline.local.procs import stop_on_sigterm
     from kubeline.local.progress import reporter_for
     from kubeline.local.recorder import (
         CONTENT_AWARE_PARAMETER,
@@ -118,6 +119,7 @@ def run_command(
 
     runs: list[tuple[Any, str]] = []
     script_error: StepRunError | None = None
+    stop_on_sigterm()
     try:
         parameters = _parse_params(params)
         reporter = reporter_for(sys.stderr)
