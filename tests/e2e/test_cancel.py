@@ -131,6 +131,21 @@ def _wait(condition: Any, what: str, seconds: float = 120) -> None:
         time.sleep(0.02)
 
 
+def _left(marker: str, folder: Path, seconds: float = 10) -> list[str]:
+    """The run's processes still alive after up to ``seconds`` (their command lines)."""
+    deadline = time.monotonic() + seconds
+    while holders(marker, folder=folder) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = []
+    for pid in holders(marker, folder=folder):
+        try:
+            left.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+                        .decode(errors="replace")[-160:])
+        except OSError:
+            continue
+    return left
+
+
 @pytest.mark.parametrize(("mode", "moment"), [
     pytest.param(mode, moment, id=f"{mode}-{moment}-{i}",
                  marks=[] if mode == "nobwrap" else [NEEDS_BWRAP])
@@ -158,8 +173,9 @@ def test_cancel_leaves_nothing_running(tmp_path: Path, in_folder: Any,
 
     assert run.get_status() == "Canceled"
     assert step.get_status() == "Canceled"
-    _wait(lambda: holders(marker, folder=folder) == [], "nothing of the run to be left",
-          seconds=10)
+    assert [e["status"] for e in run.get_details()["statusHistory"]][-1] == "Canceled"
+    assert _left(marker, folder) == []
+    assert run.wait_for_completion(show_output=False, raise_on_error=True) == "Canceled"
     log = "".join(p.read_text() for p in (folder / ".kubeline" / "submissions").glob("*.log"))
     assert "kubeline: run canceled" in log, log
     if mode != "nobwrap":
