@@ -71,11 +71,11 @@ def test_sweep_kills_what_left_its_session_and_parent(tmp_path: Path) -> None:
     daemons = holders(marker)
     assert len(daemons) == 2, "both daemons should run, re-parented away from this test"
     try:
-        killed = procs.sweep(run)
+        killed = [int(text.split()[0]) for text in procs.sweep(run, grace=0)]
         assert len(killed) == 1 and killed[0] in daemons
         survivor = [pid for pid in daemons if pid not in killed]
         assert holders(marker) == survivor, "only the run's own process is killed"
         assert procs.sweep(run) == [], "a second sweep finds nothing"
     finally:
-        procs.sweep(other)
+        procs.sweep(other, grace=0)
     assert _gone(marker) == []

@@ -1067,7 +1067,7 @@ async def _drive(
         left = procs.sweep(uid)
         if left:
             print(f"kubeline: killed {len(left)} process(es) of run {run_id} that outlived "
-                  "their step", file=sys.stderr)
+                  f"their step: {'; '.join(left[:3])}", file=sys.stderr)
     phase = {SUCCEEDED: SUCCEEDED, FAILED: FAILED, ERROR: ERROR}.get(
         root.phase, SUCCEEDED if root.phase in FULFILLED else ERROR
     )

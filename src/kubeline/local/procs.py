@@ -26,6 +26,7 @@ from typing import IO
 PYTHON_NAMES = ("python", "python3")  # commands that run this machine's interpreter
 RUN_MARK = "KUBELINE_LOCAL_RUN"  # in the environment of every process a run starts
 PR_SET_PDEATHSIG = 1
+_SIGKILL_BIT = 1 << (signal.SIGKILL - 1)  # in /proc/<pid>/status SigPnd and ShdPnd
 
 
 def _pdeathsig(parent: int) -> None:  # pragma: no cover - runs in the child
@@ -132,30 +133,38 @@ def _marked(mark: bytes) -> Iterator[tuple[int, bool]]:
         yield int(entry.name), bool(pending & _SIGKILL_BIT)
 
 
-_SIGKILL_BIT = 1 << (signal.SIGKILL - 1)
-
-
-def sweep(run_uid: str, timeout: float = 10.0) -> list[int]:
-    """SIGKILL every process of run ``run_uid`` still alive, whoever its parent is now, and
-    wait until they are gone (up to timeout); returns the pids this had to kill (not those
-    already dying of a kill)."""
-    killed: list[int] = []
+def sweep(run_uid: str, grace: float = 2.0, timeout: float = 10.0) -> list[str]:
+    """Wait up to ``grace`` seconds for the processes of run ``run_uid`` to end (a killed
+    sandbox's pid namespace is emptied by the kernel a moment after its first pid is
+    reaped), then SIGKILL whichever is still alive, whoever its parent is now, and wait
+    until they are gone (up to timeout). Returns ``"pid command"`` of each one it killed."""
+    killed: dict[int, str] = {}
     if not run_uid:
-        return killed
+        return []
     mark = f"\0{RUN_MARK}={run_uid}\0".encode()
-    deadline = time.monotonic() + timeout
+    start = time.monotonic()
     while True:
         alive = list(_marked(mark))
-        if not alive or time.monotonic() > deadline:
-            return killed
+        waited = time.monotonic() - start
+        if not alive or waited > grace + timeout:
+            return list(killed.values())
         for pid, dying in alive:
-            if dying:
+            if dying or waited < grace:
                 continue
+            killed.setdefault(pid, f"{pid} {_command(pid)}")
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-            if pid not in killed:
-                killed.append(pid)
         time.sleep(0.02)
+
+
+def _command(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            argv = handle.read().rstrip(b"\0").replace(b"\0", b" ")
+    except OSError:
+        return "?"
+    text = argv.decode(errors="replace")
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def stop_on_sigterm() -> None:
