@@ -79,3 +79,20 @@ def test_sweep_kills_what_left_its_session_and_parent(tmp_path: Path) -> None:
     finally:
         procs.sweep(other, grace=0)
     assert _gone(marker) == []
+
+
+def test_a_process_is_waited_for_without_pidfds(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kernels before 5.3 have no pidfd_open: a thread waits instead, with the same codes."""
+    def no_pidfd(pid: int, flags: int = 0) -> int:
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(os, "pidfd_open", no_pidfd)
+
+    async def run(argv: list[str]) -> int:
+        child = procs.start(argv, env=dict(os.environ), cwd=str(tmp_path),
+                            stdout=tmp_path / "out", stderr=tmp_path / "out", bwrap=False)
+        return await child.wait()
+
+    assert asyncio.run(run([sys.executable, "-c", "print('hi'); raise SystemExit(3)"])) == 3
+    assert (tmp_path / "out").read_text() == "hi\n"

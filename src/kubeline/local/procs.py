@@ -47,12 +47,20 @@ class Child:
         self.stdin: IO[bytes] | None = popen.stdin
         self._loop = asyncio.get_running_loop()
         self._done: asyncio.Future[int] = self._loop.create_future()
-        self._pidfd = os.pidfd_open(popen.pid)
+        try:
+            self._pidfd = os.pidfd_open(popen.pid)
+        except OSError:  # a kernel before 5.3: a thread of the loop's pool waits instead
+            waiter = self._loop.run_in_executor(None, popen.wait)
+            waiter.add_done_callback(lambda _: self._finished())
+            return
         self._loop.add_reader(self._pidfd, self._exited)
 
     def _exited(self) -> None:
         self._loop.remove_reader(self._pidfd)
         os.close(self._pidfd)
+        self._finished()
+
+    def _finished(self) -> None:
         code = self.popen.wait()
         if not self._done.done():
             self._done.set_result(code)
