@@ -189,3 +189,26 @@ def test_cancel_leaves_nothing_running(tmp_path: Path, in_folder: Any,
         launches = [p.read_text().strip() for p in
                     (folder / ".kubeline" / "runs").glob("*/nodes/*/launch")]
         assert (LAUNCHED[mode] in launches) if LAUNCHED[mode] else launches == [], launches
+
+
+@NEEDS_BWRAP
+def test_cancel_of_a_published_pipeline_run(tmp_path: Path, in_folder: Any,
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            busy_machine: None) -> None:
+    """A published pipeline's run has the server's runner (kubeline.server.runner), which
+    stops on SIGTERM as the background runner of Experiment.submit does."""
+    marker = uuid.uuid4().hex
+    monkeypatch.setenv("KILL_MARKER", marker)
+    folder = _workspace(tmp_path / "ws")
+    in_folder(folder)
+    ns = load_pipeline(folder)
+    published = ns["pipeline"].publish(name="cancel-me")
+    run = published.submit(ns["ws"], "cancel", pipeline_parameters={"sleep": 600.0})
+    (first,) = run.find_step_run("first")
+    _wait(lambda: first.get_status() == "Running", "first to run")
+    run.cancel()
+
+    assert (run.get_status(), first.get_status()) == ("Canceled", "Canceled")
+    assert _left(marker, folder) == []
+    log = (folder / ".kubeline" / "serve" / "logs" / f"{run.id}.log").read_text()
+    assert "kubeline: run canceled" in log and "outlived their step" not in log, log
