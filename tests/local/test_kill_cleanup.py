@@ -30,27 +30,55 @@ pipeline = Pipeline(ws, steps=[PythonScriptStep("sleeper.py", name="sleeper",
 """
 
 
-@pytest.mark.skipif(detect_mode() != "bwrap", reason="needs bubblewrap (the install installs it)")
-def test_sigkill_of_the_runner_kills_the_step_script(tmp_path: Path) -> None:
+def _runner_with_step(tmp_path: Path, marker: str) -> subprocess.Popen[bytes]:
+    """`kubeline run` of a one-step pipeline whose script is running (it wrote its pid)."""
     (tmp_path / "scripts").mkdir()
     (tmp_path / "scripts" / "sleeper.py").write_text(SCRIPT, encoding="utf-8")
     (tmp_path / "pipeline.py").write_text(PIPELINE, encoding="utf-8")
     (tmp_path / "kubeline.yaml").write_text("name: kill\n", encoding="utf-8")
     pid_file = tmp_path / "script.pid"
-    marker = uuid.uuid4().hex
     env = {**os.environ, "PID_FILE": str(pid_file), "KILL_MARKER": marker}
     runner = subprocess.Popen([sys.executable, "-m", "kubeline.cli", "run", "pipeline.py"],
                               cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+                              stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not pid_file.exists():
+        runner.kill()
+        raise AssertionError(f"the step never started: {runner.communicate()[1]!r}")
+    return runner
+
+
+@pytest.mark.skipif(detect_mode() != "bwrap", reason="needs bubblewrap (the install installs it)")
+def test_sigkill_of_the_runner_kills_the_step_script(tmp_path: Path) -> None:
+    marker = uuid.uuid4().hex
+    runner = _runner_with_step(tmp_path, marker)
     try:
-        deadline = time.monotonic() + 60
-        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert pid_file.exists(), "the step never started"
         assert len(holders(marker, folder=tmp_path)) >= 3, \
             "runner, shim and script should all be running"
         assert kill_and_wait(runner, marker, tmp_path) == [], \
             "step processes outlived the killed runner"
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+
+
+def test_sigterm_stops_kubeline_run_and_its_steps(tmp_path: Path) -> None:
+    """A service manager's or CI's SIGTERM stops `kubeline run` as Ctrl-C does: the steps
+    are killed by the runner itself and the run is recorded as canceled."""
+    marker = uuid.uuid4().hex
+    runner = _runner_with_step(tmp_path, marker)
+    try:
+        runner.terminate()
+        _, err = runner.communicate(timeout=60)
+        assert runner.returncode == 1, err
+        assert b"outlived their step" not in err, err
+        assert holders(marker, folder=tmp_path) == [], "step processes outlived the runner"
+        history = subprocess.run([sys.executable, "-m", "kubeline.cli", "runs", "list"],
+                                 cwd=tmp_path, capture_output=True, text=True,
+                                 check=True).stdout
+        assert "Canceled" in history, history
     finally:
         if runner.poll() is None:
             runner.kill()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from kubeline.local.procs import RUN_MARK
 from kubeline.local.warmpool import RECORD, WARM_SCRIPT, python_mode
 
 from .conftest import SANDBOX_MODES, run_yaml
@@ -142,12 +143,13 @@ def _record(node_dir: str) -> str | None:
 
 
 def _comparable(node: object, state: Path) -> tuple[object, ...]:
-    """What a node shows, with the state folder's path (which differs per run) masked."""
+    """What a node shows, with the state folder's path and the run's mark (its uid), which
+    differ per run, masked."""
     from kubeline.local.summary import NodeSummary
 
     assert isinstance(node, NodeSummary)
     params = {k: v for k, v in node.output_parameters.items() if k != "cmdline"}
-    logs = node.logs().replace(str(state), "<state>")
+    logs = re.sub(f'"{RUN_MARK}": "[^"]*"', "<run>", node.logs().replace(str(state), "<state>"))
     return node.phase, node.message, node.exit_code, params, logs
 
 

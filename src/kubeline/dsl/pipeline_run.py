@@ -231,26 +231,39 @@ class PipelineRun:
         return publish_run(self, name, description, version, continue_on_step_failure)
 
     def cancel(self) -> None:
-        """Stop the runner (its step processes die with it) and mark the run Canceled."""
+        """Stop the runner (it kills its steps' processes; one that does not stop within
+        CANCEL_WAIT_SECONDS is killed), kill whatever process of the run is still alive,
+        whoever its parent is now, and mark the run Canceled."""
+        from kubeline.local.procs import sweep
+
         record = self._refresh()
         if record.terminal:
             return
         pid = record.runner_pid
-        if pid and pid != os.getpid() and _alive(pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + CANCEL_WAIT_SECONDS
-            while time.monotonic() < deadline:
-                if self._process is not None and self._process.pid == pid:
-                    if self._process.poll() is not None:
-                        break
-                elif not _alive(pid):
-                    break
-                time.sleep(0.05)
+        if pid and pid != os.getpid():
+            if _alive(pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
+                if not self._runner_stopped(pid, CANCEL_WAIT_SECONDS):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                    self._runner_stopped(pid, CANCEL_WAIT_SECONDS)
+            sweep(self.id)
         with self._db() as db:
             db.set_run_status(self.id, h.CANCELED, "canceled by the user",
                               only_if_not_terminal=True)
         self._refresh()
+
+    def _runner_stopped(self, pid: int, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.pid == pid:
+                if self._process.poll() is not None:
+                    return True
+            elif not _alive(pid):
+                return True
+            time.sleep(0.05)
+        return False
 
     def __repr__(self) -> str:
         return (f"PipelineRun(Experiment: {self.experiment.name}, Id: {self.id}, "

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import select
-import signal
 import subprocess
 import sys
 import time
@@ -98,9 +97,9 @@ def main(argv: list[str]) -> int:
             notify.write(json.dumps(message) + "\n")
             notify.close()
 
-    # cancel() sends SIGTERM: stop like Ctrl-C, so the executor's tasks are cancelled and
-    # each step's process group is killed (a plain SIGTERM death would orphan scripts).
-    signal.signal(signal.SIGTERM, lambda _s, _f: os.kill(os.getpid(), signal.SIGINT))
+    from kubeline.local.procs import stop_on_sigterm
+
+    stop_on_sigterm()  # cancel() sends SIGTERM
     try:
         from kubeline.local.progress import PlainReporter
         from kubeline.local.recorder import RunInfo, run_with_history

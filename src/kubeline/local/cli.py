@@ -109,6 +109,7 @@ def run_command(
     history (`kubeline runs list`).
     """
     from kubeline.exceptions import StepRunError
+    from kubeline.local.procs import stop_on_sigterm
     from kubeline.local.progress import reporter_for
     from kubeline.local.recorder import (
         CONTENT_AWARE_PARAMETER,
@@ -119,6 +120,7 @@ def run_command(
 
     runs: list[tuple[Any, str]] = []
     script_error: StepRunError | None = None
+    stop_on_sigterm()
     try:
         parameters = _parse_params(params)
         check_datapath_shaped(parameters)

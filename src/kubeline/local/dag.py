@@ -156,7 +156,11 @@ class DagRun:
                         running[asyncio.create_task(self.run_task(name))] = name
             if not running:
                 return blocked
-            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            try:
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:
+                await stop_all(running)
+                raise
             for finished in done:
                 running.pop(finished)
                 finished.result()
@@ -411,6 +415,15 @@ class DagRun:
         if len(started) < len(kids) and phase == SUCCEEDED:
             phase = "Failed"
         self.engine.finish(group, phase)
+
+
+async def stop_all(tasks: dict[asyncio.Task[None], str]) -> None:
+    """Cancel the tasks and wait until each has done its own cleanup (killed its process):
+    a cancelled ``asyncio.wait``, unlike ``gather``, leaves its tasks running, and they
+    would go on starting steps after the run has closed its fork servers and warm pool."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def mark_absent_args(task: dict[str, Any], scope: Scope) -> None:

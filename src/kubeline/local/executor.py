@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from kubeline.exceptions import KubelineError, ValidationError
 from kubeline.local import manifest as manifest_mod
+from kubeline.local import procs
 from kubeline.local.artifacts import Repository, has_location
 from kubeline.local.forkclient import ForkServers
 from kubeline.local.forkclient import enabled as forks_enabled
@@ -146,7 +147,8 @@ class Engine:
         self.created = created
         self._template_json: dict[str, str] = {}
         self.shim_bin = _python_shims(state_dir)
-        self.base_env = dict(os.environ)
+        # the run's mark: its processes are found by it whoever their parent is now
+        self.base_env = {**os.environ, procs.RUN_MARK: uid}
         self.cwd = os.getcwd()
         # KUBELINE_WARM=0 starts every node cold (benchmarks compare, tests prove equality)
         warm_off = os.environ.get("KUBELINE_WARM", "").strip().lower() in ("0", "false", "no")
@@ -971,6 +973,7 @@ def run_manifest(
                 state.create_run(run_id, uid, _canonical(docs), parameters, created)  # type: ignore[arg-type]
             else:
                 state.reopen_run(run_id)
+                procs.sweep(uid)  # what a killed runner left (its lock is ours now)
             return asyncio.run(
                 _drive(
                     m,
@@ -1059,6 +1062,12 @@ async def _drive(
             await engine.warm.close()
         if engine.forks is not None:
             await engine.forks.close()
+        # whatever escaped its process group (a script that left its session without
+        # bubblewrap) or lost its parent: nothing of the run outlives it
+        left = procs.sweep(uid)
+        if left:
+            print(f"kubeline: killed {len(left)} process(es) of run {run_id} that outlived "
+                  f"their step: {'; '.join(left[:3])}", file=sys.stderr)
     phase = {SUCCEEDED: SUCCEEDED, FAILED: FAILED, ERROR: ERROR}.get(
         root.phase, SUCCEEDED if root.phase in FULFILLED else ERROR
     )

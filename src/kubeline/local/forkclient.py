@@ -84,7 +84,8 @@ class ForkedStep:
             self._done.cancel()
 
 
-_SERVER_KEEPS = ("PATH", "HOME", "KUBELINE_WORKSPACE")  # the same for every step of a run
+# the same for every step of a run (the run's mark finds its processes: procs.sweep)
+_SERVER_KEEPS = ("PATH", "HOME", "KUBELINE_WORKSPACE", procs.RUN_MARK)
 
 
 def server_env(env: tuple[tuple[str, str], ...]) -> dict[str, str]:
@@ -108,7 +109,7 @@ class ForkServer:
         self.env = server_env(launch.env)
         self.cwd = launch.cwd
         self.log = log
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: procs.Child | None = None
         self.steps: dict[int, ForkedStep] = {}
         self.waiting: dict[int, asyncio.Future[int]] = {}
         self.ids = itertools.count(1)
@@ -124,11 +125,10 @@ class ForkServer:
             self.log.parent.mkdir(parents=True, exist_ok=True)
             read_fd, write_fd = os.pipe()  # replies: never mixed with anything it prints
             try:
-                with open(self.log, "ab") as log:
-                    self.proc = await asyncio.create_subprocess_exec(
-                        *self.argv, "--reply-fd", str(write_fd),
-                        stdin=asyncio.subprocess.PIPE, stdout=log, stderr=log, env=self.env,
-                        cwd=self.cwd, start_new_session=True, pass_fds=(write_fd,))
+                self.proc = procs.start(
+                    [*self.argv, "--reply-fd", str(write_fd)], env=self.env, cwd=self.cwd,
+                    stdout=self.log, stderr=self.log, bwrap=True, stdin_pipe=True,
+                    append=True, pass_fds=(write_fd,))
             except OSError:
                 os.close(read_fd)
                 self.gone = True
@@ -179,8 +179,12 @@ class ForkServer:
         self.steps.clear()
 
     def _send(self, message: dict[str, Any]) -> None:
-        if self.proc is not None and self.proc.stdin is not None:
-            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+        """One request; the server reads its stdin all the time, so a write never waits long
+        (a server that has exited is noticed by the reply reader)."""
+        if self.proc is not None and self.proc.stdin is not None and not self.gone:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.write((json.dumps(message) + "\n").encode())
+                self.proc.stdin.flush()
 
     async def spawn(self, launch: Launch) -> ForkedStep:
         """Fork the launch's step into its view; OSError when the server cannot run it."""
@@ -206,16 +210,15 @@ class ForkServer:
         self._send({"kill": ident})
 
     async def close(self) -> None:
+        self.closing = True
         proc = self.proc
         if proc is None:
             return
-        self.closing = True
         if proc.stdin is not None:
             with contextlib.suppress(Exception):
                 proc.stdin.close()
         procs.kill(proc.pid)
-        with contextlib.suppress(ProcessLookupError):
-            await proc.wait()
+        await proc.wait()
         if self.reader is not None:
             with contextlib.suppress(Exception):
                 await self.reader
@@ -229,8 +232,13 @@ class ForkServers:
         self.log_dir = log_dir
         self.sandbox = sandbox
         self.servers: dict[tuple[Any, ...], ForkServer] = {}
+        self.closed = False
 
     async def take(self, launch: Launch) -> ForkedStep | None:
+        """The step forked; None when the caller must start it itself. Once the run stops
+        (close), a spawn is cancelled rather than started some other way."""
+        if self.closed:
+            raise asyncio.CancelledError
         if not qualifies(launch):
             return None
         key = layout_key(launch)
@@ -241,6 +249,8 @@ class ForkServers:
         try:
             return await server.spawn(launch)
         except OSError:
+            if self.closed or server.closing:
+                raise asyncio.CancelledError from None
             return None
 
     def _server(self, launch: Launch, number: int) -> ForkServer:
@@ -265,5 +275,6 @@ class ForkServers:
                           scratch / "self-test")
 
     async def close(self) -> None:
+        self.closed = True
         for server in self.servers.values():
             await server.close()

@@ -180,7 +180,7 @@ async def _spawn(
     be the node's warm process, if one was started for exactly this launch."""
     sb = ctx.sandbox
     launch = launch_for(argv, fs, env, ctx, stdout, stderr)
-    proc: asyncio.subprocess.Process | ForkedStep | None = None
+    proc: procs.Child | ForkedStep | None = None
     if main and ctx.forks is not None:
         proc = await ctx.forks.take(launch)  # None: a launch the fork server does not take
         if proc is not None:
@@ -189,8 +189,8 @@ async def _spawn(
         proc = await ctx.warm.claim(ctx.warm_key, launch)
     if proc is None:
         try:
-            proc = await procs.start(launch.argv, env=dict(launch.env), cwd=ctx.cwd,
-                                     stdout=stdout, stderr=stderr, bwrap=launch.bwrap)
+            proc = procs.start(launch.argv, env=dict(launch.env), cwd=ctx.cwd,
+                               stdout=stdout, stderr=stderr, bwrap=launch.bwrap)
         except OSError as exc:
             raise LeafError(f"failed to start {argv[0]}: {exc.strerror or exc}") from exc
     if main:
@@ -223,7 +223,7 @@ async def _spawn(
     return code, timed_out
 
 
-def _kill(proc: asyncio.subprocess.Process | ForkedStep) -> None:
+def _kill(proc: procs.Child | ForkedStep) -> None:
     """A forked step's pid lives in the fork server's namespace: the server kills it."""
     if isinstance(proc, ForkedStep):
         proc.kill()

@@ -12,7 +12,6 @@ the run ends.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import shutil
@@ -76,7 +75,7 @@ def mismatch(predicted: Launch, real: Launch) -> str:
 class _Entry:
     launch: Launch
     node_dir: Path
-    spawn: asyncio.Task[asyncio.subprocess.Process | None]
+    proc: procs.Child | None  # None: it could not start
     adopted: bool = False
 
 
@@ -98,8 +97,7 @@ class WarmPool:
         if mode is None or not self.room() or key in self.entries:
             return False
         argv = [*launch.wrapper, sys.executable, WARM_SCRIPT, *mode]
-        spawn = asyncio.ensure_future(_start(argv, launch))
-        self.entries[key] = _Entry(launch, node_dir, spawn)
+        self.entries[key] = _Entry(launch, node_dir, _start(argv, launch))
         return True
 
     def adopt(self, key: str) -> bool:
@@ -110,23 +108,27 @@ class WarmPool:
         entry.adopted = True
         return True
 
-    async def claim(self, key: str, real: Launch) -> asyncio.subprocess.Process | None:
+    async def claim(self, key: str, real: Launch) -> procs.Child | None:
         """The warm process of node ``key``, now running ``real``; None: start it cold."""
         entry = self.entries.pop(key, None)
         if entry is None:
             return None
-        proc = await entry.spawn
+        proc = entry.proc
         why = mismatch(entry.launch, real)
         if proc is None or proc.stdin is None:
             why = "the warm process could not start"
         elif proc.returncode is not None:
             why = "the warm process had exited"
-        if why or proc is None or proc.stdin is None:
+        elif not why:
+            try:  # warm.py reads until EOF: the write never waits for long
+                proc.stdin.write(b"\0".join(os.fsencode(a) for a in real.program[1:]))
+                proc.stdin.close()
+            except BrokenPipeError:
+                why = "the warm process had exited"
+        if why or proc is None:
             await _stop(proc)
             record_launch(entry.node_dir, f"cold: {why}")
             return None
-        proc.stdin.write(b"\0".join(os.fsencode(a) for a in real.program[1:]))
-        proc.stdin.close()
         record_launch(entry.node_dir, "warm")
         return proc
 
@@ -136,7 +138,7 @@ class WarmPool:
         entry = self.entries.pop(key, None)
         if entry is None:
             return
-        await _stop(await entry.spawn)
+        await _stop(entry.proc)
         if not entry.adopted:
             shutil.rmtree(entry.node_dir, ignore_errors=True)
 
@@ -147,21 +149,22 @@ class WarmPool:
             await self.discard(key)
 
 
-async def _start(argv: list[str], launch: Launch) -> asyncio.subprocess.Process | None:
+def _start(argv: list[str], launch: Launch) -> procs.Child | None:
     try:
-        return await procs.start(argv, env=dict(launch.env), cwd=launch.cwd,
-                                 stdout=launch.stdout, stderr=launch.stderr,
-                                 bwrap=launch.bwrap, stdin_pipe=True)
+        return procs.start(argv, env=dict(launch.env), cwd=launch.cwd, stdout=launch.stdout,
+                           stderr=launch.stderr, bwrap=launch.bwrap, stdin_pipe=True)
     except OSError:
         return None  # the node starts cold and reports its own error
 
 
-async def _stop(proc: asyncio.subprocess.Process | None) -> None:
+async def _stop(proc: procs.Child | None) -> None:
     if proc is None:
         return
     procs.kill(proc.pid)
-    with contextlib.suppress(ProcessLookupError):
-        await proc.wait()
+    if proc.stdin is not None:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+    await proc.wait()
 
 
 def record_launch(node_dir: Path, text: str) -> None:

@@ -117,6 +117,14 @@ def _exit_code(status: int) -> int:
     return 128 - code if code < 0 else code  # killed by signal N: 128+N, as a shell says
 
 
+def die_with(parent: int) -> None:
+    """SIGKILL this process when its parent dies; exit at once if the parent died before
+    the kernel was told (a kill of the parent at that moment would otherwise be missed)."""
+    _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(137)
+
+
 def pid_namespace() -> None:
     """Become the first process after pid 1 of the pid namespace ``enter_view`` made, as a
     step under bubblewrap's ``--unshare-pid`` is: it sees only its own processes, and they
@@ -127,6 +135,8 @@ def pid_namespace() -> None:
         _, status = os.waitpid(init, 0)
         os._exit(_exit_code(status))
     libc = _libc()
+    # pid 1 cannot see its parent (getppid says 0), but shares its process group, which
+    # is what a kill of the step kills
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _check(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None),
            "mount /proc")
@@ -139,7 +149,7 @@ def pid_namespace() -> None:
                 os._exit(1)
             if pid == step:
                 os._exit(_exit_code(status))
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    die_with(1)
 
 
 def _load_warm() -> Any:
@@ -174,7 +184,7 @@ def _finish(code: object) -> None:
     os._exit(status & 0xFF)
 
 
-def _child(request: dict[str, Any], warm: Any, closing: tuple[int, ...]) -> None:
+def _child(request: dict[str, Any], warm: Any, closing: tuple[int, ...], server: int) -> None:
     """In the forked child: the step's session, view, stdio, environment, then its program."""
     try:
         signal.set_wakeup_fd(-1)
@@ -182,7 +192,7 @@ def _child(request: dict[str, Any], warm: Any, closing: tuple[int, ...]) -> None
         for fd in closing:  # the server's wake-up pipe and its reply pipe
             os.close(fd)
         os.setsid()
-        _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        die_with(server)
         null = os.open(os.devnull, os.O_RDONLY)
         out = os.open(request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         err = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -222,13 +232,14 @@ class Server:
         os.write(self.reply_fd, (json.dumps(message) + "\n").encode())
 
     def spawn(self, request: dict[str, Any]) -> None:
+        server = os.getpid()
         try:
             pid = os.fork()
         except OSError as exc:  # e.g. a pids limit: this step starts on its own
             self.send({"id": request["id"], "error": f"fork: {exc.strerror or exc}"})
             return
         if pid == 0:
-            _child(request, self.warm, (*self.wakeup, self.reply_fd))
+            _child(request, self.warm, (*self.wakeup, self.reply_fd), server)
         self.children[pid] = request["id"]
         self.pids[request["id"]] = pid
         self.send({"id": request["id"], "pid": pid})

@@ -41,10 +41,16 @@ def main(argv: list[str]) -> int:
         with h.History(state_dir) as db:  # the resume path leaves "resumed": not true here
             db.set_run_status(adopted_id, h.RUNNING, "", runner_pid=os.getpid())
 
+    from kubeline.local.procs import stop_on_sigterm
+
+    stop_on_sigterm()  # PipelineRun.cancel() sends SIGTERM: the steps are killed, not orphaned
     try:
         summary, _ = run_with_history(
             docs, parameters=row["parameters"], state_dir=state_dir, info=info,
             resume=record.workflow, reporter=PlainReporter(sys.stdout), on_started=adopted)
+    except KeyboardInterrupt:
+        print("kubeline: run canceled", flush=True)
+        return 130
     except RunLocked:
         print(f"run {record.workflow} is already driven by another runner", flush=True)
         return 0
