@@ -12,7 +12,7 @@ kubeline one. Argument: one JSON "context" the compiler writes (docs/spark.md). 
 3. runs the Python script, JAR main class, notebook or Spark SQL file in a child
    interpreter attached to the same JVM, so that whatever the application does at its end
    (``spark.stop()``, ``sys.exit``, ``os._exit``, its own SparkContext) cannot take the
-   commit below with it; the child's output and the JVM's log4j output go to one log;
+   commit below with it; its output is copied to the driver log;
 4. on success writes each output's completion record (files with size and sha256, hashed by
    Spark itself, in the context the application left running or a new one), so downstream
    kubeline steps read the outputs as they read any other;
@@ -39,7 +39,6 @@ from typing import Any
 
 RECORD_SUFFIX = ".complete.json"
 APP_FLAG = "--kubeline-app"  # driver.py --kubeline-app PLAN: the child that runs the app
-LOG_PATTERN = "%d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex"  # Spark's console layout
 # Spark redacts settings whose names match spark.redaction.regex; Azure account keys'
 # names do not match its default, so their pattern is added
 REDACT_AZURE_KEYS = r"fs\.azure\.account\.key"
@@ -77,6 +76,22 @@ class Driver:
         self._credentials()
         self.spark: Any = None
 
+    def stop(self) -> None:
+        """Stop the commit's session, or a context the failed application left running (as
+        spark-submit does on Kubernetes), so the JVM ends with this program."""
+        if self.spark is not None:
+            self.spark.stop()
+            return
+        try:
+            scala_object = self.jvm.java.lang.Class.forName(
+                "org.apache.spark.SparkContext$").getField("MODULE$").get(None)
+            active = scala_object.getActive()
+            if active.isDefined():
+                active.get().stop()
+        except Exception as exc:  # a Spark without SparkContext.getActive: the JVM's exit stops it
+            print(f"kubeline: could not stop the application's SparkContext ({exc})"
+                  .splitlines()[0], file=sys.stderr)
+
     # -- datastores ---------------------------------------------------------------------------
     def _credentials(self) -> None:
         """Credentials into this program's Hadoop configuration, and as spark.hadoop.* JVM
@@ -91,26 +106,6 @@ class Driver:
         redaction = str(props.getProperty("spark.redaction.regex") or DEFAULT_REDACTION)
         if REDACT_AZURE_KEYS not in redaction:
             props.setProperty("spark.redaction.regex", f"{redaction}|{REDACT_AZURE_KEYS}")
-
-    def log_to(self, path: str) -> None:
-        """The JVM's log4j output also into the driver log (both append, so lines
-        interleave as the driver emits them); best effort: the console keeps it anyway."""
-        try:
-            core = self.jvm.org.apache.logging.log4j.core
-            context = self.jvm.org.apache.logging.log4j.LogManager.getContext(False)
-            config = context.getConfiguration()
-            layout = (core.layout.PatternLayout.newBuilder().withPattern(LOG_PATTERN)
-                      .withConfiguration(config).build())
-            appender = (core.appender.FileAppender.newBuilder().withFileName(path)
-                        .withAppend(True).setName("kubeline-driver-log").setLayout(layout)
-                        .setConfiguration(config).build())
-            appender.start()
-            config.addAppender(appender)
-            config.getRootLogger().addAppender(appender, None, None)
-            context.updateLoggers()
-        except Exception as exc:  # an image whose Spark logs through something else
-            print(f"kubeline: Spark's own log stays on the console only ({exc})".splitlines()[0],
-                  file=sys.stderr)
 
     def session(self) -> Any:
         """A SparkSession for the commit: the context the app left running (its executors
@@ -222,7 +217,7 @@ class Driver:
                                                      self.ctx.get("args", [])],
                                 "widgets": widgets, "main_class": self.ctx.get("main_class")}
         script = self.ctx.get("script_uri") or os.path.join(src, self.ctx.get("script") or "")
-        if app == "python" and "://" in script:
+        if "://" in script:  # python_script_path: a URI Spark can read
             local = os.path.join(src, os.path.basename(script))
             self.get_file(script, local)
             script = local
@@ -471,7 +466,6 @@ def main(argv: list[str]) -> int:
     status, code, error, outputs = "failed", 1, None, {}
     try:
         driver = Driver(ctx)
-        driver.log_to(log_path)
         src = tempfile.mkdtemp(prefix="kubeline-src-")
         driver.snapshot(src)
         os.chdir(src)
@@ -506,8 +500,8 @@ def main(argv: list[str]) -> int:
     if error:
         print(f"kubeline: error: {error}", file=sys.stderr)
         _termination(error)
-    if driver is not None and driver.spark is not None:
-        driver.spark.stop()
+    if driver is not None:
+        driver.stop()
     return code
 
 
