@@ -25,8 +25,8 @@ import pytest
 
 pytest.importorskip("pyspark", reason="the spark extra (pyspark) is part of the test extra")
 
-from kubeline.compiler.spark import driver_source  # noqa: E402
-from kubeline.local.resources import spark_submit  # noqa: E402
+from kubeline.compiler.spark import driver_source
+from kubeline.local.resources import spark_submit
 
 RUN = "run-endings"
 SECRET_ENV = "KUBELINE_TEST_STORE_SECRET"
@@ -47,15 +47,16 @@ frame = spark.read.text(args.words)
 frame.write.mode('overwrite').csv(args.out)
 print('kubeline-test: wrote', frame.count(), 'lines', flush=True)
 """
-OWN_CONTEXT = """\
+OWN_CONTEXT = f"""\
 from pyspark import SparkConf, SparkContext
 sc = SparkContext(conf=SparkConf().setAppName('my-own-app'))
 spark = SparkSession(sc)
 assert sc.appName == 'my-own-app'
-assert sc._jsc.hadoopConfiguration().get('%s') == os.environ['%s'], 'no credentials'
+hadoop = sc._jsc.hadoopConfiguration()
+assert hadoop.get('{SECRET_KEY}') == os.environ['{SECRET_ENV}'], 'no credentials'
 spark.read.text(args.words).write.mode('overwrite').csv(args.out)
 print('kubeline-test: wrote with my own context', flush=True)
-""" % (SECRET_KEY, SECRET_ENV)
+"""
 OVERWRITE = """\
 spark = SparkSession.builder.getOrCreate()
 frame = spark.read.text(args.words)

@@ -35,7 +35,7 @@ import tarfile
 import tempfile
 import time
 import traceback
-from typing import Any
+from typing import Any, cast
 
 RECORD_SUFFIX = ".complete.json"
 APP_FLAG = "--kubeline-app"  # driver.py --kubeline-app PLAN: the child that runs the app
@@ -70,7 +70,7 @@ class Driver:
 
         self.ctx = ctx
         SparkContext._ensure_initialized()  # the gateway only: the app creates the context
-        self.jvm: Any = SparkContext._jvm
+        self.jvm: Any = cast(Any, SparkContext._jvm)
         self.hconf = self.jvm.org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(
             SparkConf()._jconf)
         self._credentials()
@@ -231,13 +231,13 @@ class Driver:
         plan_path, error_path = os.path.join(folder, "plan.json"), os.path.join(folder, "error")
         with open(plan_path, "w", encoding="utf-8") as handle:
             json.dump({**self.plan(src), "error_file": error_path}, handle)
-        child = subprocess.Popen(  # noqa: S603 - this very program, with a plan it wrote
+        child = subprocess.Popen(
             [sys.executable, os.path.abspath(__file__), APP_FLAG, plan_path], cwd=src,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         assert child.stdout is not None
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        while chunk := child.stdout.read1(65536):
+        while chunk := os.read(child.stdout.fileno(), 65536):
             sys.stdout.write(decoder.decode(chunk))
             sys.stdout.flush()
         sys.stdout.write(decoder.decode(b"", final=True))
