@@ -395,6 +395,16 @@ def _error_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:2000]
 
 
+def _print_user_traceback(exc: BaseException) -> None:
+    """The traceback from the application's first frame on: this program's and runpy's
+    frames say nothing to the script's author."""
+    tb = exc.__traceback__
+    own = (os.path.abspath(__file__), "<frozen runpy>", runpy.__file__)
+    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename in own:
+        tb = tb.tb_next
+    traceback.print_exception(type(exc), exc, tb)
+
+
 def run_plan(plan: dict[str, Any]) -> None:
     """Run the application as spark-submit would: the script as __main__ with its arguments,
     a JAR's main class through py4j, a notebook or SQL file in a session of its own."""
@@ -443,7 +453,7 @@ def app_main(plan_path: str) -> int:
                 print(exc.code, file=sys.stderr)
                 error = f"the script exited: {str(exc.code).splitlines()[0][:2000]}"
     except BaseException as exc:
-        traceback.print_exc()
+        _print_user_traceback(exc)
         error, code = _error_line(exc), 1
     if error:
         with open(plan["error_file"], "w", encoding="utf-8") as handle:
