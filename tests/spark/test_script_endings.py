@@ -94,6 +94,7 @@ ENDINGS: dict[str, Ending] = {
     "sys-exit-0": Ending(PRELUDE + WRITE + "sys.exit(0)\n"),
     "stop-then-sys-exit": Ending(PRELUDE + WRITE + "spark.stop()\nsys.exit()\n"),
     "own-spark-context-stopped": Ending(PRELUDE + OWN_CONTEXT + "sc.stop()\n"),
+    "own-spark-context-left-running": Ending(PRELUDE + OWN_CONTEXT),
     "builder-with-another-app-name": Ending(PRELUDE + WRITE.replace(
         "SparkSession.builder", "SparkSession.builder.appName('another-name')")),
     "overwrite-replaces-what-was-there": Ending(PRELUDE + OVERWRITE + "spark.stop()\n"),
@@ -108,7 +109,9 @@ ENDINGS: dict[str, Ending] = {
                                    "the script exited: no input rows", 1),
     "os-exit-3": Ending(PRELUDE + WRITE + "os._exit(3)\n", "the script exited with code 3", 3),
     "killed": Ending(PRELUDE + "import signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
-                     "the application was killed by SIGKILL", 1),
+                     "the application was killed by SIGKILL", 137),
+    "exit-status-wraps-to-zero": Ending(PRELUDE + "sys.exit(256)\n",
+                                        "the script exited with code 256", 1),
 }
 
 

@@ -242,13 +242,18 @@ class Driver:
             sys.stdout.flush()
         sys.stdout.write(decoder.decode(b"", final=True))
         code = child.wait()
+        if code < 0:  # killed by signal N: 128+N, as a shell says
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return 128 - code, f"the application was killed by {name}"
+        if os.path.exists(error_path):  # also when the status wrapped to 0 (sys.exit(256))
+            with open(error_path, encoding="utf-8") as handle:
+                error = handle.read().strip()
+            return code or 1, error or f"the script exited with code {code}"
         if code == 0:
             return 0, None
-        if os.path.exists(error_path):
-            with open(error_path, encoding="utf-8") as handle:
-                return code, handle.read().strip() or f"the script exited with code {code}"
-        if code < 0:
-            return 1, f"the application was killed by {signal.Signals(-code).name}"
         return code, f"the script exited with code {code}"
 
     # -- outputs ------------------------------------------------------------------------------
