@@ -23,10 +23,14 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("pyspark", reason="the spark extra (pyspark) is part of the test extra")
-
 from kubeline.compiler.spark import driver_source
 from kubeline.local.resources import spark_submit
+
+pytest.importorskip("pyspark", reason="the spark extra (pyspark) is part of the test extra")
+# the first test waits for the whole matrix (one JVM, 16 applications): minutes on a busy
+# 2-core machine, beyond the suite's 300 s default
+pytestmark = pytest.mark.timeout(1800)
+
 
 RUN = "run-endings"
 SECRET_ENV = "KUBELINE_TEST_STORE_SECRET"
