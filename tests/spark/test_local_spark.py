@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -38,8 +39,17 @@ def _output(folder: Path, step: str, name: str) -> tuple[dict[str, object], Path
     return result, folder / STORE / Path(*str(summary["location"]).split("/"))
 
 
+def _run_id(done: subprocess.CompletedProcess[str]) -> str:
+    match = re.search(r"^run:\s+(\S+)", done.stdout, re.MULTILINE)
+    assert match, done.stdout
+    return match.group(1)
+
+
 def test_wordcount_runs_and_the_next_step_reads_it(tmp_path: Path) -> None:
+    """The example's script ends with spark.stop() and sys.exit(0), as spark-submit scripts
+    do; its output is still committed and read downstream."""
     folder = example("spark_wordcount", tmp_path)
+    assert "spark.stop()\nsys.exit(0)" in (folder / "spark" / "wordcount.py").read_text()
     done = kubeline("run", "pipeline.py", "-p", "min_count=2", cwd=folder)
     assert "phase:   Succeeded" in done.stdout, done.stdout + done.stderr
     expected = {w: c for w, c in _words().items() if c >= 2}
@@ -55,6 +65,14 @@ def test_wordcount_runs_and_the_next_step_reads_it(tmp_path: Path) -> None:
     assert [f["path"] for f in record["files"]] == [p.name for p in counts.glob("part-*")]
     log = (_step_dir(folder, "count-words") / "driver.log").read_text()
     assert f"{len(expected)} distinct words written to" in log
+    # `runs logs` shows the driver's log: Spark's log4j lines and the script's output, in
+    # the order the driver emitted them, not the log of the no-op get/delete pods
+    logs = kubeline("runs", "logs", _run_id(done), "count-words", cwd=folder).stdout
+    spark_start = logs.find("SparkContext: Running Spark version")
+    printed = logs.find(f"{len(expected)} distinct words written to")
+    assert 0 <= spark_start < printed, logs[-3000:]
+    assert "SparkContext: Successfully stopped SparkContext" in logs[printed:]
+    assert "local Spark run" not in logs and "ran to its end" not in logs
 
 
 def test_failing_job_keeps_its_log_and_error_and_is_deleted(tmp_path: Path) -> None:
@@ -72,6 +90,13 @@ def test_failing_job_keeps_its_log_and_error_and_is_deleted(tmp_path: Path) -> N
     assert result["error"] == "ValueError: the input has no header row"
     log = (_step_dir(folder, "count-words") / "driver.log").read_text()
     assert "Traceback" in log and "the input has no header row" in log
+    run_id = _run_id(done)
+    logs = kubeline("runs", "logs", run_id, "count-words", cwd=folder).stdout
+    assert "ValueError: the input has no header row" in logs
+    assert "SparkContext: Running Spark version" in logs and "local Spark run" not in logs
+    shown = json.loads(kubeline("runs", "show", run_id, "--json", cwd=folder).stdout)
+    step = next(s for s in shown["steps"] if s["name"] == "count-words")
+    assert (step["status"], step["exit_code"]) == ("Failed", 1), step
     assert not list((folder / STORE / "kubeline" / "outputs").glob(
         f"{result['key']}/*.complete.json"))
 

@@ -1,6 +1,11 @@
-"""Count words with Spark: the DatabricksStep's script (AML passes data as --<name> <URI>)."""
+"""Count words with Spark: the DatabricksStep's script (AML passes data as --<name> <URI>).
+
+It ends as spark-submit scripts do, stopping its session and exiting; kubeline commits the
+output after that (docs/spark.md).
+"""
 
 import argparse
+import sys
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
@@ -19,3 +24,5 @@ counts = words.groupBy("word").count().where(F.col("count") >= args.min_count)
 counts.orderBy(F.desc("count"), "word").coalesce(1).write.mode("overwrite").csv(
     args.counts, header=True)
 print(f"kubeline example: {counts.count()} distinct words written to {args.counts}")
+spark.stop()
+sys.exit(0)

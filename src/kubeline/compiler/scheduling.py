@@ -8,12 +8,23 @@ depends on the cluster flavour of kubeline.yaml (docs/compute.md has the table).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from kubeline.compiler.vm_sizes import UnknownVmSize, VmSize, lookup
 from kubeline.exceptions import ComputeTargetException
 from kubeline.workspace.config import ComputeTargetConfig, WorkspaceConfig
+
+_LOG = logging.getLogger("kubeline.compile")
+
+
+@lru_cache(maxsize=256)
+def warn_once(message: str) -> None:
+    """Several templates (a step's pod, a Spark driver and its executors) can share one
+    profile: say each thing once per process."""
+    _LOG.warning("kubeline: warning: %s", message)
 
 GPU_RESOURCE = "nvidia.com/gpu"
 CPU_REQUEST_FRACTION = 0.9  # the kubelet and daemon sets keep part of every node

@@ -37,7 +37,13 @@ from hera.workflows.models import (
 )
 
 from kubeline.compiler.argo.k8s import ConfigMap
-from kubeline.compiler.scheduling import GPU_RESOURCE, Scheduling, for_vm_size, pod_spec_fields
+from kubeline.compiler.scheduling import (
+    GPU_RESOURCE,
+    Scheduling,
+    for_vm_size,
+    pod_spec_fields,
+    warn_once,
+)
 from kubeline.compiler.yaml_emit import dump
 from kubeline.exceptions import KubelineError
 from kubeline.graph.model import Arg, DataRef, Lit, PipelineGraph, Step
@@ -189,6 +195,8 @@ def app_name_expression(step: Step) -> str:
 def _sizing(node_type: str, flavour: str, where: str) -> tuple[dict[str, Any], Scheduling]:
     """Driver/executor cores and memory from an Azure node type, plus its placement."""
     size, sched = for_vm_size(node_type, flavour, where=where)
+    for message in sched.warnings:  # a GPU node type on kind: said once, as for other steps
+        warn_once(message)
     if not sched.requests:  # kind: no node shapes, keep Spark small
         return {"cores": 1, "memory": "1024m"}, sched
     cpu = sched.requests["cpu"]

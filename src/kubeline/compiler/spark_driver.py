@@ -3,14 +3,19 @@
 It needs only the standard library and pyspark, because it runs in a Spark image, not a
 kubeline one. Argument: one JSON "context" the compiler writes (docs/spark.md). It
 
-1. opens the SparkSession (the user's ``getOrCreate()`` gets the same one) and sets datastore
-   credentials from environment variables (Secret references) into the Hadoop configuration;
+1. attaches to the driver JVM's py4j gateway (no SparkContext yet), and sets datastore
+   credentials from environment variables (Secret references) into its own Hadoop
+   configuration and, as ``spark.hadoop.*`` JVM properties, into every SparkContext the
+   step creates later;
 2. fetches the step's source snapshot and resolves every input to a datastore URI (an
    upstream step's output through its completion record);
-3. runs the Python script, JAR main class, notebook or Spark SQL file, its stdout and stderr
-   copied to a log;
+3. runs the Python script, JAR main class, notebook or Spark SQL file in a child
+   interpreter attached to the same JVM, so that whatever the application does at its end
+   (``spark.stop()``, ``sys.exit``, ``os._exit``, its own SparkContext) cannot take the
+   commit below with it; its output is copied to the driver log;
 4. on success writes each output's completion record (files with size and sha256, hashed by
-   Spark itself), so downstream kubeline steps read the outputs as they read any other;
+   Spark itself, in the context the application left running or a new one), so downstream
+   kubeline steps read the outputs as they read any other;
 5. always writes the driver log, the error message and a step result to the default
    datastore under ``kubeline/runs/<run>/steps/<step>/``, and the error to the pod's
    termination log (the operator can show it in the application status).
@@ -18,18 +23,26 @@ kubeline one. Argument: one JSON "context" the compiler writes (docs/spark.md). 
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import os
 import runpy
+import signal
+import subprocess
 import sys
 import tarfile
 import tempfile
 import time
 import traceback
-from typing import Any
+from typing import Any, cast
 
 RECORD_SUFFIX = ".complete.json"
+APP_FLAG = "--kubeline-app"  # driver.py --kubeline-app PLAN: the child that runs the app
+# Spark redacts settings whose names match spark.redaction.regex; Azure account keys'
+# names do not match its default, so their pattern is added
+REDACT_AZURE_KEYS = r"fs\.azure\.account\.key"
+DEFAULT_REDACTION = r"(?i)secret|password|token|access[.]?key"
 
 
 class _Tee(io.TextIOBase):
@@ -53,21 +66,59 @@ class Driver:
     """One run of one Spark step."""
 
     def __init__(self, ctx: dict[str, Any]) -> None:
-        from pyspark.sql import SparkSession
+        from pyspark import SparkConf, SparkContext
 
         self.ctx = ctx
-        self.spark = SparkSession.builder.appName(ctx.get("name", "kubeline")).getOrCreate()
-        self.jvm: Any = self.spark.sparkContext._jvm
-        self.hconf = self.spark.sparkContext._jsc.hadoopConfiguration()
+        SparkContext._ensure_initialized()  # the gateway only: the app creates the context
+        self.jvm: Any = cast(Any, SparkContext._jvm)
+        self.hconf = self.jvm.org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(
+            SparkConf()._jconf)
         self._credentials()
+        self.spark: Any = None
+
+    def stop(self) -> None:
+        """Stop the commit's session, or a context the failed application left running (as
+        spark-submit does on Kubernetes), so the JVM ends with this program."""
+        if self.spark is not None:
+            self.spark.stop()
+            return
+        try:
+            scala_object = self.jvm.java.lang.Class.forName(
+                "org.apache.spark.SparkContext$").getField("MODULE$").get(None)
+            active = scala_object.getActive()
+            if active.isDefined():
+                active.get().stop()
+        except Exception as exc:  # a Spark without SparkContext.getActive: the JVM's exit stops it
+            print(f"kubeline: could not stop the application's SparkContext ({exc})"
+                  .splitlines()[0], file=sys.stderr)
 
     # -- datastores ---------------------------------------------------------------------------
     def _credentials(self) -> None:
+        """Credentials into this program's Hadoop configuration, and as spark.hadoop.* JVM
+        properties into every SparkContext created from now on (the app's, the commit's)."""
+        props = self.jvm.java.lang.System
         for store in self.ctx["stores"].values():
             for conf_key, env_name in sorted(store.get("secrets", {}).items()):
                 value = os.environ.get(env_name)
                 if value:
                     self.hconf.set(conf_key, value)
+                    props.setProperty(f"spark.hadoop.{conf_key}", value)
+        redaction = str(props.getProperty("spark.redaction.regex") or DEFAULT_REDACTION)
+        if REDACT_AZURE_KEYS not in redaction:
+            props.setProperty("spark.redaction.regex", f"{redaction}|{REDACT_AZURE_KEYS}")
+
+    def session(self) -> Any:
+        """A SparkSession for the commit: the context the app left running (its executors
+        are up), else a new one; both get the credentials from the JVM properties."""
+        if self.spark is None:
+            from pyspark import SparkContext
+            from pyspark.sql import SparkSession
+
+            spark_pkg = self.jvm.org.apache.spark
+            SparkContext(jsc=spark_pkg.api.java.JavaSparkContext(
+                spark_pkg.SparkContext.getOrCreate()))
+            self.spark = SparkSession.builder.getOrCreate()
+        return self.spark
 
     def uri(self, store: str, path: str) -> str:
         base = self.ctx["stores"][store]["uri"].rstrip("/")
@@ -158,36 +209,56 @@ class Driver:
                 archive.extractall(dest)
 
     # -- running ------------------------------------------------------------------------------
-    def run_app(self, src: str) -> None:
+    def plan(self, src: str) -> dict[str, Any]:
+        """What the child runs, with every data name resolved to its URI."""
         app = self.ctx["app"]
-        args = [self.value(a) for a in self.ctx.get("args", [])]
+        if app not in ("python", "jar", "notebook", "sql"):
+            raise RuntimeError(f"kubeline: unknown Spark application kind '{app}'")
         widgets = {k: self.value(v) for k, v in self.ctx.get("widgets", {}).items()}
         for name in [*self.ctx["inputs"], *self.ctx["outputs"]]:
             widgets.setdefault(name, self.resolve(name))
-        if app == "python":
-            script = self.ctx.get("script_uri") or os.path.join(src, self.ctx["script"])
-            if "://" in script:
-                local = os.path.join(src, os.path.basename(script))
-                self.get_file(script, local)
-                script = local
-            sys.argv = [script, *args]
-            sys.path.insert(0, os.path.dirname(script))
-            runpy.run_path(script, run_name="__main__")
-        elif app == "jar":
-            gateway: Any = self.spark.sparkContext._gateway
-            array = gateway.new_array(self.jvm.java.lang.String, len(args))
-            for index, value in enumerate(args):
-                array[index] = value
-            target: Any = self.jvm
-            for part in self.ctx["main_class"].split("."):
-                target = getattr(target, part)
-            target.main(array)
-        elif app == "notebook":
-            run_notebook(os.path.join(src, self.ctx["script"]), widgets, self.spark)
-        elif app == "sql":
-            run_sql(os.path.join(src, self.ctx["script"]), widgets, self.spark)
-        else:
-            raise RuntimeError(f"kubeline: unknown Spark application kind '{app}'")
+        plan: dict[str, Any] = {"app": app, "args": [self.value(a) for a in
+                                                     self.ctx.get("args", [])],
+                                "widgets": widgets, "main_class": self.ctx.get("main_class")}
+        script = self.ctx.get("script_uri") or os.path.join(src, self.ctx.get("script") or "")
+        if "://" in script:  # python_script_path: a URI Spark can read
+            local = os.path.join(src, os.path.basename(script))
+            self.get_file(script, local)
+            script = local
+        plan["script"] = script
+        return plan
+
+    def run_app(self, src: str) -> tuple[int, str | None]:
+        """Run the application in a child interpreter on this JVM; its exit code and error
+        (None on success). Its output is copied here line by line, so it reaches the log."""
+        folder = tempfile.mkdtemp(prefix="kubeline-app-")
+        plan_path, error_path = os.path.join(folder, "plan.json"), os.path.join(folder, "error")
+        with open(plan_path, "w", encoding="utf-8") as handle:
+            json.dump({**self.plan(src), "error_file": error_path}, handle)
+        child = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), APP_FLAG, plan_path], cwd=src,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        assert child.stdout is not None
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        while chunk := os.read(child.stdout.fileno(), 65536):
+            sys.stdout.write(decoder.decode(chunk))
+            sys.stdout.flush()
+        sys.stdout.write(decoder.decode(b"", final=True))
+        code = child.wait()
+        if code < 0:  # killed by signal N: 128+N, as a shell says
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return 128 - code, f"the application was killed by {name}"
+        if os.path.exists(error_path):  # also when the status wrapped to 0 (sys.exit(256))
+            with open(error_path, encoding="utf-8") as handle:
+                error = handle.read().strip()
+            return code or 1, error or f"the script exited with code {code}"
+        if code == 0:
+            return 0, None
+        return code, f"the script exited with code {code}"
 
     # -- outputs ------------------------------------------------------------------------------
     def commit(self) -> dict[str, Any]:
@@ -217,7 +288,7 @@ class Driver:
         """Size and sha256 of every (non-hidden) file, computed by Spark's executors."""
         from pyspark.sql import functions as F
 
-        frame = (self.spark.read.format("binaryFile").option("recursiveFileLookup", "true")
+        frame = (self.session().read.format("binaryFile").option("recursiveFileLookup", "true")
                  .load(uri).select("path", "length", F.sha2("content", 256).alias("sha")))
         fs, path = self._fs(uri)
         prefix = str(fs.makeQualified(path).toString()).rstrip("/")
@@ -329,11 +400,85 @@ def _termination(message: str) -> None:
         pass
 
 
+def _error_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:2000]
+
+
+def _print_user_traceback(exc: BaseException) -> None:
+    """The traceback from the application's first frame on: this program's and runpy's
+    frames say nothing to the script's author."""
+    tb = exc.__traceback__
+    own = (os.path.abspath(__file__), "<frozen runpy>", runpy.__file__)
+    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename in own:
+        tb = tb.tb_next
+    traceback.print_exception(type(exc), exc, tb)
+
+
+def run_plan(plan: dict[str, Any]) -> None:
+    """Run the application as spark-submit would: the script as __main__ with its arguments,
+    a JAR's main class through py4j, a notebook or SQL file in a session of its own."""
+    app = plan["app"]
+    if app == "python":
+        sys.argv = [plan["script"], *plan["args"]]
+        sys.path.insert(0, os.path.dirname(plan["script"]))
+        runpy.run_path(plan["script"], run_name="__main__")
+        return
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    if app == "jar":
+        SparkContext._ensure_initialized()
+        jvm: Any = SparkContext._jvm
+        gateway: Any = SparkContext._gateway
+        array = gateway.new_array(jvm.java.lang.String, len(plan["args"]))
+        for index, value in enumerate(plan["args"]):
+            array[index] = value
+        target: Any = jvm
+        for part in plan["main_class"].split("."):
+            target = getattr(target, part)
+        target.main(array)
+        return
+    spark = SparkSession.builder.getOrCreate()
+    if app == "notebook":
+        run_notebook(plan["script"], plan["widgets"], spark)
+    else:
+        run_sql(plan["script"], plan["widgets"], spark)
+
+
+def app_main(plan_path: str) -> int:
+    """The child: run the plan; an error (or a non-zero exit) is also written as one line
+    to the plan's error file. os._exit ends this process without either: the parent then
+    goes by the exit code alone."""
+    with open(plan_path, encoding="utf-8") as handle:
+        plan = json.load(handle)
+    error, code = None, 0
+    try:
+        run_plan(plan)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if code:
+            error = f"the script exited with code {code}"
+            if not isinstance(exc.code, int):
+                print(exc.code, file=sys.stderr)
+                error = f"the script exited: {str(exc.code).splitlines()[0][:2000]}"
+    except BaseException as exc:
+        _print_user_traceback(exc)
+        error, code = _error_line(exc), 1
+    if error:
+        with open(plan["error_file"], "w", encoding="utf-8") as handle:
+            handle.write(error)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return code
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 3 and argv[1] == APP_FLAG:
+        return app_main(argv[2])
     ctx = json.loads(argv[1])
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     log_path = os.path.join(tempfile.mkdtemp(prefix="kubeline-driver-"), "driver.log")
-    log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+    log = open(log_path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - closed below
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _Tee(out, log), _Tee(err, log)
     driver: Driver | None = None
@@ -343,19 +488,13 @@ def main(argv: list[str]) -> int:
         src = tempfile.mkdtemp(prefix="kubeline-src-")
         driver.snapshot(src)
         os.chdir(src)
-        try:
-            driver.run_app(src)
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-            if code:
-                error = f"the script exited with code {code}"
+        code, error = driver.run_app(src)
         if code == 0:
             outputs = driver.commit()
             status = "succeeded"
     except BaseException as exc:
         traceback.print_exc()
-        error = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:2000]
+        error = _error_line(exc)
         code = code or 1
     finally:
         sys.stdout, sys.stderr = out, err
@@ -381,7 +520,7 @@ def main(argv: list[str]) -> int:
         print(f"kubeline: error: {error}", file=sys.stderr)
         _termination(error)
     if driver is not None:
-        driver.spark.stop()
+        driver.stop()
     return code
 
 

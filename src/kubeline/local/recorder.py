@@ -52,6 +52,9 @@ class PipelineSpecInfo:
     steps: list[tuple[str, str]]
     snapshots: dict[str, str]
     base_name: str
+    # resource templates that watch or clean up what another pod of the step did (a
+    # SparkApplication's get and delete): their pods never stand for the step's work
+    control_templates: frozenset[str] = frozenset()
 
     @staticmethod
     def from_docs(docs: list[dict[str, Any]]) -> PipelineSpecInfo:
@@ -68,8 +71,9 @@ class PipelineSpecInfo:
         base = str(meta.get("name") or meta.get("generateName") or "workflow").rstrip("-")
         annotations = meta.get("annotations") or {}
         pipeline = json.loads(files["pipeline.json"]) if "pipeline.json" in files else None
+        control = _control_templates(workflow)
         if pipeline is None:
-            return PipelineSpecInfo(base, "", {}, [], {}, base)
+            return PipelineSpecInfo(base, "", {}, [], {}, base, control)
         names: dict[str, str] = json.loads(annotations.get("kubeline.io/step-names", "{}"))
         defaults = dict(pipeline.get("step_defaults") or {})
         store = str(pipeline.get("default_datastore", ""))
@@ -84,11 +88,21 @@ class PipelineSpecInfo:
             steps=[(s, names.get(s) or str(specs[s].get("name") or s)) for s in order],
             snapshots={s: str(specs[s]["snapshot"]) for s in order if specs[s].get("snapshot")},
             base_name=base,
+            control_templates=control,
         )
 
     @property
     def is_kubeline(self) -> bool:
         return bool(self.default_datastore)
+
+
+def _control_templates(workflow: dict[str, Any]) -> frozenset[str]:
+    """Resource templates other than create/apply: their logs and exit codes are about
+    watching or deleting, not about the step's work."""
+    return frozenset(
+        str(t.get("name")) for t in (workflow.get("spec") or {}).get("templates") or []
+        if isinstance(t.get("resource"), dict)
+        and str(t["resource"].get("action", "")) not in ("create", "apply"))
 
 
 def _dag_order(workflow: dict[str, Any]) -> list[str]:
@@ -301,10 +315,13 @@ class HistoryRecorder:
         if node.type == "Pod":
             starts = self._starts.setdefault(step, {}).setdefault(sub, {})
             starts[node.id] = node.process_starts
-            if node.phase == "Running":
+            # the step's logs and exit code are its work pod's (a Spark step's driver), not
+            # those of a pod that then watched or deleted the work
+            control = node.template_name in self.spec.control_templates
+            if node.phase == "Running" and not control:
                 self.history.step_running(self.run_id, step, self._attempts(step),
                                           node.log_path)
-            elif node.phase in _PHASE_STATUS:
+            elif node.phase in _PHASE_STATUS and (not control or step not in self._last_pod):
                 self._last_pod[step] = node
         status = _PHASE_STATUS.get(node.phase)
         if own and status is not None and status != h.NOT_STARTED:

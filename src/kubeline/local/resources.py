@@ -3,7 +3,8 @@
 * A ``create``/``apply`` of a spark-operator SparkApplication becomes a container template
   that runs pyspark's ``spark-submit`` in local mode with the application's main file,
   arguments, Spark conf, dependencies, environment (Secret references resolve as for any
-  pod) and volumes (the driver program's ConfigMap). The local node then runs it like any
+  pod) and volumes (the driver program's ConfigMap); stderr joins stdout, so the node's log
+  is the driver's log as a driver pod shows it. The local node then runs it like any
   pod: logs, timeout (the application's ``kubeline.io/timeout-seconds``), retries, outputs.
   Output parameters with ``jsonPath`` read the submitted object.
 * ``get`` and ``delete`` of a SparkApplication have nothing to wait for or remove once the
@@ -144,7 +145,10 @@ def _spark_container(tmpl: dict[str, Any], obj: dict[str, Any],
     env = [*(main.get("env") or []),
            {"name": "PYSPARK_PYTHON", "value": sys.executable},
            {"name": "PYSPARK_DRIVER_PYTHON", "value": sys.executable}]
-    container = {"image": str(spec.get("image", "")), "command": argv, "env": env}
+    # one stream, as a driver pod's log has it: Spark's log4j (stderr) and the program's
+    # output (stdout) interleaved as the driver emits them
+    command = ["/bin/sh", "-c", 'exec "$0" "$@" 2>&1', *argv]
+    container = {"image": str(spec.get("image", "")), "command": command, "env": env}
     if main.get("volumeMounts"):
         container["volumeMounts"] = main["volumeMounts"]
     if main.get("resources"):

@@ -40,7 +40,9 @@ class ClusterConfig(BaseModel):
     """Where compiled workflows go: namespace, flavour, service account, runtime image."""
 
     model_config = ConfigDict(extra="forbid")
-    flavour: Flavour = "kind"
+    # generic by default: a GPU size keeps its nvidia.com/gpu limit unless the workspace says
+    # it targets kind, whose nodes have none (docs/decisions/0014-generic-flavour-default.md)
+    flavour: Flavour = "generic"
     namespace: str = "kubeline"
     service_account: str = "kubeline-workflow"
     runtime_image: str = RUNTIME_IMAGE

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -30,7 +29,7 @@ from hera.workflows.models import (
 )
 
 from kubeline.compiler.argo.spec import SPEC_MOUNT
-from kubeline.compiler.scheduling import Scheduling, profile
+from kubeline.compiler.scheduling import Scheduling, profile, warn_once
 from kubeline.graph.model import PipelineGraph, Step, StepInput
 from kubeline.graph.names import param_name, short_hash
 from kubeline.stores.config import SecretRef, secret_env_name
@@ -50,7 +49,6 @@ REGENERATE_PARAMETER = "kubeline-regenerate-outputs"
 CONTENT_AWARE_PARAMETER = "kubeline-content-aware"
 SHIM_COMMAND = ["python3", "-m", "kubeline.runtime"]
 BOOT_COMMAND = ["python3", f"{RUNTIME_DIR}/boot.py"]
-_LOG = logging.getLogger("kubeline.compile")
 
 
 def artifact_inputs(step: Step, config: WorkspaceConfig) -> list[StepInput]:
@@ -197,14 +195,8 @@ def step_scheduling(target: str, config: WorkspaceConfig) -> Scheduling:
     """The compute target's profile; its warnings (e.g. GPUs on kind) are shown once."""
     sched = profile(target, config)
     for message in sched.warnings:
-        _warn_once(message)
+        warn_once(message)
     return sched
-
-
-@lru_cache(maxsize=256)
-def _warn_once(message: str) -> None:
-    """Several templates can share one compute target: say each thing once per process."""
-    _LOG.warning("kubeline: warning: %s", message)
 
 
 def scheduling_fields(sched: Scheduling) -> dict[str, object]:
