@@ -337,9 +337,8 @@ async def _run(tmpl: dict[str, Any], ctx: LeafContext, outputs: Outputs) -> Leaf
     _materialise(vols, ctx)
     main_fs = _main_fs(tmpl, ctx, vols)
     inputs = tmpl.get("inputs") or {}
-    # owned output paths need their parent directories inside the private root
-    for path in main_fs.owned:
-        main_fs.host_path(path).parent.mkdir(parents=True, exist_ok=True)
+    # Output paths (artifacts, parameters' valueFrom.path) and their parents are not created:
+    # in a pod they exist only if something mounts them (input artifacts, volumes).
     for art in inputs.get("artifacts") or []:
         if not art.get("path"):
             continue

@@ -67,6 +67,18 @@ class Sandbox:
     def prepare(self, fs: ContainerFS) -> None:
         (fs.root / "tmp").mkdir(parents=True, exist_ok=True)
         os.chmod(fs.root / "tmp", 0o1777)
+        if self.mode != "bwrap":
+            self._prepare_rewritten(fs)
+
+    def _prepare_rewritten(self, fs: ContainerFS) -> None:
+        """Fallback mode: a rewritten path's folders that exist on the host exist privately
+        too; a folder missing on the host stays missing (a pod's image lacks it as well)."""
+        binds = {dst for _, dst in fs.binds}
+        for point, host in self.mounts(fs).items():
+            if point == "/tmp" or point in binds:
+                continue
+            target = Path(host) if os.path.lexists(point) else Path(host).parent
+            target.mkdir(parents=True, exist_ok=True)
 
     def mounts(self, fs: ContainerFS) -> dict[str, str]:
         """Container path -> host path of every private mount of this container."""
