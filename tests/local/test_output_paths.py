@@ -7,6 +7,7 @@ parameters' ``valueFrom.path``, and their parents; in both sandbox modes.
 
 from __future__ import annotations
 
+import os
 import tarfile
 from pathlib import Path
 
@@ -155,3 +156,45 @@ spec:
     s = run_yaml(text, tmp_path / "state")
     assert s.phase == "Succeeded", [(n.display_name, n.message) for n in s.nodes]
     assert s.nodes[0].output_parameters == {"v": "from volume", "s": "next to input"}
+
+
+@pytest.mark.parametrize("mode", SANDBOX_MODES)
+def test_output_folder_outside_tmp_in_an_existing_host_folder(
+    tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Argo's map-reduce example: os.mkdir("/mnt/out") for outputs under /mnt (a folder the
+    host has): /mnt/out does not exist first, what the script writes stays private to the
+    node (the host's /mnt gets nothing) and the host's own /mnt entries stay visible."""
+    host_entries = sorted(os.listdir("/mnt"))
+    assert not os.path.lexists("/mnt/kl-out")
+    monkeypatch.setenv("KUBELINE_SANDBOX", mode)
+    text = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: mntout}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    inputs:
+      artifacts:
+      - {name: part, path: /mnt/kl-in/part.json, raw: {data: '{"n": 2}'}}
+    script:
+      image: python:alpine3.23
+      command: [python]
+      source: |
+        import json, os
+        assert not os.path.exists("/mnt/kl-out")
+        assert set(%r) <= set(os.listdir("/mnt")), os.listdir("/mnt")
+        os.mkdir("/mnt/kl-out")
+        n = json.load(open("/mnt/kl-in/part.json"))["n"]
+        json.dump({"n": n * 2}, open("/mnt/kl-out/part.json", "w"))
+    outputs:
+      artifacts:
+      - {name: part, path: /mnt/kl-out/part.json, archive: {none: {}}}
+""" % (host_entries,)
+    s = run_yaml(text, tmp_path / "state")
+    assert s.phase == "Succeeded", [(n.display_name, n.message, n.logs()) for n in s.nodes]
+    [art] = s.nodes[0].output_artifacts
+    assert Path(art["location"].removeprefix("file://")).read_text() == '{"n": 4}'
+    assert sorted(os.listdir("/mnt")) == host_entries

@@ -86,7 +86,8 @@ class Sandbox:
         for path in fs.owned:
             if _under(path, "/tmp"):
                 continue
-            point = mount_point(path)
+            hollow = hollow_point(path) if self.mode == "bwrap" else None
+            point = hollow or mount_point(path)
             if any(_under(point, m) for m in mounts):
                 continue
             for m in [m for m in mounts if _under(m, point)]:
@@ -117,6 +118,12 @@ class Sandbox:
         """(container path, host path, read-only) of every bind, in the order they are made:
         shallow first, then the pass-through paths under /tmp over the private /tmp."""
         mounts = self.mounts(fs)
+        for path in fs.owned:
+            hollow = None if _under(path, "/tmp") else hollow_point(path)
+            if hollow is not None and mounts.get(hollow) == str(fs.root / hollow.lstrip("/")):
+                for child in _host_children(hollow):
+                    if not any(_under(m, child) for m in mounts):
+                        mounts[child] = child
         view = []
         for dst in sorted(mounts, key=lambda p: p.count("/")):
             src = mounts[dst]
@@ -191,6 +198,26 @@ def mount_point(path: str) -> str:
         if not os.path.lexists(str(c)):
             return str(c)
     return str(p.parent) if str(p.parent) != "/" else str(p)
+
+
+def hollow_point(path: str) -> str | None:
+    """The host folder to replace by a private copy holding the host's own entries, when
+    path's shallowest missing ancestor M lies in one (not /): M then does not exist in the
+    container until the program makes it, as in a pod, and what it makes stays private."""
+    point = mount_point(path)
+    parent = str(PurePosixPath(point).parent)
+    if os.path.lexists(point) or parent == "/" or _under(parent, "/tmp"):
+        return None
+    return parent
+
+
+def _host_children(folder: str) -> list[str]:
+    """The entries of a host folder a hollowed copy binds back (dangling links left out)."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    return [c for c in (os.path.join(folder, n) for n in names) if os.path.exists(c)]
 
 
 def _under(path: str, base: str) -> bool:
