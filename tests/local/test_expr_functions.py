@@ -174,7 +174,10 @@ spec:
     container:
       image: busybox
       command: [sh, -c]
-      args: ["echo {{=jsonpath(inputs.parameters.week, '$.avg')}} {{=jsonpath(inputs.parameters.week, '$.min')}} {{inputs.parameters.evens}}"]
+      args:
+      - >-
+        echo {{=jsonpath(inputs.parameters.week, '$.avg')}}
+        {{=jsonpath(inputs.parameters.week, '$.min')}} {{inputs.parameters.evens}}
 """
     s = run_yaml(text, tmp_path)
     assert s.phase == "Succeeded", [(n.display_name, n.message) for n in s.nodes]

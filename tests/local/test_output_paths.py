@@ -185,16 +185,55 @@ spec:
       source: |
         import json, os
         assert not os.path.exists("/mnt/kl-out")
-        assert set(%r) <= set(os.listdir("/mnt")), os.listdir("/mnt")
+        assert set(HOST_ENTRIES) <= set(os.listdir("/mnt")), os.listdir("/mnt")
         os.mkdir("/mnt/kl-out")
         n = json.load(open("/mnt/kl-in/part.json"))["n"]
         json.dump({"n": n * 2}, open("/mnt/kl-out/part.json", "w"))
     outputs:
       artifacts:
       - {name: part, path: /mnt/kl-out/part.json, archive: {none: {}}}
-""" % (host_entries,)
+""".replace("HOST_ENTRIES", repr(host_entries))
     s = run_yaml(text, tmp_path / "state")
     assert s.phase == "Succeeded", [(n.display_name, n.message, n.logs()) for n in s.nodes]
     [art] = s.nodes[0].output_artifacts
     assert Path(art["location"].removeprefix("file://")).read_text() == '{"n": 4}'
     assert sorted(os.listdir("/mnt")) == host_entries
+
+
+@pytest.mark.parametrize("mode", SANDBOX_MODES)
+@pytest.mark.parametrize("kind", ["file", "folder"])
+def test_top_level_output_path_does_not_exist_first(
+    tmp_path: Path, mode: str, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Argo's argosay examples write /output, /file...: a top-level entry the host lacks
+    does not exist until the program makes it (a file or a folder), and stays private."""
+    assert not os.path.lexists("/kl-result")
+    monkeypatch.setenv("KUBELINE_SANDBOX", mode)
+    make = ('open("/kl-result", "w").write("42")' if kind == "file" else
+            'os.mkdir("/kl-result"); open("/kl-result/v", "w").write("42")')
+    read = "/kl-result" if kind == "file" else "/kl-result/v"
+    text = f"""
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {{name: toplevel}}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    script:
+      image: python:alpine3.23
+      command: [python]
+      source: |
+        import os
+        assert not os.path.lexists("/kl-result")
+        {make}
+    outputs:
+      parameters:
+      - {{name: v, valueFrom: {{path: {read}}}}}
+      artifacts:
+      - {{name: a, path: /kl-result}}
+"""
+    s = run_yaml(text, tmp_path / "state")
+    assert s.phase == "Succeeded", [(n.display_name, n.message, n.logs()) for n in s.nodes]
+    assert s.nodes[0].output_parameters == {"v": "42"}
+    assert not os.path.lexists("/kl-result")

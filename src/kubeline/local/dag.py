@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubeline.local import loops
 from kubeline.local.depends import DependsError, DepState, TaskDeps, evaluate, task_dependencies
+from kubeline.local.exprlang import ExprError
 from kubeline.local.nodes import (
     ERROR,
     FAILED_OR_ERROR,
@@ -30,7 +31,7 @@ from kubeline.local.nodes import (
 )
 from kubeline.local.prewarm import prewarm
 from kubeline.local.scope import Scope, ScopeError, add_aggregate, add_node, add_skipped_outputs
-from kubeline.local.templating import Substituter, TemplateError
+from kubeline.local.templating import Substituter, TemplateError, evaluate_expression
 from kubeline.local.when import WhenError, should_execute
 
 if TYPE_CHECKING:
@@ -429,6 +430,14 @@ def resolve_artifact_args(task: dict[str, Any], scope: Scope) -> None:
     out = []
     for art in args.get("artifacts") or []:
         ref = art.get("from")
+        if art.get("fromExpression"):
+            merged = dict(artifact_from_expression(art, scope))
+            merged.pop("path", None)
+            merged.pop("mode", None)
+            merged.pop("globalName", None)
+            merged["name"] = art["name"]
+            out.append(merged)
+            continue
         if not ref:
             out.append(art)
             continue
@@ -447,4 +456,27 @@ def resolve_artifact_args(task: dict[str, Any], scope: Scope) -> None:
         args["artifacts"] = out
 
 
-__all__ = ["ABSENT_ARG", "DagRun", "add_aggregate", "add_node", "add_skipped_outputs", "leaf_tasks"]
+def artifact_from_expression(art: dict[str, Any], scope: Scope) -> dict[str, Any]:
+    """``fromExpression``: the artifact an expression over the scope gives (Argo's
+    resolveArtifact); anything but an artifact is an error, optional or not, as in Argo."""
+    source = str(art["fromExpression"])
+    try:
+        found = evaluate_expression(source, scope)
+    except (ExprError, TemplateError) as exc:
+        raise ScopeError(f"artifact '{art.get('name')}': fromExpression {source!r}: {exc}") from exc
+    if not isinstance(found, dict) or not found:
+        raise ScopeError(
+            f"artifact '{art.get('name')}': fromExpression {source!r} is not an artifact"
+        )
+    return found
+
+
+__all__ = [
+    "ABSENT_ARG",
+    "DagRun",
+    "add_aggregate",
+    "add_node",
+    "add_skipped_outputs",
+    "artifact_from_expression",
+    "leaf_tasks",
+]

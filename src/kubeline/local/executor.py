@@ -25,8 +25,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kubeline.exceptions import KubelineError, ValidationError
+from kubeline.local import images
 from kubeline.local import manifest as manifest_mod
 from kubeline.local.artifacts import Repository, has_location
+from kubeline.local.dag import artifact_from_expression
 from kubeline.local.forkclient import ForkServers
 from kubeline.local.forkclient import enabled as forks_enabled
 from kubeline.local.leaf import LeafContext, LeafResult, run_leaf
@@ -405,14 +407,17 @@ class Engine:
             result.parameters.append(entry)
         for a in outs.get("artifacts") or []:
             ref = a.get("from")
-            if not ref:
+            if a.get("fromExpression"):
+                found = artifact_from_expression(a, scope)
+            elif not ref:
                 continue
-            try:
-                found = resolve_var(str(ref), scope)
-            except ScopeError:
-                if a.get("optional"):
-                    continue
-                raise
+            else:
+                try:
+                    found = resolve_var(str(ref), scope)
+                except ScopeError:
+                    if a.get("optional"):
+                        continue
+                    raise
             if isinstance(found, dict):
                 art = {k: v for k, v in found.items() if k not in ("globalName",)}
                 art["name"] = a["name"]
@@ -488,7 +493,10 @@ class Engine:
             local["tasks.name"] = holder
         elif kind == "step" and holder:
             local["steps.name"] = holder
-        retry = tmpl.get("retryStrategy") or self.spec.get("retryStrategy")
+        # an empty retryStrategy ({}) still retries, without limit (Argo tests for nil)
+        retry = tmpl.get("retryStrategy")
+        if retry is None:
+            retry = self.spec.get("retryStrategy")
         if _is_pod(tmpl) and retry is None:
             local["pod.name"] = pod_name(self.wf_name, name, template_name)
         try:
@@ -512,7 +520,7 @@ class Engine:
                 )
                 self.publish_globals(node.outputs)
                 return node
-        if retry:
+        if retry is not None:
             node = await self.run_retry(name, processed, retry, boundary, template_name)
         else:
             node = await self.run_type(
@@ -853,6 +861,7 @@ def _python_shims(state_dir: Path) -> Path:
             tmp.write_text(text)
             os.chmod(tmp, 0o755)
             os.replace(tmp, path)
+    images.install_programs(bin_dir)
     return bin_dir
 
 

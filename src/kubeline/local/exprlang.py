@@ -11,12 +11,12 @@ refused before the run starts.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from kubeline.local.nodes import go_json
@@ -675,6 +675,10 @@ def to_string(v: Any) -> str:
         return repr(v)
     if isinstance(v, int):
         return str(v)
+    if isinstance(v, datetime):
+        from kubeline.local.godate import go_format
+
+        return go_format(v, "2006-01-02 15:04:05.999999999 -0700 MST")
     return go_json(v)
 
 
@@ -737,9 +741,10 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 # expr's other builtins and sprig's functions build on the helpers above
-from kubeline.local import exprfuncs, sprig  # noqa: E402
+from kubeline.local import exprfuncs, godate, sprig  # noqa: E402
 
 FUNCTIONS.update(exprfuncs.FUNCTIONS)
 FUNCTIONS.update({f"sprig.{name}": fn for name, fn in sprig.FUNCTIONS.items()})
+FUNCTIONS.update({f"sprig.{name}": fn for name, fn in godate.FUNCTIONS.items()})
 FUNCTIONS["jsonpath"] = _jsonpath
 CLOSURE_FUNCTIONS: dict[str, Callable[..., Any]] = exprfuncs.CLOSURE_FUNCTIONS

@@ -101,7 +101,7 @@ def _bracket(body: str, selector: str) -> Token:
     parts = _split_top(body, ",")
     if len(parts) > 1:
         return ("union", [_key_or_index(p, selector) for p in parts])
-    if ":" in body and not body[:1] in "'\"":
+    if ":" in body and body[:1] not in "'\"":
         bounds = [b.strip() for b in body.split(":")]
         if len(bounds) > 3:
             raise JsonPathError(f"invalid JSONPath selector '{selector}': bad range [{body}]")

@@ -81,7 +81,7 @@ ARTIFACT: dict[str, Any] = {
     "path": ANY,
     "mode": ANY,
     "from": ANY,
-    "fromExpression": _refuse("use from: with a {{tasks...}} or {{steps...}} reference"),
+    "fromExpression": ANY,
     "globalName": ANY,
     "optional": ANY,
     "recurseMode": ANY,
@@ -360,8 +360,22 @@ def _check_expressions(spec: dict[str, Any]) -> None:
             for _s, _e, tag in tags:
                 if tag.startswith("="):
                     _parse_expr(tag[1:], path)
-        if path.endswith(".valueFrom.expression") or path.endswith(".retryStrategy.expression"):
+        if path.endswith((".valueFrom.expression", ".retryStrategy.expression",
+                          ".fromExpression")):
             _parse_expr(text, path)
+    for path, value in _objects(spec, "spec"):
+        if value.get("from") and value.get("fromExpression"):
+            raise ValidationError([f"{path}: 'from' and 'fromExpression' cannot both be set"])
+
+
+def _objects(value: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    if isinstance(value, dict):
+        yield path, value
+        for k, v in value.items():
+            yield from _objects(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _objects(v, f"{path}[{i}]")
 
 
 def _parse_expr(source: str, path: str) -> None:

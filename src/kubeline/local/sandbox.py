@@ -83,14 +83,18 @@ class Sandbox:
     def mounts(self, fs: ContainerFS) -> dict[str, str]:
         """Container path -> host path of every private mount of this container."""
         mounts = {"/tmp": str(fs.root / "tmp")}
-        for path in fs.owned:
-            if _under(path, "/tmp"):
-                continue
+        owned = [p for p in fs.owned if not _under(p, "/tmp")]
+        if self.mode == "bwrap" and any(_top_level_missing(p) for p in owned):
+            # /output, /file...: the private root itself is /, host entries bound over it
+            mounts["/"] = str(fs.root)
+            owned = [p for p in owned if PurePosixPath(mount_point(p)).parent != ROOT
+                     or os.path.lexists(mount_point(p))]
+        for path in owned:
             hollow = hollow_point(path) if self.mode == "bwrap" else None
             point = hollow or mount_point(path)
-            if any(_under(point, m) for m in mounts):
+            if any(_under(point, m) for m in mounts if m != "/"):
                 continue
-            for m in [m for m in mounts if _under(m, point)]:
+            for m in [m for m in mounts if _under(m, point) and m != "/"]:
                 del mounts[m]
             mounts[point] = str(fs.root / point.lstrip("/"))
         for src, dst in fs.binds:
@@ -108,9 +112,11 @@ class Sandbox:
         namespace, as a pod has: when the runner dies, bwrap and with it every process of
         the node (a step's forked script included) are killed."""
         args = [self.bwrap, "--die-with-parent", "--unshare-pid"]
-        args += self._root_args([dst for dst, _, _ in view])
+        args += [a for dst, src, _ in view if dst == "/" for a in ("--bind", src, "/")]
+        args += self._root_args([dst for dst, _, _ in view if dst != "/"])
         for dst, src, readonly in view:
-            args += ["--ro-bind" if readonly else "--bind", src, dst]
+            if dst != "/":
+                args += ["--ro-bind" if readonly else "--bind", src, dst]
         args += ["--chdir", cwd, "--"]
         return args + argv
 
@@ -125,7 +131,7 @@ class Sandbox:
                     if not any(_under(m, child) for m in mounts):
                         mounts[child] = child
         view = []
-        for dst in sorted(mounts, key=lambda p: p.count("/")):
+        for dst in sorted(mounts, key=lambda p: (p != "/", p.count("/"))):
             src = mounts[dst]
             if not os.path.exists(src):
                 os.makedirs(src, exist_ok=True)
@@ -198,6 +204,16 @@ def mount_point(path: str) -> str:
         if not os.path.lexists(str(c)):
             return str(c)
     return str(p.parent) if str(p.parent) != "/" else str(p)
+
+
+ROOT = PurePosixPath("/")
+
+
+def _top_level_missing(path: str) -> bool:
+    """A path that is itself a top-level entry the host lacks (/output, /file): only a
+    private / lets it not exist until the program makes it, as a file or a folder."""
+    p = PurePosixPath(path)
+    return p.parent == ROOT and str(p) != "/" and not os.path.lexists(path)
 
 
 def hollow_point(path: str) -> str | None:
