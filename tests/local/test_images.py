@@ -113,3 +113,29 @@ def test_container_argv_follows_kubernetes_entrypoint_rules(
     container: dict[str, object], image: str, argv: list[str]
 ) -> None:
     assert images.container_argv(container, image) == argv
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+@pytest.mark.parametrize("image", ["python:alpine3.23", "busybox", "argoproj/argosay:v2"])
+def test_a_public_image_starts_in_its_workdir(tmp_path: Path, image: str) -> None:
+    """Argo's conditional-artifacts example writes result.txt relative to the image's
+    WORKDIR (/) and outputs /result.txt; the node's own / is private (the host's gets
+    nothing), in a DAG where the next task may be warm-started."""
+    body = f"""\
+    dag:
+      tasks:
+      - {{name: first, template: write}}
+      - {{name: second, template: write, depends: first}}
+  - name: write
+    container:
+      image: {image}
+      command: [sh, -c, 'pwd > where.txt && echo done > result.txt']
+    outputs:
+      parameters:
+      - {{name: where, valueFrom: {{path: /where.txt}}}}
+      artifacts:
+      - {{name: result, path: /result.txt}}"""
+    s = _run(tmp_path, body)
+    assert s.phase == "Succeeded", [(n.display_name, n.message) for n in s.nodes]
+    assert s.node("second").output_parameters == {"where": "/"}
+    assert not Path("/result.txt").exists() and not Path("/where.txt").exists()

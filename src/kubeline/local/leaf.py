@@ -21,7 +21,7 @@ from typing import Any
 
 from kubeline.local import images, procs, volumes
 from kubeline.local.artifacts import ArtifactError, Repository, default_key
-from kubeline.local.forkclient import ForkedStep, ForkServers
+from kubeline.local.forkclient import ForkedStep, ForkServers, runs_shim
 from kubeline.local.memo import MemoError, parse_duration_or_seconds
 from kubeline.local.nodes import ERROR, FAILED, SUCCEEDED, Outputs
 from kubeline.local.sandbox import ContainerFS, Sandbox
@@ -338,7 +338,11 @@ async def run_leaf(tmpl: dict[str, Any], ctx: LeafContext) -> LeafResult:
     """Execute a processed container/script template; never raises for node-level failures."""
     logs = ctx.node_dir
     outputs = Outputs()
-    ctx.image = str((tmpl.get("container") or tmpl.get("script") or {}).get("image") or "")
+    main = tmpl.get("container") or tmpl.get("script") or {}
+    ctx.image = str(main.get("image") or "")
+    workdir = images.defaults(ctx.image).workdir
+    if workdir and ctx.sandbox.mode == "bwrap" and not runs_shim(tmpl):
+        ctx.cwd = workdir  # a public image's WORKDIR (kubeline steps keep the run's folder)
     try:
         return await _run(tmpl, ctx, outputs)
     except (LeafError, ArtifactError, OSError) as exc:

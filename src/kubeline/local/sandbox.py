@@ -130,6 +130,8 @@ class Sandbox:
                 for child in _host_children(hollow):
                     if not any(_under(m, child) for m in mounts):
                         mounts[child] = child
+        if "/" in mounts:
+            self._clear_link_stubs(Path(mounts["/"]))
         view = []
         for dst in sorted(mounts, key=lambda p: (p != "/", p.count("/"))):
             src = mounts[dst]
@@ -138,6 +140,14 @@ class Sandbox:
             view.append((dst, src, dst in fs.readonly))
         view += [(p, p, False) for p in self.passthrough if _under(p, "/tmp")]
         return view
+
+    def _clear_link_stubs(self, root: Path) -> None:
+        """A private / keeps the symlinks bubblewrap made for the host's top-level links;
+        bubblewrap will not make them again over an earlier start's."""
+        for name in self._top:
+            stub = root / name
+            if os.path.islink(os.path.join("/", name)) and stub.is_symlink():
+                stub.unlink()
 
     def _root_args(self, mount_points: list[str]) -> list[str]:
         """Rebuild / from host entries, splitting host dirs that contain a mount point."""
