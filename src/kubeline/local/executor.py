@@ -521,6 +521,8 @@ class Engine:
                 self.publish_globals(node.outputs)
                 return node
         if retry is not None:
+            if processed.get("retryStrategy") is not None:  # its tags substituted, as Argo's
+                retry = processed["retryStrategy"]
             node = await self.run_retry(name, processed, retry, boundary, template_name)
         else:
             node = await self.run_type(
@@ -779,7 +781,10 @@ class Engine:
 def _duration(node: Node) -> str:
     if not node.started_at or not node.finished_at:
         return "0"
-    return str(_parse_time(node.finished_at) - _parse_time(node.started_at))
+    # Go's fmt.Sprint of Duration.Seconds(): "3", not "3.0" (asInt() must parse it)
+    from kubeline.local.exprlang import to_string
+
+    return to_string(float(_parse_time(node.finished_at) - _parse_time(node.started_at)))
 
 
 def _policy_allows(policy: str, child: Node) -> bool:

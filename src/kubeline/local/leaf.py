@@ -376,6 +376,9 @@ async def _run(tmpl: dict[str, Any], ctx: LeafContext, outputs: Outputs) -> Leaf
         ctx.repo.load(art, main_fs.host_path(str(art["path"])))
     ctx.on_start()
     for i, init in enumerate(tmpl.get("initContainers") or []):
+        if init.get("mirrorVolumeMounts"):  # Argo gives it main's volume mounts too
+            init = {**init, "volumeMounts": [*(init.get("volumeMounts") or []),
+                                             *(main.get("volumeMounts") or [])]}
         fs = _fs_for(init, node_dir / f"init-{i}", vols)
         init_image = str(init.get("image") or "")
         command = images.container_argv(init, init_image)

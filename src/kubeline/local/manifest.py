@@ -235,10 +235,12 @@ TEMPLATE: dict[str, Any] = {
     "memoize": {"key": ANY, "maxAge": ANY, "cache": {"configMap": {"name": ANY, "key": IGNORED}}},
     "parallelism": ANY,
     "failFast": ANY,
-    "initContainers": [CONTAINER],
+    "initContainers": [{**CONTAINER, "mirrorVolumeMounts": ANY}],
     "volumes": [VOLUME],
     "archiveLocation": {"archiveLogs": IGNORED},
     "displayName": IGNORED,
+    "annotations": IGNORED,  # UI metadata (workflows.argoproj.io/display-name)
+    "podResources": IGNORED,
     **{k: IGNORED for k in _SCHEDULING},
     "resource": lambda value, path: _resource(value, path),
     "suspend": _refuse("suspend templates are not supported locally"),
@@ -273,6 +275,7 @@ SPEC: dict[str, Any] = {
     "artifactGC": IGNORED,
     "artifactRepositoryRef": IGNORED,
     "workflowMetadata": IGNORED,
+    "podResources": IGNORED,  # pod-level requests/limits: scheduling only
     **{k: IGNORED for k in _SCHEDULING if k != "metadata"},
     "onExit": _refuse("exit handlers are not supported locally"),
     "hooks": _refuse("lifecycle hooks are not supported locally"),
@@ -362,7 +365,8 @@ def _check_expressions(spec: dict[str, Any]) -> None:
                     _parse_expr(tag[1:], path)
         if path.endswith((".valueFrom.expression", ".retryStrategy.expression",
                           ".fromExpression")):
-            _parse_expr(text, path)
+            # tags in an expression field are substituted before it is evaluated
+            _parse_expr(text, path, _TAG.sub("tag", text))
     for path, value in _objects(spec, "spec"):
         if value.get("from") and value.get("fromExpression"):
             raise ValidationError([f"{path}: 'from' and 'fromExpression' cannot both be set"])
@@ -378,9 +382,12 @@ def _objects(value: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
             yield from _objects(v, f"{path}[{i}]")
 
 
-def _parse_expr(source: str, path: str) -> None:
+_TAG = re.compile(r"\{\{[^{}]*\}\}")
+
+
+def _parse_expr(source: str, path: str, parsed: str | None = None) -> None:
     try:
-        exprlang.parse(source)
+        exprlang.parse(source if parsed is None else parsed)
     except exprlang.ExprSyntaxError as exc:
         raise UnsupportedManifestError(
             f"{path}: expression '{source}' is not supported by the local executor: {exc}"
