@@ -143,3 +143,37 @@ def test_from_and_from_expression_together_are_refused(tmp_path: Path) -> None:
         "        fromExpression: \"")
     with pytest.raises(ValidationError, match="'from' and 'fromExpression'"):
         run_yaml(text, tmp_path)
+
+
+INLINE = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: inline}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    KIND
+  - name: main-a-inline
+    container: {image: busybox, command: [echo, taken name]}
+"""
+
+
+@pytest.mark.parametrize("kind", ["dag", "steps"])
+def test_inline_templates_run_as_named_ones(tmp_path: Path, kind: str) -> None:
+    """Argo's dag-inline-workflow / steps-inline-workflow: a task's own template, nested
+    inline templates included, and a generated name never clashes with a real template."""
+    inner = ("inline: {dag: {tasks: [{name: deep, inline: {container: {image: busybox,"
+             " command: [echo, deep]}}}]}}")
+    if kind == "dag":
+        body = ("dag:\n      tasks:\n"
+                "      - {name: a, inline: {container: {image: busybox, command: [echo, A]}}}\n"
+                f"      - {{name: b, depends: a, {inner}}}")
+    else:
+        body = ("steps:\n"
+                "    - - {name: a, inline: {container: {image: busybox, command: [echo, A]}}}\n"
+                f"    - - {{name: b, {inner}}}")
+    s = run_yaml(INLINE.replace("KIND", body), tmp_path)
+    assert s.phase == "Succeeded", [(n.display_name, n.message) for n in s.nodes]
+    assert s.node("a").logs().strip() == "A"
+    assert s.node("deep").logs().strip() == "deep"

@@ -18,6 +18,7 @@ from typing import Any
 from kubeline.exceptions import UnsupportedManifestError, ValidationError
 from kubeline.local import exprlang
 from kubeline.local.depends import DependsError, task_dependencies
+from kubeline.local.inline import expand_inline
 from kubeline.local.templating import TemplateError, iter_tags
 
 IGNORED = "ignored"  # accepted, no local meaning
@@ -157,7 +158,6 @@ _TASK_COMMON: dict[str, Any] = {
     "withSequence": SEQUENCE,
     "continueOn": {"error": ANY, "failed": ANY},
     "templateRef": _refuse("templateRef is not supported locally; inline the template"),
-    "inline": _refuse("inline templates are not supported locally; name the template"),
     "onExit": _refuse("exit handlers are not supported locally"),
     "hooks": _refuse("lifecycle hooks are not supported locally"),
 }
@@ -452,6 +452,8 @@ def load(docs: list[dict[str, Any]]) -> Manifest:
             )
     if workflow is None:
         raise ValidationError(["the file has no Workflow or WorkflowTemplate document"])
+    if isinstance(workflow.get("spec"), dict):
+        expand_inline(workflow["spec"])
     _walk(workflow, WORKFLOW, "")
     manifest = Manifest(workflow=workflow, kind=kind, configmaps=configmaps)
     _validate(manifest)
