@@ -18,6 +18,7 @@ import random
 import re
 import shutil
 import sys
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
@@ -29,6 +30,7 @@ from kubeline.local import images
 from kubeline.local import manifest as manifest_mod
 from kubeline.local.artifacts import Repository, has_location
 from kubeline.local.dag import artifact_from_expression
+from kubeline.local.exithandler import final_phase, run_exit_handler
 from kubeline.local.forkclient import ForkServers
 from kubeline.local.forkclient import enabled as forks_enabled
 from kubeline.local.leaf import LeafContext, LeafResult, run_leaf
@@ -1066,22 +1068,27 @@ async def _drive(
     engine.globals = _workflow_globals(m, run_id, uid, created)
     reporter.run_started(run_id, sandbox.mode, resumed)
     args = substitute(m.spec.get("arguments") or {}, engine.globals)
+    started = time.time()
     try:
         root = await engine.execute_template(run_id, str(m.spec["entrypoint"]), args, None)
+        handler = await run_exit_handler(
+            m.spec, run_id, root, list(engine.nodes.values()), started, engine.globals,
+            lambda name, tmpl, hook_args, boundary: engine.execute_template(
+                name, tmpl, substitute(hook_args, engine.globals), boundary),
+        )
     finally:
         if engine.warm is not None:
             await engine.warm.close()
         if engine.forks is not None:
             await engine.forks.close()
-    phase = {SUCCEEDED: SUCCEEDED, FAILED: FAILED, ERROR: ERROR}.get(
-        root.phase, SUCCEEDED if root.phase in FULFILLED else ERROR
-    )
+    phase, handler_message = final_phase(root.phase, handler)
+    message = root.message if handler_message is None else handler_message
     outputs = {k: v for k, v in engine.wf_outputs.items() if v}
-    state.finish_run(run_id, phase, root.message, now(), outputs)
+    state.finish_run(run_id, phase, message, now(), outputs)
     summary = build_summary(
         run_id=run_id,
         phase=phase,
-        message=root.message,
+        message=message,
         nodes=list(engine.nodes.values()),
         outputs=outputs,
         state_dir=state_dir,

@@ -277,8 +277,8 @@ SPEC: dict[str, Any] = {
     "workflowMetadata": IGNORED,
     "podResources": IGNORED,  # pod-level requests/limits: scheduling only
     **{k: IGNORED for k in _SCHEDULING if k != "metadata"},
-    "onExit": _refuse("exit handlers are not supported locally"),
-    "hooks": _refuse("lifecycle hooks are not supported locally"),
+    "onExit": ANY,
+    "hooks": {"exit": {"template": ANY, "arguments": ARGUMENTS}},
     "templateDefaults": _refuse(
         "templateDefaults is not supported locally; set fields per template"
     ),

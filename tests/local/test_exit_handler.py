@@ -1,0 +1,99 @@
+"""The workflow's exit handler (spec.onExit, spec.hooks.exit) as Argo runs it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.local.conftest import run_yaml
+
+WF = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {{name: exits}}
+spec:
+  entrypoint: main
+  arguments:
+    parameters: [{{name: code, value: "{code}"}}]
+  {hook}
+  templates:
+  - name: main
+    container: {{image: alpine:3.23, command: [sh, -c, "exit {{{{workflow.parameters.code}}}}"]}}
+  - name: handler
+    inputs:
+      parameters: [{{name: who, value: default}}]
+    steps:
+    - - name: report
+        template: report
+        arguments:
+          parameters: [{{name: who, value: "{{{{inputs.parameters.who}}}}"}}]
+      - {{name: celebrate, template: say, when: "{{{{workflow.status}}}} == Succeeded"}}
+      - {{name: cry, template: say, when: "{{{{workflow.status}}}} != Succeeded"}}
+  - name: report
+    inputs:
+      parameters: [{{name: who}}]
+    container:
+      image: alpine:3.23
+      command: [sh, -c]
+      args:
+      - >-
+        echo '{{{{inputs.parameters.who}}}} {{{{workflow.status}}}} {{{{workflow.duration}}}}';
+        echo {{{{workflow.failures}}}}; exit {handler_code}
+  - name: say
+    container: {{image: busybox, command: [echo, said]}}
+"""
+
+
+def _run(  # type: ignore[no-untyped-def]
+    tmp_path: Path, code: int, hook: str = "onExit: handler", handler_code: int = 0
+):
+    return run_yaml(WF.format(code=code, hook=hook, handler_code=handler_code), tmp_path)
+
+
+@pytest.mark.parametrize("hook", ["onExit: handler", "hooks: {exit: {template: handler}}"])
+def test_handler_runs_after_success(tmp_path: Path, hook: str) -> None:
+    s = _run(tmp_path, 0, hook)
+    assert s.phase == "Succeeded"
+    exit_node = s.node("exits.onExit")
+    assert exit_node.phase == "Succeeded" and exit_node.type == "Steps"
+    assert s.node("exits").finish_seq < exit_node.start_seq
+    first, failures = s.node("report").logs().splitlines()[:2]
+    assert re.fullmatch(r"default Succeeded \d+\.\d{6}", first)
+    assert failures == "null"
+    assert s.node("celebrate").phase == "Succeeded" and s.node("cry").phase == "Skipped"
+
+
+def test_handler_sees_the_failure(tmp_path: Path) -> None:
+    s = _run(tmp_path, 3)
+    assert s.phase == "Failed"
+    assert s.node("exits.onExit").phase == "Succeeded"
+    lines = s.node("report").logs().splitlines()
+    assert lines[0].startswith("default Failed ")
+    [failure] = json.loads(lines[1])
+    assert failure["displayName"] == "exits" and failure["phase"] == "Failed"
+    assert failure["message"] == "Error (exit code 3)" and failure["templateName"] == "main"
+    assert s.node("cry").phase == "Succeeded" and s.node("celebrate").phase == "Skipped"
+
+
+def test_a_failing_handler_fails_a_succeeded_workflow(tmp_path: Path) -> None:
+    s = _run(tmp_path, 0, handler_code=4)
+    assert s.phase == "Failed"
+    assert s.node("exits").phase == "Succeeded"
+    assert s.node("report").phase == "Failed"
+
+
+def test_a_failing_handler_leaves_a_failed_workflow_failed(tmp_path: Path) -> None:
+    s = _run(tmp_path, 2, handler_code=4)
+    assert s.phase == "Failed"
+    assert s.message == "Error (exit code 2)"
+
+
+def test_exit_hook_arguments(tmp_path: Path) -> None:
+    hook = ("hooks: {exit: {template: handler, arguments: {parameters: "
+            "[{name: who, value: 'wf {{workflow.name}}'}]}}}")
+    s = _run(tmp_path, 0, hook)
+    assert s.phase == "Succeeded"
+    assert s.node("report").logs().startswith("wf exits Succeeded ")
