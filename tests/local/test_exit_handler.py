@@ -97,3 +97,78 @@ def test_exit_hook_arguments(tmp_path: Path) -> None:
     s = _run(tmp_path, 0, hook)
     assert s.phase == "Succeeded"
     assert s.node("report").logs().startswith("wf exits Succeeded ")
+
+
+TASK_HOOKS = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: task-hooks}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    BODY
+  - name: produce
+    container:
+      image: alpine:3.23
+      command: [sh, -c, "echo -n made > /tmp/v.txt"]
+    outputs:
+      parameters: [{name: v, valueFrom: {path: /tmp/v.txt}}]
+      artifacts: [{name: f, path: /tmp/v.txt, archive: {none: {}}}]
+  - name: show
+    inputs:
+      parameters: [{name: v}]
+      artifacts: [{name: f, path: /tmp/in.txt}]
+    container:
+      image: alpine:3.23
+      command: [sh, -c, "echo {{inputs.parameters.v}}; cat /tmp/in.txt; exit CODE"]
+  - name: after
+    container: {image: busybox, command: [echo, after]}
+"""
+HOOK = ("{template: show, arguments: {"
+        "parameters: [{name: v, value: 'got {{%s.a.outputs.parameters.v}}'}],"
+        " artifacts: [{name: f, from: '{{%s.a.outputs.artifacts.f}}'}]}}")
+
+
+@pytest.mark.parametrize("kind", ["dag", "steps"])
+@pytest.mark.parametrize("code", [0, 5])
+def test_task_exit_hooks_see_outputs_and_hold_dependents(
+    tmp_path: Path, kind: str, code: int
+) -> None:
+    """Argo's exit-handler-with-param / -with-artifacts / -dag-level: the hook runs as
+    '<task>.onExit' once the task is done, with the task's outputs; the next task waits for
+    it; a failing hook leaves the task's (and the workflow's) phase alone."""
+    prefix = "tasks" if kind == "dag" else "steps"
+    hook = HOOK % (prefix, prefix)
+    if kind == "dag":
+        body = ("dag:\n      tasks:\n"
+                f"      - {{name: a, template: produce, hooks: {{exit: {hook}}}}}\n"
+                "      - {name: b, template: after, depends: a}")
+    else:
+        body = (f"steps:\n    - - {{name: a, template: produce, hooks: {{exit: {hook}}}}}\n"
+                "    - - {name: b, template: after}")
+    s = run_yaml(TASK_HOOKS.replace("BODY", body).replace("CODE", str(code)), tmp_path)
+    assert s.phase == "Succeeded", [(n.display_name, n.message) for n in s.nodes]
+    hook_node = s.node("a.onExit")
+    assert hook_node.phase == ("Succeeded" if code == 0 else "Failed")
+    assert hook_node.logs().splitlines()[:2] == ["got made", "made"]
+    assert s.node("a").phase == "Succeeded"
+    assert s.node("a").finish_seq < hook_node.start_seq
+    assert hook_node.finish_seq < s.node("b").start_seq
+
+
+def test_deprecated_task_on_exit(tmp_path: Path) -> None:
+    body = ("dag:\n      tasks:\n      - {name: a, template: after, onExit: after}\n"
+            "      - {name: b, template: after, depends: a}")
+    s = run_yaml(TASK_HOOKS.replace("BODY", body).replace("CODE", "0"), tmp_path)
+    assert s.phase == "Succeeded"
+    assert s.node("a.onExit").logs().strip() == "after"
+
+
+def test_expression_hooks_are_refused(tmp_path: Path) -> None:
+    from kubeline.exceptions import UnsupportedManifestError
+
+    body = ("steps:\n    - - {name: a, template: after, hooks: {running: "
+            "{expression: 'steps.a.status == \"Running\"', template: after}}}")
+    with pytest.raises(UnsupportedManifestError, match=r"hooks\.running"):
+        run_yaml(TASK_HOOKS.replace("BODY", body).replace("CODE", "0"), tmp_path)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubeline.local import loops
 from kubeline.local.depends import DependsError, DepState, TaskDeps, evaluate, task_dependencies
+from kubeline.local.exithandler import run_task_exit_hook, split_hooks, task_exit_hook
 from kubeline.local.exprlang import ExprError
 from kubeline.local.nodes import (
     ERROR,
@@ -298,11 +299,14 @@ class DagRun:
         except ScopeError as exc:
             self._terminal(name, "Skipped", ERROR, str(exc))
             return
-        resolved = await self.resolve(name, task, scope)
+        hook = task_exit_hook(task)
+        resolved = await self.resolve(name, split_hooks(task), scope)
         if resolved is None:
             return
         if loops.expands(resolved):
             await self.run_loop(name, resolved, scope)
+            await run_task_exit_hook(self.engine, hook, self.task_nodes.get(name), "tasks", name,
+                                     scope, self.node, resolved.get("template"))
             return
         when = str(resolved.get("when") or "")
         try:
@@ -324,6 +328,8 @@ class DagRun:
         )
         if node is not None:  # None: not started because the template's failFast stopped it
             self._task_node(name, node)
+            await run_task_exit_hook(self.engine, hook, node, "tasks", name, scope, self.node,
+                                     resolved.get("template"))
 
     async def resolve(self, name: str, task: dict[str, Any], scope: Scope) -> dict[str, Any] | None:
         """Substitute the task against its ancestors' outputs (resolveDependencyReferences)."""

@@ -12,9 +12,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeline.local.nodes import ERROR, FAILED, OMITTED, SKIPPED, SUCCEEDED, Node
+
+if TYPE_CHECKING:
+    from kubeline.local.executor import Engine
+    from kubeline.local.scope import Scope
 
 _WORKFLOW_PHASE = {SUCCEEDED: SUCCEEDED, SKIPPED: SUCCEEDED, OMITTED: SUCCEEDED,
                    FAILED: FAILED, ERROR: ERROR}
@@ -64,3 +68,44 @@ async def run_exit_handler(
     globals_.update(exit_globals(root, nodes, started))
     template, arguments = hook
     return await execute(f"{run_id}.onExit", template, arguments, None)
+
+
+def task_exit_hook(task: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """(template, arguments) of a DAG task's or step's exit hook (``hooks.exit`` or the
+    deprecated ``onExit``)."""
+    hook = (task.get("hooks") or {}).get("exit")
+    if isinstance(hook, dict) and hook.get("template"):
+        return str(hook["template"]), dict(hook.get("arguments") or {})
+    if task.get("onExit"):
+        return str(task["onExit"]), {}
+    return None
+
+
+def split_hooks(task: dict[str, Any]) -> dict[str, Any]:
+    """The task without its exit hook, whose arguments name the task's own outputs and are
+    resolved only once it has run."""
+    return {k: v for k, v in task.items() if k not in ("hooks", "onExit")}
+
+
+async def run_task_exit_hook(
+    engine: Engine, hook: tuple[str, dict[str, Any]] | None, node: Node | None, prefix: str,
+    name: str, scope: Scope, boundary: Node, template_name: Any,
+) -> None:
+    """Run a finished task's/step's exit hook as ``<node>.onExit`` (Argo's runOnExitNode):
+    its arguments see the task's outputs as ``tasks.NAME.*``/``steps.NAME.*``; the task's
+    dependents wait for it; its phase does not change the task's."""
+    if hook is None or node is None or node.phase not in (SUCCEEDED, FAILED, ERROR):
+        return
+    from kubeline.local.dag import mark_absent_args, resolve_artifact_args
+    from kubeline.local.templating import Substituter
+
+    template, arguments = hook
+    local = dict(scope)
+    engine.add_task_scope(local, prefix, name, node, template_name)
+    body = {"arguments": arguments}
+    mark_absent_args(body, local)
+    resolved: dict[str, Any] = Substituter(local).obj(body)
+    resolve_artifact_args(resolved, local)
+    hook_node = await engine.execute_template(
+        f"{node.name}.onExit", template, resolved["arguments"], boundary)
+    engine.add_child(node, hook_node)

@@ -158,8 +158,8 @@ _TASK_COMMON: dict[str, Any] = {
     "withSequence": SEQUENCE,
     "continueOn": {"error": ANY, "failed": ANY},
     "templateRef": _refuse("templateRef is not supported locally; inline the template"),
-    "onExit": _refuse("exit handlers are not supported locally"),
-    "hooks": _refuse("lifecycle hooks are not supported locally"),
+    "onExit": ANY,
+    "hooks": {"exit": {"template": ANY, "arguments": ARGUMENTS}},
 }
 DAG_TASK: dict[str, Any] = {**_TASK_COMMON, "dependencies": ANY, "depends": ANY}
 VOLUME: dict[str, Any] = {
