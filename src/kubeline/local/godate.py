@@ -9,6 +9,7 @@ and Argo's ``expression-tag-template-workflow`` example relies on it. Times are 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -170,7 +171,7 @@ def duration(value: Any) -> str:
         return go_duration(0)
 
 
-FUNCTIONS = {
+FUNCTIONS: dict[str, Callable[..., Any]] = {
     "date": date,
     "dateInZone": date_in_zone,
     "date_in_zone": date_in_zone,

@@ -244,7 +244,7 @@ def _truthy(value: Any) -> bool:
         return len(value) > 0
     if isinstance(value, str):
         return value.strip("'\"") != "" if len(value) > 1 else value != ""
-    return value != 0
+    return bool(value != 0)
 
 
 # --- filter expressions ---------------------------------------------------------------
