@@ -134,11 +134,16 @@ def test_the_list_covers_the_examples_folder(argo_examples: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", sorted(n for n, e in ENTRIES.items() if e.get("needs") in ("unsupported",
-                                                                       "not-a-workflow")))
-def test_examples_not_run_are_refused_before_starting(name: str, argo_examples: Path) -> None:
-    """What the list calls unsupported (or not a Workflow) is refused up front in one line,
-    so the list cannot go stale: an example that starts to run must move to `expect`."""
+    "name", sorted(n for n, e in ENTRIES.items() if e.get("needs") == "not-a-workflow"))
+def test_examples_that_are_not_workflows_hold_none(name: str, argo_examples: Path) -> None:
+    assert all(d.get("kind") != "Workflow" for d in _docs(argo_examples / name))
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, e in ENTRIES.items() if e.get("needs") == "unsupported"))
+def test_unsupported_examples_are_refused_before_starting(name: str, argo_examples: Path) -> None:
+    """What the list calls unsupported is refused up front in one line, so the list cannot
+    go stale: an example that starts to run must move to `expect`."""
     from kubeline.exceptions import KubelineError
     from kubeline.local import manifest
 
