@@ -63,6 +63,7 @@ from kubeline.local.scope import (
 )
 from kubeline.local.state import RunLock, RunLocked, StateStore
 from kubeline.local.summary import RunSummary, build_summary
+from kubeline.local.sync import Locks, SyncError
 from kubeline.local.templating import TemplateError, evaluate_expression, substitute
 from kubeline.local.warmpool import WarmPool
 
@@ -146,6 +147,7 @@ class Engine:
         if spec_par not in (None, ""):
             limit = min(limit, max(1, int(spec_par)))
         self.pod_slots = asyncio.Semaphore(max(1, limit))
+        self.locks = Locks(manifest.configmaps)  # synchronization mutexes and semaphores
         self.globals: Scope = {}
         self.created = created
         self._template_json: dict[str, str] = {}
@@ -546,6 +548,25 @@ class Engine:
         return node
 
     async def run_type(
+        self,
+        name: str,
+        tmpl: dict[str, Any],
+        boundary: Node | None,
+        template_name: str,
+        *,
+        retried: bool = False,
+        memo_status: dict[str, Any] | None = None,
+    ) -> Node:
+        try:
+            locks = self.locks.plan(tmpl.get("synchronization"))
+        except SyncError as exc:
+            return self.new_node(name, _node_type(tmpl), ERROR, template_name, boundary,
+                                 str(exc), retried=retried)
+        async with self.locks.hold(locks):
+            return await self._run_type(name, tmpl, boundary, template_name, retried=retried,
+                                        memo_status=memo_status)
+
+    async def _run_type(
         self,
         name: str,
         tmpl: dict[str, Any],
@@ -1070,7 +1091,12 @@ async def _drive(
     args = substitute(m.spec.get("arguments") or {}, engine.globals)
     started = time.time()
     try:
-        root = await engine.execute_template(run_id, str(m.spec["entrypoint"]), args, None)
+        wf_locks = engine.locks.plan(m.spec.get("synchronization"))
+    except SyncError as exc:
+        raise KubelineError(f"spec.synchronization: {exc}") from exc
+    try:
+        async with engine.locks.hold(wf_locks):
+            root = await engine.execute_template(run_id, str(m.spec["entrypoint"]), args, None)
         handler = await run_exit_handler(
             m.spec, run_id, root, list(engine.nodes.values()), started, engine.globals,
             lambda name, tmpl, hook_args, boundary: engine.execute_template(

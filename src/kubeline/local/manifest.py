@@ -19,6 +19,7 @@ from kubeline.exceptions import UnsupportedManifestError, ValidationError
 from kubeline.local import exprlang
 from kubeline.local.depends import DependsError, task_dependencies
 from kubeline.local.inline import expand_inline
+from kubeline.local.sync import Locks, SyncError
 from kubeline.local.templating import TemplateError, iter_tags
 
 IGNORED = "ignored"  # accepted, no local meaning
@@ -174,6 +175,13 @@ VOLUME: dict[str, Any] = {
     "persistentVolumeClaim": _refuse("persistent volumes are not supported locally"),
     "hostPath": _refuse("hostPath volumes are not supported locally"),
 }
+_DB_LOCK = _refuse("database synchronization needs Argo's database; run it on a cluster")
+_MUTEX: dict[str, Any] = {"name": ANY, "namespace": IGNORED, "database": _DB_LOCK}
+_SEMAPHORE: dict[str, Any] = {"configMapKeyRef": CM_KEY_REF, "namespace": IGNORED,
+                              "database": _DB_LOCK}
+SYNCHRONIZATION: dict[str, Any] = {
+    "mutexes": [_MUTEX], "mutex": _MUTEX, "semaphores": [_SEMAPHORE], "semaphore": _SEMAPHORE,
+}
 RETRY: dict[str, Any] = {
     "limit": ANY,
     "retryPolicy": ANY,
@@ -250,7 +258,7 @@ TEMPLATE: dict[str, Any] = {
     "plugin": _refuse("plugin templates are not supported locally"),
     "sidecars": _refuse("sidecars are not supported locally"),
     "daemon": _refuse("daemon templates are not supported locally"),
-    "synchronization": _refuse("synchronization (mutex/semaphore) is not supported locally"),
+    "synchronization": SYNCHRONIZATION,
     "podSpecPatch": _refuse("podSpecPatch is not supported locally"),
     "pendingTimeout": IGNORED,
 }
@@ -283,7 +291,7 @@ SPEC: dict[str, Any] = {
         "templateDefaults is not supported locally; set fields per template"
     ),
     "volumeClaimTemplates": _refuse("persistent volume claims are not supported locally"),
-    "synchronization": _refuse("synchronization (mutex/semaphore) is not supported locally"),
+    "synchronization": SYNCHRONIZATION,
     "suspend": _refuse("suspend is not supported locally"),
     "shutdown": _refuse("shutdown is not supported locally"),
     "workflowTemplateRef": _refuse("pass the WorkflowTemplate itself to kubeline run"),
@@ -500,6 +508,14 @@ def _validate(m: Manifest) -> None:
                     problems.append(f"spec.templates[{i}].dag.tasks[{j}].depends: {exc}")
             if _has_cycle(tasks):
                 problems.append(f"spec.templates[{i}].dag: dependency cycle detected")
+    blocks = [("spec.synchronization", spec.get("synchronization"))] + [
+        (f"spec.templates[{i}].synchronization", t.get("synchronization"))
+        for i, t in enumerate(templates)]
+    for where, sync in blocks:
+        try:
+            Locks(m.configmaps).plan(sync)
+        except SyncError as exc:
+            problems.append(f"{where}: {exc}")
     if problems:
         raise ValidationError(problems)
     _check_expressions(spec)
