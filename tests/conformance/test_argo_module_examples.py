@@ -83,10 +83,12 @@ def _run(folder: Path, name: str, configmaps: list[dict[str, Any]], work: Path) 
     return Outcome(done.returncode, summary, done.stderr)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def example_runs(request: pytest.FixtureRequest, argo_examples: Path,
                  tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """Futures of the selected examples' runs, started at once (slow ones first)."""
+    """Futures of the selected examples' runs, started at once (slow ones first). Module
+    scoped: no runner thread outlives this module (some later tests fork and need to be the
+    only thread)."""
     selected = {item.callspec.params["name"] for item in request.session.items
                 if getattr(item, "originalname", "") == "test_example_reaches_argos_outcome"}
     order = sorted(selected, key=lambda n: (not ENTRIES[n].get("slow"), n))
@@ -98,6 +100,7 @@ def example_runs(request: pytest.FixtureRequest, argo_examples: Path,
                           base / name.replace("/", "__").removesuffix(".yaml"))
         for name in order
     }
+    pool.shutdown(wait=False)  # its threads end with the last run: later tests see none
     yield futures
     pool.shutdown(wait=True, cancel_futures=True)
 

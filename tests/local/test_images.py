@@ -115,12 +115,16 @@ def test_container_argv_follows_kubernetes_entrypoint_rules(
     assert images.container_argv(container, image) == argv
 
 
-@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 @pytest.mark.parametrize("image", ["python:alpine3.23", "busybox", "argoproj/argosay:v2"])
-def test_a_public_image_starts_in_its_workdir(tmp_path: Path, image: str) -> None:
-    """Argo's conditional-artifacts example writes result.txt relative to the image's
-    WORKDIR (/) and outputs /result.txt; the node's own / is private (the host's gets
-    nothing), in a DAG where the next task may be warm-started."""
+def test_a_public_image_runs_in_the_run_folder_and_outputs_at_top_level(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, image: str
+) -> None:
+    """Nodes run in the folder kubeline run started in (not the image's WORKDIR); a
+    top-level output path (/result.txt) is private to the node (the host's / gets nothing),
+    in a DAG where the next task may be warm-started."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
     body = f"""\
     dag:
       tasks:
@@ -129,13 +133,13 @@ def test_a_public_image_starts_in_its_workdir(tmp_path: Path, image: str) -> Non
   - name: write
     container:
       image: {image}
-      command: [sh, -c, 'pwd > where.txt && echo done > result.txt']
+      command: [sh, -c, 'pwd > /where.txt && echo done > /result.txt']
     outputs:
       parameters:
       - {{name: where, valueFrom: {{path: /where.txt}}}}
       artifacts:
       - {{name: result, path: /result.txt}}"""
-    s = _run(tmp_path, body)
+    s = _run(tmp_path / "state", body)
     assert s.phase == "Succeeded", [(n.display_name, n.message) for n in s.nodes]
-    assert s.node("second").output_parameters == {"where": "/"}
+    assert s.node("second").output_parameters == {"where": str(work)}
     assert not Path("/result.txt").exists() and not Path("/where.txt").exists()

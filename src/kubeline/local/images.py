@@ -22,20 +22,18 @@ class ImageDefaults:
     entrypoint: tuple[str, ...] = ()
     cmd: tuple[str, ...] = ()
     path: tuple[str, ...] = ()  # folders the image adds to PATH
-    workdir: str = ""  # the image's WORKDIR, where a container without workingDir starts
 
 
 _ARGOSAY_PATH = ("/usr/games",)
 IMAGES: dict[str, ImageDefaults] = {
-    "argoproj/argosay:v1": ImageDefaults(cmd=("cowsay",), path=_ARGOSAY_PATH, workdir="/"),
-    "argoproj/argosay:v2": ImageDefaults(entrypoint=("argosay",), path=_ARGOSAY_PATH,
-                                         workdir="/"),
-    "docker/whalesay": ImageDefaults(cmd=("/bin/bash",), path=_ARGOSAY_PATH, workdir="/"),
-    "busybox": ImageDefaults(cmd=("sh",), workdir="/"),
-    "alpine": ImageDefaults(cmd=("/bin/sh",), workdir="/"),
-    "debian": ImageDefaults(cmd=("bash",), workdir="/"),
-    "ubuntu": ImageDefaults(cmd=("/bin/bash",), workdir="/"),
-    "python": ImageDefaults(cmd=("python3",), workdir="/"),
+    "argoproj/argosay:v1": ImageDefaults(cmd=("cowsay",), path=_ARGOSAY_PATH),
+    "argoproj/argosay:v2": ImageDefaults(entrypoint=("argosay",), path=_ARGOSAY_PATH),
+    "docker/whalesay": ImageDefaults(cmd=("/bin/bash",), path=_ARGOSAY_PATH),
+    "busybox": ImageDefaults(cmd=("sh",)),
+    "alpine": ImageDefaults(cmd=("/bin/sh",)),
+    "debian": ImageDefaults(cmd=("bash",)),
+    "ubuntu": ImageDefaults(cmd=("/bin/bash",)),
+    "python": ImageDefaults(cmd=("python3",)),
 }
 """What the images Argo's examples use supply, by name (a tag matters only where given)."""
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from kubeline.local import images, procs, volumes
 from kubeline.local.artifacts import ArtifactError, Repository, default_key
-from kubeline.local.forkclient import ForkedStep, ForkServers, runs_shim
+from kubeline.local.forkclient import ForkedStep, ForkServers
 from kubeline.local.memo import MemoError, parse_duration_or_seconds
 from kubeline.local.nodes import ERROR, FAILED, SUCCEEDED, Outputs
 from kubeline.local.sandbox import ContainerFS, Sandbox
@@ -320,10 +320,19 @@ def _main_logs(ctx: LeafContext) -> tuple[Path, Path]:
     return ctx.node_dir / "main.stdout", ctx.node_dir / "main.stderr"
 
 
+def _apply_image(tmpl: dict[str, Any], ctx: LeafContext) -> None:
+    """The main container's image (named when one of its programs is missing). Its WORKDIR
+    is not applied: nodes run in the folder kubeline run started in (docs/local-executor.md,
+    where the local executor differs)."""
+    main = tmpl.get("container") or tmpl.get("script") or {}
+    ctx.image = str(main.get("image") or "")
+
+
 def predict_main(tmpl: dict[str, Any], ctx: LeafContext) -> Launch:
     """Main's launch for a template whose node has not started: prepares the node folder's
     mount points and empty script file (bwrap binds them at start), nothing else. Raises
     LeafError where the real run would fail."""
+    _apply_image(tmpl, ctx)
     vols = _volumes(tmpl, ctx)
     _materialise({k: v for k, v in vols.items() if v.shared}, ctx)  # bound with their files
     fs = _main_fs(tmpl, ctx, vols)
@@ -338,11 +347,7 @@ async def run_leaf(tmpl: dict[str, Any], ctx: LeafContext) -> LeafResult:
     """Execute a processed container/script template; never raises for node-level failures."""
     logs = ctx.node_dir
     outputs = Outputs()
-    main = tmpl.get("container") or tmpl.get("script") or {}
-    ctx.image = str(main.get("image") or "")
-    workdir = images.defaults(ctx.image).workdir
-    if workdir and ctx.sandbox.mode == "bwrap" and not runs_shim(tmpl):
-        ctx.cwd = workdir  # a public image's WORKDIR (kubeline steps keep the run's folder)
+    _apply_image(tmpl, ctx)
     try:
         return await _run(tmpl, ctx, outputs)
     except (LeafError, ArtifactError, OSError) as exc:
