@@ -172,3 +172,19 @@ def test_expression_hooks_are_refused(tmp_path: Path) -> None:
             "{expression: 'steps.a.status == \"Running\"', template: after}}}")
     with pytest.raises(UnsupportedManifestError, match=r"hooks\.running"):
         run_yaml(TASK_HOOKS.replace("BODY", body).replace("CODE", "0"), tmp_path)
+
+
+def test_exit_hook_arguments_that_cannot_resolve_error_the_hook(tmp_path: Path) -> None:
+    """The task failed before making its artifact: the hook node errors, the run goes on."""
+    hook = ("{template: show, arguments: {artifacts: [{name: f, "
+            "from: '{{steps.a.outputs.artifacts.f}}'}], parameters: [{name: v, value: x}]}}")
+    body = f"steps:\n    - - {{name: a, template: broken, hooks: {{exit: {hook}}}}}"
+    text = TASK_HOOKS.replace("BODY", body).replace("CODE", "0") + """  - name: broken
+    container: {image: busybox, command: [sh, -c, "exit 0"]}
+    outputs:
+      artifacts: [{name: f, path: /tmp/missing.txt}]
+"""
+    s = run_yaml(text, tmp_path)
+    hook_node = s.node("a.onExit")
+    assert hook_node.phase == "Error" and "exit hook arguments" in hook_node.message
+    assert s.node("a").phase == "Error"

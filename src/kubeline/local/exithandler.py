@@ -97,15 +97,21 @@ async def run_task_exit_hook(
     if hook is None or node is None or node.phase not in (SUCCEEDED, FAILED, ERROR):
         return
     from kubeline.local.dag import mark_absent_args, resolve_artifact_args
-    from kubeline.local.templating import Substituter
+    from kubeline.local.scope import ScopeError
+    from kubeline.local.templating import Substituter, TemplateError
 
     template, arguments = hook
     local = dict(scope)
     engine.add_task_scope(local, prefix, name, node, template_name)
     body = {"arguments": arguments}
-    mark_absent_args(body, local)
-    resolved: dict[str, Any] = Substituter(local).obj(body)
-    resolve_artifact_args(resolved, local)
-    hook_node = await engine.execute_template(
-        f"{node.name}.onExit", template, resolved["arguments"], boundary)
+    try:
+        mark_absent_args(body, local)
+        resolved: dict[str, Any] = Substituter(local).obj(body)
+        resolve_artifact_args(resolved, local)
+    except (ScopeError, TemplateError) as exc:  # e.g. an output the task did not produce
+        hook_node = engine.new_node(f"{node.name}.onExit", "Skipped", ERROR, template, boundary,
+                                    f"exit hook arguments: {exc}")
+    else:
+        hook_node = await engine.execute_template(
+            f"{node.name}.onExit", template, resolved["arguments"], boundary)
     engine.add_child(node, hook_node)
