@@ -52,3 +52,16 @@ if ! command -v dockerd >/dev/null 2>&1; then
     exit 1
   fi
 fi
+
+# Argo's examples (tests/conformance) run `cowsay` from their argosay:v1 image; locally that is
+# Debian's cowsay (in /usr/games, which kubeline adds to PATH for that image).
+if [[ ! -x /usr/games/cowsay ]] && ! command -v cowsay >/dev/null 2>&1; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cowsay >/dev/null
+    echo "install-test-deps: cowsay installed (apt)"
+  else
+    echo "install-test-deps: install Debian's cowsay (as root: apt-get install cowsay)" >&2
+    exit 1
+  fi
+fi

@@ -50,7 +50,11 @@ def _wf(body: str) -> str:
             "spec.templates[0].inputs.artifacts[0].git",
         ),
         (
-            "    container: {image: x, command: [echo, '{{=filter([1,2], {# > 1})}}']}",
+            "    container: {image: x, command: [echo, '{{=filter([1,2], {now() > #})}}']}",
+            "spec.templates[0].container.command[1]",
+        ),
+        (
+            "    container: {image: x, command: [echo, '{{=sprig.randAlpha(4)}}']}",
             "spec.templates[0].container.command[1]",
         ),
     ],

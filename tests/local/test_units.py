@@ -65,7 +65,8 @@ def test_expressions(expr: str, value: object) -> None:
 
 
 @pytest.mark.parametrize(
-    "expr", ["filter(x, {# > 1})", "x.method()", "x[1:2]", "unknownFn(1)", "1 +"]
+    "expr", ["now()", "x.method()", "sprig.dateModify('1h', x)", "unknownFn(1)", "1 +", "# > 1",
+             "sprig.genPrivateKey('rsa')", "duration('1h')"]
 )
 def test_unsupported_expressions_are_syntax_errors(expr: str) -> None:
     with pytest.raises(exprlang.ExprSyntaxError):

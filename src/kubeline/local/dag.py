@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from kubeline.local import loops
 from kubeline.local.depends import DependsError, DepState, TaskDeps, evaluate, task_dependencies
+from kubeline.local.exithandler import run_task_exit_hook, split_hooks, task_exit_hook
+from kubeline.local.exprlang import ExprError
 from kubeline.local.nodes import (
     ERROR,
     FAILED_OR_ERROR,
@@ -30,7 +32,7 @@ from kubeline.local.nodes import (
 )
 from kubeline.local.prewarm import prewarm
 from kubeline.local.scope import Scope, ScopeError, add_aggregate, add_node, add_skipped_outputs
-from kubeline.local.templating import Substituter, TemplateError
+from kubeline.local.templating import Substituter, TemplateError, evaluate_expression
 from kubeline.local.when import WhenError, should_execute
 
 if TYPE_CHECKING:
@@ -301,11 +303,14 @@ class DagRun:
         except ScopeError as exc:
             self._terminal(name, "Skipped", ERROR, str(exc))
             return
-        resolved = await self.resolve(name, task, scope)
+        hook = task_exit_hook(task)
+        resolved = await self.resolve(name, split_hooks(task), scope)
         if resolved is None:
             return
         if loops.expands(resolved):
             await self.run_loop(name, resolved, scope)
+            await run_task_exit_hook(self.engine, hook, self.task_nodes.get(name), "tasks", name,
+                                     scope, self.node, resolved.get("template"))
             return
         when = str(resolved.get("when") or "")
         try:
@@ -327,6 +332,8 @@ class DagRun:
         )
         if node is not None:  # None: not started because the template's failFast stopped it
             self._task_node(name, node)
+            await run_task_exit_hook(self.engine, hook, node, "tasks", name, scope, self.node,
+                                     resolved.get("template"))
 
     async def resolve(self, name: str, task: dict[str, Any], scope: Scope) -> dict[str, Any] | None:
         """Substitute the task against its ancestors' outputs (resolveDependencyReferences)."""
@@ -442,6 +449,14 @@ def resolve_artifact_args(task: dict[str, Any], scope: Scope) -> None:
     out = []
     for art in args.get("artifacts") or []:
         ref = art.get("from")
+        if art.get("fromExpression"):
+            merged = dict(artifact_from_expression(art, scope))
+            merged.pop("path", None)
+            merged.pop("mode", None)
+            merged.pop("globalName", None)
+            merged["name"] = art["name"]
+            out.append(merged)
+            continue
         if not ref:
             out.append(art)
             continue
@@ -460,4 +475,27 @@ def resolve_artifact_args(task: dict[str, Any], scope: Scope) -> None:
         args["artifacts"] = out
 
 
-__all__ = ["ABSENT_ARG", "DagRun", "add_aggregate", "add_node", "add_skipped_outputs", "leaf_tasks"]
+def artifact_from_expression(art: dict[str, Any], scope: Scope) -> dict[str, Any]:
+    """``fromExpression``: the artifact an expression over the scope gives (Argo's
+    resolveArtifact); anything but an artifact is an error, optional or not, as in Argo."""
+    source = str(art["fromExpression"])
+    try:
+        found = evaluate_expression(source, scope)
+    except (ExprError, TemplateError) as exc:
+        raise ScopeError(f"artifact '{art.get('name')}': fromExpression {source!r}: {exc}") from exc
+    if not isinstance(found, dict) or not found:
+        raise ScopeError(
+            f"artifact '{art.get('name')}': fromExpression {source!r} is not an artifact"
+        )
+    return found
+
+
+__all__ = [
+    "ABSENT_ARG",
+    "DagRun",
+    "add_aggregate",
+    "add_node",
+    "add_skipped_outputs",
+    "artifact_from_expression",
+    "leaf_tasks",
+]

@@ -18,6 +18,7 @@ import random
 import re
 import shutil
 import sys
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
@@ -25,9 +26,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kubeline.exceptions import KubelineError, ValidationError
+from kubeline.local import images, procs
 from kubeline.local import manifest as manifest_mod
-from kubeline.local import procs
 from kubeline.local.artifacts import Repository, has_location
+from kubeline.local.dag import artifact_from_expression
+from kubeline.local.exithandler import final_phase, run_exit_handler
 from kubeline.local.forkclient import ForkServers
 from kubeline.local.forkclient import enabled as forks_enabled
 from kubeline.local.leaf import LeafContext, LeafResult, run_leaf
@@ -60,6 +63,7 @@ from kubeline.local.scope import (
 )
 from kubeline.local.state import RunLock, RunLocked, StateStore
 from kubeline.local.summary import RunSummary, build_summary
+from kubeline.local.sync import Locks, SyncError
 from kubeline.local.templating import TemplateError, evaluate_expression, substitute
 from kubeline.local.warmpool import WarmPool
 
@@ -143,6 +147,7 @@ class Engine:
         if spec_par not in (None, ""):
             limit = min(limit, max(1, int(spec_par)))
         self.pod_slots = asyncio.Semaphore(max(1, limit))
+        self.locks = Locks(manifest.configmaps)  # synchronization mutexes and semaphores
         self.globals: Scope = {}
         self.created = created
         self._template_json: dict[str, str] = {}
@@ -407,14 +412,17 @@ class Engine:
             result.parameters.append(entry)
         for a in outs.get("artifacts") or []:
             ref = a.get("from")
-            if not ref:
+            if a.get("fromExpression"):
+                found = artifact_from_expression(a, scope)
+            elif not ref:
                 continue
-            try:
-                found = resolve_var(str(ref), scope)
-            except ScopeError:
-                if a.get("optional"):
-                    continue
-                raise
+            else:
+                try:
+                    found = resolve_var(str(ref), scope)
+                except ScopeError:
+                    if a.get("optional"):
+                        continue
+                    raise
             if isinstance(found, dict):
                 art = {k: v for k, v in found.items() if k not in ("globalName",)}
                 art["name"] = a["name"]
@@ -490,7 +498,10 @@ class Engine:
             local["tasks.name"] = holder
         elif kind == "step" and holder:
             local["steps.name"] = holder
-        retry = tmpl.get("retryStrategy") or self.spec.get("retryStrategy")
+        # an empty retryStrategy ({}) still retries, without limit (Argo tests for nil)
+        retry = tmpl.get("retryStrategy")
+        if retry is None:
+            retry = self.spec.get("retryStrategy")
         if _is_pod(tmpl) and retry is None:
             local["pod.name"] = pod_name(self.wf_name, name, template_name)
         try:
@@ -514,7 +525,9 @@ class Engine:
                 )
                 self.publish_globals(node.outputs)
                 return node
-        if retry:
+        if retry is not None:
+            if processed.get("retryStrategy") is not None:  # its tags substituted, as Argo's
+                retry = processed["retryStrategy"]
             node = await self.run_retry(name, processed, retry, boundary, template_name)
         else:
             node = await self.run_type(
@@ -536,6 +549,25 @@ class Engine:
         return node
 
     async def run_type(
+        self,
+        name: str,
+        tmpl: dict[str, Any],
+        boundary: Node | None,
+        template_name: str,
+        *,
+        retried: bool = False,
+        memo_status: dict[str, Any] | None = None,
+    ) -> Node:
+        try:
+            locks = self.locks.plan(tmpl.get("synchronization"))
+        except SyncError as exc:
+            return self.new_node(name, _node_type(tmpl), ERROR, template_name, boundary,
+                                 str(exc), retried=retried)
+        async with self.locks.hold(locks):
+            return await self._run_type(name, tmpl, boundary, template_name, retried=retried,
+                                        memo_status=memo_status)
+
+    async def _run_type(
         self,
         name: str,
         tmpl: dict[str, Any],
@@ -773,7 +805,10 @@ class Engine:
 def _duration(node: Node) -> str:
     if not node.started_at or not node.finished_at:
         return "0"
-    return str(_parse_time(node.finished_at) - _parse_time(node.started_at))
+    # Go's fmt.Sprint of Duration.Seconds(): "3", not "3.0" (asInt() must parse it)
+    from kubeline.local.exprlang import to_string
+
+    return to_string(float(_parse_time(node.finished_at) - _parse_time(node.started_at)))
 
 
 def _policy_allows(policy: str, child: Node) -> bool:
@@ -855,6 +890,7 @@ def _python_shims(state_dir: Path) -> Path:
             tmp.write_text(text)
             os.chmod(tmp, 0o755)
             os.replace(tmp, path)
+    images.install_programs(bin_dir)
     return bin_dir
 
 
@@ -1055,8 +1091,19 @@ async def _drive(
     engine.globals = _workflow_globals(m, run_id, uid, created)
     reporter.run_started(run_id, sandbox.mode, resumed)
     args = substitute(m.spec.get("arguments") or {}, engine.globals)
+    started = time.time()
     try:
-        root = await engine.execute_template(run_id, str(m.spec["entrypoint"]), args, None)
+        wf_locks = engine.locks.plan(m.spec.get("synchronization"))
+    except SyncError as exc:
+        raise KubelineError(f"spec.synchronization: {exc}") from exc
+    try:
+        async with engine.locks.hold(wf_locks):
+            root = await engine.execute_template(run_id, str(m.spec["entrypoint"]), args, None)
+        handler = await run_exit_handler(
+            m.spec, run_id, root, list(engine.nodes.values()), started, engine.globals,
+            lambda name, tmpl, hook_args, boundary: engine.execute_template(
+                name, tmpl, substitute(hook_args, engine.globals), boundary),
+        )
     finally:
         if engine.warm is not None:
             await engine.warm.close()
@@ -1068,15 +1115,14 @@ async def _drive(
         if left:
             print(f"kubeline: killed {len(left)} process(es) of run {run_id} that outlived "
                   f"their step: {'; '.join(left[:3])}", file=sys.stderr)
-    phase = {SUCCEEDED: SUCCEEDED, FAILED: FAILED, ERROR: ERROR}.get(
-        root.phase, SUCCEEDED if root.phase in FULFILLED else ERROR
-    )
+    phase, handler_message = final_phase(root.phase, handler)
+    message = root.message if handler_message is None else handler_message
     outputs = {k: v for k, v in engine.wf_outputs.items() if v}
-    state.finish_run(run_id, phase, root.message, now(), outputs)
+    state.finish_run(run_id, phase, message, now(), outputs)
     summary = build_summary(
         run_id=run_id,
         phase=phase,
-        message=root.message,
+        message=message,
         nodes=list(engine.nodes.values()),
         outputs=outputs,
         state_dir=state_dir,

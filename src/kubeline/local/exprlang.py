@@ -11,12 +11,12 @@ refused before the run starts.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from kubeline.local.nodes import go_json
@@ -142,6 +142,7 @@ class _Parser:
     def __init__(self, source: str) -> None:
         self.tokens = tokenize(source)
         self.pos = 0
+        self.closures = 0  # depth of closures being parsed (# is valid inside)
 
     def peek(self) -> Tok:
         return self.tokens[self.pos]
@@ -163,16 +164,27 @@ class _Parser:
         return node
 
     def expression(self) -> Ast:
+        node = self.conditional()
+        while self.peek().kind == "op" and self.peek().text == "|":
+            self.take()
+            name = self.take()
+            if name.kind != "name" or self.peek().text != "(":
+                raise ExprSyntaxError(f"expected a function call after '|', found {name.text!r}")
+            call = self.call(name.text, piped=True)
+            node = ("call", call[1], [node, *call[2]])
+        return node
+
+    def conditional(self) -> Ast:
         node = self.binary(0)
         if self.peek().kind == "op" and self.peek().text == "?":
             self.take()
             if self.peek().kind == "op" and self.peek().text == ":":
                 self.take()
-                other = self.expression()
+                other = self.conditional()
                 return ("bin", "?:", node, other)
-            then = self.expression()
+            then = self.conditional()
             self.expect(":")
-            other = self.expression()
+            other = self.conditional()
             return ("cond", node, then, other)
         return node
 
@@ -251,22 +263,51 @@ class _Parser:
             self.expect("}")
             return ("map", pairs)
         if tok.kind == "op" and tok.text == "#":
-            raise ExprSyntaxError("closures (#) are not supported")
+            if self.closures == 0:
+                raise ExprSyntaxError("# is only allowed inside a closure (filter, map, ...)")
+            nxt = self.peek()
+            if nxt.kind == "name" and nxt.text in ("index", "acc"):
+                self.take()
+                return ("ptr", nxt.text)
+            return ("ptr", "")
+        if tok.kind == "op" and tok.text == "." and self.closures > 0:
+            name = self.take()
+            if name.kind != "name":
+                raise ExprSyntaxError(f"bad member name {name.text!r}")
+            return ("get", ("ptr", ""), ("lit", name.text), False)
         raise ExprSyntaxError(f"unexpected token {tok.text or 'end'!r}")
 
-    def call(self, name: str) -> Ast:
+    def call(self, name: str, piped: bool = False) -> Ast:
+        if name not in FUNCTIONS and name not in CLOSURE_FUNCTIONS:
+            raise ExprSyntaxError(f"function {name}() is not supported")
         self.expect("(")
         args: list[Ast] = []
+        closure_at = 0 if piped else 1
         while not (self.peek().kind == "op" and self.peek().text == ")"):
-            args.append(self.expression())
+            if name in CLOSURE_FUNCTIONS and len(args) == closure_at:
+                args.append(self.closure())
+            else:
+                args.append(self.expression())
             if self.peek().text == ",":
                 self.take()
             else:
                 break
         self.expect(")")
-        if name not in FUNCTIONS:
-            raise ExprSyntaxError(f"function {name}() is not supported")
         return ("call", name, args)
+
+    def closure(self) -> Ast:
+        """A predicate: ``{...}`` or a bare expression, over # (#index, #acc, .field)."""
+        self.closures += 1
+        try:
+            if self.peek().kind == "op" and self.peek().text == "{":
+                self.take()
+                body = self.expression()
+                self.expect("}")
+            else:
+                body = self.expression()
+        finally:
+            self.closures -= 1
+        return ("closure", body)
 
     def postfix(self, node: Ast) -> Ast:
         while True:
@@ -292,13 +333,19 @@ class _Parser:
                 node = ("get", node, ("lit", name.text), tok.text == "?.")
             elif tok.text == "[":
                 self.take()
-                if self.peek().text == ":":
-                    raise ExprSyntaxError("slices are not supported")
-                key = self.expression()
-                if self.peek().text == ":":
-                    raise ExprSyntaxError("slices are not supported")
+                start: Ast | None = None
+                if self.peek().text != ":":
+                    start = self.expression()
+                    if self.peek().text != ":":
+                        self.expect("]")
+                        node = ("get", node, start, False)
+                        continue
+                self.expect(":")
+                end: Ast | None = None
+                if self.peek().text != "]":
+                    end = self.expression()
                 self.expect("]")
-                node = ("get", node, key, False)
+                node = ("slice", node, start, end)
             else:
                 return node
 
@@ -347,6 +394,12 @@ def referenced_paths(ast: Ast) -> list[str]:
             for k, v in node[1]:
                 walk(k)
                 walk(v)
+        elif kind == "closure":
+            walk(node[1])
+        elif kind == "slice":
+            for n in node[1:]:
+                if n is not None:
+                    walk(n)
 
     walk(ast)
     return out
@@ -358,6 +411,7 @@ class Evaluator:
     def __init__(self, env: dict[str, Any]) -> None:
         self.env = env
         self.missing: list[str] = []
+        self.pointers: list[dict[str, Any]] = []  # closure scopes: # (""), #index, #acc
 
     def eval(self, node: Ast) -> Any:
         kind = node[0]
@@ -385,7 +439,29 @@ class Evaluator:
             return [self.eval(n) for n in node[1]]
         if kind == "map":
             return {self.eval(k): self.eval(v) for k, v in node[1]}
+        if kind == "ptr":
+            if not self.pointers or node[1] not in self.pointers[-1]:
+                raise ExprError(f"#{node[1]} is not defined here")
+            return self.pointers[-1][node[1]]
+        if kind == "slice":
+            return _slice(self.eval(node[1]), *(None if n is None else self.eval(n)
+                                                for n in node[2:]))
         raise ExprError(f"unknown node {kind}")
+
+    def predicate(self, closure: Ast) -> Callable[..., Any]:
+        """A closure as a function of (element, index[, accumulator])."""
+
+        def run(element: Any, index: int, acc: Any = _MISSING) -> Any:
+            scope = {"": element, "index": index}
+            if acc is not _MISSING:
+                scope["acc"] = acc
+            self.pointers.append(scope)
+            try:
+                return self.eval(closure[1])
+            finally:
+                self.pointers.pop()
+
+        return run
 
     def _get(self, node: Ast) -> Any:
         optional = node[3]
@@ -413,8 +489,10 @@ class Evaluator:
         raise ExprError(f"cannot fetch {key} from {type(obj).__name__}")
 
     def _call(self, name: str, args: list[Ast]) -> Any:
-        values = [self.eval(a) for a in args]
+        values = [self.predicate(a) if a[0] == "closure" else self.eval(a) for a in args]
         try:
+            if name in CLOSURE_FUNCTIONS:
+                return CLOSURE_FUNCTIONS[name](*values)
             return FUNCTIONS[name](*values)
         except ExprError:
             raise
@@ -455,6 +533,18 @@ class Evaluator:
         a = self.eval(a_node)
         b = self.eval(b_node)
         return binary_op(op, a, b)
+
+
+def _slice(obj: Any, start: Any, end: Any) -> Any:
+    if not isinstance(obj, (list, str)):
+        raise ExprError(f"cannot slice {type(obj).__name__}")
+    for bound in (start, end):
+        if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool)):
+            raise ExprError(f"slice bounds must be ints, not {bound!r}")
+    n = len(obj)
+    a = 0 if start is None else max(0, min(n, start + n if start < 0 else start))
+    b = n if end is None else max(0, min(n, end + n if end < 0 else end))
+    return obj[a:b] if a <= b else obj[:0]
 
 
 def _path_text(node: Ast) -> str | None:
@@ -585,6 +675,10 @@ def to_string(v: Any) -> str:
         return repr(v)
     if isinstance(v, int):
         return str(v)
+    if isinstance(v, datetime):
+        from kubeline.local.godate import go_format
+
+        return go_format(v, "2006-01-02 15:04:05.999999999 -0700 MST")
     return go_json(v)
 
 
@@ -605,13 +699,15 @@ def _from_json(v: Any) -> Any:
         raise ExprError(f"fromJSON: {exc}") from exc
 
 
-def _sprig_default(default: Any, given: Any = None) -> Any:
-    empty = given is None or given in ("", 0, False) or given == [] or given == {}
-    return default if empty else given
+def _jsonpath(data: Any, path: Any) -> Any:
+    from kubeline.local.jsonpath import JsonPathError, query
 
-
-def _quote(v: Any) -> str:
-    return json.dumps(to_string(v), ensure_ascii=False)
+    if not isinstance(data, str) or not isinstance(path, str):
+        raise ExprError("jsonpath(json, path) takes two strings")
+    try:
+        return query(data, path)
+    except JsonPathError as exc:
+        raise ExprError(f"jsonpath({path!r}): {exc}") from exc
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -642,43 +738,13 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "min": lambda *xs: min(xs),
     "toBase64": lambda s: base64.b64encode(str(s).encode()).decode(),
     "fromBase64": lambda s: base64.b64decode(str(s)).decode(),
-    "sprig.trim": lambda s: to_string(s).strip(),
-    "sprig.upper": lambda s: to_string(s).upper(),
-    "sprig.lower": lambda s: to_string(s).lower(),
-    "sprig.title": lambda s: to_string(s).title(),
-    "sprig.replace": lambda old, new, s: to_string(s).replace(old, new),
-    "sprig.contains": lambda sub, s: sub in to_string(s),
-    "sprig.hasPrefix": lambda p, s: to_string(s).startswith(p),
-    "sprig.hasSuffix": lambda p, s: to_string(s).endswith(p),
-    "sprig.trimPrefix": lambda p, s: (
-        to_string(s)[len(p) :] if to_string(s).startswith(p) else to_string(s)
-    ),
-    "sprig.trimSuffix": lambda p, s: (
-        to_string(s)[: -len(p)] if p and to_string(s).endswith(p) else to_string(s)
-    ),
-    "sprig.toJson": go_json,
-    "sprig.toString": to_string,
-    "sprig.quote": _quote,
-    "sprig.squote": lambda v: "'" + to_string(v) + "'",
-    "sprig.default": _sprig_default,
-    "sprig.int": lambda v: _to_int(v) if not isinstance(v, float) else int(v),
-    "sprig.atoi": _to_int,
-    "sprig.float64": _to_float,
-    "sprig.add": lambda *xs: sum(_to_int(x) for x in xs),
-    "sprig.sub": lambda a, b: _to_int(a) - _to_int(b),
-    "sprig.mul": lambda *xs: math.prod(_to_int(x) for x in xs),
-    "sprig.div": lambda a, b: _to_int(a) // _to_int(b),
-    "sprig.mod": lambda a, b: _to_int(a) % _to_int(b),
-    "sprig.trunc": lambda n, s: (
-        to_string(s)[: _to_int(n)] if _to_int(n) >= 0 else to_string(s)[_to_int(n) :]
-    ),
-    "sprig.substr": lambda a, b, s: to_string(s)[_to_int(a) : _to_int(b)],
-    "sprig.splitList": lambda sep, s: to_string(s).split(sep),
-    "sprig.join": lambda sep, items: sep.join(to_string(i) for i in items),
-    "sprig.b64enc": lambda s: base64.b64encode(to_string(s).encode()).decode(),
-    "sprig.b64dec": lambda s: base64.b64decode(to_string(s)).decode(),
-    "sprig.sha256sum": lambda s: hashlib.sha256(to_string(s).encode()).hexdigest(),
-    "sprig.repeat": lambda n, s: to_string(s) * _to_int(n),
-    "sprig.nospace": lambda s: re.sub(r"\s", "", to_string(s)),
-    "sprig.empty": lambda v: v is None or v in ("", 0, False) or v == [] or v == {},
 }
+
+# expr's other builtins and sprig's functions build on the helpers above
+from kubeline.local import exprfuncs, godate, sprig  # noqa: E402
+
+FUNCTIONS.update(exprfuncs.FUNCTIONS)
+FUNCTIONS.update({f"sprig.{name}": fn for name, fn in sprig.FUNCTIONS.items()})
+FUNCTIONS.update({f"sprig.{name}": fn for name, fn in godate.FUNCTIONS.items()})
+FUNCTIONS["jsonpath"] = _jsonpath
+CLOSURE_FUNCTIONS: dict[str, Callable[..., Any]] = exprfuncs.CLOSURE_FUNCTIONS

@@ -40,7 +40,7 @@ def startup_env(env: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]
 def qualifies(launch: Launch) -> bool:
     program = launch.program
     return (launch.bwrap and len(program) > 2 and program[0] == sys.executable
-            and tuple(program[1:3]) == SHIM)
+            and tuple(program[1:3]) == SHIM and all(dst != "/" for dst, _, _ in launch.view))
 
 
 def runs_shim(tmpl: dict[str, Any]) -> bool:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kubeline.local import procs, volumes
+from kubeline.local import images, procs, volumes
 from kubeline.local.artifacts import ArtifactError, Repository, default_key
 from kubeline.local.forkclient import ForkedStep, ForkServers
 from kubeline.local.memo import MemoError, parse_duration_or_seconds
@@ -66,6 +66,7 @@ class LeafContext:
     warm_key: str = ""
     on_spawn: Callable[[], None] = lambda: None  # main runs: time to warm what comes next
     shared_volumes: Path | None = None  # run-wide read-only ConfigMap folders (volumes.py)
+    image: str = ""  # the main container's image: named when one of its programs is missing
 
 
 def _resolve_secret(name: str, key: str, optional: bool, what: str) -> str | None:
@@ -191,6 +192,8 @@ async def _spawn(
         try:
             proc = procs.start(launch.argv, env=dict(launch.env), cwd=ctx.cwd,
                                stdout=stdout, stderr=stderr, bwrap=launch.bwrap)
+        except FileNotFoundError as exc:
+            raise LeafError(images.missing_program(argv[0], ctx.image)) from exc
         except OSError as exc:
             raise LeafError(f"failed to start {argv[0]}: {exc.strerror or exc}") from exc
     if main:
@@ -277,31 +280,59 @@ def _main_command(
     """Main's argv (python names mapped) and environment; a script template's file is bound
     at Argo's path in fs (bwrap) or named by its host path."""
     main = tmpl.get("container") or tmpl.get("script") or {}
-    command = [str(x) for x in (main.get("command") or [])]
-    args = [str(x) for x in (main.get("args") or [])]
+    image = str(main.get("image") or "")
     if "script" in tmpl:
+        command = [str(x) for x in (main.get("command") or [])]
+        args = [str(x) for x in (main.get("args") or [])]
         script = ctx.node_dir / "script"
         if ctx.sandbox.mode == "bwrap":
             fs.binds.append((script, SCRIPT_PATH))
             args = [SCRIPT_PATH, *args]
         else:
             args = [str(script), *args]
-    argv = command + args
+        argv = command + args
+    else:
+        argv = images.container_argv(main, image)
     if not argv:
-        raise LeafError("the container has no command (images are not run locally; set command)")
+        raise LeafError(
+            f"the container has no command and image '{image}' has no known entrypoint "
+            "(images are not run locally; set command)"
+        )
     env = container_env(main, ctx)
-    env["PATH"] = f"{ctx.shim_bin}{os.pathsep}{env.get('PATH', os.defpath)}"
+    env["PATH"] = _node_path(env, ctx, image)
+    _check_program(argv[0], env["PATH"], image)
     return _argv(argv, ctx), env
+
+
+def _node_path(env: dict[str, str], ctx: LeafContext, image: str) -> str:
+    """The shim folder (python, argosay) first, then PATH with what the image adds."""
+    return images.image_path(f"{ctx.shim_bin}{os.pathsep}{env.get('PATH', os.defpath)}", image)
+
+
+def _check_program(program: str, path: str, image: str) -> None:
+    """A program named without a folder must be installed here; say which, for which image."""
+    if "/" not in program and program not in procs.PYTHON_NAMES and \
+            not images.find_program(program, path):
+        raise LeafError(images.missing_program(program, image))
 
 
 def _main_logs(ctx: LeafContext) -> tuple[Path, Path]:
     return ctx.node_dir / "main.stdout", ctx.node_dir / "main.stderr"
 
 
+def _apply_image(tmpl: dict[str, Any], ctx: LeafContext) -> None:
+    """The main container's image (named when one of its programs is missing). Its WORKDIR
+    is not applied: nodes run in the folder kubeline run started in (docs/local-executor.md,
+    where the local executor differs)."""
+    main = tmpl.get("container") or tmpl.get("script") or {}
+    ctx.image = str(main.get("image") or "")
+
+
 def predict_main(tmpl: dict[str, Any], ctx: LeafContext) -> Launch:
     """Main's launch for a template whose node has not started: prepares the node folder's
     mount points and empty script file (bwrap binds them at start), nothing else. Raises
     LeafError where the real run would fail."""
+    _apply_image(tmpl, ctx)
     vols = _volumes(tmpl, ctx)
     _materialise({k: v for k, v in vols.items() if v.shared}, ctx)  # bound with their files
     fs = _main_fs(tmpl, ctx, vols)
@@ -316,6 +347,7 @@ async def run_leaf(tmpl: dict[str, Any], ctx: LeafContext) -> LeafResult:
     """Execute a processed container/script template; never raises for node-level failures."""
     logs = ctx.node_dir
     outputs = Outputs()
+    _apply_image(tmpl, ctx)
     try:
         return await _run(tmpl, ctx, outputs)
     except (LeafError, ArtifactError, OSError) as exc:
@@ -337,9 +369,8 @@ async def _run(tmpl: dict[str, Any], ctx: LeafContext, outputs: Outputs) -> Leaf
     _materialise(vols, ctx)
     main_fs = _main_fs(tmpl, ctx, vols)
     inputs = tmpl.get("inputs") or {}
-    # owned output paths need their parent directories inside the private root
-    for path in main_fs.owned:
-        main_fs.host_path(path).parent.mkdir(parents=True, exist_ok=True)
+    # Output paths (artifacts, parameters' valueFrom.path) and their parents are not created:
+    # in a pod they exist only if something mounts them (input artifacts, volumes).
     for art in inputs.get("artifacts") or []:
         if not art.get("path"):
             continue
@@ -350,16 +381,21 @@ async def _run(tmpl: dict[str, Any], ctx: LeafContext, outputs: Outputs) -> Leaf
         ctx.repo.load(art, main_fs.host_path(str(art["path"])))
     ctx.on_start()
     for i, init in enumerate(tmpl.get("initContainers") or []):
+        if init.get("mirrorVolumeMounts"):  # Argo gives it main's volume mounts too
+            init = {**init, "volumeMounts": [*(init.get("volumeMounts") or []),
+                                             *(main.get("volumeMounts") or [])]}
         fs = _fs_for(init, node_dir / f"init-{i}", vols)
-        command = [str(x) for x in (init.get("command") or [])] + [
-            str(x) for x in (init.get("args") or [])
-        ]
+        init_image = str(init.get("image") or "")
+        command = images.container_argv(init, init_image)
         if not command:
             raise LeafError(f"initContainers[{i}] has no command (images are not run locally)")
+        init_env = container_env(init, ctx)
+        init_env["PATH"] = images.image_path(init_env.get("PATH", os.defpath), init_image)
+        _check_program(command[0], init_env["PATH"], init_image)
         code, timed_out = await _spawn(
             _argv(command, ctx),
             fs,
-            container_env(init, ctx),
+            init_env,
             ctx,
             node_dir / f"init-{i}.stdout",
             node_dir / f"init-{i}.stderr",
@@ -393,6 +429,9 @@ async def _run(tmpl: dict[str, Any], ctx: LeafContext, outputs: Outputs) -> Leaf
         phase, message = SUCCEEDED, ""
     else:
         phase, message = FAILED, f"Error (exit code {code})"
+        missing = images.shell_missing_program(stderr) if code == 127 else None
+        if missing:
+            message += ": " + images.missing_program(missing, ctx.image)
     if ctx.include_result:
         outputs.result = _result(stdout)
     problems = _collect_outputs(tmpl, main_fs, ctx, outputs)

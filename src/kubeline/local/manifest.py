@@ -18,6 +18,8 @@ from typing import Any
 from kubeline.exceptions import UnsupportedManifestError, ValidationError
 from kubeline.local import exprlang
 from kubeline.local.depends import DependsError, task_dependencies
+from kubeline.local.inline import expand_inline
+from kubeline.local.sync import Locks, SyncError
 from kubeline.local.templating import TemplateError, iter_tags
 
 IGNORED = "ignored"  # accepted, no local meaning
@@ -81,7 +83,7 @@ ARTIFACT: dict[str, Any] = {
     "path": ANY,
     "mode": ANY,
     "from": ANY,
-    "fromExpression": _refuse("use from: with a {{tasks...}} or {{steps...}} reference"),
+    "fromExpression": ANY,
     "globalName": ANY,
     "optional": ANY,
     "recurseMode": ANY,
@@ -157,9 +159,8 @@ _TASK_COMMON: dict[str, Any] = {
     "withSequence": SEQUENCE,
     "continueOn": {"error": ANY, "failed": ANY},
     "templateRef": _refuse("templateRef is not supported locally; inline the template"),
-    "inline": _refuse("inline templates are not supported locally; name the template"),
-    "onExit": _refuse("exit handlers are not supported locally"),
-    "hooks": _refuse("lifecycle hooks are not supported locally"),
+    "onExit": ANY,
+    "hooks": {"exit": {"template": ANY, "arguments": ARGUMENTS}},
 }
 DAG_TASK: dict[str, Any] = {**_TASK_COMMON, "dependencies": ANY, "depends": ANY}
 VOLUME: dict[str, Any] = {
@@ -173,6 +174,13 @@ VOLUME: dict[str, Any] = {
     "secret": _refuse("secret volumes are not supported locally; use env valueFrom.secretKeyRef"),
     "persistentVolumeClaim": _refuse("persistent volumes are not supported locally"),
     "hostPath": _refuse("hostPath volumes are not supported locally"),
+}
+_DB_LOCK = _refuse("database synchronization needs Argo's database; run it on a cluster")
+_MUTEX: dict[str, Any] = {"name": ANY, "namespace": IGNORED, "database": _DB_LOCK}
+_SEMAPHORE: dict[str, Any] = {"configMapKeyRef": CM_KEY_REF, "namespace": IGNORED,
+                              "database": _DB_LOCK}
+SYNCHRONIZATION: dict[str, Any] = {
+    "mutexes": [_MUTEX], "mutex": _MUTEX, "semaphores": [_SEMAPHORE], "semaphore": _SEMAPHORE,
 }
 RETRY: dict[str, Any] = {
     "limit": ANY,
@@ -235,10 +243,12 @@ TEMPLATE: dict[str, Any] = {
     "memoize": {"key": ANY, "maxAge": ANY, "cache": {"configMap": {"name": ANY, "key": IGNORED}}},
     "parallelism": ANY,
     "failFast": ANY,
-    "initContainers": [CONTAINER],
+    "initContainers": [{**CONTAINER, "mirrorVolumeMounts": ANY}],
     "volumes": [VOLUME],
     "archiveLocation": {"archiveLogs": IGNORED},
     "displayName": IGNORED,
+    "annotations": IGNORED,  # UI metadata (workflows.argoproj.io/display-name)
+    "podResources": IGNORED,
     **{k: IGNORED for k in _SCHEDULING},
     "resource": lambda value, path: _resource(value, path),
     "suspend": _refuse("suspend templates are not supported locally"),
@@ -248,7 +258,7 @@ TEMPLATE: dict[str, Any] = {
     "plugin": _refuse("plugin templates are not supported locally"),
     "sidecars": _refuse("sidecars are not supported locally"),
     "daemon": _refuse("daemon templates are not supported locally"),
-    "synchronization": _refuse("synchronization (mutex/semaphore) is not supported locally"),
+    "synchronization": SYNCHRONIZATION,
     "podSpecPatch": _refuse("podSpecPatch is not supported locally"),
     "pendingTimeout": IGNORED,
 }
@@ -273,14 +283,15 @@ SPEC: dict[str, Any] = {
     "artifactGC": IGNORED,
     "artifactRepositoryRef": IGNORED,
     "workflowMetadata": IGNORED,
+    "podResources": IGNORED,  # pod-level requests/limits: scheduling only
     **{k: IGNORED for k in _SCHEDULING if k != "metadata"},
-    "onExit": _refuse("exit handlers are not supported locally"),
-    "hooks": _refuse("lifecycle hooks are not supported locally"),
+    "onExit": ANY,
+    "hooks": {"exit": {"template": ANY, "arguments": ARGUMENTS}},
     "templateDefaults": _refuse(
         "templateDefaults is not supported locally; set fields per template"
     ),
     "volumeClaimTemplates": _refuse("persistent volume claims are not supported locally"),
-    "synchronization": _refuse("synchronization (mutex/semaphore) is not supported locally"),
+    "synchronization": SYNCHRONIZATION,
     "suspend": _refuse("suspend is not supported locally"),
     "shutdown": _refuse("shutdown is not supported locally"),
     "workflowTemplateRef": _refuse("pass the WorkflowTemplate itself to kubeline run"),
@@ -360,13 +371,31 @@ def _check_expressions(spec: dict[str, Any]) -> None:
             for _s, _e, tag in tags:
                 if tag.startswith("="):
                     _parse_expr(tag[1:], path)
-        if path.endswith(".valueFrom.expression") or path.endswith(".retryStrategy.expression"):
-            _parse_expr(text, path)
+        if path.endswith((".valueFrom.expression", ".retryStrategy.expression",
+                          ".fromExpression")):
+            # tags in an expression field are substituted before it is evaluated
+            _parse_expr(text, path, _TAG.sub("tag", text))
+    for path, value in _objects(spec, "spec"):
+        if value.get("from") and value.get("fromExpression"):
+            raise ValidationError([f"{path}: 'from' and 'fromExpression' cannot both be set"])
 
 
-def _parse_expr(source: str, path: str) -> None:
+def _objects(value: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    if isinstance(value, dict):
+        yield path, value
+        for k, v in value.items():
+            yield from _objects(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _objects(v, f"{path}[{i}]")
+
+
+_TAG = re.compile(r"\{\{[^{}]*\}\}")
+
+
+def _parse_expr(source: str, path: str, parsed: str | None = None) -> None:
     try:
-        exprlang.parse(source)
+        exprlang.parse(source if parsed is None else parsed)
     except exprlang.ExprSyntaxError as exc:
         raise UnsupportedManifestError(
             f"{path}: expression '{source}' is not supported by the local executor: {exc}"
@@ -431,6 +460,8 @@ def load(docs: list[dict[str, Any]]) -> Manifest:
             )
     if workflow is None:
         raise ValidationError(["the file has no Workflow or WorkflowTemplate document"])
+    if isinstance(workflow.get("spec"), dict):
+        expand_inline(workflow["spec"])
     _walk(workflow, WORKFLOW, "")
     manifest = Manifest(workflow=workflow, kind=kind, configmaps=configmaps)
     _validate(manifest)
@@ -477,6 +508,14 @@ def _validate(m: Manifest) -> None:
                     problems.append(f"spec.templates[{i}].dag.tasks[{j}].depends: {exc}")
             if _has_cycle(tasks):
                 problems.append(f"spec.templates[{i}].dag: dependency cycle detected")
+    blocks = [("spec.synchronization", spec.get("synchronization"))] + [
+        (f"spec.templates[{i}].synchronization", t.get("synchronization"))
+        for i, t in enumerate(templates)]
+    for where, sync in blocks:
+        try:
+            Locks(m.configmaps).plan(sync)
+        except SyncError as exc:
+            problems.append(f"{where}: {exc}")
     if problems:
         raise ValidationError(problems)
     _check_expressions(spec)

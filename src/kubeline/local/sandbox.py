@@ -67,17 +67,34 @@ class Sandbox:
     def prepare(self, fs: ContainerFS) -> None:
         (fs.root / "tmp").mkdir(parents=True, exist_ok=True)
         os.chmod(fs.root / "tmp", 0o1777)
+        if self.mode != "bwrap":
+            self._prepare_rewritten(fs)
+
+    def _prepare_rewritten(self, fs: ContainerFS) -> None:
+        """Fallback mode: a rewritten path's folders that exist on the host exist privately
+        too; a folder missing on the host stays missing (a pod's image lacks it as well)."""
+        binds = {dst for _, dst in fs.binds}
+        for point, host in self.mounts(fs).items():
+            if point == "/tmp" or point in binds:
+                continue
+            target = Path(host) if os.path.lexists(point) else Path(host).parent
+            target.mkdir(parents=True, exist_ok=True)
 
     def mounts(self, fs: ContainerFS) -> dict[str, str]:
         """Container path -> host path of every private mount of this container."""
         mounts = {"/tmp": str(fs.root / "tmp")}
-        for path in fs.owned:
-            if _under(path, "/tmp"):
+        owned = [p for p in fs.owned if not _under(p, "/tmp")]
+        if self.mode == "bwrap" and any(_top_level_missing(p) for p in owned):
+            # /output, /file...: the private root itself is /, host entries bound over it
+            mounts["/"] = str(fs.root)
+            owned = [p for p in owned if PurePosixPath(mount_point(p)).parent != ROOT
+                     or os.path.lexists(mount_point(p))]
+        for path in owned:
+            hollow = hollow_point(path) if self.mode == "bwrap" else None
+            point = hollow or mount_point(path)
+            if any(_under(point, m) for m in mounts if m != "/"):
                 continue
-            point = mount_point(path)
-            if any(_under(point, m) for m in mounts):
-                continue
-            for m in [m for m in mounts if _under(m, point)]:
+            for m in [m for m in mounts if _under(m, point) and m != "/"]:
                 del mounts[m]
             mounts[point] = str(fs.root / point.lstrip("/"))
         for src, dst in fs.binds:
@@ -95,9 +112,11 @@ class Sandbox:
         namespace, as a pod has: when the runner dies, bwrap and with it every process of
         the node (a step's forked script included) are killed."""
         args = [self.bwrap, "--die-with-parent", "--unshare-pid"]
-        args += self._root_args([dst for dst, _, _ in view])
+        args += [a for dst, src, _ in view if dst == "/" for a in ("--bind", src, "/")]
+        args += self._root_args([dst for dst, _, _ in view if dst != "/"])
         for dst, src, readonly in view:
-            args += ["--ro-bind" if readonly else "--bind", src, dst]
+            if dst != "/":
+                args += ["--ro-bind" if readonly else "--bind", src, dst]
         args += ["--chdir", cwd, "--"]
         return args + argv
 
@@ -105,14 +124,30 @@ class Sandbox:
         """(container path, host path, read-only) of every bind, in the order they are made:
         shallow first, then the pass-through paths under /tmp over the private /tmp."""
         mounts = self.mounts(fs)
+        for path in fs.owned:
+            hollow = None if _under(path, "/tmp") else hollow_point(path)
+            if hollow is not None and mounts.get(hollow) == str(fs.root / hollow.lstrip("/")):
+                for child in _host_children(hollow):
+                    if not any(_under(m, child) for m in mounts):
+                        mounts[child] = child
+        if "/" in mounts:
+            self._clear_link_stubs(Path(mounts["/"]))
         view = []
-        for dst in sorted(mounts, key=lambda p: p.count("/")):
+        for dst in sorted(mounts, key=lambda p: (p != "/", p.count("/"))):
             src = mounts[dst]
             if not os.path.exists(src):
                 os.makedirs(src, exist_ok=True)
             view.append((dst, src, dst in fs.readonly))
         view += [(p, p, False) for p in self.passthrough if _under(p, "/tmp")]
         return view
+
+    def _clear_link_stubs(self, root: Path) -> None:
+        """A private / keeps the symlinks bubblewrap made for the host's top-level links;
+        bubblewrap will not make them again over an earlier start's."""
+        for name in self._top:
+            stub = root / name
+            if os.path.islink(os.path.join("/", name)) and stub.is_symlink():
+                stub.unlink()
 
     def _root_args(self, mount_points: list[str]) -> list[str]:
         """Rebuild / from host entries, splitting host dirs that contain a mount point."""
@@ -179,6 +214,36 @@ def mount_point(path: str) -> str:
         if not os.path.lexists(str(c)):
             return str(c)
     return str(p.parent) if str(p.parent) != "/" else str(p)
+
+
+ROOT = PurePosixPath("/")
+
+
+def _top_level_missing(path: str) -> bool:
+    """A path that is itself a top-level entry the host lacks (/output, /file): only a
+    private / lets it not exist until the program makes it, as a file or a folder."""
+    p = PurePosixPath(path)
+    return p.parent == ROOT and str(p) != "/" and not os.path.lexists(path)
+
+
+def hollow_point(path: str) -> str | None:
+    """The host folder to replace by a private copy holding the host's own entries, when
+    path's shallowest missing ancestor M lies in one (not /): M then does not exist in the
+    container until the program makes it, as in a pod, and what it makes stays private."""
+    point = mount_point(path)
+    parent = str(PurePosixPath(point).parent)
+    if os.path.lexists(point) or parent == "/" or _under(parent, "/tmp"):
+        return None
+    return parent
+
+
+def _host_children(folder: str) -> list[str]:
+    """The entries of a host folder a hollowed copy binds back (dangling links left out)."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    return [c for c in (os.path.join(folder, n) for n in names) if os.path.exists(c)]
 
 
 def _under(path: str, base: str) -> bool:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubeline.local import loops
 from kubeline.local.dag import mark_absent_args, resolve_artifact_args
+from kubeline.local.exithandler import run_task_exit_hook, split_hooks, task_exit_hook
 from kubeline.local.nodes import ERROR, FAILED, FAILED_OR_ERROR, RUNNING, SKIPPED, SUCCEEDED, Node
 from kubeline.local.scope import Scope, ScopeError, add_aggregate
 from kubeline.local.templating import Substituter, TemplateError
@@ -71,9 +72,10 @@ async def _run_group(
     scope: Scope,
 ) -> bool:
     resolved: list[dict[str, Any]] = []
+    hooks = {str(step.get("name")): task_exit_hook(step) for step in group}
     try:
         for step in group:
-            body = copy.deepcopy(step)
+            body = split_hooks(copy.deepcopy(step))
             mark_absent_args(body, scope)
             r: dict[str, Any] = Substituter(scope, strict_prefixes=("tasks", "steps")).obj(body)
             resolve_artifact_args(r, scope)
@@ -89,7 +91,13 @@ async def _run_group(
         engine.finish(sg, ERROR, str(exc))
         return False
 
-    async def one(child: str, body: dict[str, Any]) -> Node | None:
+    async def one(child: str, body: dict[str, Any], step_name: str) -> Node | None:
+        node = await _one(child, body)
+        await run_task_exit_hook(engine, hooks.get(step_name), node, "steps", step_name, scope,
+                                 steps_node, body.get("template"))
+        return node
+
+    async def _one(child: str, body: dict[str, Any]) -> Node | None:
         full = f"{sg.name}.{child}"
         when = str(body.get("when") or "")
         try:
@@ -122,7 +130,7 @@ async def _run_group(
             on_create=lambda n: engine.add_child(sg, n),
         )
 
-    kids = await engine.gather_children(steps_node, tmpl, [one(c, b) for c, b, _ in expanded])
+    kids = await engine.gather_children(steps_node, tmpl, [one(c, b, n) for c, b, n in expanded])
     by_step: dict[str, list[Node]] = {}
     for (_child, _body, step_name), kid in zip(expanded, kids, strict=True):
         if kid is None:

@@ -72,6 +72,12 @@ def expand_env(scope: Mapping[str, Any]) -> dict[str, Any]:
     return env
 
 
+def _is_artifact(key: str, value: Any) -> bool:
+    """Artifacts are in Argo's expression scope too (fromExpression picks one)."""
+    return isinstance(value, dict) and (".outputs.artifacts." in key
+                                        or key.startswith("inputs.artifacts."))
+
+
 class Substituter:
     """Substitutes tags of one pass (one scope, one strictness)."""
 
@@ -91,7 +97,8 @@ class Substituter:
     def env(self) -> dict[str, Any]:
         if self._env is None:
             env = expand_env(
-                {k: v for k, v in self.scope.items() if isinstance(v, (str, type(None)))}
+                {k: v for k, v in self.scope.items()
+                 if isinstance(v, (str, type(None))) or _is_artifact(k, v)}
             )
             env.update(EXPR_GLOBALS)
             self._env = env
