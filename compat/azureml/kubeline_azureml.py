@@ -5,7 +5,7 @@ The distribution's ``.pth`` line calls ``install()`` at interpreter start: it pu
 ``azureml_user`` (and their submodules) to ``kubeline.azureml`` / ``kubeline.azureml._user``,
 one module object under both names. No file named ``azureml`` is installed, so Microsoft's
 SDK is never overwritten: when an ``azureml`` package is importable the finder steps aside
-and the first ``import azureml`` says so in one line (docs/decisions/0013).
+and the first ``import azureml`` says so in one line (docs/decisions/0016-azureml-import-name.md).
 ``KUBELINE_AZUREML=microsoft`` silences that line; ``KUBELINE_AZUREML=kubeline`` makes this
 process use kubeline's even then.
 

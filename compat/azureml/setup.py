@@ -1,4 +1,6 @@
-"""Builds kubeline-azureml: one ``.pth`` file and no package (docs/decisions/0013).
+"""Builds kubeline-azureml: one ``.pth`` file and no package.
+
+Why: docs/decisions/0016-azureml-import-name.md.
 
 The ``.pth`` line installs kubeline's import finder for the names ``azureml`` and
 ``azureml_user`` at interpreter start. No file named ``azureml`` is installed, so Microsoft's

@@ -1,7 +1,7 @@
 """PipelineRun.cancel() leaves nothing running, whichever way the step was started (fork
 server, warm start, cold start, no bubblewrap) and whenever the cancel lands (racing a
 step's start, or while its script and a grandchild that left its session run), with the
-machine kept busy (docs/decisions/0013-cancel-leaves-nothing.md).
+machine kept busy (docs/decisions/0017-cancel-leaves-nothing.md).
 
 A race is not hit on every try, so the moments that race a start are repeated: before the
 fix one run in three to five left a step's sandbox running on this 2-core machine.

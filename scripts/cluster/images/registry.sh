@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The box's mirror registry: the CNCF distribution registry v3, built from its Go module
-# (go-tool.sh; why this one: docs/decisions/0013-in-box-registry.md).
+# (go-tool.sh; why this one: docs/decisions/0014-in-box-registry.md).
 #
 # Usage:  scripts/cluster/images/registry.sh
 #             builds once (cached by version), prints the binary's path (last line of stdout)

@@ -5,7 +5,7 @@ Every module here re-exports kubeline names (``kubeline.dsl``, ``kubeline.except
 not built yet refuse with "not available yet", Azure-only ones with "not supported"
 (docs/aml-compat.md). ``import kubeline.azureml.core`` always works; the plain
 ``import azureml.core`` works once the opt-in ``kubeline-azureml`` distribution is installed
-(compat/azureml/, docs/decisions/0013-azureml-import-name.md).
+(compat/azureml/, docs/decisions/0016-azureml-import-name.md).
 
 Importing this package makes an uncaught kubeline error end a plain script with its one
 line instead of a traceback, as the ``kubeline`` CLI does (Jupyter uses

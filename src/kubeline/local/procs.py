@@ -1,6 +1,6 @@
 """Starting, waiting for and killing a node's processes: one place, so a pre-started (warm)
 process, a cold one and the fork server get the same session, stdio, environment and
-death-with-the-run guarantees (docs/decisions/0013-cancel-leaves-nothing.md).
+death-with-the-run guarantees (docs/decisions/0017-cancel-leaves-nothing.md).
 
 A process is created with one synchronous call (no await between the fork and the caller
 holding the pid, so a cancel cannot land halfway and leave a process nobody kills) and

@@ -41,7 +41,7 @@ class ClusterConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     # generic by default: a GPU size keeps its nvidia.com/gpu limit unless the workspace says
-    # it targets kind, whose nodes have none (docs/decisions/0014-generic-flavour-default.md)
+    # it targets kind, whose nodes have none (docs/decisions/0019-generic-flavour-default.md)
     flavour: Flavour = "generic"
     namespace: str = "kubeline"
     service_account: str = "kubeline-workflow"
