@@ -3,7 +3,8 @@ PYTHON ?= python3
 export PYTHON
 export PATH := $(HOME)/.local/bin:$(PATH)
 
-.PHONY: install install-test demo test lint compile-examples golden bench kind-up kind-run kind-down
+.PHONY: install install-test demo test lint compile-examples golden bench kind-up kind-run kind-down \
+	cluster-up cluster-down cluster-test
 
 install:
 	bash scripts/install.sh
@@ -67,3 +68,17 @@ kind-run:
 
 kind-down:
 	kind delete cluster --name $(KIND_CLUSTER)
+
+# --- the in-box cluster: Kubernetes + Argo + S3 in a network namespace (root; docs/cluster.md) ---
+# CLUSTER_TESTS is what `make test` adds once the lead switches cluster tests into CI:
+#   test: ... $(PYTHON) -m pytest -q -p no:cacheprovider -m "cluster or not cluster"
+CLUSTER_PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider -m cluster tests/cluster
+
+cluster-up:
+	bash scripts/cluster/up.sh
+
+cluster-down:
+	bash scripts/cluster/down.sh
+
+cluster-test:
+	$(CLUSTER_PYTEST)
