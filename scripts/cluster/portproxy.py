@@ -11,6 +11,7 @@ Usage: portproxy.py NETNS_PATH HOST_PORT=INNER_HOST:INNER_PORT ...   (stdlib onl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import os
 import socket
@@ -39,10 +40,8 @@ async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> No
     except (ConnectionError, OSError):
         pass
     finally:
-        try:
+        with contextlib.suppress(ConnectionError, OSError):
             writer.close()
-        except (ConnectionError, OSError):
-            pass
 
 
 def handler(host: str, port: int):  # type: ignore[no-untyped-def]

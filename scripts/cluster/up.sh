@@ -52,11 +52,11 @@ mapfile -t bins < <("$CLUSTER_SCRIPTS/build.sh" etcd kube-apiserver kube-control
 ETCD="${bins[0]}" APISERVER="${bins[1]}" KCM="${bins[2]}" SCHEDULER="${bins[3]}" KUBELET="${bins[4]}" KUBECTL="${bins[5]}"
 mkdir -p "$STATE/bin"; ln -sfn "$KUBECTL" "$STATE/bin/kubectl"
 
-say "checking images"
-"$IMAGES_DIR/build.sh" >"$LOGS/images-build.log" 2>&1 \
+say "checking images (first build: several minutes; cached afterwards)"
+IMAGES="$("$IMAGES_DIR/build.sh" 2>"$LOGS/images-build.log")" \
     || fail "building the images failed; see ${LOGS#"$REPO"/}/images-build.log"
-REGISTRY_BIN="$(tail -n 1 < <("$IMAGES_DIR/build.sh" registry 2>>"$LOGS/images-build.log"))"
-[[ -x "$REGISTRY_BIN" ]] || fail "no registry binary from ${IMAGES_DIR#"$REPO"/}/build.sh registry (got '$REGISTRY_BIN')"
+REGISTRY_BIN="$("$IMAGES_DIR/registry.sh" 2>>"$LOGS/images-build.log" | tail -n 1)"
+[[ -x "$REGISTRY_BIN" ]] || fail "no registry binary from ${IMAGES_DIR#"$REPO"/}/registry.sh (see ${LOGS#"$REPO"/}/images-build.log)"
 MOTO_VENV="$CACHE_ROOT/moto-venv"
 if [[ ! -x "$MOTO_VENV/bin/moto_server" ]]; then
     say "installing moto's S3 server into ${MOTO_VENV} (once)"
@@ -149,24 +149,8 @@ start_daemon kube-scheduler "$SCHEDULER" --kubeconfig="$KUBECONFIG_NS" \
 
 # --- registry, containerd (Debian's) with mirrors to it -----------------------------------------
 mkdir -p "$STATE/registry" "$CONF/certs.d"
-cat >"$CONF/registry.yml" <<EOF
-version: 0.1
-log: {level: warn}
-storage:
-  filesystem: {rootdirectory: $STATE/registry}
-  delete: {enabled: true}
-http: {addr: $REGISTRY}
-EOF
-cat >"$CONF/registry-tls.yml" <<EOF
-version: 0.1
-log: {level: warn}
-storage:
-  filesystem: {rootdirectory: $STATE/registry}
-  maintenance: {readonly: {enabled: true}}
-http:
-  addr: $NODE_IP:443
-  tls: {certificate: $PKI/registry.crt, key: $PKI/registry.key}
-EOF
+"$IMAGES_DIR/registry.sh" --config "$STATE/registry" "$REGISTRY" >"$CONF/registry.yml"
+"$IMAGES_DIR/registry.sh" --config "$STATE/registry" "$NODE_IP:443" "$PKI/registry.crt" "$PKI/registry.key" >"$CONF/registry-tls.yml"
 start_daemon registry "$REGISTRY_BIN" serve "$CONF/registry.yml"
 start_daemon registry-tls "$REGISTRY_BIN" serve "$CONF/registry-tls.yml"
 for upstream in docker.io ghcr.io quay.io registry.k8s.io; do
@@ -215,12 +199,14 @@ state = "$CTRD_RUN/state"
 EOF
 start_daemon containerd containerd --config "$CONF/containerd.toml"
 wait_until "the registry on $REGISTRY" 30 registry "${IN_NS[@]}" python3 -c "import urllib.request; urllib.request.urlopen('http://$REGISTRY/v2/', timeout=2)"
-stamp="$RUN/images.pushed"
-if [[ ! -f "$stamp" ]] || [[ -n "$(find "$IMAGES_DIR" "$CACHE_ROOT" -maxdepth 3 -name '*.tar' -newer "$stamp" 2>/dev/null | head -n 1)" ]]; then
+# Push when the set of built images changed since the last push into this registry storage.
+pushed="$STATE/registry.pushed"
+want="$(printf '%s\n' "$IMAGES" | while IFS=$'\t' read -r archive ref; do printf '%s %s %s\n' "$ref" "$archive" "$(stat -c %Y "$archive")"; done)"
+if [[ "$(cat "$pushed" 2>/dev/null)" != "$want" ]]; then
     say "pushing images to the box's registry"
     "${IN_NS[@]}" "$IMAGES_DIR/push.sh" "$REGISTRY" >"$LOGS/images-push.log" 2>&1 \
         || fail "pushing images failed; see ${LOGS#"$REPO"/}/images-push.log"
-    touch "$stamp"
+    printf '%s\n' "$want" >"$pushed"
 fi
 wait_until "containerd" 30 containerd "${IN_NS[@]}" ctr --address "$CTRD_SOCK" version
 
@@ -257,6 +243,7 @@ start_daemon kubelet "$KUBELET" --config="$CONF/kubelet.yaml" --kubeconfig="$CON
     --root-dir="$RUN/kubelet" --hostname-override="$NODE" --node-ip="$NODE_IP" --v=1
 node_ready() { [[ "$(kc get node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]; }
 wait_until "node $NODE to be Ready" 180 kubelet node_ready
+say "node $NODE Ready"
 # An extended resource, as a device plugin would advertise it (issue 12 point 6).
 kc patch node "$NODE" --subresource=status --type=json \
     -p '[{"op": "add", "path": "/status/capacity/nvidia.com~1gpu", "value": "1"}]' >/dev/null

@@ -161,9 +161,13 @@ class Box:
         states = [f"{p.metadata.name}={p.status.phase}" for p in pods]
         return f"phase={status.get('phase')} message={status.get('message')!r} pods={states}"
 
-    def pods_of(self, name: str, namespace: str) -> list[Any]:
-        return list(self.core.list_namespaced_pod(
-            namespace, label_selector=f"workflows.argoproj.io/workflow={name}").items)
+    def pods_of(self, wf: dict[str, Any]) -> list[Any]:
+        """The pods this very Workflow object owns (not those of an earlier one of its name)."""
+        meta = wf["metadata"]
+        pods = self.core.list_namespaced_pod(
+            meta["namespace"], label_selector=f"workflows.argoproj.io/workflow={meta['name']}")
+        return [p for p in pods.items
+                if any(o.uid == meta["uid"] for o in p.metadata.owner_references or [])]
 
     def run(self, doc: dict[str, Any], namespace: str, timeout: int = 600) -> dict[str, Any]:
         return self.wait_workflow(self.create_workflow(doc, namespace), namespace, timeout)

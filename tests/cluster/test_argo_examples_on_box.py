@@ -1,0 +1,61 @@
+"""Argo's own example workflows (../shared/argo-examples) run unchanged on the box's Argo
+controller, with the stand-in images under their public names, and then on the local
+executor; the two agree node by node (tests/cluster/skips.yaml lists the random ones)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kubeline.local import run_manifest
+from tests.cluster.box import Box
+from tests.cluster.compare import argo_nodes, differences, local_nodes
+from tests.conftest import require_shared
+
+pytestmark = pytest.mark.cluster
+
+NAMESPACE = "argo-examples"
+RANDOM = yaml.safe_load((Path(__file__).parent / "skips.yaml").read_text())["random_outcome"]
+SHARED_NAMES = sorted(p.stem for p in (Path(__file__).resolve().parents[3] / "shared" /
+                                       "argo-examples").glob("*.yaml"))
+# Outcomes Argo's README states for them (../shared/argo-examples/README.md).
+EXPECTED_PHASE = {"dag-continue-on-fail": {"Failed"}, "retry-container": {"Succeeded", "Failed"},
+                  "retry-script": {"Succeeded", "Failed"}}
+
+
+def workflow_doc(path: Path) -> dict[str, Any]:
+    [doc] = [d for d in yaml.safe_load_all(path.read_text()) if d and d.get("kind") == "Workflow"]
+    return dict(doc)
+
+
+def compare_one(box: Box, path: Path, tmp_path: Path) -> None:
+    doc = workflow_doc(path)
+    wf = box.run(doc, NAMESPACE, timeout=900)
+    name = wf["metadata"]["name"]
+    phase = wf["status"]["phase"]
+    expected = EXPECTED_PHASE.get(path.stem, {"Succeeded"})
+    assert phase in expected, box.describe(name, NAMESPACE)
+    local = run_manifest([doc], parameters={}, state_dir=tmp_path / "local")
+    assert local.phase in expected, local.message
+    if path.stem in RANDOM:
+        return
+    assert local.phase == phase
+    assert differences(argo_nodes(wf), local_nodes(local, local_workflow_name(local))) == []
+
+
+def local_workflow_name(summary: Any) -> str:
+    roots = [n for n in summary.nodes if "." not in n.name and "[" not in n.name]
+    return str(roots[0].name) if roots else ""
+
+
+def test_shared_examples_listed() -> None:
+    assert len(SHARED_NAMES) == 16
+    assert set(RANDOM) - set(SHARED_NAMES) == set()
+
+
+@pytest.mark.parametrize("name", SHARED_NAMES)
+def test_shared_argo_example(box: Box, tmp_path: Path, name: str) -> None:
+    compare_one(box, require_shared("argo-examples", f"{name}.yaml"), tmp_path)
