@@ -4,6 +4,11 @@ executor; the two agree node by node (tests/cluster/skips.yaml lists the random 
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +16,7 @@ import pytest
 import yaml
 
 from kubeline.local import run_manifest
-from tests.cluster.box import Box
+from tests.cluster.box import REPO, Box
 from tests.cluster.compare import argo_nodes, differences, local_nodes
 from tests.conftest import require_shared
 
@@ -53,9 +58,39 @@ def local_workflow_name(summary: Any) -> str:
 
 def test_shared_examples_listed() -> None:
     assert len(SHARED_NAMES) == 16
-    assert set(RANDOM) - set(SHARED_NAMES) == set()
+    run = set(yaml.safe_load((Path(__file__).parent / "skips.yaml").read_text())[
+        "argo_module_examples"]["run"])
+    assert set(RANDOM) <= set(SHARED_NAMES) | run
 
 
 @pytest.mark.parametrize("name", SHARED_NAMES)
 def test_shared_argo_example(box: Box, tmp_path: Path, name: str) -> None:
     compare_one(box, require_shared("argo-examples", f"{name}.yaml"), tmp_path)
+
+
+MODULE = yaml.safe_load((Path(__file__).parent / "skips.yaml").read_text())[
+    "argo_module_examples"]
+
+
+@cache
+def module_examples() -> Path:
+    """examples/ of the Argo module scripts/build-argo.sh pins, from the Go module cache."""
+    pin = re.search(r'^ARGO_VERSION="(.*)"$', (REPO / "scripts/build-argo.sh").read_text(), re.M)
+    assert pin
+    done = subprocess.run(["go", "mod", "download", "-json",
+                           f"github.com/argoproj/argo-workflows/v4@{pin.group(1)}"],
+                          capture_output=True, text=True, check=True, timeout=600,
+                          env={**os.environ, "GOFLAGS": "-mod=mod"}, cwd="/")
+    return Path(json.loads(done.stdout)["Dir"]) / "examples"
+
+
+def test_every_module_example_runs_or_says_why_not() -> None:
+    on_disk = {p.stem for p in module_examples().glob("*.yaml")}
+    listed = set(MODULE["run"]) | {n for names in MODULE["not_run"].values() for n in names}
+    assert listed == on_disk
+    assert not set(MODULE["run"]) & {n for names in MODULE["not_run"].values() for n in names}
+
+
+@pytest.mark.parametrize("name", MODULE["run"])
+def test_module_argo_example(box: Box, tmp_path: Path, name: str) -> None:
+    compare_one(box, module_examples() / f"{name}.yaml", tmp_path)
