@@ -18,14 +18,14 @@ import yaml
 from kubeline.local import run_manifest
 from tests.cluster.box import REPO, Box
 from tests.cluster.compare import argo_nodes, differences, local_nodes
+from tests.conformance.test_argo_examples import EXPECTED_FILES
 from tests.conftest import require_shared
 
 pytestmark = pytest.mark.cluster
 
 NAMESPACE = "argo-examples"
 RANDOM = yaml.safe_load((Path(__file__).parent / "skips.yaml").read_text())["random_outcome"]
-SHARED_NAMES = sorted(p.stem for p in (Path(__file__).resolve().parents[3] / "shared" /
-                                       "argo-examples").glob("*.yaml"))
+SHARED_NAMES = sorted(EXPECTED_FILES)  # the conformance suite's list of ../shared/argo-examples
 # Outcomes Argo's README states for them (../shared/argo-examples/README.md).
 EXPECTED_PHASE = {"dag-continue-on-fail": {"Failed"}, "retry-container": {"Succeeded", "Failed"},
                   "retry-script": {"Succeeded", "Failed"}}
