@@ -68,5 +68,5 @@ if [[ -f "$STATE/sysctl.orig" ]]; then
     sed 's/ = /=/' "$STATE/sysctl.orig" | while read -r kv; do sysctl -q -w "$kv"; done && rm -f "$STATE/sysctl.orig"
     note "host sysctls restored"
 fi
-rm -rf "$RUN" "$CTRD_RUN"
+rm -rf "$RUN" "$CTRD_RUN" "$STATE/up.ok"
 note "cluster down"

@@ -52,6 +52,20 @@ mapfile -t bins < <("$CLUSTER_SCRIPTS/build.sh" etcd kube-apiserver kube-control
 ETCD="${bins[0]}" APISERVER="${bins[1]}" KCM="${bins[2]}" SCHEDULER="${bins[3]}" KUBELET="${bins[4]}" KUBECTL="${bins[5]}"
 mkdir -p "$STATE/bin"; ln -sfn "$KUBECTL" "$STATE/bin/kubectl"
 
+# Already up with these very manifests and scripts: nothing to do.
+DAEMONS="etcd kube-apiserver kube-controller-manager kube-scheduler registry registry-tls containerd kubelet s3 portproxy"
+fingerprint() {
+    cat "$REPO"/manifests/base/*.yaml "$REPO"/manifests/box/*.yaml "$REPO"/manifests/box/argo/*.yaml \
+        "$CLUSTER_SCRIPTS"/*.sh "$CLUSTER_SCRIPTS"/portproxy.py | sha256sum | cut -d' ' -f1
+}
+node_ready() { [[ "$(kc get node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]; }
+all_alive() { local n; for n in $DAEMONS; do pid_alive "$n" || return 1; done; }
+if all_alive && [[ "$(cat "$STATE/up.ok" 2>/dev/null)" == "$(fingerprint)" ]] && node_ready; then
+    say "cluster already up: $KUBECTL --kubeconfig ${KUBECONFIG_HOST#"$REPO"/} get nodes"
+    exit 0
+fi
+rm -f "$STATE/up.ok"
+
 say "checking images (first build: several minutes; cached afterwards)"
 IMAGES="$("$IMAGES_DIR/build.sh" 2>"$LOGS/images-build.log")" \
     || fail "building the images failed; see ${LOGS#"$REPO"/}/images-build.log"
@@ -241,7 +255,6 @@ oomScoreAdj: 0
 EOF
 start_daemon kubelet "$KUBELET" --config="$CONF/kubelet.yaml" --kubeconfig="$CONF/kubelet.kubeconfig" \
     --root-dir="$RUN/kubelet" --hostname-override="$NODE" --node-ip="$NODE_IP" --v=1
-node_ready() { [[ "$(kc get node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]; }
 wait_until "node $NODE to be Ready" 180 kubelet node_ready
 say "node $NODE Ready"
 # An extended resource, as a device plugin would advertise it (issue 12 point 6).
@@ -254,6 +267,7 @@ if ! pid_alive portproxy; then
         >"$LOGS/portproxy.log" 2>&1 </dev/null &
     echo $! >"$RUN/portproxy.pid"
 fi
+wait_until "the host's port proxy (127.0.0.1:$API_PORT, 127.0.0.1:$S3_PORT)" 20 portproxy grep -q ready "$LOGS/portproxy.log"
 kubeconfig "$KUBECONFIG_HOST" "https://127.0.0.1:$API_PORT" admin
 
 # --- S3 store ------------------------------------------------------------------------------------
@@ -264,4 +278,5 @@ wait_until "the S3 store on $S3_INNER" 60 s3 "${IN_NS[@]}" python3 -c "import ur
 "$CLUSTER_SCRIPTS/argo.sh"
 "$CLUSTER_SCRIPTS/workspace.sh"
 started_here=""
+fingerprint >"$STATE/up.ok"
 say "cluster up: $KUBECTL --kubeconfig ${KUBECONFIG_HOST#"$REPO"/} get nodes; workspace config ${STATE#"$REPO"/}/kubeline.yaml"
