@@ -26,7 +26,7 @@ stop() {  # stop NAME: TERM, then KILL after 10 s
 shim_pids() {  # the runc shims of the box's containerd: their command line names its socket
     local d
     for d in /proc/[0-9]*; do
-        tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -q "^[^ ]*containerd-shim[^ ]* .*-address $CTRD_SOCK " \
+        { tr '\0' ' ' <"$d/cmdline"; } 2>/dev/null | grep -q "^[^ ]*containerd-shim[^ ]* .*-address $CTRD_SOCK " \
             && echo "${d#/proc/}"
     done
 }

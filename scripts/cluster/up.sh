@@ -8,6 +8,7 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 IMAGES_DIR="${KUBELINE_CLUSTER_IMAGES_DIR:-$CLUSTER_SCRIPTS/images}"
+export KUBELINE_CLUSTER_BUILD_SH="${KUBELINE_CLUSTER_BUILD_SH:-$CLUSTER_SCRIPTS/build.sh}"  # the images use our binaries
 
 # --- prerequisites: each missing one stops here with one line naming the fix ------------------
 [[ "$(id -u)" == 0 ]] || fail "cluster-up needs root (network namespaces, cgroups, containerd); run it as root, e.g. sudo make cluster-up"
@@ -48,7 +49,9 @@ trap on_exit EXIT
 
 # --- binaries (built once, cached by version) ----------------------------------------------------
 say "checking binaries (first build: ~15 min on 2 cores; cached afterwards)"
-mapfile -t bins < <("$CLUSTER_SCRIPTS/build.sh" etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)
+built="$("$CLUSTER_SCRIPTS/build.sh" etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)" \
+    || exit 1  # build.sh said why in one line
+mapfile -t bins <<<"$built"
 ETCD="${bins[0]}" APISERVER="${bins[1]}" KCM="${bins[2]}" SCHEDULER="${bins[3]}" KUBELET="${bins[4]}" KUBECTL="${bins[5]}"
 mkdir -p "$STATE/bin"; ln -sfn "$KUBECTL" "$STATE/bin/kubectl"
 
