@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kubeline.local import RunSummary
@@ -100,3 +101,48 @@ def workflow_name_of(docs: list[dict[str, Any]]) -> str:
 
 def strip_generated(name: str) -> str:
     return re.sub(r"-[a-z0-9]{5}$", "", name)
+
+
+def archive_members(data: bytes) -> dict[str, str]:
+    """An artifact's files and their sha256: Argo stores directories and files as .tgz (its
+    default archive), the local executor the same; member times and owners are not compared."""
+    import hashlib
+    import io
+    import tarfile
+
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+            return {m.name.lstrip("./"): hashlib.sha256(tar.extractfile(m).read()).hexdigest()
+                    for m in tar.getmembers() if m.isfile() and tar.extractfile(m)}
+    except tarfile.TarError:
+        return {"": hashlib.sha256(data).hexdigest()}
+
+
+def argo_artifacts(wf: dict[str, Any], read: Any, bucket: str) -> dict[str, dict[str, Any]]:
+    """{node path: {artifact: members}} of a finished Workflow's output artifacts in S3."""
+    name = wf["metadata"]["name"]
+    found: dict[str, dict[str, Any]] = {}
+    for node in wf.get("status", {}).get("nodes", {}).values():
+        for art in (node.get("outputs") or {}).get("artifacts") or []:
+            s3 = art.get("s3") or {}
+            if art["name"] == "main-logs" or "key" not in s3:
+                continue
+            data = read(s3.get("bucket") or bucket, s3["key"])
+            found.setdefault(relative(node["name"], name), {})[art["name"]] = archive_members(data)
+    return found
+
+
+def local_artifacts(summary: RunSummary, workflow: str) -> dict[str, dict[str, Any]]:
+    """The same for a local run, whose artifacts are files (file:// locations)."""
+    from urllib.parse import urlparse
+
+    found: dict[str, dict[str, Any]] = {}
+    for node in summary.nodes:
+        for art in node.output_artifacts:
+            location = art.get("location", "")
+            if art["name"] == "main-logs" or not location.startswith("file://"):
+                continue
+            data = Path(urlparse(location).path).read_bytes()
+            found.setdefault(relative(node.name, workflow), {})[art["name"]] = (
+                archive_members(data))
+    return found

@@ -17,13 +17,20 @@ import yaml
 
 from kubeline.local import run_manifest
 from tests.cluster.box import REPO, Box
-from tests.cluster.compare import argo_nodes, differences, local_nodes
+from tests.cluster.compare import (
+    argo_artifacts,
+    argo_nodes,
+    differences,
+    local_artifacts,
+    local_nodes,
+)
 from tests.conformance.test_argo_examples import EXPECTED_FILES
 from tests.conftest import require_shared
 
 pytestmark = pytest.mark.cluster
 
 NAMESPACE = "argo-examples"
+BUCKET = "argo-examples"  # the namespace's default artifact repository (manifests/box)
 RANDOM = yaml.safe_load((Path(__file__).parent / "skips.yaml").read_text())["random_outcome"]
 SHARED_NAMES = sorted(EXPECTED_FILES)  # the conformance suite's list of ../shared/argo-examples
 # Outcomes Argo's README states for them (../shared/argo-examples/README.md).
@@ -48,7 +55,9 @@ def compare_one(box: Box, path: Path, tmp_path: Path) -> None:
     if path.stem in RANDOM:
         return
     assert local.phase == phase
-    assert differences(argo_nodes(wf), local_nodes(local, local_workflow_name(local))) == []
+    local_name = local_workflow_name(local)
+    assert differences(argo_nodes(wf), local_nodes(local, local_name)) == []
+    assert argo_artifacts(wf, box.read_object, BUCKET) == local_artifacts(local, local_name)
 
 
 def local_workflow_name(summary: Any) -> str:
