@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from kubeline.local import run_manifest
+from kubeline.local.recorder import _executor_uid
 from tests.cluster.box import Box, load_docs
 from tests.cluster.compare import argo_nodes, differences, local_nodes, workflow_name_of
 from tests.pipelines import EXAMPLES, example, kubeline
@@ -31,17 +32,17 @@ def test_every_example_runs_on_the_box_or_says_why_not() -> None:
     assert set(ON_BOX) | set(SKIPS) == names
 
 
-def step_results(box: Box, nodes: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Each step's result.json (what its shim recorded in the datastore), by node path."""
+def step_results(box: Box, run_id: str, nodes: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each step's result.json as run run_id's shim recorded it, by node path (a reused step's
+    ``origin`` names the run that produced its outputs, so the run id is given)."""
     import json
 
     found = {}
     for path, view in nodes.items():
-        origin = view.parameters.get("origin")
-        if view.type != "Pod" or origin is None:
+        step = view.parameters.get("origin")
+        if view.type != "Pod" or step is None:
             continue
-        run_id = view.run_id
-        key = f"{STATE_PREFIX}runs/{run_id}/steps/{origin}/result.json"
+        key = f"{STATE_PREFIX}runs/{run_id}/steps/{step}/result.json"
         found[path] = json.loads(box.read_object(BUCKET, key))
     return found
 
@@ -96,7 +97,7 @@ def test_example_on_box_matches_local(box: Box, box_env: dict[str, str], tmp_pat
     wf = run_on_box(box, build, wf_name)
     assert wf["status"]["phase"] == "Succeeded", box.describe(wf_name, NAMESPACE)
     on_box = argo_nodes(wf)
-    box_results = step_results(box, on_box)
+    box_results = step_results(box, wf["metadata"]["uid"], on_box)
     assert box_results and all(r["reused_from"] is None for r in box_results.values())
     box_outputs = output_contents(box, box_results)
     assert all(files for outs in box_outputs.values() for files in outs.values()), box_outputs
@@ -106,12 +107,16 @@ def test_example_on_box_matches_local(box: Box, box_env: dict[str, str], tmp_pat
     assert local.phase == "Succeeded", local.message
     here = local_nodes(local, wf_name)
     assert differences(on_box, here) == []
-    assert output_contents(box, step_results(box, here)) == box_outputs
+    local_uid = _executor_uid(tmp_path / "local", local.id)
+    assert output_contents(box, step_results(box, str(local_uid), here)) == box_outputs
 
     # Second runs: every step reuses the first run's outputs, on the box and locally.
-    again = argo_nodes(run_on_box(box, build, wf_name))
-    local_again = local_nodes(run_manifest(docs, parameters={}, state_dir=tmp_path / "local2"),
-                              wf_name)
+    wf_again = run_on_box(box, build, wf_name)
+    again = argo_nodes(wf_again)
+    rerun = run_manifest(docs, parameters={}, state_dir=tmp_path / "local2")
+    local_again = local_nodes(rerun, wf_name)
     assert differences(again, local_again) == []
-    for results in (step_results(box, again), step_results(box, local_again)):
+    for results in (step_results(box, wf_again["metadata"]["uid"], again),
+                    step_results(box, str(_executor_uid(tmp_path / "local2", rerun.id)),
+                                 local_again)):
         assert results and all(r["reused_from"] is not None for r in results.values()), results
