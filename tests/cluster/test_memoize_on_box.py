@@ -1,7 +1,8 @@
 """`cluster.argo_memoize: true` works on Argo's own controller with the RBAC in manifests/:
-the controller writes its memoize cache ConfigMap in the workflow's namespace (Argo keeps it
-there: workflow/controller/cache/configmap_cache.go creates, reads and updates it), and an
-unchanged rerun is served from that cache without starting a single pod."""
+the controller writes its memoize cache ConfigMap in its own namespace, argo, whatever the
+workflow's (v4.1.4: controller.go hands the controller's namespace to cache.NewCacheFactory,
+configmap_cache.go gets, creates and updates it there), and an unchanged rerun is served from
+that cache without starting a single pod."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.pipelines import example, kubeline
 
 pytestmark = pytest.mark.cluster
 CACHE_LABEL = "workflows.argoproj.io/configmap-type=Cache"
+CONTROLLER_NAMESPACE = "argo"
 
 
 def test_argo_memoize_rerun_starts_no_pod(box: Box, box_env: dict[str, str],
@@ -30,13 +32,15 @@ def test_argo_memoize_rerun_starts_no_pod(box: Box, box_env: dict[str, str],
     kubeline("compile", "pipeline.py", "-o", str(build), cwd=folder, env=box_env)
     name = workflow_name_of(load_docs(build))
     forget_reuse(box)
-    for cm in box.core.list_namespaced_config_map(NAMESPACE, label_selector=CACHE_LABEL).items:
-        box.core.delete_namespaced_config_map(cm.metadata.name, NAMESPACE)
+    for cm in box.core.list_namespaced_config_map(CONTROLLER_NAMESPACE,
+                                                  label_selector=CACHE_LABEL).items:
+        box.core.delete_namespaced_config_map(cm.metadata.name, CONTROLLER_NAMESPACE)
 
     first = run_on_box(box, build, name)
     assert first["status"]["phase"] == "Succeeded", box.describe(name, NAMESPACE)
-    caches = box.core.list_namespaced_config_map(NAMESPACE, label_selector=CACHE_LABEL).items
-    assert caches, "the controller kept no memoize cache ConfigMap in the workflow's namespace"
+    caches = box.core.list_namespaced_config_map(CONTROLLER_NAMESPACE,
+                                                 label_selector=CACHE_LABEL).items
+    assert caches, "the controller kept no memoize cache ConfigMap in its namespace"
     first_pods = [n for n in first["status"]["nodes"].values() if n["type"] == "Pod"]
     assert first_pods and not any(n.get("memoizationStatus", {}).get("hit") for n in first_pods)
 

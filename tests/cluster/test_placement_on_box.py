@@ -98,21 +98,31 @@ def _compile_gpu_training(box_env: dict[str, str], tmp_path: Path) -> tuple[Path
 
 
 def _train_pod(box: Box, name: str) -> Any:
-    """The GPU step's pod once the scheduler has decided about it (bound, or unschedulable)."""
+    """The GPU step's pod of this Workflow (not of an earlier one of its name) once the
+    scheduler has decided about it (bound, or unschedulable)."""
     from kubernetes import watch
 
+    uid = box.custom.get_namespaced_custom_object("argoproj.io", "v1alpha1", NAMESPACE,
+                                                  "workflows", name)["metadata"]["uid"]
     selector = f"workflows.argoproj.io/workflow={name}"
     w = watch.Watch()
     for event in w.stream(box.core.list_namespaced_pod, NAMESPACE, label_selector=selector,
                           timeout_seconds=600):
         pod = event["object"]
-        if "train" not in pod.metadata.name:
+        owners = {o.uid for o in pod.metadata.owner_references or []}
+        if _step_of(pod) != "train" or uid not in owners:
             continue
         scheduled = [c for c in pod.status.conditions or [] if c.type == "PodScheduled"]
         if scheduled and (scheduled[0].status == "True" or scheduled[0].reason == "Unschedulable"):
             w.stop()
             return pod
     raise AssertionError(f"the train pod was never scheduled: {box.describe(name, NAMESPACE)}")
+
+
+def _step_of(pod: Any) -> str:
+    """The pipeline step a pod runs (Argo's node name is <workflow>.<task>)."""
+    node = (pod.metadata.annotations or {}).get("workflows.argoproj.io/node-name", "")
+    return str(node).rsplit(".", 1)[-1]
 
 
 def _main_limits(pod: Any) -> dict[str, str]:
@@ -131,7 +141,7 @@ def test_gpu_step_lands_on_the_gpu_pool(box: Box, box_env: dict[str, str], tmp_p
         assert _main_limits(pod)["nvidia.com/gpu"] == "1"
         prepare = [p for p in box.core.list_namespaced_pod(
             NAMESPACE, label_selector=f"workflows.argoproj.io/workflow={name}").items
-            if "prepare" in p.metadata.name]
+            if _step_of(p) == "prepare"]
         assert [p.spec.node_name for p in prepare] == [BOX_NODE]
     finally:
         box.kubectl("-n", NAMESPACE, "delete", "workflow", name, "--ignore-not-found", "--wait")
