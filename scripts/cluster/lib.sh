@@ -31,7 +31,7 @@ SYSCTLS="vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops 
 
 IN_NS=(nsenter "--net=$NETNS_PATH" --)   # not `ip netns exec`: that hides the cgroup mounts
 
-T0=$(date +%s.%N)
+T0="${KUBELINE_CLUSTER_T0:-$(date +%s.%N)}"; export KUBELINE_CLUSTER_T0="$T0"  # one clock for up.sh and its parts
 say() { printf 'cluster: [%5.1fs] %s\n' "$(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{print b-a}')" "$*" >&2; }
 fail() { printf 'cluster: error: %s\n' "$*" >&2; exit 1; }
 
