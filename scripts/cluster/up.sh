@@ -225,7 +225,9 @@ if [[ "$(cat "$pushed" 2>/dev/null)" != "$want" ]]; then
         || fail "pushing images failed; see ${LOGS#"$REPO"/}/images-push.log"
     printf '%s\n' "$want" >"$pushed"
 fi
-wait_until "containerd" 30 containerd "${IN_NS[@]}" ctr --address "$CTRD_SOCK" version
+# Its CRI service answers only once it has recovered the state it kept (kubelet exits on
+# "server is not initialized yet" otherwise); it logs this line when done.
+wait_until "containerd's CRI service" 120 containerd grep -q 'Start streaming server' "$LOGS/containerd.log"
 
 # --- kubelet (it rewrites some host sysctls while it runs: saved here, restored by cluster-down) ---
 [[ -f "$STATE/sysctl.orig" ]] || sysctl $SYSCTLS >"$STATE/sysctl.orig"
