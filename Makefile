@@ -70,8 +70,9 @@ kind-down:
 	kind delete cluster --name $(KIND_CLUSTER)
 
 # --- the in-box cluster: Kubernetes + Argo + S3 in a network namespace (root; docs/cluster.md) ---
-# CLUSTER_TESTS is what `make test` adds once the lead switches cluster tests into CI:
-#   test: ... $(PYTHON) -m pytest -q -p no:cacheprovider -m "cluster or not cluster"
+# To run the cluster tests in `make test` (CI), replace its recipe line with:
+#   $(MAKE) cluster-up && $(PYTHON) -m pytest -q -p no:cacheprovider -m "cluster or not cluster"; \
+#   s=$$?; $(MAKE) cluster-down; exit $$s
 CLUSTER_PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider -m cluster tests/cluster
 
 cluster-up:
