@@ -3,7 +3,8 @@ PYTHON ?= python3
 export PYTHON
 export PATH := $(HOME)/.local/bin:$(PATH)
 
-.PHONY: install install-test install-azureml aml-parity demo test lint compile-examples golden bench kind-up kind-run kind-down
+.PHONY: install install-test install-azureml aml-parity demo test lint compile-examples golden bench \
+	kind-up kind-run kind-down cluster-up cluster-down cluster-test
 
 install:
 	bash scripts/install.sh
@@ -80,3 +81,18 @@ kind-run:
 
 kind-down:
 	kind delete cluster --name $(KIND_CLUSTER)
+
+# --- the in-box cluster: Kubernetes + Argo + S3 in a network namespace (root; docs/cluster.md) ---
+# To run the cluster tests in `make test` (CI), replace its recipe line with:
+#   $(MAKE) cluster-up && $(PYTHON) -m pytest -q -p no:cacheprovider -m "cluster or not cluster"; \
+#   s=$$?; $(MAKE) cluster-down; exit $$s
+CLUSTER_PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider -m cluster tests/cluster
+
+cluster-up:
+	bash scripts/cluster/up.sh
+
+cluster-down:
+	bash scripts/cluster/down.sh
+
+cluster-test:
+	$(CLUSTER_PYTEST)

@@ -36,6 +36,7 @@ from kubeline.stores.config import SecretRef, secret_env_name
 from kubeline.workspace.config import WorkspaceConfig
 
 INPUTS_DIR = "/kubeline/inputs"
+INPUT_MODE = 0o755  # input artifacts readable by the step's (non-root) user
 OUT_DIR = "/kubeline/out"
 KEY_PATH = f"{OUT_DIR}/key"
 METRICS_PATH = f"{OUT_DIR}/metrics.json"
@@ -141,7 +142,11 @@ def step_template(shape: Shape, graph: PipelineGraph, config: WorkspaceConfig,
     """The container template of a shape. In compact mode the step is found from the node
     name and upstream keys from the run record, so tasks carry no arguments. A memoizing
     shape takes its key as the ``memo-key`` argument (kubeline.reuse.memoize)."""
-    artifacts = [Artifact(name=n, path=f"{INPUTS_DIR}/{n}") for n in shape.artifacts]
+    # Argo's executor (root) downloads a single-file input with mode 0600; the runtime image
+    # runs as a non-root user, so without a mode the step cannot read it (seen on the in-box
+    # cluster, docs/cluster.md). 0755 keeps folders enterable.
+    artifacts = [Artifact(name=n, path=f"{INPUTS_DIR}/{n}", mode=INPUT_MODE, recurse_mode=True)
+                 for n in shape.artifacts]
     if compact:
         params: list[Parameter] = []
         args = ["--node", "{{node.name}}"]

@@ -1,0 +1,193 @@
+"""The in-box cluster, measured (issue 12 point 8): cold start, a 20-step chain compiled by
+kubeline against the same chain as plain Argo container steps (hera), and the pods an
+all-reused rerun creates with and without ``cluster.argo_memoize``.
+
+Usage (root; the box's binaries and images built once before):
+    python bench/cluster.py [--n 20] [--no-restart]
+
+- cold start: `scripts/cluster/down.sh` then `scripts/cluster/up.sh`, its own timeline
+  (processes launched -> node Ready -> Argo ready); --no-restart measures a running box.
+- chain: kubeline's N PythonScriptSteps, each passing a folder to the next through the box's
+  S3 store (allow_reuse=False: every step works), against hera's N python containers passing
+  an S3 artifact (Argo's artifact repository, the same store), both from create to
+  Succeeded, watched; per-step wall time and the ratio kubeline / hera.
+- rerun: kubeline's chain with allow_reuse=True run twice; the pods the second run creates,
+  without and with argo_memoize.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from tests.cluster.box import BOX_CONFIG, Box, BoxDown, load_docs  # noqa: E402
+
+NAMESPACE = "kubeline"
+STEP = textwrap.dedent("""\
+    import os, sys
+    out = sys.argv[sys.argv.index("--out") + 1]
+    os.makedirs(out, exist_ok=True)
+    value = 0
+    if "--in" in sys.argv:
+        with open(os.path.join(sys.argv[sys.argv.index("--in") + 1], "v.txt")) as handle:
+            value = int(handle.read())
+    with open(os.path.join(out, "v.txt"), "w") as handle:
+        handle.write(str(value + 1))
+""")
+PIPELINE = textwrap.dedent("""\
+    import os
+    from kubeline import Pipeline, PipelineData, PythonScriptStep, Workspace
+    ws = Workspace.from_config()
+    steps, prev = [], None
+    for i in range(int(os.environ["LENGTH"])):
+        out = PipelineData(f"o{i}")
+        args = ["--out", out] + (["--in", prev] if prev is not None else [])
+        steps.append(PythonScriptStep("step.py", name=f"s{i}", arguments=args,
+                                      inputs=[prev] if prev is not None else [],
+                                      outputs=[out], source_directory="scripts",
+                                      allow_reuse=os.environ["REUSE"] == "1"))
+        prev = out
+    pipeline = Pipeline(ws, steps=steps)
+""")
+
+
+def cold_start() -> dict[str, float]:
+    subprocess.run(["bash", str(REPO / "scripts/cluster/down.sh"), "--quiet"], check=True)
+    start = time.perf_counter()
+    done = subprocess.run(["bash", str(REPO / "scripts/cluster/up.sh")], capture_output=True,
+                          text=True, check=False)
+    total = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"cluster-up failed: {done.stderr.strip()[-800:]}")
+    marks = {}
+    for line in done.stderr.splitlines():
+        match = re.match(r"cluster: \[\s*([0-9.]+)s\] (.*)", line)
+        if not match:
+            continue
+        at, what = float(match.group(1)), match.group(2)
+        if what.startswith("started etcd"):
+            marks["launched"] = at
+        elif what.startswith("node ") and what.endswith(" Ready"):
+            marks["node Ready"] = at
+        elif what == "Argo ready":
+            marks["Argo ready"] = at
+    marks["cluster-up total"] = total
+    return marks
+
+
+def kubeline_chain(box: Box, n: int, reuse: bool, memoize: bool) -> tuple[Path, str]:
+    root = Path(tempfile.mkdtemp(prefix="kubeline-bench-cluster-"))
+    (root / "scripts").mkdir()
+    (root / "scripts" / "step.py").write_text(STEP, encoding="utf-8")
+    (root / "pipeline.py").write_text(PIPELINE, encoding="utf-8")
+    config = yaml.safe_load(BOX_CONFIG.read_text())
+    config["cluster"]["argo_memoize"] = memoize
+    (root / "kubeline.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    env = {**os.environ, **box.s3_env(), "KUBELINE_CONFIG": str(root / "kubeline.yaml"),
+           "LENGTH": str(n), "REUSE": "1" if reuse else "0"}
+    subprocess.run([sys.executable, "-m", "kubeline.cli", "compile", "pipeline.py", "-o",
+                    "build"], cwd=root, env=env, check=True, capture_output=True)
+    docs = load_docs(root / "build")
+    [wf] = [d for d in docs if d["kind"] == "Workflow"]
+    return root / "build", str(wf["metadata"]["name"])
+
+
+def timed_apply(box: Box, build: Path, name: str) -> tuple[float, dict[str, Any]]:
+    box.kubectl("-n", NAMESPACE, "delete", "workflow", name, "--ignore-not-found", "--wait")
+    start = time.perf_counter()
+    box.kubectl("apply", "-k", str(build))
+    wf = box.wait_workflow(name, NAMESPACE, timeout=3600)
+    wall = time.perf_counter() - start
+    if wf["status"]["phase"] != "Succeeded":
+        raise SystemExit(f"{name}: {box.describe(name, NAMESPACE)}")
+    return wall, wf
+
+
+def hera_chain(n: int) -> dict[str, Any]:
+    """N python containers in sequence, each reading the previous one's S3 artifact."""
+    from hera.workflows import Artifact, Container, Steps, Workflow
+
+    code_first = ("import os; os.makedirs('/tmp/o', exist_ok=True); "
+                  "open('/tmp/o/v.txt','w').write('1')")
+    code_next = ("import os; os.makedirs('/tmp/o', exist_ok=True); "
+                 "v=int(open('/tmp/i/v.txt').read()); open('/tmp/o/v.txt','w').write(str(v+1))")
+    with Workflow(name="hera-chain", namespace=NAMESPACE, entrypoint="chain",
+                  service_account_name="kubeline-workflow") as w:
+        first = Container(name="first", image="python:alpine3.23",
+                          command=["python3", "-c", code_first],
+                          outputs=[Artifact(name="o", path="/tmp/o")])
+        step = Container(name="next", image="python:alpine3.23",
+                         command=["python3", "-c", code_next],
+                         inputs=[Artifact(name="i", path="/tmp/i")],
+                         outputs=[Artifact(name="o", path="/tmp/o")])
+        with Steps(name="chain"):
+            prev = first(name="s0")
+            for i in range(1, n):
+                prev = step(name=f"s{i}", arguments=[prev.get_artifact("o").with_name("i")])
+    doc: dict[str, Any] = w.to_dict()
+    return doc
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20)
+    parser.add_argument("--no-restart", action="store_true")
+    args = parser.parse_args()
+    if not args.no_restart:
+        marks = cold_start()
+        print("cold start (seconds since cluster-up began):")
+        for what, at in marks.items():
+            print(f"  {what:18} {at:7.1f}")
+    box = Box()
+    try:
+        box.check()
+    except BoxDown as exc:
+        raise SystemExit(f"the in-box cluster is down ({exc}): run `make cluster-up` first"
+                         ) from None
+    os.environ.update(box.s3_env())
+
+    build, name = kubeline_chain(box, args.n, reuse=False, memoize=False)
+    kube_wall, _ = timed_apply(box, build, name)
+    shutil.rmtree(build.parent, ignore_errors=True)
+    hera = hera_chain(args.n)
+    box.kubectl("-n", NAMESPACE, "delete", "workflow", "hera-chain", "--ignore-not-found",
+                "--wait")
+    start = time.perf_counter()
+    box.create_workflow(hera, NAMESPACE)
+    wf = box.wait_workflow("hera-chain", NAMESPACE, timeout=3600)
+    hera_wall = time.perf_counter() - start
+    if wf["status"]["phase"] != "Succeeded":
+        raise SystemExit(f"hera-chain: {box.describe('hera-chain', NAMESPACE)}")
+    print(f"{args.n}-step chain, create -> Succeeded:")
+    print(f"  kubeline (PythonScriptStep)   {kube_wall:7.1f} s  {kube_wall / args.n:5.2f} s/step")
+    print(f"  hera (python containers, S3)  {hera_wall:7.1f} s  {hera_wall / args.n:5.2f} s/step")
+    print(f"  ratio kubeline / hera         {kube_wall / hera_wall:7.2f}")
+
+    print("all-reused rerun of kubeline's chain:")
+    for memoize in (False, True):
+        build, name = kubeline_chain(box, args.n, reuse=True, memoize=memoize)
+        timed_apply(box, build, name)
+        wall, wf = timed_apply(box, build, name)
+        # Argo creates a pod for every Pod node except memoize cache hits
+        pods = sum(1 for node in wf["status"]["nodes"].values() if node["type"] == "Pod"
+                   and not (node.get("memoizationStatus") or {}).get("hit"))
+        label = "argo_memoize: true " if memoize else "argo_memoize: false"
+        print(f"  {label}  pods created {pods:3d}  wall {wall:6.1f} s")
+        shutil.rmtree(build.parent, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
