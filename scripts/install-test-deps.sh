@@ -65,3 +65,17 @@ if [[ ! -x /usr/games/cowsay ]] && ! command -v cowsay >/dev/null 2>&1; then
     exit 1
   fi
 fi
+
+# The DockerRunner test loads kubeline's runtime image: built here without a daemon from
+# debootstrap (cached by content under ~/.cache/kubeline/images; a warm rebuild takes seconds).
+if ! command -v debootstrap >/dev/null 2>&1; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+    echo "install-test-deps: debootstrap installed (apt)"
+  else
+    echo "install-test-deps: install Debian's debootstrap (as root: apt-get install debootstrap)" >&2
+    exit 1
+  fi
+fi
+bash scripts/cluster/images/build.sh runtime >/dev/null
