@@ -27,55 +27,35 @@ if [[ "$installed" != "$AZURITE_VERSION" ]]; then
   echo "install-test-deps: azurite $AZURITE_VERSION installed in .tools/"
 fi
 
+# Debian packages the tests need, installed once with apt (root); elsewhere one line says
+# which. The lock timeout lets a concurrent apt (another install on this machine) finish first.
+apt_install() {
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$@" >/dev/null
+    echo "install-test-deps: $* installed (apt)"
+  else
+    echo "install-test-deps: install Debian's $* (as root: apt-get install $*)" >&2
+    exit 1
+  fi
+}
+
 # The web page's browser test (tests/web) drives Debian's Chromium through selenium
 # (pip, the test extra): Chromium and its driver come from apt, never a browser download.
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
-  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
-    echo "install-test-deps: chromium and chromium-driver installed (apt)"
-  else
-    echo "install-test-deps: install Debian's chromium and chromium-driver (as root: apt-get install chromium chromium-driver)" >&2
-    exit 1
-  fi
+  apt_install chromium chromium-driver
 fi
 
-# KFP's local DockerRunner test (tests/e2e/test_kfp_local_runner.py) starts its own dockerd:
-# Debian's docker.io. The runtime image it loads is built by scripts/cluster/images/build.sh.
-if ! command -v dockerd >/dev/null 2>&1; then
-  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
-    echo "install-test-deps: docker.io installed (apt)"
-  else
-    echo "install-test-deps: install Debian's docker.io (as root: apt-get install docker.io)" >&2
-    exit 1
-  fi
-fi
+# KFP's local DockerRunner test (tests/e2e/test_kfp_local_runner.py) starts its own dockerd
+# (Debian's docker.io) and loads kubeline's runtime image, built here without a daemon from
+# debootstrap (cached by content under ~/.cache/kubeline/images; a warm rebuild takes seconds).
+command -v dockerd >/dev/null 2>&1 || apt_install docker.io
+command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
 
 # Argo's examples (tests/conformance) run `cowsay` from their argosay:v1 image; locally that is
 # Debian's cowsay (in /usr/games, which kubeline adds to PATH for that image).
 if [[ ! -x /usr/games/cowsay ]] && ! command -v cowsay >/dev/null 2>&1; then
-  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cowsay >/dev/null
-    echo "install-test-deps: cowsay installed (apt)"
-  else
-    echo "install-test-deps: install Debian's cowsay (as root: apt-get install cowsay)" >&2
-    exit 1
-  fi
+  apt_install cowsay
 fi
 
-# The DockerRunner test loads kubeline's runtime image: built here without a daemon from
-# debootstrap (cached by content under ~/.cache/kubeline/images; a warm rebuild takes seconds).
-if ! command -v debootstrap >/dev/null 2>&1; then
-  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
-    echo "install-test-deps: debootstrap installed (apt)"
-  else
-    echo "install-test-deps: install Debian's debootstrap (as root: apt-get install debootstrap)" >&2
-    exit 1
-  fi
-fi
 bash scripts/cluster/images/build.sh runtime >/dev/null

@@ -13,7 +13,8 @@ command -v git >/dev/null 2>&1 || need_apt+=(git)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "install: apt-get install ${need_apt[*]}" >&2
-    apt-get update -qq >/dev/null && apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null \
+      && apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need_apt[@]}" >/dev/null
   else
     echo "install: please install ${need_apt[*]} (kubeline falls back to unsandboxed nodes without bubblewrap)" >&2
   fi
