@@ -12,7 +12,7 @@ module="$(cd "$RUN" && GOWORK=off GOFLAGS=-mod=mod go mod download -json "github
 [[ -d "$module/manifests" ]] || fail "cannot find Argo's module $argo_version in the Go module cache (go mod download failed?)"
 
 render="$CONF/argo"
-chmod -R u+w "$render" 2>/dev/null; rm -rf "$render"; mkdir -p "$render"
+[[ -e "$render" ]] && chmod -R u+w "$render"; rm -rf "$render"; mkdir -p "$render"
 cp "$REPO/manifests/box/argo/controller-settings.yaml" "$render/"
 # kustomize refuses absolute resource paths: a copy of the module's manifests, read-only upstream
 cp -R "$module/manifests" "$render/upstream"; chmod -R u+w "$render/upstream"
