@@ -50,7 +50,12 @@ def compare_one(box: Box, path: Path, tmp_path: Path) -> None:
     phase = wf["status"]["phase"]
     expected = EXPECTED_PHASE.get(path.stem, {"Succeeded"})
     assert phase in expected, box.describe(name, NAMESPACE)
-    local = run_manifest([doc], parameters={}, state_dir=tmp_path / "local")
+    here = Path.cwd()
+    os.chdir(tmp_path)  # examples that write relative to their WORKDIR write into the test's folder
+    try:
+        local = run_manifest([doc], parameters={}, state_dir=tmp_path / "local")
+    finally:
+        os.chdir(here)
     assert local.phase in expected, local.message
     if path.stem in RANDOM:
         return
