@@ -21,6 +21,8 @@ _EXPORTS: dict[str, str] = {
     "AzureBatchStep": "kubeline.dsl.unsupported",
     "NotebookRunnerStep": "kubeline.dsl.notebook_step",
     "NotebookRunConfig": "kubeline.dsl.notebook_step",
+    "ParallelRunConfig": "kubeline.dsl.parallel_run",
+    "TabularInput": "kubeline.dsl.parallel_inputs",
     "ModuleStep": "kubeline.dsl.module",
     "Module": "kubeline.dsl.module",
     "ModuleVersion": "kubeline.dsl.module",
@@ -41,7 +43,7 @@ _EXPORTS: dict[str, str] = {
     "MsiAuthentication": "kubeline.dsl.auth",
     "TokenAuthentication": "kubeline.dsl.auth",
     "HyperDriveStep": "kubeline.dsl.pending",
-    "ParallelRunStep": "kubeline.dsl.pending",
+    "ParallelRunStep": "kubeline.dsl.parallel_run",
     "UserErrorException": "kubeline.exceptions",
     "Workspace": "kubeline.dsl.workspace",
     "Datastore": "kubeline.dsl.datastore",
@@ -110,8 +112,10 @@ if TYPE_CHECKING:
     from kubeline.dsl.module import OutputPortDef as OutputPortDef
     from kubeline.dsl.notebook_step import NotebookRunConfig as NotebookRunConfig
     from kubeline.dsl.notebook_step import NotebookRunnerStep as NotebookRunnerStep
+    from kubeline.dsl.parallel_inputs import TabularInput as TabularInput
+    from kubeline.dsl.parallel_run import ParallelRunConfig as ParallelRunConfig
     from kubeline.dsl.pending import HyperDriveStep as HyperDriveStep
-    from kubeline.dsl.pending import ParallelRunStep as ParallelRunStep
+    from kubeline.dsl.parallel_run import ParallelRunStep as ParallelRunStep
     from kubeline.dsl.pipeline import Pipeline as Pipeline
     from kubeline.dsl.pipeline_run import PipelineRun as PipelineRun
     from kubeline.dsl.pipeline_run import PortDataReference as PortDataReference

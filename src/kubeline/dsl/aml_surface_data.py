@@ -493,6 +493,17 @@ SURFACES: dict[str, Surface] = {
             ),
         },
     ),
+    "ParallelRunStep": Surface(
+        members={
+            "create_input_output_bindings": STEP_INTERNAL,
+            "create_module_def": STEP_INTERNAL,
+            "create_node": STEP_INTERNAL,
+            "get_source_directory": STEP_INTERNAL,
+            "resolve_input_arguments": STEP_INTERNAL,
+            "running_on_windows": "kubeline runs steps in Linux containers",
+            "validate_arguments": STEP_INTERNAL,
+        },
+    ),
     "PythonScriptStep": Surface(
         members={
             "create_input_output_bindings": STEP_INTERNAL,

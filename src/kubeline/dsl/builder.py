@@ -179,6 +179,10 @@ class GraphBuilder:
             data = dsl.transfer_settings()
             self._datastore(dsl, data["destination"]["datastore"])
             return json.dumps(data, sort_keys=True, separators=(",", ":")), ""
+        kind_settings = getattr(dsl, "kind_settings", None)  # ParallelRunStep
+        if callable(kind_settings):
+            data, script = kind_settings()
+            return json.dumps(data, sort_keys=True, separators=(",", ":")), script
         return "", ""
 
     def _snapshot(self, dsl: PipelineStep) -> tuple[str, str]:
@@ -204,6 +208,10 @@ class GraphBuilder:
         if spark_script and not self._script_exists(folder, spark_script):
             self._problem(dsl, f"script '{spark_script}' is not in source_directory '{folder}' "
                                "(fix the script path or source_directory)")
+        source_problems = getattr(dsl, "source_problems", None)  # ParallelRunStep's entry script
+        if callable(source_problems):
+            for problem in source_problems(self.base_dir / folder):
+                self._problem(dsl, problem)
 
     def _script_exists(self, folder: str, script: str) -> bool:
         """One look per (folder, script): many steps of a pipeline run the same script."""

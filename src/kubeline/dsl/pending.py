@@ -1,4 +1,4 @@
-"""Parts of issue 13 not built yet (Datasets, ParallelRunStep, HyperDriveStep): importable, so
+"""Parts of issue 13 not built yet (Datasets, HyperDriveStep): importable, so
 AML code moves over and the parity tool counts them as refused, but each refuses where it is
 created or called with one line saying it is not available yet.
 
@@ -21,10 +21,6 @@ _PENDING = {
     "TabularDataset": "Datasets: read the file with pandas from a DataReference for now",
     "OutputFileDatasetConfig": "OutputFileDatasetConfig: use PipelineData for now",
     "DatasetConsumptionConfig": "Datasets: use a DataReference for now",
-    # point 3: ParallelRunStep
-    "ParallelRunStep": "ParallelRunStep: split the data and fan out PythonScriptSteps for now",
-    "ParallelRunConfig": "ParallelRunStep: split the data and fan out PythonScriptSteps for now",
-    "EntryScript": "ParallelRunStep's EntryScript: log with print() or the logging module",
     # point 4: HyperDriveStep
     "HyperDriveStep": "HyperDriveStep: fan out PythonScriptSteps over parameter values for now",
     "HyperDriveStepRun": "HyperDriveStep: fan out PythonScriptSteps over parameter values",

@@ -13,7 +13,7 @@ from typing import Literal
 ParamType = Literal["string", "int", "float", "bool", "datapath"]
 InputMode = Literal["mount", "download", "direct"]
 OutputMode = Literal["mount", "upload"]
-StepKind = Literal["python_script", "command", "spark", "data_transfer"]
+StepKind = Literal["python_script", "command", "spark", "data_transfer", "parallel_run"]
 
 
 @dataclass(frozen=True, slots=True)

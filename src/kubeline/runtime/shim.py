@@ -49,7 +49,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     which.add_argument("--step", help="the step id (normal mode)")
     which.add_argument("--node", help="Argo's node name (compact mode)")
     parser.add_argument("--upstream", default=None,
-                        help='"producer:KEY producer:KEY" (normal mode)')
+                        help='"producer:KEY producer:KEY" (normal mode; else the run record)')
+    parser.add_argument("--phase", choices=("plan", "work", "gather"), default=None,
+                        help="a ParallelRunStep's part (docs/parallel-run.md)")
+    parser.add_argument("--task", type=int, default=None,
+                        help="the worker's task number (--phase work)")
     return parser.parse_args(argv)
 
 
@@ -137,8 +141,9 @@ class StepRunner:
         values = params.resolve(pipeline.parameters, env.parameters, env.indexed_parameters)
         params.check_datapaths(step, values)
         default = stores.default
-        upstream = (parse_upstream(self.ns.upstream or "") if self.ns.step
-                    else _upstream_from_run(default, env.run_id, step))
+        from_run = self.ns.node or (self.ns.phase and self.ns.upstream is None)
+        upstream = (_upstream_from_run(default, env.run_id, step) if from_run
+                    else parse_upstream(self.ns.upstream or ""))
         content = cache.input_versions(step, stores, values) if env.content_aware else None
         plan = cache.step_key(step, fingerprint, values, upstream, env.run_id, env.regenerate,
                               content)
@@ -249,20 +254,8 @@ class StepRunner:
         step_metrics = metrics.aggregate(step_entries)
         outputs: dict[str, Any] = {}
         if code == 0:
-            meta = records.OutputMeta(base["key"], env.run_id, step.id)
-            for output in step.outputs:
-                record = records.commit(stores.get(output.datastore), meta, output.name,
-                                        out_paths[output.name])
-                outputs[output.name] = results.output_summary(record)
-            index = {"key": base["key"], "run_id": env.run_id, "step_id": step.id,
-                     "step_name": step.name, "outputs": outputs, "metrics": step_metrics,
-                     "tags": metrics.tags(step_entries), "ingredients": base["ingredients"]}
-            cache.publish(stores.default, base["key"], index, replace=stale_index)
-            if plan.alias:  # regenerate_outputs: later runs reuse these fresh outputs
-                cache.publish(stores.default, plan.alias,
-                              {**index, "key": plan.alias, "outputs_key": base["key"]},
-                              replace=True)
-            self._origin(env.run_id, step.id)
+            outputs = self._commit(stores, step, base, out_paths, step_metrics,
+                                   metrics.tags(step_entries), plan, stale_index)
         else:
             print(f"kubeline: step '{step.name}' exited with code {code}; its outputs are not "
                   "committed", file=sys.stderr)
@@ -276,6 +269,29 @@ class StepRunner:
         results.write_local(env.out_dir / "metrics.json", results.to_json(step_metrics))
         results.publish(stores.default, env.run_id, step.id, result, workdir)
         return code
+
+    def _commit(self, stores: Datastores, step: Step, base: dict[str, Any],
+                out_paths: dict[str, Path], step_metrics: dict[str, Any], tags: dict[str, Any],
+                plan: cache.KeyPlan, stale_index: bool) -> dict[str, Any]:
+        """Commit the outputs, then the cache index (last: a reader that finds it finds the
+        outputs); the outputs' summaries."""
+        env = self.env
+        outputs: dict[str, Any] = {}
+        meta = records.OutputMeta(base["key"], env.run_id, step.id)
+        for output in step.outputs:
+            record = records.commit(stores.get(output.datastore), meta, output.name,
+                                    out_paths[output.name])
+            outputs[output.name] = results.output_summary(record)
+        index = {"key": base["key"], "run_id": env.run_id, "step_id": step.id,
+                 "step_name": step.name, "outputs": outputs, "metrics": step_metrics,
+                 "tags": tags, "ingredients": base["ingredients"]}
+        cache.publish(stores.default, base["key"], index, replace=stale_index)
+        if plan.alias:  # regenerate_outputs: later runs reuse these fresh outputs
+            cache.publish(stores.default, plan.alias,
+                          {**index, "key": plan.alias, "outputs_key": base["key"]},
+                          replace=True)
+        self._origin(env.run_id, step.id)
+        return outputs
 
     def _child_env(self, pipeline: PipelineSpec, step: Step, src: Path, metrics_file: Path,
                    uploads: Path) -> dict[str, str]:
@@ -299,6 +315,10 @@ class StepRunner:
 def main(argv: list[str] | None = None) -> int:
     ns = parse_args(argv)
     try:
+        if ns.phase is not None:
+            from kubeline.runtime.parallel.phases import parallel_runner
+
+            return parallel_runner(RuntimeEnv.from_environ(), ns).execute()
         return StepRunner(RuntimeEnv.from_environ(), ns).execute()
     except KubelineError as exc:
         print(f"kubeline: error: {exc}", file=sys.stderr)

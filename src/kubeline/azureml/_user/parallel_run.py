@@ -1,8 +1,8 @@
-"""azureml_user.parallel_run: EntryScript (not available yet: issue 13 point 3)."""
+"""azureml_user.parallel_run: EntryScript, the entry script's logger and folders."""
 
 from __future__ import annotations
 
-from kubeline.dsl.pending import (
+from kubeline.runtime.parallel.entry_script import (
     EntryScript as EntryScript,
 )
 

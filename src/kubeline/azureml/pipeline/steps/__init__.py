@@ -13,10 +13,10 @@ from kubeline.dsl.pending import (
 from kubeline.dsl.pending import (
     HyperDriveStepRun as HyperDriveStepRun,
 )
-from kubeline.dsl.pending import (
+from kubeline.dsl.parallel_run import (
     ParallelRunConfig as ParallelRunConfig,
 )
-from kubeline.dsl.pending import (
+from kubeline.dsl.parallel_run import (
     ParallelRunStep as ParallelRunStep,
 )
 from kubeline.dsl.spark_steps import (
