@@ -218,6 +218,14 @@ class _GatherRunner(StepRunner):
                 for part in (head, text):
                     out.write(part)
                     sys.stdout.write(part)
+            for info in store.list(f"{where}/results/init-"):  # init() of each process
+                name = info.key.rsplit("/", 1)[-1][len("init-"):-len(".log")]
+                text = store.get_bytes(info.key).decode("utf-8", "replace")
+                if text:
+                    head = f"=== init() of worker process {name.replace('-', '/')} ===\n"
+                    for part in (head, text):
+                        out.write(part)
+                        sys.stdout.write(part)
         sys.stdout.flush()
 
 
