@@ -114,8 +114,8 @@ if TYPE_CHECKING:
     from kubeline.dsl.notebook_step import NotebookRunnerStep as NotebookRunnerStep
     from kubeline.dsl.parallel_inputs import TabularInput as TabularInput
     from kubeline.dsl.parallel_run import ParallelRunConfig as ParallelRunConfig
-    from kubeline.dsl.pending import HyperDriveStep as HyperDriveStep
     from kubeline.dsl.parallel_run import ParallelRunStep as ParallelRunStep
+    from kubeline.dsl.pending import HyperDriveStep as HyperDriveStep
     from kubeline.dsl.pipeline import Pipeline as Pipeline
     from kubeline.dsl.pipeline_run import PipelineRun as PipelineRun
     from kubeline.dsl.pipeline_run import PortDataReference as PortDataReference

@@ -5,13 +5,14 @@ mini-batch, summary_only outputs and reuse; bad configurations fail in one line.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from tests.pipelines import kubeline
 
 from kubeline import (
     DataReference,
@@ -26,6 +27,7 @@ from kubeline import (
 )
 from kubeline.dsl.amlsig import ArgumentError
 from kubeline.exceptions import KubelineError
+from tests.pipelines import example, kubeline
 
 FILES_SCRIPT = '''
 import argparse, os
@@ -314,3 +316,31 @@ def test_the_azureml_names_are_kubelines() -> None:
     from kubeline.runtime.parallel.entry_script import EntryScript as Ours
 
     assert (AmlStep, AmlConfig, EntryScript) == (ParallelRunStep, ParallelRunConfig, Ours)
+
+
+def test_the_parallel_scoring_example(tmp_path: Path) -> None:
+    folder = example("parallel_scoring", tmp_path)
+    done = kubeline("run", "pipeline.py", "-p", "batch_size=6", cwd=folder)
+    assert "phase:   Succeeded" in done.stdout
+    (run,) = json.loads(kubeline("runs", "list", "--json", cwd=folder).stdout)
+    shown = json.loads(kubeline("runs", "show", run["id"], "--json", cwd=folder).stdout)
+    steps = {s["name"]: s for s in shown["steps"]}
+    assert [steps[n]["status"] for n in ("score-files", "report")] == ["Finished"] * 2
+    assert steps["score-files"]["metrics"]["mini_batches"] == 4  # 22 files, 6 a mini-batch
+    expected = max((sum(int(v) for v in p.read_text().split()) + 1000, p.name)
+                   for p in (folder / "data" / "readings").iterdir())
+    logs = kubeline("runs", "logs", run["id"], "report", cwd=folder).stdout
+    assert f"files scored: 22, best {expected[1]} ({expected[0]})" in logs
+
+
+def test_entry_scripts_import_azureml_user_without_the_compat_package(tmp_path: Path) -> None:
+    code = ("import sys\nfrom kubeline.runtime.parallel import worker\n"
+            "assert 'kubeline_azureml' not in sys.modules\n"
+            "worker._provide_azureml_user()\n"
+            "from azureml_user.parallel_run import EntryScript\n"
+            "print(type(EntryScript().logger).__name__)\n")
+    src = Path(__file__).resolve().parents[2] / "src"
+    done = subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path, text=True,
+                          capture_output=True, env={"PYTHONPATH": str(src)}, timeout=120,
+                          check=False)
+    assert (done.returncode, done.stdout.strip()) == (0, "Logger"), done.stderr

@@ -18,6 +18,7 @@ END_TO_END = {
     "spark_wordcount": ("tests/e2e/test_examples.py", "test_spark_wordcount"),
     "data_transfer": ("tests/spark/test_transfer.py", "test_s3_to_blob_to_local"),
     "gpu_training": ("tests/compute/test_local_gpu.py", "test_gpu_step_runs_on_cpu_with_a_warning"),
+    "parallel_scoring": ("tests/aml/test_parallel_run.py", "test_the_parallel_scoring_example"),
 }
 
 

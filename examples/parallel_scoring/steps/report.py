@@ -1,21 +1,17 @@
-"""Reads both ParallelRunSteps' append_row files and prints a summary."""
+"""Reads the ParallelRunStep's append_row file and writes a summary."""
 
 import argparse
 import os
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--scores")
-parser.add_argument("--comfort")
 parser.add_argument("--report")
 args = parser.parse_args()
 
 with open(os.path.join(args.scores, "parallel_run_step.txt"), encoding="utf-8") as handle:
     scores = [line.split() for line in handle if line.strip()]
-with open(os.path.join(args.comfort, "comfort.txt"), encoding="utf-8") as handle:
-    rows = [line.split() for line in handle if line.strip()]
 best = max(scores, key=lambda item: int(item[1]))
-ok = sum(1 for row in rows if row[2] == "ok")
 os.makedirs(args.report, exist_ok=True)
 with open(os.path.join(args.report, "report.txt"), "w", encoding="utf-8") as handle:
-    handle.write(f"files {len(scores)} best {best[0]} {best[1]}\nrows {len(rows)} ok {ok}\n")
-print(f"files scored: {len(scores)}, best {best[0]} ({best[1]}); rows: {len(rows)}, ok: {ok}")
+    handle.write(f"files {len(scores)} best {best[0]} {best[1]}\n")
+print(f"files scored: {len(scores)}, best {best[0]} ({best[1]})")

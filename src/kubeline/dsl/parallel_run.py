@@ -47,7 +47,8 @@ def parse_size(value: str | int, what: str = "mini_batch_size") -> int:
         raise ParallelRunError(f"ParallelRunConfig: {what} {value!r} is not a size",
                                "write a number of bytes or a size like '1KB', '10MB', '1GB'")
     unit = match.group(2).upper().rstrip("B")
-    size = int(match.group(1)) * 1024 ** " KMGT".index(unit or " ")
+    power: int = 1024 ** " KMGT".index(unit or " ")
+    size = int(match.group(1)) * power
     if size < 1:
         raise ParallelRunError(f"ParallelRunConfig: {what} must be at least 1 byte")
     return size

@@ -17,7 +17,7 @@ LOGGER_NAME = "ParallelRunStep.EntryScript"
 class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever sys.stderr is now: each mini-batch's log captures its lines."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> object:
         return sys.stderr
 

@@ -30,6 +30,7 @@ from kubeline.runtime.parallel.settings import Settings, load
 from kubeline.runtime.paths import RuntimeEnv
 from kubeline.runtime.shim import StepRunner, _output_path
 from kubeline.runtime.spec import PipelineSpec, SpecError, load_pipeline, load_step
+from kubeline.stores import put_dir
 
 if TYPE_CHECKING:
     from kubeline.graph.model import Step
@@ -140,7 +141,7 @@ class _WorkRunner(StepRunner):
         for path in sorted(found.iterdir()):
             store.put_file(path, f"{where}/results/{path.name}")
         if any(out.iterdir()):
-            results.put_dir(store, out, f"{where}/out/{self.ns.task}")
+            put_dir(store, out, f"{where}/out/{self.ns.task}")
         return code
 
 

@@ -60,7 +60,8 @@ class Settings:
             raise SpecError(f"mini_batch_size {self.mini_batch_size!r} is not a size",
                             "a tabular input takes a size like '1MB' or a number of bytes")
         unit = match.group(2).upper().rstrip("B")
-        return max(1, int(match.group(1)) * 1024 ** " KMGT".index(unit or " "))
+        power: int = 1024 ** " KMGT".index(unit or " ")
+        return max(1, int(match.group(1)) * power)
 
     def tasks_for(self, batches: int) -> int:
         """How many fan-out items: a few per node so a slow one does not idle the others; one

@@ -39,7 +39,7 @@ def _lines(result: Any) -> list[str] | None:
     """run()'s return value as output rows: a DataFrame's rows space-separated (as AML writes
     them), a sequence's items one a line; None for anything else."""
     if hasattr(result, "to_csv") and hasattr(result, "columns"):
-        text = result.to_csv(sep=" ", header=False, index=False)
+        text = str(result.to_csv(sep=" ", header=False, index=False))
         return text.splitlines()
     if isinstance(result, (list, tuple)):
         return [str(item) for item in result]
@@ -114,7 +114,7 @@ class Worker:
                 init = getattr(module, "init", None)
                 if callable(init):
                     init()
-        except BaseException:  # noqa: BLE001 - the script's error, reported per mini-batch
+        except BaseException:
             error = "init() failed: " + traceback.format_exc().strip().splitlines()[-1]
             with init_log.open("a", encoding="utf-8") as log:
                 log.write(traceback.format_exc())
@@ -139,7 +139,7 @@ class Worker:
         started = time.monotonic()
         try:
             mini_batch = self.loader.load(batch)
-        except Exception as exc:  # noqa: BLE001 - unreadable input: this mini-batch fails
+        except Exception as exc:
             record["error"] = f"reading the mini-batch failed: {type(exc).__name__}: {exc}"
             record["items"] = batch_items(batch)
             _write_json(self.results / f"{index}.json", record)
@@ -160,7 +160,7 @@ class Worker:
                                        f"({settings.run_invocation_timeout}s)")
                     print(f"[kubeline] {record['error']}", file=sys.stderr)
                     continue
-                except Exception as exc:  # noqa: BLE001 - the script's error: try again
+                except Exception as exc:
                     traceback.print_exc()
                     record["error"] = f"run() raised {type(exc).__name__}: {exc}"
                     continue
@@ -183,8 +183,25 @@ def _process(task: dict[str, Any], number: int, queue: Any) -> None:
     Worker(task, number).serve(queue)
 
 
+def _provide_azureml_user() -> None:
+    """``from azureml_user.parallel_run import EntryScript`` works in every entry script, as
+    AML's runtime provides it, with or without the kubeline-azureml package in the image."""
+    if importlib.util.find_spec("azureml_user") is not None:
+        return
+    import types
+
+    from kubeline.runtime.parallel import entry_script
+
+    package = types.ModuleType("azureml_user")
+    package.__path__ = []
+    package.parallel_run = entry_script  # type: ignore[attr-defined]
+    sys.modules.setdefault("azureml_user", package)
+    sys.modules.setdefault("azureml_user.parallel_run", entry_script)
+
+
 def main() -> int:
     task = json.loads(Path(os.environ[ENV_TASK]).read_text(encoding="utf-8"))
+    _provide_azureml_user()
     sys.argv[0] = task["entry_script"]  # the script's own argparse reads sys.argv[1:]
     os.environ.update(task.get("environment_variables", {}))
     sys.path.insert(0, str(Path(task["entry_script"]).parent))
@@ -211,7 +228,8 @@ def main() -> int:
                    "no worker process could take it (init() failed: see the init log)")
             _write_json(results / f"{index}.json", {
                 "index": index, "batch": batch, "attempts": 0, "status": "failed",
-                "error": why, "items": batch_items(batch), "succeeded_items": 0, "lines": [], "seconds": 0.0,
+                "error": why, "items": batch_items(batch), "succeeded_items": 0, "lines": [],
+                "seconds": 0.0,
                 "worker": str(task["task"]), "init_logs": [p.name for p in init_errors]})
     return 0
 

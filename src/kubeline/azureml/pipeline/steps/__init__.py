@@ -7,17 +7,17 @@ from __future__ import annotations
 from kubeline.dsl.module import (
     ModuleStep as ModuleStep,
 )
-from kubeline.dsl.pending import (
-    HyperDriveStep as HyperDriveStep,
-)
-from kubeline.dsl.pending import (
-    HyperDriveStepRun as HyperDriveStepRun,
-)
 from kubeline.dsl.parallel_run import (
     ParallelRunConfig as ParallelRunConfig,
 )
 from kubeline.dsl.parallel_run import (
     ParallelRunStep as ParallelRunStep,
+)
+from kubeline.dsl.pending import (
+    HyperDriveStep as HyperDriveStep,
+)
+from kubeline.dsl.pending import (
+    HyperDriveStepRun as HyperDriveStepRun,
 )
 from kubeline.dsl.spark_steps import (
     AdlaStep as AdlaStep,
