@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import yaml
 
 from kubeline import (
     DataReference,
@@ -344,3 +345,41 @@ def test_entry_scripts_import_azureml_user_without_the_compat_package(tmp_path: 
                           capture_output=True, env={"PYTHONPATH": str(src)}, timeout=120,
                           check=False)
     assert (done.returncode, done.stdout.strip()) == (0, "Logger"), done.stderr
+
+
+@pytest.mark.parametrize(("node_count", "parallelism"), [("3", 3), ("count", None)])
+def test_compiled_fan_out_is_bounded_by_node_count(tmp_path: Path, node_count: str,
+                                                   parallelism: int | None) -> None:
+    from kubeline.compiler.api import compile_to_files
+
+    (tmp_path / "kubeline.yaml").write_text("name: prs\n", encoding="utf-8")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "s.py").write_text(FILES_SCRIPT, encoding="utf-8")
+    (tmp_path / "pipeline.py").write_text(textwrap.dedent(f'''
+        from kubeline import (DataReference, ParallelRunConfig, ParallelRunStep, Pipeline,
+                              PipelineParameter, Workspace)
+        ws = Workspace.from_config()
+        store = ws.get_default_datastore()
+        count = PipelineParameter("count", default_value=2)
+        step = ParallelRunStep("s", ParallelRunConfig(
+            environment=None, entry_script="s.py", error_threshold=0,
+            output_action="append_row", compute_target=None, node_count={node_count},
+            source_directory="src"), inputs=[DataReference(store, "d", "data")])
+        pipeline = Pipeline(ws, steps=[step])
+        '''), encoding="utf-8")
+    files = compile_to_files(tmp_path / "pipeline.py")
+    docs = [d for text in files.values() for d in yaml.safe_load_all(text)
+            if d and d["kind"] == "Workflow"]
+    templates = {t["name"]: t for t in docs[0]["spec"]["templates"]}
+    (task,) = templates["main"]["dag"]["tasks"]
+    fan = templates[task["template"]]
+    assert fan.get("parallelism") == parallelism
+    tasks = {t["name"]: t for t in fan["dag"]["tasks"]}
+    assert tasks["work"]["withParam"] == "{{tasks.plan.outputs.parameters.tasks}}"
+    assert (tasks["work"]["depends"], tasks["gather"]["depends"]) == ("plan", "work")
+    phases = {name: templates[t["template"]]["container"]["args"]
+              for name, t in tasks.items()}
+    assert phases["work"] == ["--step", "s", "--phase", "work", "--task",
+                              "{{inputs.parameters.task}}"]
+    assert fan["outputs"]["parameters"][0] == {
+        "name": "key", "valueFrom": {"parameter": "{{tasks.gather.outputs.parameters.key}}"}}
