@@ -500,7 +500,6 @@ SURFACES: dict[str, Surface] = {
             "create_node": STEP_INTERNAL,
             "get_source_directory": STEP_INTERNAL,
             "resolve_input_arguments": STEP_INTERNAL,
-            "running_on_windows": "kubeline runs steps in Linux containers",
             "validate_arguments": STEP_INTERNAL,
         },
     ),

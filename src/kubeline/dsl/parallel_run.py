@@ -136,7 +136,16 @@ class ParallelRunConfig:
         self.allowed_failed_count = allowed_failed_count
         self.allowed_failed_percent = allowed_failed_percent
         self.partition_keys = list(partition_keys) if partition_keys is not None else None
-        self.environment_variables = dict(environment_variables or {})
+        self._environment_variables = dict(environment_variables or {})
+
+    @property
+    def environment_variables(self) -> dict[str, str]:
+        """Set in every worker process of the step."""
+        return self._environment_variables
+
+    @environment_variables.setter
+    def environment_variables(self, value: dict[str, str] | None) -> None:
+        self._environment_variables = dict(value or {})
 
     def save_to_yaml(self, path: str) -> None:
         """Write the settings (not the environment or compute objects) as YAML."""
@@ -237,6 +246,11 @@ class ParallelRunStep(PipelineStep):
             problem = entry_script_problem(script)
             if problem:
                 raise ParallelRunError(f"ParallelRunStep '{name}': {problem}")
+
+    @property
+    def running_on_windows(self) -> bool:
+        """Steps run in Linux containers (pods, or sandboxed processes locally)."""
+        return False
 
     def source_problems(self, folder: Path) -> list[str]:
         """What the pipeline build reports before anything runs (the entry script's run())."""

@@ -138,11 +138,26 @@ class _WorkRunner(StepRunner):
                 *(arguments.substitute(a, data, values) for a in step.arguments)]
         code = process.run(argv, src, child_env, logs / "stdout.txt", logs / "stderr.txt")
         store = stores.default
-        for path in sorted(found.iterdir()):
-            store.put_file(path, f"{where}/results/{path.name}")
+        store.put_bytes(f"{where}/results/task-{self.ns.task}.json",
+                        json.dumps(_task_record(found), sort_keys=True).encode("utf-8"))
         if any(out.iterdir()):
             put_dir(store, out, f"{where}/out/{self.ns.task}")
         return code
+
+
+def _task_record(found: Path) -> dict[str, Any]:
+    """A worker pod's mini-batch results with their logs, and its processes' init() logs:
+    one object per pod, so the datastore sees a few writes, not two per mini-batch."""
+    batches = []
+    for path in sorted(found.glob("[0-9]*.json"), key=lambda p: int(p.stem)):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        log = path.with_suffix(".log")
+        record["log"] = log.read_text(encoding="utf-8", errors="replace") if log.is_file() \
+            else ""
+        batches.append(record)
+    inits = {p.stem[len("init-"):]: p.read_text(encoding="utf-8", errors="replace")
+             for p in sorted(found.glob("init-*.log"))}
+    return {"batches": batches, "init_logs": inits}
 
 
 class _GatherRunner(StepRunner):
@@ -156,9 +171,15 @@ class _GatherRunner(StepRunner):
         planned = json.loads(store.get_bytes(f"{where}/plan.json"))
         logs = workdir / "logs"
         logs.mkdir()
-        records = [self._record(store, where, index, batch)
+        done: dict[int, dict[str, Any]] = {}
+        inits: dict[str, str] = {}
+        for info in store.list(f"{where}/results/task-"):
+            task = json.loads(store.get_bytes(info.key))
+            done.update({int(r["index"]): r for r in task["batches"]})
+            inits.update(task["init_logs"])
+        records = [done.get(index) or _missing(index, batch)
                    for index, batch in enumerate(planned["batches"])]
-        self._print_logs(store, where, records, logs / "stdout.txt")
+        _print_logs(records, inits, logs / "stdout.txt")
         src = workdir / "src"
         src.mkdir()
         out_paths = {o.name: _output_path(o, workdir, src) for o in step.outputs}
@@ -191,43 +212,32 @@ class _GatherRunner(StepRunner):
         results.publish(store, self.env.run_id, step.id, result, workdir)
         return code
 
-    @staticmethod
-    def _record(store: Any, where: str, index: int, batch: dict[str, Any]) -> dict[str, Any]:
-        key = f"{where}/results/{index}.json"
-        if store.exists(key):
-            record: dict[str, Any] = json.loads(store.get_bytes(key))
-            return record
-        from kubeline.runtime.parallel.worker import batch_items
 
-        return {"index": index, "batch": batch, "status": "failed", "attempts": 0,
-                "error": "no result: its worker pod did not finish", "lines": [],
-                "items": batch_items(batch), "succeeded_items": 0, "seconds": 0.0}
+def _missing(index: int, batch: dict[str, Any]) -> dict[str, Any]:
+    from kubeline.runtime.parallel.worker import batch_items
 
-    @staticmethod
-    def _print_logs(store: Any, where: str, records: list[dict[str, Any]], copy: Path) -> None:
-        """Every mini-batch's log under a header line, to stdout and the step's stdout file."""
-        with copy.open("w", encoding="utf-8") as out:
-            for record in records:
-                index = record["index"]
-                head = (f"=== mini-batch {index} ({mb.describe(record['batch'])}): "
-                        f"{record['status']}, {record['attempts']} try(s), "
-                        f"{record['seconds']}s" +
-                        (f": {record['error']}" if record.get("error") else "") + " ===\n")
-                key = f"{where}/results/{index}.log"
-                text = store.get_bytes(key).decode("utf-8", "replace") if store.exists(key) \
-                    else ""
-                for part in (head, text):
-                    out.write(part)
-                    sys.stdout.write(part)
-            for info in store.list(f"{where}/results/init-"):  # init() of each process
-                name = info.key.rsplit("/", 1)[-1][len("init-"):-len(".log")]
-                text = store.get_bytes(info.key).decode("utf-8", "replace")
-                if text:
-                    head = f"=== init() of worker process {name.replace('-', '/')} ===\n"
-                    for part in (head, text):
-                        out.write(part)
-                        sys.stdout.write(part)
-        sys.stdout.flush()
+    return {"index": index, "batch": batch, "status": "failed", "attempts": 0,
+            "error": "no result: its worker pod did not finish", "lines": [], "log": "",
+            "items": batch_items(batch), "succeeded_items": 0, "seconds": 0.0}
+
+
+def _print_logs(records: list[dict[str, Any]], inits: dict[str, str], copy: Path) -> None:
+    """Every mini-batch's log under a header line, then each process's init() output; to
+    stdout and to the step's stdout file."""
+    with copy.open("w", encoding="utf-8") as out:
+        def emit(text: str) -> None:
+            out.write(text)
+            sys.stdout.write(text)
+
+        for record in records:
+            emit(f"=== mini-batch {record['index']} ({mb.describe(record['batch'])}): "
+                 f"{record['status']}, {record['attempts']} try(s), {record['seconds']}s" +
+                 (f": {record['error']}" if record.get("error") else "") + " ===\n")
+            emit(record.get("log", ""))
+        for name, text in sorted(inits.items()):
+            if text:
+                emit(f"=== init() of worker process {name.replace('-', '/')} ===\n{text}")
+    sys.stdout.flush()
 
 
 def _download(store: Any, prefix: str, folder: Path) -> None:
