@@ -13,10 +13,10 @@ from typing import Any
 
 import click
 
-from kubeline.cli_support import STATE_OPTION as _STATE_OPTION
-from kubeline.cli_support import state_dir as _state_dir
-from kubeline.cli_support import user_errors
-from kubeline.cli_support import workspace_root as _workspace_root
+from kubeline.cli.support import STATE_OPTION as _STATE_OPTION
+from kubeline.cli.support import state_dir as _state_dir
+from kubeline.cli.support import user_errors
+from kubeline.cli.support import workspace_root as _workspace_root
 from kubeline.exceptions import KubelineError
 
 INDEX_PREFIX = "kubeline/cache/"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kubeline.cli_support import OneLineGroup, user_errors
+from kubeline.cli.support import OneLineGroup, user_errors
 from kubeline.exceptions import ValidationError, yaml_problem
 
 
@@ -118,15 +118,15 @@ def validate_command(path: Path, no_lint: bool) -> None:
 
 
 def _register_optional() -> None:
-    from kubeline.compute_cli import compute_group
+    from kubeline.cli.compute import compute_group
 
     main.add_command(compute_group, "compute")
-    from kubeline.reuse_cli import cache_group, explain_command
+    from kubeline.cli.reuse import cache_group, explain_command
 
     main.add_command(explain_command, "explain-reuse")
     main.add_command(cache_group, "cache")
     try:
-        from kubeline.server.cli import (
+        from kubeline.cli.server import (
             published_group,
             schedule_group,
             serve_command,
@@ -140,11 +140,11 @@ def _register_optional() -> None:
         main.add_command(schedule_group, "schedule")
         main.add_command(published_group, "published")
     try:
-        from kubeline.local.cli import run_command
+        from kubeline.cli.run import run_command
     except ImportError:
         return
     main.add_command(run_command, "run")
-    from kubeline.local.runs_cli import runs_group
+    from kubeline.cli.runs import runs_group
     main.add_command(runs_group, "runs")
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from kubeline.cli_support import state_dir as _state_dir
-from kubeline.cli_support import user_errors
+from kubeline.cli.support import state_dir as _state_dir
+from kubeline.cli.support import user_errors
 from kubeline.exceptions import KubelineError
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import click
 import yaml
 
-from kubeline import cli_support
+from kubeline.cli import support as cli_support
 from kubeline.exceptions import KubelineError, yaml_problem
 from kubeline.local.param_types import check_datapath_shaped
 
