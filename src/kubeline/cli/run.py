@@ -205,5 +205,5 @@ def _show_failures(state_dir: Path, run_id: str) -> None:
     click.echo(f"kubeline: error: {error}", err=True)
 
 
-if __name__ == "__main__":  # ``python -m kubeline.local.cli`` (used by tests and benchmarks)
+if __name__ == "__main__":  # ``python -m kubeline.cli.run`` (used by tests)
     run_command()
