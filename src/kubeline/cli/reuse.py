@@ -80,7 +80,7 @@ def _ingredients(store: Any, run_id: str, step_id: str, key: str | None) -> dict
 def explain_command(run_id: str, step: str, state_dir: Path | None) -> None:
     """Name what differs between STEP's cache key in RUN_ID and in the nearest earlier run
     of it (files, parameters, upstream steps, inputs, image)."""
-    from kubeline.local.history import HISTORY_FILE, History
+    from kubeline.history.db import HISTORY_FILE, History
     from kubeline.reuse.explain import explain
     from kubeline.runtime.layout import snapshot_manifest_key
 

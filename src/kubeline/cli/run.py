@@ -194,8 +194,8 @@ def _git(file: Path) -> dict[str, Any] | None:
 
 def _show_failures(state_dir: Path, run_id: str) -> None:
     """Each failed step's exit code and stderr tail, then the one-line error (stderr)."""
-    from kubeline.local.failures import failed_steps, failure_text, step_error
-    from kubeline.local.history import History
+    from kubeline.history.db import History
+    from kubeline.history.failures import failed_steps, failure_text, step_error
 
     with History(state_dir) as db:
         failed = failed_steps(db, run_id)

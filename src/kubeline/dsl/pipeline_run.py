@@ -20,8 +20,8 @@ from typing import IO, TYPE_CHECKING, Any
 from kubeline.dsl.aml_surface_data import surface
 from kubeline.dsl.amlsig import aml_surface
 from kubeline.exceptions import KubelineError
-from kubeline.local import history as h
-from kubeline.local.failures import failure_text, step_error
+from kubeline.history import db as h
+from kubeline.history.failures import failure_text, step_error
 
 if TYPE_CHECKING:
     from kubeline.dsl.experiment import Experiment

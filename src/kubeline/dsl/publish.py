@@ -128,8 +128,8 @@ def publish_run(run: PipelineRun, name: str, description: str | None = None,
                 version: str | None = None,
                 continue_on_step_failure: bool | None = None) -> PublishedPipeline:
     """PipelineRun.publish_pipeline: the manifest that run ran (its snapshots included)."""
+    from kubeline.history.db import History
     from kubeline.local.executor import manifest_mod_docs
-    from kubeline.local.history import History
     from kubeline.local.state import StateStore
 
     ws = run.experiment.workspace

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubeline.graph.stepspec import unpack
-from kubeline.local import history as h
+from kubeline.history import db as h
 
 if TYPE_CHECKING:
     from kubeline.local.executor import Reporter

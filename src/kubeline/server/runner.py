@@ -18,7 +18,7 @@ from kubeline.exceptions import KubelineError
 
 def main(argv: list[str]) -> int:
     state_dir, run_id = Path(argv[0]), argv[1]
-    from kubeline.local import history as h
+    from kubeline.history import db as h
     from kubeline.local.executor import manifest_mod_docs
     from kubeline.local.progress import PlainReporter
     from kubeline.local.recorder import RunInfo, run_with_history

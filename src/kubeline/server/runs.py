@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from kubeline.local import history as h
+from kubeline.history import db as h
 from kubeline.server.registry import PublishedRecord
 
 _SUFFIX_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # the executor's run-name alphabet

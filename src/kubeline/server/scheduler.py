@@ -160,7 +160,7 @@ class Scheduler:
 
     def _previous_running(self, record: ScheduleRecord) -> str | None:
         from kubeline.dsl.pipeline_run import _alive
-        from kubeline.local import history as h
+        from kubeline.history import db as h
 
         last = next((t for t in self.registry.triggers(record.id, 10) if t.run_id), None)
         if last is None or last.run_id is None:

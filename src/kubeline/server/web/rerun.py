@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kubeline.local.history import History
+from kubeline.history.db import History
 from kubeline.local.recorder import INTERNAL_PREFIX
 from kubeline.server.web.errors import WebError, bad_request
 from kubeline.server.web.graph import stored_manifest
