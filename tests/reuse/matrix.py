@@ -165,7 +165,8 @@ def run(root: Path, parameters: Mapping[str, str] | None = None, *, regenerate: 
         content_aware: bool = False) -> tuple[str, dict[str, Any]]:
     """Compile and run once; (history run id, {step id: StepRecord})."""
     from kubeline.history.db import History
-    from kubeline.local.recorder import RunInfo, run_with_history
+    from kubeline.history.manifest import RunInfo
+    from kubeline.local.recorder import run_with_history
 
     docs = compile_docs(root)
     with in_workspace(root):

@@ -109,14 +109,10 @@ def run_command(
     history (`kubeline runs list`).
     """
     from kubeline.exceptions import StepRunError
+    from kubeline.history.manifest import CONTENT_AWARE_PARAMETER, REGENERATE_PARAMETER, RunInfo
     from kubeline.local.procs import stop_on_sigterm
     from kubeline.local.progress import reporter_for
-    from kubeline.local.recorder import (
-        CONTENT_AWARE_PARAMETER,
-        REGENERATE_PARAMETER,
-        RunInfo,
-        run_with_history,
-    )
+    from kubeline.local.recorder import run_with_history
 
     runs: list[tuple[Any, str]] = []
     script_error: StepRunError | None = None

@@ -176,7 +176,8 @@ def start_job(experiment: Experiment, job: dict[str, Any]) -> PipelineRun:
     ws = experiment.workspace
     if _FOREGROUND:
         fg = _FOREGROUND[-1]
-        from kubeline.local.recorder import RunInfo, run_with_history
+        from kubeline.history.manifest import RunInfo
+        from kubeline.local.recorder import run_with_history
 
         state_dir = fg.state_dir or ws.state_dir
         job["info"]["started_by"] = "kubeline run"

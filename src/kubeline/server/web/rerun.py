@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kubeline.history.db import History
-from kubeline.local.recorder import INTERNAL_PREFIX
+from kubeline.history.manifest import INTERNAL_PREFIX
 from kubeline.server.web.errors import WebError, bad_request
 from kubeline.server.web.graph import stored_manifest
 
