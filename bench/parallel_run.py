@@ -1,6 +1,6 @@
 """Per-mini-batch overhead of ParallelRunStep on this machine, against plain multiprocessing.
 
-Usage: python bench/parallel_run.py [--files 200] [--sizes 200,4,1] [--runs 3]
+Usage: python bench/parallel_run.py [--files 200] [--sizes 200,4,1] [--runs 5]
                                     [--nodes 2] [--processes 1]
 
 The same entry script (init() once per process, run(mini_batch) reads each file and returns
@@ -131,7 +131,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="200,4,1",
                         help="files per mini-batch, comma-separated (one size should give 1 "
                              "mini-batch: the marginal figures subtract it)")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--processes", type=int, default=1)
     args = parser.parse_args()
