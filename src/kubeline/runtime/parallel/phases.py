@@ -256,8 +256,7 @@ def _summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {"mini_batches": len(records),
             "failed_mini_batches": sum(r["status"] != "succeeded" for r in records),
             "retried_mini_batches": sum(int(r["attempts"]) > 1 for r in records),
-            "items": items, "failed_items": items - succeeded,
-            "run_seconds": round(sum(float(r["seconds"]) for r in records), 3)}
+            "items": items, "failed_items": items - succeeded}
 
 
 def _over_threshold(settings: Settings, summary: dict[str, Any]) -> str | None:
