@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubeline._gc import paused_gc
-from kubeline.dsl.aml_surface_data import surface
-from kubeline.dsl.amlsig import aml_surface
+from kubeline.aml_surface.checker import aml_surface
+from kubeline.aml_surface.data import surface
 from kubeline.dsl.builder import GraphBuilder
 from kubeline.dsl.sequence import StepSequence
 from kubeline.dsl.steps import PipelineStep

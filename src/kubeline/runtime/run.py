@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from kubeline.aml_surface.checker import aml_surface
+from kubeline.aml_surface.data import surface
 from kubeline.datapaths import DatastorePathError, safe_path
-from kubeline.dsl.aml_surface_data import surface
-from kubeline.dsl.amlsig import aml_surface
 from kubeline.runtime import metrics as m
 from kubeline.runtime.contextenv import (
     ENV_EXPERIMENT,

@@ -9,7 +9,7 @@ is passed with the SDK's default. ``kubeline.dsl.amlsig.aml_surface`` applies an
 
 from __future__ import annotations
 
-from kubeline.dsl.amlsig import Params, Surface
+from kubeline.aml_surface.checker import Params, Surface
 
 REQUIRED = object()  # an SDK argument without a default: any value is refused
 
