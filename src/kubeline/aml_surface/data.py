@@ -4,7 +4,7 @@ Generated from scripts/aml_parity.py's report and then reviewed: every public me
 SDK class on the compatibility surface that kubeline does not implement is refused here in
 one line (the advice names the nearest kubeline way); every SDK argument kubeline lacks is
 either ignored (an Azure resource setting with no effect, documented) or refused unless it
-is passed with the SDK's default. ``kubeline.dsl.amlsig.aml_surface`` applies an entry.
+is passed with the SDK's default. ``kubeline.aml_surface.checker.aml_surface`` applies an entry.
 """
 
 from __future__ import annotations
