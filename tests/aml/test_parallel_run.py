@@ -26,7 +26,7 @@ from kubeline import (
     TabularInput,
     Workspace,
 )
-from kubeline.dsl.amlsig import ArgumentError
+from kubeline.aml_surface.checker import ArgumentError
 from kubeline.exceptions import KubelineError
 from tests.pipelines import example, kubeline
 

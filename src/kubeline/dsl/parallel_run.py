@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from kubeline.dsl.aml_surface_data import surface
-from kubeline.dsl.amlsig import aml_surface
+from kubeline.aml_surface.checker import aml_surface
+from kubeline.aml_surface.data import surface
 from kubeline.dsl.compute import ComputeTarget
 from kubeline.dsl.data import PipelineData, PipelineParameter
 from kubeline.dsl.parallel_inputs import ParallelInput, parallel_input
