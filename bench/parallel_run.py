@@ -1,6 +1,6 @@
 """Per-mini-batch overhead of ParallelRunStep on this machine, against plain multiprocessing.
 
-Usage: python bench/parallel_run.py [--files 200] [--sizes 200,4,1] [--runs 5]
+Usage: python bench/parallel_run.py [--files 200] [--sizes 200,25,4,1] [--runs 5]
                                     [--nodes 2] [--processes 1]
 
 The same entry script (init() once per process, run(mini_batch) reads each file and returns
@@ -13,9 +13,11 @@ one line per file) runs over the same FILES files in mini-batches of each SIZE:
   mini-batches with ``multiprocessing.Pool(nodes x processes, initializer=init)`` and
   writes the rows to one file: what the step does, without pods, datastores or history.
 
-Printed per size: wall seconds (best of RUNS), the ratio, and the marginal cost of one more
-mini-batch, ``(T(n) - T(1)) / (n - 1)`` for each tool, so fixed costs (interpreter start,
-compile, plan, gather) are left out of the per-mini-batch figure.
+Printed per size: wall seconds (best of RUNS), the ratio, the worker pods the step ran
+(up to 4 x nodes, decision 0030), and the marginal cost of one more mini-batch for each
+tool, ``(T(n) - T(b)) / (n - b)`` against the base row b: the first size that already runs
+every worker pod, so pod start-ups and fixed costs (interpreter start, compile, plan,
+gather) are left out of the per-mini-batch figure.
 """
 
 from __future__ import annotations
@@ -128,9 +130,8 @@ def _rows_agree(root: Path) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=200)
-    parser.add_argument("--sizes", default="200,4,1",
-                        help="files per mini-batch, comma-separated (one size should give 1 "
-                             "mini-batch: the marginal figures subtract it)")
+    parser.add_argument("--sizes", default="200,25,4,1",
+                        help="files per mini-batch, comma-separated, fewest mini-batches first")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--processes", type=int, default=1)
@@ -144,22 +145,25 @@ def main() -> int:
             batches = -(-args.files // size)
             ours = min(_kubeline(root, size, args) for _ in range(args.runs))
             peer = min(_peer(root, size, args) for _ in range(args.runs))
-            rows.append({"size": size, "mini_batches": batches, "kubeline_s": round(ours, 3),
+            rows.append({"size": size, "mini_batches": batches,
+                         "pods": min(batches, 4 * args.nodes), "kubeline_s": round(ours, 3),
                          "peer_s": round(peer, 3), "ratio": round(ours / peer, 1),
                          "rows_agree": _rows_agree(root)})
-    one = next((r for r in rows if r["mini_batches"] == 1), None)
+    base = next((r for r in rows if r["pods"] == 4 * args.nodes), None)
     print(f"ParallelRunStep: {args.files} files, {args.nodes} node(s) x {args.processes} "
           f"process(es), best of {args.runs}; peer: multiprocessing.Pool("
           f"{args.nodes * args.processes}) in a fresh python")
-    print(f"{'files/batch':>11} {'batches':>8} {'kubeline s':>11} {'peer s':>8} {'ratio':>6} "
+    print(f"{'files/batch':>11} {'batches':>8} {'pods':>5} {'kubeline s':>11} {'peer s':>8} "
+          f"{'ratio':>6} "
           f"{'kubeline ms/batch':>18} {'peer ms/batch':>14} {'same rows':>10}")
     for row in rows:
         marginal = ("", "")
-        if one is not None and row["mini_batches"] > 1:
-            extra = row["mini_batches"] - 1
-            marginal = (f"{1000 * (row['kubeline_s'] - one['kubeline_s']) / extra:.1f}",
-                        f"{1000 * (row['peer_s'] - one['peer_s']) / extra:.2f}")
-        print(f"{row['size']:>11} {row['mini_batches']:>8} {row['kubeline_s']:>11.3f} "
+        if base is not None and row["mini_batches"] > base["mini_batches"]:
+            extra = row["mini_batches"] - base["mini_batches"]
+            marginal = (f"{1000 * (row['kubeline_s'] - base['kubeline_s']) / extra:.1f}",
+                        f"{1000 * (row['peer_s'] - base['peer_s']) / extra:.2f}")
+        print(f"{row['size']:>11} {row['mini_batches']:>8} {row['pods']:>5} "
+              f"{row['kubeline_s']:>11.3f} "
               f"{row['peer_s']:>8.3f} {row['ratio']:>6} {marginal[0]:>18} {marginal[1]:>14} "
               f"{'yes' if row['rows_agree'] else 'NO':>10}")
     print(json.dumps(rows))
