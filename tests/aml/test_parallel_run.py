@@ -323,14 +323,14 @@ def test_the_parallel_scoring_example(tmp_path: Path) -> None:
     folder = example("parallel_scoring", tmp_path)
     done = kubeline("run", "pipeline.py", "-p", "batch_size=6", cwd=folder)
     assert "phase:   Succeeded" in done.stdout
-    (run,) = json.loads(kubeline("runs", "list", "--json", cwd=folder).stdout)
-    shown = json.loads(kubeline("runs", "show", run["id"], "--json", cwd=folder).stdout)
+    run_id = done.stdout.split("run:", 1)[1].split()[0]
+    shown = json.loads(kubeline("runs", "show", run_id, "--json", cwd=folder).stdout)
     steps = {s["name"]: s for s in shown["steps"]}
     assert [steps[n]["status"] for n in ("score-files", "report")] == ["Finished"] * 2
     assert steps["score-files"]["metrics"]["mini_batches"] == 4  # 22 files, 6 a mini-batch
     expected = max((sum(int(v) for v in p.read_text().split()) + 1000, p.name)
                    for p in (folder / "data" / "readings").iterdir())
-    logs = kubeline("runs", "logs", run["id"], "report", cwd=folder).stdout
+    logs = kubeline("runs", "logs", run_id, "report", cwd=folder).stdout
     assert f"files scored: 22, best {expected[1]} ({expected[0]})" in logs
 
 
