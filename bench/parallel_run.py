@@ -1,6 +1,6 @@
 """Per-mini-batch overhead of ParallelRunStep on this machine, against plain multiprocessing.
 
-Usage: python bench/parallel_run.py [--files 200] [--sizes 200,25,4,1] [--runs 5]
+Usage: python bench/parallel_run.py [--files 2000] [--sizes 2000,250,10,1] [--runs 3]
                                     [--nodes 2] [--processes 1]
 
 The same entry script (init() once per process, run(mini_batch) reads each file and returns
@@ -13,11 +13,11 @@ one line per file) runs over the same FILES files in mini-batches of each SIZE:
   mini-batches with ``multiprocessing.Pool(nodes x processes, initializer=init)`` and
   writes the rows to one file: what the step does, without pods, datastores or history.
 
-Printed per size: wall seconds (best of RUNS), the ratio, the worker pods the step ran
-(up to 4 x nodes, decision 0030), and the marginal cost of one more mini-batch for each
-tool, ``(T(n) - T(b)) / (n - b)`` against the base row b: the first size that already runs
-every worker pod, so pod start-ups and fixed costs (interpreter start, compile, plan,
-gather) are left out of the per-mini-batch figure.
+Printed per size: wall seconds (best of RUNS), the ratio and the worker pods the step ran
+(up to 4 x nodes, decision 0030); then the cost of one more mini-batch for each tool: the
+least-squares slope of wall time over mini-batches across the sizes that run every worker
+pod, so pod start-ups and fixed costs (interpreter start, compile, plan, gather) stay out
+of the per-mini-batch figure.
 """
 
 from __future__ import annotations
@@ -127,12 +127,20 @@ def _rows_agree(root: Path) -> bool:
     return bool(ours) and ours[-1].read_text(encoding="utf-8") == peer
 
 
+def _slope(points: list[tuple[int, float]]) -> float:
+    """Seconds per mini-batch: the least-squares slope of wall time over mini-batches."""
+    mean_x = sum(x for x, _ in points) / len(points)
+    mean_y = sum(y for _, y in points) / len(points)
+    spread = sum((x - mean_x) ** 2 for x, _ in points)
+    return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread if spread else 0.0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=200)
-    parser.add_argument("--sizes", default="200,25,4,1",
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--sizes", default="2000,250,10,1",
                         help="files per mini-batch, comma-separated, fewest mini-batches first")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--processes", type=int, default=1)
     args = parser.parse_args()
@@ -141,31 +149,35 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-prs-") as tmp:
         root = Path(tmp)
         _workspace(root, args.files)
+        times: dict[int, tuple[list[float], list[float]]] = {s: ([], []) for s in sizes}
+        agree = {s: True for s in sizes}
+        for _ in range(args.runs):  # sizes interleaved: a load that drifts hits them alike
+            for size in sizes:
+                times[size][0].append(_kubeline(root, size, args))
+                times[size][1].append(_peer(root, size, args))
+                agree[size] = agree[size] and _rows_agree(root)
         for size in sizes:
             batches = -(-args.files // size)
-            ours = min(_kubeline(root, size, args) for _ in range(args.runs))
-            peer = min(_peer(root, size, args) for _ in range(args.runs))
+            ours, peer = min(times[size][0]), min(times[size][1])
             rows.append({"size": size, "mini_batches": batches,
                          "pods": min(batches, 4 * args.nodes), "kubeline_s": round(ours, 3),
                          "peer_s": round(peer, 3), "ratio": round(ours / peer, 1),
-                         "rows_agree": _rows_agree(root)})
-    base = next((r for r in rows if r["pods"] == 4 * args.nodes), None)
+                         "rows_agree": agree[size]})
+    full = [r for r in rows if r["pods"] == 4 * args.nodes]
     print(f"ParallelRunStep: {args.files} files, {args.nodes} node(s) x {args.processes} "
           f"process(es), best of {args.runs}; peer: multiprocessing.Pool("
           f"{args.nodes * args.processes}) in a fresh python")
     print(f"{'files/batch':>11} {'batches':>8} {'pods':>5} {'kubeline s':>11} {'peer s':>8} "
-          f"{'ratio':>6} "
-          f"{'kubeline ms/batch':>18} {'peer ms/batch':>14} {'same rows':>10}")
+          f"{'ratio':>6} {'same rows':>10}")
     for row in rows:
-        marginal = ("", "")
-        if base is not None and row["mini_batches"] > base["mini_batches"]:
-            extra = row["mini_batches"] - base["mini_batches"]
-            marginal = (f"{1000 * (row['kubeline_s'] - base['kubeline_s']) / extra:.1f}",
-                        f"{1000 * (row['peer_s'] - base['peer_s']) / extra:.2f}")
         print(f"{row['size']:>11} {row['mini_batches']:>8} {row['pods']:>5} "
-              f"{row['kubeline_s']:>11.3f} "
-              f"{row['peer_s']:>8.3f} {row['ratio']:>6} {marginal[0]:>18} {marginal[1]:>14} "
+              f"{row['kubeline_s']:>11.3f} {row['peer_s']:>8.3f} {row['ratio']:>6} "
               f"{'yes' if row['rows_agree'] else 'NO':>10}")
+    if len(full) >= 2:
+        ours, peer = (_slope([(r["mini_batches"], r[k]) for r in full])
+                      for k in ("kubeline_s", "peer_s"))
+        print(f"one more mini-batch (least-squares slope over the rows with {4 * args.nodes} "
+              f"pods): kubeline {1000 * ours:.2f} ms, peer {1000 * peer:.2f} ms")
     print(json.dumps(rows))
     return 0
 
