@@ -146,6 +146,11 @@ def _register_optional() -> None:
     main.add_command(run_command, "run")
     from kubeline.local.runs_cli import runs_group
     main.add_command(runs_group, "runs")
+    try:
+        from kubeline.cluster.cli import attach_command
+    except ImportError:
+        return
+    runs_group.add_command(attach_command, "attach")
 
 
 _register_optional()

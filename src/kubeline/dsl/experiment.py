@@ -45,6 +45,7 @@ class Foreground:
     parallelism: int | None
     state_dir: Path | None
     runs: list[tuple[RunSummary, str]] = field(default_factory=list)
+    target: str | None = None  # "cluster" / "local" (kubeline run --cluster / --local)
 
 
 _FOREGROUND: list[Foreground] = []
@@ -145,7 +146,8 @@ class Experiment:
             raise KubelineError(f"Experiment.submit: config is a {type(config).__name__}",
                                 "pass a Pipeline, PublishedPipeline or PipelineEndpoint")
         job = _prepare(self, config, dict(tags or {}), bool(regenerate_outputs),
-                       dict(pipeline_parameters or {}), continue_on_step_failure)
+                       dict(pipeline_parameters or {}), continue_on_step_failure,
+                       for_cluster=submits_to_cluster(self.workspace))
         job["info"]["content_aware"] = bool(content_aware)
         _warn_missing_packages(config)
         return start_job(self, job)
@@ -174,6 +176,8 @@ def start_job(experiment: Experiment, job: dict[str, Any]) -> PipelineRun:
     from kubeline.dsl.pipeline_run import PipelineRun
 
     ws = experiment.workspace
+    if job.get("target") == "cluster":
+        return _start_on_cluster(experiment, job)
     if _FOREGROUND:
         fg = _FOREGROUND[-1]
         from kubeline.local.recorder import RunInfo, run_with_history
@@ -191,6 +195,40 @@ def start_job(experiment: Experiment, job: dict[str, Any]) -> PipelineRun:
 
     job["state_dir"] = str(ws.state_dir.resolve())
     process, run_id, _workflow = background.start(job, ws.state_dir, ws.root)
+    return PipelineRun(experiment, run_id, _process=process)
+
+
+def submits_to_cluster(workspace: Workspace) -> bool:
+    """Where submit sends runs: ``kubeline run --cluster/--local`` when given, else
+    ``KUBELINE_SUBMIT`` (cluster or local), else kubeline.yaml's ``cluster.submit``."""
+    if _FOREGROUND and _FOREGROUND[-1].target:
+        return _FOREGROUND[-1].target == "cluster"
+    env = os.environ.get("KUBELINE_SUBMIT", "").strip().lower()
+    if env in ("cluster", "local"):
+        return env == "cluster"
+    return bool(workspace.config.cluster.submit)
+
+
+def _start_on_cluster(experiment: Experiment, job: dict[str, Any]) -> PipelineRun:
+    """Create the run on the workspace's cluster (kubeline.cluster.jobs): followed here
+    under ``kubeline run``, else by a follower process; the PipelineRun once recorded."""
+    from kubeline.cluster.jobs import submit
+    from kubeline.dsl.pipeline_run import PipelineRun
+    from kubeline.local.recorder import RunInfo
+
+    ws = experiment.workspace
+    if _FOREGROUND:
+        fg = _FOREGROUND[-1]
+        state_dir = fg.state_dir or ws.state_dir
+        job["info"]["started_by"] = "kubeline run"
+        run_id, summary, _ = submit(job["docs"], {**job["parameters"], **fg.parameters},
+                                    RunInfo(**job["info"]), state_dir, ws,
+                                    reporter=fg.reporter, foreground=True)
+        assert summary is not None
+        fg.runs.append((summary, run_id))
+        return PipelineRun(experiment, run_id, _state_dir=state_dir)
+    run_id, _, process = submit(job["docs"], job["parameters"], RunInfo(**job["info"]),
+                                ws.state_dir, ws)
     return PipelineRun(experiment, run_id, _process=process)
 
 
@@ -250,8 +288,11 @@ def _continue_on_failure(docs: list[dict[str, Any]], value: bool) -> None:
 
 def _prepare(experiment: Experiment, pipeline: Pipeline, tags: dict[str, Any],
              regenerate: bool, parameters: dict[str, Any],
-             continue_on_step_failure: bool | None) -> dict[str, Any]:
-    """Compile, publish snapshots, and describe the run for the runner (a JSON-able job)."""
+             continue_on_step_failure: bool | None, for_cluster: bool = False
+             ) -> dict[str, Any]:
+    """Compile, publish snapshots, and describe the run for the runner (a JSON-able job).
+    For a cluster the manifest is the one ``kubeline compile`` writes (the workspace's
+    argo_memoize); locally memoize is always on."""
     from kubeline.compiler.api import local_compile, publish_snapshots
     from kubeline.compiler.cache import compile_cached
     from kubeline.reuse.snapshot import git_info
@@ -261,14 +302,18 @@ def _prepare(experiment: Experiment, pipeline: Pipeline, tags: dict[str, Any],
     with _cwd(base_dir):
         graph = pipeline.graph()
         publish_snapshots(graph, pipeline.workspace)
-    with local_compile():
-        docs = compile_cached(graph, pipeline.workspace.config, "workflow",
-                              pipeline.workspace.state_dir / "cache" / "compiled",
-                              memoize=True).documents  # local: reused steps start no process
+    cache = pipeline.workspace.state_dir / "cache" / "compiled"
+    if for_cluster:
+        docs = compile_cached(graph, pipeline.workspace.config, "workflow", cache).documents
+    else:
+        with local_compile():
+            docs = compile_cached(graph, pipeline.workspace.config, "workflow", cache,
+                                  memoize=True).documents  # local: reused steps start no process
     if continue_on_step_failure is not None:
         _continue_on_failure(docs, continue_on_step_failure)
     git = git_info(base_dir)
     return {
+        "target": "cluster" if for_cluster else "local",
         "docs": docs,
         "parameters": _parameter_values(graph, parameters),
         "info": {

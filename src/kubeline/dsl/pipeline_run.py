@@ -73,7 +73,12 @@ class PipelineRun:
     def _refresh(self) -> h.RunRecord:
         with self._db() as db:
             record = db.get_run(self.id)
-            if record.status == h.RUNNING and not self._runner_alive(record):
+            if record.status == h.RUNNING and not self._runner_alive(record) \
+                    and _is_cluster(record):  # the run goes on: follow it again
+                from kubeline.cluster.jobs import ensure_follower
+
+                ensure_follower(self._state_dir, record)
+            elif record.status == h.RUNNING and not self._runner_alive(record):
                 db.set_run_status(self.id, h.FAILED, "the runner stopped before the run "
                                   f"finished; finish it with: kubeline runs resume {self.id}",
                                   only_if_not_terminal=True)
@@ -239,6 +244,12 @@ class PipelineRun:
         record = self._refresh()
         if record.terminal:
             return
+        if _is_cluster(record):  # Argo's stop; the follower records the end
+            from kubeline.cluster.jobs import cancel
+
+            cancel(self._state_dir, record, 2 * CANCEL_WAIT_SECONDS)
+            self._refresh()
+            return
         pid = record.runner_pid
         if pid and pid != os.getpid():
             if _alive(pid):
@@ -268,6 +279,11 @@ class PipelineRun:
     def __repr__(self) -> str:
         return (f"PipelineRun(Experiment: {self.experiment.name}, Id: {self.id}, "
                 f"Status: {self._record.status})")
+
+
+def _is_cluster(record: h.RunRecord) -> bool:
+    """A run on a cluster (kubeline.cluster): its runner is a follower, not the run."""
+    return record.properties.get("backend") == "cluster"
 
 
 def _pick(metrics: dict[str, Any], name: str | None) -> dict[str, Any]:

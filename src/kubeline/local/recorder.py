@@ -219,7 +219,7 @@ class HistoryRecorder:
             self.history.set_run_status(existing.id, h.RUNNING, "resumed",
                                         runner_pid=os.getpid())
         else:
-            self.run_id = _executor_uid(self.state_dir, run_id) or run_id
+            self.run_id = self._new_run_id(run_id)
             self._known = {s for s, _ in self.spec.steps}
             self.history.create_run(h.NewRun(
                 id=self.run_id,
@@ -251,6 +251,10 @@ class HistoryRecorder:
             self.on_started(self.run_id, run_id)
         if self.inner is not None:
             self.inner.run_started(run_id, sandbox, resumed)
+
+    def _new_run_id(self, workflow: str) -> str:
+        """The history id of a new run: the workflow uid its shims write under."""
+        return _executor_uid(self.state_dir, workflow) or workflow
 
     def node_updated(self, node: Node) -> None:
         reused_from = None

@@ -85,6 +85,12 @@ def workflow_template(item: Published) -> list[dict[str, Any]]:
         "kubeline.io/published-id": item.record.id,
         "kubeline.io/published-name": item.record.name,
         "kubeline.io/published-version": item.record.version})
+    rename_spec_volumes(workflow, renames)
+    return [*configmaps, workflow]
+
+
+def rename_spec_volumes(workflow: dict[str, Any], renames: dict[str, str]) -> None:
+    """Point the workflow's ConfigMap volumes (plain and projected) at renamed ConfigMaps."""
     for volume in workflow["spec"].get("volumes") or []:
         if "configMap" in volume:
             volume["configMap"]["name"] = renames.get(volume["configMap"]["name"],
@@ -93,7 +99,6 @@ def workflow_template(item: Published) -> list[dict[str, Any]]:
             if "configMap" in source:
                 source["configMap"]["name"] = renames.get(source["configMap"]["name"],
                                                           source["configMap"]["name"])
-    return [*configmaps, workflow]
 
 
 def _arguments(record: PublishedRecord, values: dict[str, str] | None = None

@@ -1,0 +1,370 @@
+"""Submission to the in-box cluster the AML way: ``python pipeline.py`` with only
+kubeline.yaml changed, followed and recorded like a local run; failures, cancel, attach and
+every bad-input case as one line. Each test works in a namespace of its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.cluster.box import BOX_CONFIG, Box
+from tests.pipelines import example, kubeline
+
+pytestmark = pytest.mark.cluster
+
+COPIED = (("secret", "kubeline-s3"), ("configmap", "artifact-repositories"),
+          ("serviceaccount", "kubeline-workflow"), ("role", "kubeline-workflow"),
+          ("rolebinding", "kubeline-workflow"))
+
+
+def _copy_into(box: Box, namespace: str) -> None:
+    """The objects a kubeline run needs in its namespace, copied from namespace kubeline."""
+    for kind, name in COPIED:
+        doc = yaml.safe_load(box.kubectl("-n", "kubeline", "get", kind, name, "-o",
+                                         "yaml").stdout)
+        meta = doc["metadata"]
+        doc["metadata"] = {"name": meta["name"], "namespace": namespace}
+        if kind == "rolebinding":
+            for subject in doc.get("subjects") or []:
+                subject["namespace"] = namespace
+        done = subprocess.run([str(box.kubectl_path), "--kubeconfig", str(box.kubeconfig),
+                               "apply", "-f", "-"], input=yaml.safe_dump(doc), text=True,
+                              capture_output=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture
+def namespace(box: Box) -> Iterator[str]:
+    name = f"kl-submit-{uuid.uuid4().hex[:6]}"
+    box.kubectl("create", "namespace", name)
+    _copy_into(box, name)
+    yield name
+    box.kubectl("delete", "namespace", name, "--wait=false")
+
+
+@pytest.fixture
+def cluster_env(box: Box, box_env: dict[str, str], tmp_path: Path, namespace: str
+                ) -> dict[str, str]:
+    """box_env with kubeline.yaml's cluster section submitting to the test's namespace."""
+    config = Path(box_env["KUBELINE_CONFIG"])
+    doc = yaml.safe_load(config.read_text())
+    doc["cluster"].update({"namespace": namespace, "kubeconfig": str(box.kubeconfig),
+                           "submit": True})
+    config.write_text(yaml.safe_dump(doc))
+    os.environ.pop("KUBELINE_SUBMIT", None)
+    return {**box_env, "KUBELINE_SUBMIT": ""}
+
+
+def salted(folder: Path) -> None:
+    """A file of its own in every source folder: this test's step keys are its own, so
+    other tests sharing the box's store cannot make its steps reused (or not)."""
+    for scripts in folder.rglob("scripts"):
+        if scripts.is_dir():
+            (scripts / "salt.txt").write_text(uuid.uuid4().hex)
+
+
+def python(file: Path, env: dict[str, str], timeout: int = 900
+           ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, file.name], cwd=file.parent, text=True,
+                          capture_output=True, env={**os.environ, **env}, timeout=timeout,
+                          check=False)
+
+
+def history(folder: Path, env: dict[str, str], *args: str) -> Any:
+    return json.loads(kubeline("runs", *args, "--json", cwd=folder, env=env).stdout)
+
+
+def workflows(box: Box, namespace: str) -> list[dict[str, Any]]:
+    listed = box.custom.list_namespaced_custom_object("argoproj.io", "v1alpha1", namespace,
+                                                      "workflows")
+    return list(listed["items"])
+
+
+# --- the how-to's submission code, unchanged ------------------------------------------------
+
+
+def test_compare_models_submitted_with_python_runs_on_the_cluster(
+        box: Box, cluster_env: dict[str, str], tmp_path: Path, namespace: str) -> None:
+    folder = example("compare_models", tmp_path)
+    salted(folder)
+    done = python(folder / "pipeline.py", cluster_env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "PipelineRun Status: Finished" in done.stdout
+    assert (folder / "out").is_dir() and any((folder / "out").rglob("*"))
+
+    # the run happened on the cluster: one Workflow, Succeeded, in the namespace
+    wfs = workflows(box, namespace)
+    assert [w["status"]["phase"] for w in wfs] == ["Succeeded"]
+    runs = history(folder, cluster_env, "list")
+    assert len(runs) == 1
+    run = history(folder, cluster_env, "show", runs[0]["id"])
+    assert run["id"] == wfs[0]["metadata"]["uid"]
+    assert run["workflow"] == wfs[0]["metadata"]["name"]
+    assert run["experiment"] == "Compare_Models_Exp" and run["status"] == "Finished"
+    assert run["properties"]["backend"] == "cluster"
+    assert [e["status"] for e in run["events"]] == ["NotStarted", "Running", "Finished"]
+    steps = {s["name"]: s for s in run["steps"]}
+    assert set(steps) == {"train.py", "extract.py", "compare.py"}
+    assert all(s["status"] == "Finished" and not s["reused"] and s["key"]
+               for s in steps.values())
+    assert steps["compare.py"]["outputs"]["out_data3"]["location"].startswith("kubeline/outputs/")
+    logs = kubeline("runs", "logs", run["id"], "train.py", cwd=folder, env=cluster_env).stdout
+    assert logs.strip(), "the step's stdout, fetched from the datastore"
+
+    # a second submission reuses every step (the shims' index), recorded as such
+    again = python(folder / "pipeline.py", cluster_env)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    newest = history(folder, cluster_env, "show", history(folder, cluster_env, "list")[0]["id"])
+    assert all(s["reused"] and s["reused_from"]["run_id"] == run["id"]
+               for s in newest["steps"]), newest["steps"]
+
+    # and a local run against the same datastore reuses the cluster's outputs
+    local = python(folder / "pipeline.py", {**cluster_env, "KUBELINE_SUBMIT": "local"})
+    assert local.returncode == 0, local.stdout[-3000:] + local.stderr[-3000:]
+    listed = history(folder, cluster_env, "list")
+    here = history(folder, cluster_env, "show", listed[0]["id"])
+    assert here["properties"].get("backend") != "cluster"
+    assert all(s["reused"] and s["reused_from"]["run_id"] == run["id"] for s in here["steps"])
+    assert len(workflows(box, namespace)) == 2  # the local run created none
+
+
+def test_local_outputs_are_reused_on_the_cluster(box: Box, cluster_env: dict[str, str],
+                                                 tmp_path: Path, namespace: str) -> None:
+    folder = example("data_dependency", tmp_path)
+    salted(folder)
+    local = python(folder / "pipeline.py", {**cluster_env, "KUBELINE_SUBMIT": "local"})
+    assert local.returncode == 0, local.stdout[-3000:] + local.stderr[-3000:]
+    first = history(folder, cluster_env, "list")[0]["id"]
+    assert not workflows(box, namespace)
+    done = python(folder / "pipeline.py", cluster_env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    [wf] = workflows(box, namespace)
+    assert wf["status"]["phase"] == "Succeeded"
+    run = history(folder, cluster_env, "show", wf["metadata"]["uid"])
+    assert run["steps"] and all(s["reused"] and s["reused_from"]["run_id"] == first
+                                for s in run["steps"]), run["steps"]
+
+
+# --- failures, cancel, attach -------------------------------------------------------------
+
+
+PIPELINE = """
+import sys
+from kubeline import Experiment, Pipeline, PythonScriptStep, Workspace
+
+ws = Workspace.from_config()
+step = PythonScriptStep(name="count", script_name="count.py", source_directory="scripts",
+                        allow_reuse=False)
+pipeline = Pipeline(workspace=ws, steps=[step])
+if __name__ == "__main__":
+    run = Experiment(ws, "box-submit").submit(pipeline)
+    print("RUN", run.id, flush=True)
+    run.wait_for_completion(show_output=True, raise_on_error=True)
+"""
+
+
+def small_pipeline(folder: Path, script: str) -> Path:
+    (folder / "scripts").mkdir(parents=True)
+    (folder / "scripts" / "count.py").write_text(script)
+    (folder / "scripts" / "salt.txt").write_text(uuid.uuid4().hex)
+    (folder / "pipeline.py").write_text(PIPELINE)
+    return folder / "pipeline.py"
+
+
+def test_a_failing_step_reports_exit_code_and_stderr(box: Box, cluster_env: dict[str, str],
+                                                     tmp_path: Path) -> None:
+    file = small_pipeline(tmp_path / "fail", (
+        "import sys\nprint('counting', flush=True)\n"
+        "print('boom: the input is not what count.py expected', file=sys.stderr)\n"
+        "sys.exit(3)\n"))
+    done = python(file, cluster_env)
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "StepRun( count ) Status: Failed (exit code 3)" in done.stdout
+    assert "boom: the input is not what count.py expected" in done.stdout
+    last = done.stderr.strip().splitlines()[-1]
+    assert "step 'count' failed with exit code 3: boom: the input is not what" in last, last
+    run = history(file.parent, cluster_env, "list")[0]
+    assert run["status"] == "Failed"
+
+
+def _run_in_process(folder: Path) -> Any:
+    """Experiment.submit from this process (the follower is a child of its own session)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("box_pipeline", folder / "pipeline.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    old = Path.cwd()
+    os.chdir(folder)
+    try:
+        spec.loader.exec_module(module)
+        from kubeline import Experiment
+
+        return Experiment(module.ws, "box-submit").submit(module.pipeline)
+    finally:
+        os.chdir(old)
+
+
+def _wait_for(predicate: Any, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, f"waited {seconds}s for {what}"
+        time.sleep(0.5)
+
+
+def test_cancel_mid_step_stops_the_workflow(box: Box, cluster_env: dict[str, str],
+                                            tmp_path: Path, namespace: str) -> None:
+    file = small_pipeline(tmp_path / "cancel", (
+        "import time\nprint('started', flush=True)\ntime.sleep(600)\n"))
+    run = _run_in_process(file.parent)
+    _wait_for(lambda: any(s.get_status() == "Running" for s in run.get_steps()), 300,
+              "the step to run")
+    run.cancel()
+    assert run.get_status() == "Canceled"
+    [wf] = workflows(box, namespace)
+    assert wf["spec"]["shutdown"] == "Stop"
+    _wait_for(lambda: all(p.status.phase not in ("Running", "Pending")
+                          for p in box.pods_of(workflows(box, namespace)[0])), 120,
+              "the step's pod to end")
+    done = box.wait_workflow(wf["metadata"]["name"], namespace)
+    assert done["status"]["phase"] in ("Failed", "Error")
+    assert [s.get_status() for s in run.get_steps()] == ["Canceled"]
+
+
+def test_attach_records_a_workflow_started_with_kubectl(
+        box: Box, cluster_env: dict[str, str], tmp_path: Path, namespace: str) -> None:
+    file = small_pipeline(tmp_path / "attach", "print('attached output', flush=True)\n")
+    build = tmp_path / "build"
+    kubeline("compile", str(file), "-o", str(build), cwd=file.parent, env=cluster_env)
+    box.kubectl("apply", "-n", namespace, "-k", str(build))
+    [wf] = workflows(box, namespace)
+    done = kubeline("runs", "attach", wf["metadata"]["name"], cwd=file.parent, env=cluster_env)
+    assert "phase:   Succeeded" in done.stdout
+    run = history(file.parent, cluster_env, "show", wf["metadata"]["name"])
+    assert run["id"] == wf["metadata"]["uid"] and run["status"] == "Finished"
+    assert [s["status"] for s in run["steps"]] == ["Finished"]
+    logs = kubeline("runs", "logs", run["id"], "count", cwd=file.parent, env=cluster_env)
+    assert "attached output" in logs.stdout
+    # attaching again records nothing twice
+    kubeline("runs", "attach", wf["metadata"]["name"], cwd=file.parent, env=cluster_env)
+    again = history(file.parent, cluster_env, "show", run["id"])
+    assert again["events"] == run["events"]
+    assert len(history(file.parent, cluster_env, "list")) == 1
+
+
+# --- bad input: one line each, nothing recorded, nothing created -------------------------
+
+
+def _submit_line(file: Path, env: dict[str, str]) -> str:
+    done = python(file, env, timeout=300)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    lines = [ln for ln in done.stderr.strip().splitlines() if ln.strip()]
+    return lines[-1]
+
+
+def _config(env: dict[str, str], **cluster: Any) -> None:
+    path = Path(env["KUBELINE_CONFIG"])
+    doc = yaml.safe_load(path.read_text())
+    doc["cluster"].update(cluster)
+    path.write_text(yaml.safe_dump(doc))
+
+
+def test_no_kubeconfig(cluster_env: dict[str, str], tmp_path: Path) -> None:
+    file = small_pipeline(tmp_path / "p", "print(1)\n")
+    _config(cluster_env, kubeconfig=str(tmp_path / "missing"))
+    line = _submit_line(file, cluster_env)
+    assert "no kubeconfig" in line and str(tmp_path / "missing") in line
+    assert "cluster.kubeconfig" in line
+
+
+def test_unreachable_api_server(box: Box, cluster_env: dict[str, str], tmp_path: Path) -> None:
+    doc = yaml.safe_load(box.kubeconfig.read_text())
+    doc["clusters"][0]["cluster"]["server"] = "https://127.0.0.1:1"
+    config = tmp_path / "kubeconfig"
+    config.write_text(yaml.safe_dump(doc))
+    file = small_pipeline(tmp_path / "p", "print(1)\n")
+    _config(cluster_env, kubeconfig=str(config))
+    line = _submit_line(file, cluster_env)
+    assert "does not answer" in line and "127.0.0.1:1" in line
+
+
+def _token_kubeconfig(box: Box, namespace: str, account: str, dest: Path) -> Path:
+    from kubernetes import client
+
+    box.core.create_namespaced_service_account(namespace, {"metadata": {"name": account}})
+    token = box.core.create_namespaced_service_account_token(
+        account, namespace, client.AuthenticationV1TokenRequest(
+            spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=3600))
+    ).status.token
+    doc = yaml.safe_load(box.kubeconfig.read_text())
+    doc["users"] = [{"name": account, "user": {"token": token}}]
+    doc["contexts"][0]["context"]["user"] = account
+    dest.write_text(yaml.safe_dump(doc))
+    return dest
+
+
+def test_rbac_forbidding_creation(box: Box, cluster_env: dict[str, str], tmp_path: Path,
+                                  namespace: str) -> None:
+    config = _token_kubeconfig(box, namespace, "no-rights", tmp_path / "kubeconfig")
+    file = small_pipeline(tmp_path / "p", "print(1)\n")
+    _config(cluster_env, kubeconfig=str(config))
+    line = _submit_line(file, cluster_env)
+    assert "RBAC" in line and "create workflows.argoproj.io" in line
+    assert namespace in line
+    assert not workflows(box, namespace)
+
+
+def test_missing_service_account(box: Box, cluster_env: dict[str, str], tmp_path: Path,
+                                 namespace: str) -> None:
+    file = small_pipeline(tmp_path / "p", "print(1)\n")
+    _config(cluster_env, service_account="nobody-here")
+    line = _submit_line(file, cluster_env)
+    assert "service account 'nobody-here'" in line and "does not exist" in line
+    assert not workflows(box, namespace)
+    assert not (file.parent / ".kubeline" / "history.db").exists() or \
+        not history(file.parent, cluster_env, "list")
+
+
+def test_argo_missing_is_named(box: Box, cluster_env: dict[str, str]) -> None:
+    """Argo's CRDs cannot be removed from the shared box; the check reads API discovery,
+    so it is run against a group the box does not serve, through the same code path."""
+    from kubeline.cluster import checks
+    from kubeline.cluster.connect import ClusterError, connect
+    from kubeline.dsl.workspace import Workspace
+
+    cluster = connect(Workspace.from_config().config.cluster, Path.cwd())
+    checks.argo_installed(cluster)  # the box has Argo: no error
+    with pytest.raises(ClusterError) as err:
+        checks.argo_installed(cluster, group="workflows.example.kubeline.io")
+    assert "Argo Workflows is not installed" in str(err.value)
+
+
+def test_unpullable_image_is_one_line(box: Box, cluster_env: dict[str, str], tmp_path: Path,
+                                      namespace: str) -> None:
+    file = small_pipeline(tmp_path / "p", "print(1)\n")
+    text = file.read_text().replace(
+        'allow_reuse=False)',
+        'allow_reuse=False, runconfig=rc)').replace(
+        "ws = Workspace.from_config()",
+        "ws = Workspace.from_config()\nfrom kubeline import RunConfiguration\n"
+        "rc = RunConfiguration()\n"
+        "rc.environment.docker.base_image = 'docker.io/library/no-such-image:0.0.0'")
+    file.write_text(text)
+    done = python(file, cluster_env, timeout=600)
+    assert done.returncode == 1
+    out = done.stdout + done.stderr
+    assert "cannot start" in out and ("ImagePullBackOff" in out or "ErrImagePull" in out), out
+    run = history(file.parent, cluster_env, "list")[0]
+    assert run["status"] == "Failed" and "no-such-image" in run["message"] or \
+        "ImagePull" in run["message"] or "ErrImagePull" in run["message"]
