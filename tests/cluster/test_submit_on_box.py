@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.cluster.box import BOX_CONFIG, Box
+from tests.cluster.box import Box
 from tests.pipelines import example, kubeline
 
 pytestmark = pytest.mark.cluster
@@ -366,5 +366,4 @@ def test_unpullable_image_is_one_line(box: Box, cluster_env: dict[str, str], tmp
     out = done.stdout + done.stderr
     assert "cannot start" in out and ("ImagePullBackOff" in out or "ErrImagePull" in out), out
     run = history(file.parent, cluster_env, "list")[0]
-    assert run["status"] == "Failed" and "no-such-image" in run["message"] or \
-        "ImagePull" in run["message"] or "ErrImagePull" in run["message"]
+    assert run["status"] == "Failed" and "ImagePull" in run["message"], run

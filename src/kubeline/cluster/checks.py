@@ -21,6 +21,7 @@ NEEDED = (
     (ARGO_GROUP, WORKFLOWS, "watch"),
     (ARGO_GROUP, WORKFLOWS, "patch"),
     ("", "configmaps", "create"),
+    ("", "configmaps", "get"),
     ("", "pods/log", "get"),
 )
 
@@ -111,7 +112,7 @@ def service_account_exists(cluster: Cluster, name: str) -> None:
             raise ClusterError(
                 f"service account '{name}' (the workflow's) does not exist in namespace "
                 f"'{cluster.namespace}' on {cluster.where}",
-                f"apply manifests/base (kubectl apply -k manifests/base) or set "
+                "apply manifests/base (kubectl apply -k manifests/base) or set "
                 "cluster.service_account in kubeline.yaml") from None
         if _status(exc) != 403:  # may not read service accounts: Argo will tell
             raise ClusterError(f"cannot read service account '{name}' ({exc})") from None

@@ -76,7 +76,8 @@ def follow(cluster: Cluster, name: str, recorder: ClusterRecorder, *,
     fail_stuck, the run is stopped and ends Failed with that line; a first Ctrl-C stops
     the workflow and waits for it to end (Canceled), a second one leaves it running."""
     out = out or sys.stderr
-    started = stopping = False
+    started = recorder.history is not None  # the submitter may have recorded it already
+    stopping = False
     while True:
         try:
             for wf in workflow_states(cluster, name):

@@ -61,8 +61,8 @@ def prepare(docs: list[dict[str, Any]], parameters: Mapping[str, str], namespace
 
     rename_spec_volumes(workflow, renames)
     meta = workflow["metadata"]
-    meta["generateName"] = f"{str(meta.pop('name', None) or meta.get('generateName') or 'run')
-                              .rstrip('-')[:52]}-"
+    base = str(meta.pop("name", None) or meta.get("generateName") or "run").rstrip("-")
+    meta["generateName"] = f"{base[:52]}-"
     meta["namespace"] = namespace
     meta.setdefault("labels", {}).update({SUBMITTED_LABEL: "true", **labels})
     arguments = workflow["spec"].setdefault("arguments", {}).setdefault("parameters", [])
