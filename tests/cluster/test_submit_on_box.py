@@ -138,10 +138,21 @@ def test_compare_models_submitted_with_python_runs_on_the_cluster(
     assert len(workflows(box, namespace)) == 2  # the local run created none
 
 
+SUBMIT_BLOCK = """
+if __name__ == "__main__":
+    from kubeline import Experiment
+
+    run = Experiment(ws, "data_dependency").submit(pipeline)
+    run.wait_for_completion(show_output=True)
+"""
+
+
 def test_local_outputs_are_reused_on_the_cluster(box: Box, cluster_env: dict[str, str],
                                                  tmp_path: Path, namespace: str) -> None:
     folder = example("data_dependency", tmp_path)
     salted(folder)
+    with open(folder / "pipeline.py", "a") as handle:  # the how-to's submission code
+        handle.write(SUBMIT_BLOCK)
     local = python(folder / "pipeline.py", {**cluster_env, "KUBELINE_SUBMIT": "local"})
     assert local.returncode == 0, local.stdout[-3000:] + local.stderr[-3000:]
     first = history(folder, cluster_env, "list")[0]["id"]
@@ -266,11 +277,19 @@ def test_attach_records_a_workflow_started_with_kubectl(
 
 
 def _submit_line(file: Path, env: dict[str, str]) -> str:
-    done = python(file, env, timeout=300)
-    assert done.returncode != 0
-    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    """The error of ``kubeline run pipeline.py`` (the file's submit, to the cluster as
+    kubeline.yaml says): exit 2 and one line; ``python pipeline.py`` raises the same
+    error (its last line)."""
+    done = kubeline("run", file.name, cwd=file.parent, env=env, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
     lines = [ln for ln in done.stderr.strip().splitlines() if ln.strip()]
-    return lines[-1]
+    assert len(lines) == 1 and lines[0].startswith("kubeline: error: "), done.stderr
+    by_python = python(file, env, timeout=300)
+    assert by_python.returncode == 1
+    last = by_python.stderr.strip().splitlines()[-1]
+    assert last.startswith("kubeline.cluster.connect.ClusterError: ")
+    assert last.split(": ", 1)[1] == lines[0][len("kubeline: error: "):]
+    return lines[0]
 
 
 def _config(env: dict[str, str], **cluster: Any) -> None:

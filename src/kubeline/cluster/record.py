@@ -69,6 +69,14 @@ class ClusterRecorder(HistoryRecorder):
                 self._fetch_logs(node)
         super().node_updated(node)
 
+    def _finished_fields(self, node: Node, step: str) -> dict[str, Any]:
+        """A step ended by stopping the workflow was canceled, not failed."""
+        fields = super()._finished_fields(node, step)
+        if self.ending is not None and self.ending[0] == h.CANCELED \
+                and fields.get("status") == h.FAILED:
+            fields["status"] = h.CANCELED
+        return fields
+
     def run_finished(self, summary: RunSummary) -> None:
         if self.history is not None:
             if self.ending is not None:
