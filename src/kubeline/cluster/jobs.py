@@ -65,15 +65,29 @@ def run_parameters(docs: list[dict[str, Any]], parameters: Mapping[str, str],
     return values
 
 
-def _apply_reuse(workflow: dict[str, Any], workspace: Any) -> tuple[dict[str, Any], list[str]]:
-    """The seam for kubeline.cluster.reuse (steps whose outputs exist start no pod): the
-    workflow to create and the steps it served from the cache; unchanged without it."""
-    try:
-        from kubeline.cluster import reuse  # type: ignore[attr-defined]
-    except ImportError:
-        return workflow, []
-    plan = reuse.resolve_reuse(workflow, workspace)
-    return plan.workflow, list(plan.reused)
+class _Reuse:
+    """The seam to kubeline.cluster.reuse (steps whose outputs exist start no pod; branch
+    "box"): ``resolve`` rewrites the Workflow before it is created, ``record`` writes what
+    the skipped steps' shims would have, once the Workflow has its uid. Without the module
+    the Workflow is created unchanged and reused steps find their hits in their pods."""
+
+    def __init__(self, workspace: Any) -> None:
+        self.workspace = workspace
+        self.plan: Any = None
+
+    def resolve(self, workflow: dict[str, Any], documents: list[dict[str, Any]]
+                ) -> dict[str, Any]:
+        try:
+            from kubeline.cluster import reuse  # type: ignore[attr-defined,unused-ignore]
+        except ImportError:
+            return workflow
+        self.plan = reuse.resolve_reuse(workflow, self.workspace, documents)
+        resolved: dict[str, Any] = self.plan.workflow
+        return resolved
+
+    def record(self, created: dict[str, Any]) -> None:
+        if self.plan is not None:
+            self.plan.record(created)
 
 
 def submit(docs: list[dict[str, Any]], parameters: Mapping[str, str], info: RunInfo,
@@ -90,8 +104,9 @@ def submit(docs: list[dict[str, Any]], parameters: Mapping[str, str], info: RunI
     cluster = connect(settings, workspace.root)
     values = run_parameters(docs, parameters, info)
     labels = {EXPERIMENT_LABEL: label_value(info.experiment or "")} if info.experiment else {}
-    made = create_run(cluster, docs, values, labels,
-                      transform=lambda wf: _apply_reuse(wf, workspace)[0])
+    reuse = _Reuse(workspace)
+    made = create_run(cluster, docs, values, labels, transform=reuse.resolve)
+    reuse.record(made)
     name = str(made["metadata"]["name"])
     saved = _settings_of(cluster, settings)
     info = RunInfo(**{**asdict(info), "properties": {

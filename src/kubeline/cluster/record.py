@@ -41,6 +41,7 @@ class ClusterRecorder(HistoryRecorder):
         self.uid = str(workflow["metadata"]["uid"])
         self.ending: tuple[str, str] | None = None  # (status, message) decided by kubeline
         self._fetched: set[str] = set()
+        self._skips: dict[str, bool] = {}
 
     def _new_run_id(self, workflow: str) -> str:
         return self.uid
@@ -62,12 +63,27 @@ class ClusterRecorder(HistoryRecorder):
             self.inner.run_started(run_id, sandbox, True)
 
     def node_updated(self, node: Node) -> None:
+        if node.phase == "Skipped" and self._resolved_before_submit(node):
+            import copy
+
+            node = copy.copy(node)  # reused before submit: Skipped by Argo, done for us
+            node.phase = "Succeeded"
         if node.type == "Pod":
             node.log_path = str(self.state_dir / LOGS_DIR / self.uid / node.id)
             if node.phase in COMPLETED and node.id not in self._fetched:
                 self._fetched.add(node.id)
                 self._fetch_logs(node)
         super().node_updated(node)
+
+    def _resolved_before_submit(self, node: Node) -> bool:
+        """Whether a Skipped step was served from the cache before the Workflow was created
+        (kubeline.cluster.reuse wrote its ``reused`` result record under this run)."""
+        if node.id in self._skips:
+            return self._skips[node.id]
+        located = self._locate(node) if self.spec.is_kubeline else None
+        result = self._result(located[0]) if located is not None and located[1] else None
+        self._skips[node.id] = bool(result and result.get("status") == "reused")
+        return self._skips[node.id]
 
     def _finished_fields(self, node: Node, step: str) -> dict[str, Any]:
         """A step ended by stopping the workflow was canceled, not failed."""

@@ -119,14 +119,15 @@ def _own(cluster: Cluster, cm: dict[str, Any], workflow: dict[str, Any]) -> None
 
 def create_run(cluster: Cluster, docs: list[dict[str, Any]], parameters: Mapping[str, str],
                labels: Mapping[str, str],
-               transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None
-               ) -> dict[str, Any]:
+               transform: Callable[[dict[str, Any], list[dict[str, Any]]], dict[str, Any]]
+               | None = None) -> dict[str, Any]:
     """Check the cluster, dry-run every object, then create them; the created Workflow.
-    ``transform`` may rewrite the Workflow before it is created (reuse resolution)."""
+    ``transform(workflow, documents)`` may rewrite the Workflow before it is created
+    (reuse resolution)."""
     preflight(cluster, docs)
     configmaps, workflow = prepare(docs, parameters, cluster.namespace, labels)
     if transform is not None:
-        workflow = transform(workflow)
+        workflow = transform(workflow, [*configmaps, workflow])
     for cm in configmaps:
         _create_configmap(cluster, cm, dry_run=True)
     _create_workflow(cluster, workflow, dry_run=True)
