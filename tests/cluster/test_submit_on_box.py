@@ -68,9 +68,8 @@ def cluster_env(box: Box, box_env: dict[str, str], tmp_path: Path, namespace: st
 def salted(folder: Path) -> None:
     """A file of its own in every source folder: this test's step keys are its own, so
     other tests sharing the box's store cannot make its steps reused (or not)."""
-    for scripts in folder.rglob("scripts"):
-        if scripts.is_dir():
-            (scripts / "salt.txt").write_text(uuid.uuid4().hex)
+    for source in {f.parent for f in folder.rglob("*.py")} - {folder}:
+        (source / "salt.txt").write_text(uuid.uuid4().hex)
 
 
 def python(file: Path, env: dict[str, str], timeout: int = 900
