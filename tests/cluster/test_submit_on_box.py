@@ -385,3 +385,106 @@ def test_unpullable_image_is_one_line(box: Box, cluster_env: dict[str, str], tmp
     assert "cannot start" in out and ("ImagePullBackOff" in out or "ErrImagePull" in out), out
     run = history(file.parent, cluster_env, "list")[0]
     assert run["status"] == "Failed" and "ImagePull" in run["message"], run
+
+
+# --- the API server restarted mid-run -------------------------------------------------------
+
+
+def restart_api_server(box: Box) -> None:
+    """Stop the box's kube-apiserver and start it again with the same command line, in the
+    box's network namespace, as scripts/cluster/lib.sh start_daemon does; wait until the
+    API answers again."""
+    import signal
+
+    from tests.cluster.box import STATE
+
+    pid_file = STATE / "run" / "kube-apiserver.pid"
+    pid = int(pid_file.read_text().strip())
+    argv = [a.decode() for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if a]
+    assert argv and argv[0].endswith("kube-apiserver"), argv
+    os.kill(pid, signal.SIGTERM)
+    _wait_for(lambda: not Path(f"/proc/{pid}").exists(), 120, "the API server to stop")
+    with open(STATE / "logs" / "kube-apiserver.log", "ab") as log:
+        started = subprocess.Popen(["nsenter", "--net=/run/netns/kubeline-box", "--", *argv],
+                                   stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    pid_file.write_text(f"{started.pid}\n")
+
+    def answers() -> bool:
+        try:
+            box.core.list_namespace(_request_timeout=5)
+        except Exception:
+            return False
+        return True
+
+    _wait_for(answers, 300, "the API server to answer again")
+
+
+GO = "kubeline.io/test-go"
+# The step runs until the test annotates its pod (read through the API with the pod's
+# service account): the restart happens while it runs, whatever the machine's load, and
+# Argo's own executor finds the API server back when the step ends.
+WAIT_FOR_GO = f"""
+import json, socket, ssl, time, urllib.request
+from kubeline import Run
+
+sa = "/var/run/secrets/kubernetes.io/serviceaccount"
+token = open(sa + "/token").read()
+namespace = open(sa + "/namespace").read()
+url = f"https://10.96.0.1/api/v1/namespaces/{{namespace}}/pods/{{socket.gethostname()}}"
+context = ssl.create_default_context(cafile=sa + "/ca.crt")
+print("waiting", flush=True)
+for _ in range(1200):
+    try:
+        request = urllib.request.Request(url, headers={{"Authorization": "Bearer " + token}})
+        pod = json.load(urllib.request.urlopen(request, context=context, timeout=5))
+        if pod["metadata"].get("annotations", {{}}).get("{GO}") == "true":
+            break
+    except OSError:
+        pass
+    time.sleep(0.5)
+Run.get_context().parent.log("steps_done", 1)
+print("done", flush=True)
+"""
+
+
+def test_api_server_restarted_mid_run(box: Box, cluster_env: dict[str, str],
+                                      tmp_path: Path, namespace: str) -> None:
+    file = small_pipeline(tmp_path / "restart", WAIT_FOR_GO)
+    waiter = subprocess.Popen([sys.executable, file.name], cwd=file.parent, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              env={**os.environ, **cluster_env})
+    try:
+        from kubeline.local.history import History
+
+        state = Path(cluster_env["KUBELINE_CONFIG"]).parent / ".kubeline"
+
+        def step_running() -> bool:
+            if not (state / "history.db").exists():
+                return False
+            with History(state) as db:
+                runs = db.list_runs()
+                return bool(runs) and any(s.status == "Running"
+                                          for s in db.steps(runs[0].id))
+
+        _wait_for(step_running, 300, "the step to run")
+        restart_api_server(box)
+        [wf] = workflows(box, namespace)
+        [pod] = box.pods_of(wf)
+        box.core.patch_namespaced_pod(pod.metadata.name, namespace,
+                                      {"metadata": {"annotations": {GO: "true"}}})
+        output, _ = waiter.communicate(timeout=600)
+    finally:
+        if waiter.poll() is None:
+            waiter.kill()
+    assert waiter.returncode == 0, output[-3000:]
+    [run] = history(file.parent, cluster_env, "list")
+    shown = history(file.parent, cluster_env, "show", run["id"])
+    assert shown["status"] == "Finished"
+    assert [e["status"] for e in shown["events"]] == ["NotStarted", "Running", "Finished"]
+    assert shown["metrics"] == {"steps_done": 1}  # not [1, 1]: the step recorded once
+    assert [s["status"] for s in shown["steps"]] == ["Finished"]
+    logs = kubeline("runs", "logs", run["id"], "count", cwd=file.parent, env=cluster_env)
+    assert logs.stdout.count("done") == 1
+    [follower] = (state / "submissions").glob("*-follow.log")
+    assert "lost the watch of workflow" in follower.read_text()  # and it came back

@@ -9,6 +9,7 @@ polling while the watch is open.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +20,7 @@ from kubeline.cluster.connect import Cluster, ClusterError
 WATCH_SECONDS = 240  # the server ends each watch after this; it is reopened at once
 GIVE_UP_SECONDS = 900.0  # the API server unreachable this long ends the follow
 _BACKOFF = (0.2, 0.5, 1.0, 2.0, 4.0)
+_LOG = logging.getLogger("kubeline.cluster")
 
 
 class WorkflowGone(ClusterError):
@@ -86,6 +88,10 @@ def workflow_states(cluster: Cluster, name: str) -> Iterator[dict[str, Any]]:
                 continue
             if getattr(exc, "status", None) is None and not _transport_error(exc):
                 raise
+            if down_since is None:
+                _LOG.warning("kubeline: lost the watch of workflow %s (%s); reconnecting "
+                             "from resourceVersion %s", name,
+                             str(exc).splitlines()[0][:200] or type(exc).__name__, version)
             down_since = down_since or time.monotonic()
             if time.monotonic() - down_since > GIVE_UP_SECONDS:
                 raise ClusterError(f"lost the API server of {cluster.where} for more than "
