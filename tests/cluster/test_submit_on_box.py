@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,9 @@ import yaml
 
 from tests.cluster.box import Box
 from tests.pipelines import example, kubeline
+from tests.server.conftest import Server, publish, write_step
+from tests.server.conftest import kubeline as server_kubeline
+from tests.server.conftest import serve as _serve  # noqa: F401 - the serve fixture
 
 pytestmark = pytest.mark.cluster
 
@@ -488,3 +491,34 @@ def test_api_server_restarted_mid_run(box: Box, cluster_env: dict[str, str],
     assert logs.stdout.count("done") == 1
     [follower] = (state / "submissions").glob("*-follow.log")
     assert "lost the watch of workflow" in follower.read_text()  # and it came back
+
+
+# --- kubeline serve: a published pipeline's REST endpoint starts a cluster run -------------
+
+
+def test_rest_endpoint_starts_a_cluster_run(box: Box, cluster_env: dict[str, str],
+                                            tmp_path: Path, namespace: str,
+                                            serve: Callable[..., Server]) -> None:
+    from kubeline import Experiment, PipelineRun, Workspace
+
+    root = Path(cluster_env["KUBELINE_CONFIG"]).parent
+    (root / "src").mkdir()
+    marker = uuid.uuid4().hex[:8]
+    write_step(root, marker)
+    ws = Workspace(_root=root)
+    pub = publish(ws)
+    token = server_kubeline("token", "create", "ci", cwd=root).strip()
+    server = serve(root, env=cluster_env)
+    response = server.post(f"/pipelines/{pub.id}", {
+        "ExperimentName": "Rest_On_Box", "ParameterAssignments": {"count": 7}}, token)
+    assert response.status_code == 200, response.text
+    run_id = response.json()["Id"]
+    [wf] = workflows(box, namespace)
+    assert wf["metadata"]["uid"] == run_id
+    run = PipelineRun(Experiment(ws, "Rest_On_Box"), run_id)
+    assert run.wait_for_completion(show_output=False, timeout_seconds=600) == "Finished"
+    assert f"MARK {marker} 7 0.5 x" in run.find_step_run("echo")[0].get_stdout_log()
+    details = run.get_details()
+    assert details["submittedBy"] == f"rest:{pub.id}"
+    assert details["properties"]["backend"] == "cluster"
+    assert details["properties"]["published_pipeline_id"] == pub.id

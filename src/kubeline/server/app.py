@@ -20,6 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
+from kubeline.cluster.connect import ClusterError
 from kubeline.server.body import BODY_FIELDS, RequestError, bind, parse_body
 from kubeline.server.context import ServerContext
 from kubeline.server.dispatch import Dispatcher
@@ -202,8 +203,11 @@ def create_app(workspace_root: Path, *, base_url: str | None = None,
               endpoint: bool, extra: dict[str, Any]) -> JSONResponse:
         body = parse_body(raw, endpoint=endpoint)
         arguments = bind(record, body.parameters, body.data_paths, datastores)
-        run = starter.start(record, body.experiment, arguments, started_by=started_by,
-                            properties={"token_name": token, **extra}, tags=body.tags)
+        try:
+            run = starter.start(record, body.experiment, arguments, started_by=started_by,
+                                properties={"token_name": token, **extra}, tags=body.tags)
+        except ClusterError as exc:  # the workspace's cluster cannot take the run
+            raise RequestError(503, "cluster", exc.message, exc.hint) from None
         # a plain dict in a JSONResponse: SubmitResponse documents it without a second
         # validation pass on the hot path
         return JSONResponse({

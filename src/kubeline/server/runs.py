@@ -54,6 +54,7 @@ class RunStarter:
         self.launch = launch or self._spawn
         self._local = threading.local()
         self._prepared: dict[str, tuple[Any, str]] = {}
+        self._cluster: bool | None = None
 
     def _spawn(self, run_id: str) -> None:
         """The Python API's launch: a detached runner now, which answers for the run from
@@ -80,6 +81,9 @@ class RunStarter:
         from kubeline.local.executor import _canonical
         from kubeline.local.recorder import INTERNAL_PREFIX, PipelineSpecInfo, effective_parameters
 
+        if self._to_cluster():
+            return self._start_on_cluster(record, experiment, arguments, started_by,
+                                          dict(properties or {}), dict(tags or {}))
         history, state = self._dbs()
         docs = record.docs
         prepared = self._prepared.get(record.id)
@@ -125,6 +129,41 @@ class RunStarter:
         return StartedRun(id=run_id, workflow=workflow, experiment=experiment)
 
 
+    def _to_cluster(self) -> bool:
+        """Whether the workspace sends runs to its cluster (kubeline.yaml cluster.submit),
+        read once: the REST hot path does not read kubeline.yaml per request."""
+        if self._cluster is None:
+            from kubeline.dsl.experiment import submits_to_cluster
+            from kubeline.dsl.workspace import Workspace
+
+            self._cluster = submits_to_cluster(Workspace(_root=self.workspace_root))
+        return self._cluster
+
+    def _start_on_cluster(self, record: PublishedRecord, experiment: str,
+                          arguments: Mapping[str, str], started_by: str,
+                          properties: dict[str, Any], tags: dict[str, str]) -> StartedRun:
+        """Create the run on the cluster and hand it to a follower (kubeline.cluster.jobs):
+        it is recorded (as the Workflow's uid) before this returns."""
+        from kubeline.cluster.jobs import submit
+        from kubeline.dsl.workspace import Workspace
+        from kubeline.local.recorder import RunInfo
+
+        workspace = Workspace(_root=self.workspace_root)
+        info = RunInfo(started_by=started_by, experiment=experiment, tags=tags,
+                       git=record.source.get("git"), workspace=str(self.workspace_root),
+                       properties={**properties, "published_pipeline_id": record.id,
+                                   "published_pipeline": record.name,
+                                   "published_version": record.version,
+                                   "pipeline_id": record.pipeline_id,
+                                   "continue_on_step_failure":
+                                   record.continue_on_step_failure})
+        run_id, _, _process = submit(record.docs, {k: str(v) for k, v in arguments.items()},
+                                     info, self.state_dir, workspace)
+        with h.History(self.state_dir) as db:
+            workflow = db.get_run(run_id).workflow
+        return StartedRun(id=run_id, workflow=workflow, experiment=experiment)
+
+
 def runner_command(state_dir: Path, run_id: str) -> list[str]:
     return [sys.executable, "-m", "kubeline.server.runner", str(state_dir), run_id]
 
@@ -150,6 +189,7 @@ def waiting_runs(state_dir: Path) -> list[str]:
     with h.History(Path(state_dir)) as db:
         candidates = [r for r in db.list_runs() if r.status == h.RUNNING
                       and "published_pipeline_id" in r.properties
+                      and r.properties.get("backend") != "cluster"  # followed, not run here
                       and not _alive(r.runner_pid)]
     if not candidates:
         return []
