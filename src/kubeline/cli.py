@@ -139,6 +139,9 @@ def _register_optional() -> None:
         main.add_command(token_group, "token")
         main.add_command(schedule_group, "schedule")
         main.add_command(published_group, "published")
+        from kubeline.cluster.cli import published_apply
+
+        published_group.add_command(published_apply, "apply")
     try:
         from kubeline.local.cli import run_command
     except ImportError:
@@ -146,10 +149,8 @@ def _register_optional() -> None:
     main.add_command(run_command, "run")
     from kubeline.local.runs_cli import runs_group
     main.add_command(runs_group, "runs")
-    try:
-        from kubeline.cluster.cli import attach_command
-    except ImportError:
-        return
+    from kubeline.cluster.cli import attach_command
+
     runs_group.add_command(attach_command, "attach")
 
 

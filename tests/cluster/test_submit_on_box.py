@@ -522,3 +522,38 @@ def test_rest_endpoint_starts_a_cluster_run(box: Box, cluster_env: dict[str, str
     assert details["submittedBy"] == f"rest:{pub.id}"
     assert details["properties"]["backend"] == "cluster"
     assert details["properties"]["published_pipeline_id"] == pub.id
+
+
+# --- kubeline published apply: the WorkflowTemplate + Argo Events objects ----------------
+
+
+def test_published_apply_puts_the_templates_on_the_cluster(
+        box: Box, cluster_env: dict[str, str], namespace: str) -> None:
+    from kubeline import Workspace
+
+    root = Path(cluster_env["KUBELINE_CONFIG"]).parent
+    (root / "src").mkdir()
+    marker = uuid.uuid4().hex[:8]
+    write_step(root, marker)
+    publish(Workspace(_root=root))
+    # the box has no Argo Events: one line naming what is missing, nothing applied
+    refused = kubeline("published", "apply", cwd=root, env=cluster_env, check=False)
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1 and "EventSource" in refused.stderr \
+        and "Sensor" in refused.stderr and "--no-events" in refused.stderr, refused.stderr
+    templates = box.custom.list_namespaced_custom_object(
+        "argoproj.io", "v1alpha1", namespace, "workflowtemplates")["items"]
+    assert templates == []
+    done = kubeline("published", "apply", "--no-events", cwd=root, env=cluster_env)
+    assert "applied WorkflowTemplate/" in done.stdout
+    [template] = box.custom.list_namespaced_custom_object(
+        "argoproj.io", "v1alpha1", namespace, "workflowtemplates")["items"]
+    # what a Sensor submits: a Workflow by reference to the template, run by Argo
+    wf = box.run({"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+                  "metadata": {"generateName": "by-ref-"},
+                  "spec": {"workflowTemplateRef": {"name": template["metadata"]["name"]},
+                           "arguments": {"parameters": [{"name": "count", "value": "3"}]}}},
+                 namespace)
+    assert wf["status"]["phase"] == "Succeeded", box.describe(wf["metadata"]["name"], namespace)
+    again = kubeline("published", "apply", "--no-events", cwd=root, env=cluster_env)
+    assert again.stdout == done.stdout  # applying again changes nothing, fails on nothing
