@@ -458,7 +458,7 @@ def test_api_server_restarted_mid_run(box: Box, cluster_env: dict[str, str],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               env={**os.environ, **cluster_env})
     try:
-        from kubeline.local.history import History
+        from kubeline.history import History
 
         state = Path(cluster_env["KUBELINE_CONFIG"]).parent / ".kubeline"
 

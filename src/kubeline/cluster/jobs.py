@@ -19,17 +19,20 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from kubeline.cluster.connect import Cluster, ClusterError, connect
-from kubeline.local import history as h
-from kubeline.local.recorder import (
-    CONTENT_AWARE_PARAMETER,
-    REGENERATE_PARAMETER,
+from kubeline.history import (
+    CANCELED,
+    RUNNING,
+    History,
     RunInfo,
+    RunNotInHistory,
+    RunRecord,
     effective_parameters,
 )
+from kubeline.reuse.memoize import CONTENT_AWARE_PARAMETER, REGENERATE_PARAMETER
 
 if TYPE_CHECKING:
-    from kubeline.local.executor import Reporter
-    from kubeline.local.summary import RunSummary
+    from kubeline.cluster.follow import RunEnd
+    from kubeline.cluster.record import NodeCallback
     from kubeline.workspace.config import ClusterConfig
 
 BACKEND = "cluster"
@@ -91,9 +94,9 @@ class _Reuse:
 
 
 def submit(docs: list[dict[str, Any]], parameters: Mapping[str, str], info: RunInfo,
-           state_dir: Path, workspace: Any, *, reporter: Reporter | None = None,
+           state_dir: Path, workspace: Any, *, on_node: NodeCallback | None = None,
            foreground: bool = False, out: IO[str] | None = None
-           ) -> tuple[str, RunSummary | None, subprocess.Popen[bytes] | None]:
+           ) -> tuple[str, RunEnd | None, subprocess.Popen[bytes] | None]:
     """Create the run on the workspace's cluster and record it; then follow it here
     (foreground: returns its summary) or in a follower process (returns that process)."""
     from kubeline.cluster.follow import follow, spec_docs
@@ -113,15 +116,13 @@ def submit(docs: list[dict[str, Any]], parameters: Mapping[str, str], info: RunI
         **info.properties, "backend": BACKEND, "cluster": saved,
         "cluster_server": cluster.server}})
     recorder = ClusterRecorder(cluster, made, state_dir, spec_docs(cluster, made), values,
-                               info, reporter)
-    recorder.run_started(name, f"cluster {cluster.where}", False)
+                               info, on_node)
+    recorder.start(f"cluster {cluster.where}")
     run_id = recorder.run_id
     if foreground:
         summary = follow(cluster, name, recorder, out=out)
         return run_id, summary, None
-    if recorder.history is not None:
-        recorder.history.close()
-        recorder.history = None
+    recorder.close()
     process = start_follower(state_dir, run_id)
     return run_id, None, process
 
@@ -137,24 +138,24 @@ def start_follower(state_dir: Path, run_id: str) -> subprocess.Popen[bytes]:
             [sys.executable, "-m", "kubeline.cluster.jobs", str(Path(state_dir).resolve()),
              run_id], stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT,
             start_new_session=True, close_fds=True)
-    with h.History(state_dir) as db:
-        db.set_run_status(run_id, h.RUNNING, "", only_if_not_terminal=True,
+    with History(state_dir) as db:
+        db.set_run_status(run_id, RUNNING, "", only_if_not_terminal=True,
                           runner_pid=process.pid)
     return process
 
 
-def is_cluster_run(record: h.RunRecord) -> bool:
+def is_cluster_run(record: RunRecord) -> bool:
     return record.properties.get("backend") == BACKEND
 
 
-def follow_recorded(state_dir: Path, ref: str, *, reporter: Reporter | None = None,
-                    out: IO[str] | None = None) -> RunSummary:
+def follow_recorded(state_dir: Path, ref: str, *, on_node: NodeCallback | None = None,
+                    out: IO[str] | None = None) -> RunEnd:
     """Follow a recorded cluster run to its end from here (the follower's body)."""
     from kubeline.cluster.follow import follow, spec_docs
     from kubeline.cluster.record import ClusterRecorder
     from kubeline.cluster.watch import get_workflow
 
-    with h.History(state_dir) as db:
+    with History(state_dir) as db:
         record = db.get_run(ref)
     saved = record.properties.get("cluster") or {}
     cluster = _reconnect(saved)
@@ -163,14 +164,14 @@ def follow_recorded(state_dir: Path, ref: str, *, reporter: Reporter | None = No
                    tags=dict(record.tags), git=record.git, properties=dict(record.properties),
                    workspace=str(record.properties.get("workspace") or "") or None)
     recorder = ClusterRecorder(cluster, wf, state_dir, spec_docs(cluster, wf),
-                               record.parameters, info, reporter)
+                               record.parameters, info, on_node)
     return follow(cluster, record.workflow, recorder, out=out,
                   fail_stuck=bool(saved.get("fail_stuck", True)))
 
 
 def attach(workspace: Any, state_dir: Path, name: str, experiment: str | None = None,
-           *, reporter: Reporter | None = None, out: IO[str] | None = None
-           ) -> tuple[str, RunSummary]:
+           *, on_node: NodeCallback | None = None, out: IO[str] | None = None
+           ) -> tuple[str, RunEnd]:
     """Record and follow a Workflow started elsewhere (kubectl, Argo's UI) by name."""
     from kubeline.cluster.follow import follow, spec_docs
     from kubeline.cluster.record import ClusterRecorder
@@ -188,7 +189,7 @@ def attach(workspace: Any, state_dir: Path, name: str, experiment: str | None = 
                    workspace=str(workspace.root))
     parameters = {str(p.get("name")): str(p.get("value", "")) for p in
                   ((wf.get("spec") or {}).get("arguments") or {}).get("parameters") or []}
-    recorder = ClusterRecorder(cluster, wf, state_dir, docs, parameters, info, reporter)
+    recorder = ClusterRecorder(cluster, wf, state_dir, docs, parameters, info, on_node)
     summary = follow(cluster, name, recorder, out=out)
     return recorder.run_id, summary
 
@@ -197,7 +198,7 @@ _RESTARTED: dict[str, float] = {}
 RESTART_SECONDS = 10.0
 
 
-def ensure_follower(state_dir: Path, record: h.RunRecord) -> None:
+def ensure_follower(state_dir: Path, record: RunRecord) -> None:
     """Start a follower for an unfinished cluster run whose follower is gone (at most one
     try every RESTART_SECONDS from one process, so a follower that cannot reach the
     cluster is not started in a loop)."""
@@ -208,7 +209,7 @@ def ensure_follower(state_dir: Path, record: h.RunRecord) -> None:
     start_follower(state_dir, record.id)
 
 
-def cancel(state_dir: Path, record: h.RunRecord, wait_seconds: float) -> None:
+def cancel(state_dir: Path, record: RunRecord, wait_seconds: float) -> None:
     """Stop the Workflow (Argo's stop) and wait for its follower to record the end;
     record Canceled here when no follower does it in time."""
     from kubeline.cluster.follow import stop
@@ -217,29 +218,29 @@ def cancel(state_dir: Path, record: h.RunRecord, wait_seconds: float) -> None:
     with contextlib.suppress(ClusterError):
         stop(cluster, record.workflow)
     deadline = time.monotonic() + wait_seconds
-    with h.History(state_dir) as db:
+    with History(state_dir) as db:
         db.set_run_status(record.id, record.status, "canceling: workflow stopped",
                           only_if_not_terminal=True)
         while time.monotonic() < deadline:
             if db.get_run(record.id).terminal:
                 return
             time.sleep(0.2)  # the history is a local file: read it again
-        db.set_run_status(record.id, h.CANCELED, "canceled by the user",
+        db.set_run_status(record.id, CANCELED, "canceled by the user",
                           only_if_not_terminal=True)
 
 
 def main(argv: list[str]) -> int:
     """The follower process."""
+    from kubeline.cluster.follow import PlainProgress
     from kubeline.exceptions import KubelineError
-    from kubeline.local.progress import PlainReporter
 
     state_dir, run_id = Path(argv[0]), argv[1]
     try:
-        summary = follow_recorded(state_dir, run_id, reporter=PlainReporter(sys.stdout),
+        summary = follow_recorded(state_dir, run_id, on_node=PlainProgress(sys.stdout),
                                   out=sys.stdout)
     except KubelineError as exc:
         print(f"kubeline: error: {exc}", flush=True)
-        with h.History(state_dir) as db, contextlib.suppress(h.RunNotInHistory):
+        with History(state_dir) as db, contextlib.suppress(RunNotInHistory):
             record = db.get_run(run_id)
             if not record.terminal:  # only the runner pid is ours; the run goes on
                 db.set_run_status(run_id, record.status, f"not followed: {exc}")

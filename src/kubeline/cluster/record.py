@@ -1,183 +1,280 @@
-"""A cluster run in the run history, recorded exactly as a local one.
+"""A cluster run in the run history (kubeline.history), recorded as a local one is.
 
-Argo's node status has the shape the local executor's nodes have (kubeline.local.nodes
-follows Argo's), so the local history recorder is reused: each Workflow state's nodes are
-fed to it. What differs: the run id is the Workflow's uid (the shims' KUBELINE_RUN_ID, under
-which they write result records), a step's logs are fetched from the datastore the shim
-uploaded them to (else from the pod) into ``<state>/cluster-logs/<run>/``, a run already in
-the history (a reconnected or second follower) is taken over, never created again, and a
-stopped Workflow ends Canceled.
+Fed each state of the Workflow, it writes what changed: a step Running when its pod runs,
+a step's end when its task node ends (exit code from its last pod, logs fetched from the
+datastore the shim uploaded them to, else from the pod, into
+``<state>/cluster-logs/<run>/<node>/``, and the rest from the shim's result record). The
+run id is the Workflow's uid (the shims' KUBELINE_RUN_ID). Every write is idempotent and
+each node is written once per state, so a reconnected watch, a second follower or an
+attach after the end records nothing twice. A stopped Workflow's steps end Canceled.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kubeline.local import history as h
-from kubeline.local.nodes import COMPLETED, Node, pod_name
-from kubeline.local.recorder import HistoryRecorder, RunInfo
+from kubeline.cluster.connect import ClusterError
+from kubeline.history import (
+    CANCELED,
+    FAILED,
+    FINISHED,
+    History,
+    PipelineSpecInfo,
+    RunInfo,
+    RunNotInHistory,
+    effective_parameters,
+    log_fields,
+    merge_metrics,
+    new_run,
+    read_record,
+    result_fields,
+    result_key,
+)
+from kubeline.reuse.memoize import CONTENT_AWARE_PARAMETER, REGENERATE_PARAMETER
 
 if TYPE_CHECKING:
     from kubeline.cluster.connect import Cluster
-    from kubeline.local.executor import Reporter
-    from kubeline.local.summary import RunSummary
+    from kubeline.stores import Store
 
 LOGS_DIR = "cluster-logs"
 POD_LOG_LINES = 2000
+DONE = frozenset({"Succeeded", "Failed", "Error"})
+_STATUS = {"Succeeded": FINISHED, "Failed": FAILED, "Error": FAILED}
+_RETRY = re.compile(r"\(\d+\)$")
+
+NodeCallback = Callable[[str, Mapping[str, Any]], None]
 
 
-class ClusterRecorder(HistoryRecorder):
-    """The history recorder fed from a Workflow's status instead of the local executor."""
+def pod_name(workflow: str, node: Mapping[str, Any]) -> str:
+    """Argo's (v2) pod name of a Pod node: ``<workflow>-<template>-<hash>``, the hash being
+    the numeric tail of the node's id."""
+    suffix = str(node.get("id", "")).rsplit("-", 1)[-1]
+    template = str(node.get("templateName") or "")
+    prefix = f"{workflow}-{template}" if template else workflow
+    return f"{prefix[:242]}-{suffix}"
 
-    def __init__(self, cluster: Cluster, workflow: dict[str, Any], state_dir: Path,
+
+class ClusterRecorder:
+    """Writes one cluster run's history from the states of its Workflow."""
+
+    def __init__(self, cluster: Cluster, workflow: Mapping[str, Any], state_dir: Path,
                  docs: list[dict[str, Any]], parameters: Mapping[str, str], info: RunInfo,
-                 inner: Reporter | None = None) -> None:
-        super().__init__(state_dir, docs, parameters, info, inner)
+                 on_node: NodeCallback | None = None) -> None:
         self.cluster = cluster
-        self.uid = str(workflow["metadata"]["uid"])
+        self.state_dir = Path(state_dir).resolve()
+        self.spec = PipelineSpecInfo.from_docs(docs)
+        if not self.spec.is_kubeline:
+            name = (workflow.get("metadata") or {}).get("name")
+            raise ClusterError(f"workflow {name} was not compiled by kubeline (it has no "
+                               "step spec)", "record kubeline pipelines' workflows only")
+        self.parameters = effective_parameters(docs, parameters)
+        self.info = info
+        self.on_node = on_node
+        self.name = str(workflow["metadata"]["name"])
+        self.run_id = str(workflow["metadata"]["uid"])
+        self.workspace = Path(info.workspace or os.environ.get("KUBELINE_WORKSPACE")
+                              or Path.cwd()).resolve()
+        self.history: History | None = None
         self.ending: tuple[str, str] | None = None  # (status, message) decided by kubeline
-        self._fetched: set[str] = set()
-        self._skips: dict[str, bool] = {}
+        self.parent_metrics: dict[str, Any] = {}
+        self._known = {s for s, _ in self.spec.steps}
+        self._seen: dict[str, str] = {}  # node id -> the state last written
+        self._pods: dict[str, dict[str, Mapping[str, Any]]] = {}  # step -> pod nodes
+        self._store: Store | None = None
 
-    def _new_run_id(self, workflow: str) -> str:
-        return self.uid
+    # --- the run -----------------------------------------------------------------------
 
-    def run_started(self, run_id: str, sandbox: str, resumed: bool) -> None:
-        history = h.History(self.state_dir)
+    def start(self, sandbox: str) -> None:
+        """Create the run's record, or take over the one a submitter (or an earlier
+        follower) made: only the runner pid changes then."""
+        history = History(self.state_dir)
+        self.history = history
         try:
-            existing = history.get_run(self.uid)
-        except h.RunNotInHistory:
-            history.close()
-            super().run_started(run_id, sandbox, False)
+            existing = history.get_run(self.run_id)
+        except RunNotInHistory:
+            history.create_run(new_run(
+                self.spec, run_id=self.run_id, workflow=self.name,
+                experiment=self.info.experiment or self.spec.name,
+                started_by=self.info.started_by, parameters=self.parameters,
+                tags=self.info.tags, git=self.info.git,
+                properties={
+                    **self.info.properties,
+                    "regenerate_outputs": self.info.regenerate_outputs
+                    or self.parameters.get(REGENERATE_PARAMETER) == "true",
+                    "content_aware": self.info.content_aware
+                    or self.parameters.get(CONTENT_AWARE_PARAMETER) == "true",
+                    "sandbox": sandbox,
+                },
+                workspace=self.workspace, state_dir=self.state_dir, runner_pid=os.getpid()))
             return
-        self.history, self.workflow, self.run_id = history, run_id, existing.id
-        self._known = {s.step_id for s in history.steps(existing.id)}
-        if not existing.terminal:  # this process now keeps the record up to date
+        self._known |= {s.step_id for s in history.steps(existing.id)}
+        if not existing.terminal:
             history.set_run_status(existing.id, existing.status, existing.message,
                                    runner_pid=os.getpid())
-        if self.inner is not None:
-            self.inner.run_started(run_id, sandbox, True)
 
-    def node_updated(self, node: Node) -> None:
-        if node.phase == "Skipped" and self._resolved_before_submit(node):
-            import copy
+    def update(self, workflow: Mapping[str, Any]) -> None:
+        """Write what changed in this state of the Workflow."""
+        nodes = (workflow.get("status") or {}).get("nodes") or {}
+        for node_id, node in sorted(nodes.items(),
+                                    key=lambda kv: (kv[1].get("startedAt") or "~", kv[0])):
+            self._node(node_id, node)
 
-            node = copy.copy(node)  # reused before submit: Skipped by Argo, done for us
-            node.phase = "Succeeded"
-        if node.type == "Pod":
-            node.log_path = str(self.state_dir / LOGS_DIR / self.uid / node.id)
-            if node.phase in COMPLETED and node.id not in self._fetched:
-                self._fetched.add(node.id)
-                self._fetch_logs(node)
-        super().node_updated(node)
+    def finish(self, phase: str, message: str) -> None:
+        """The run's end (kubeline's own decision, a stop or a stuck pod, wins)."""
+        if self.history is None:
+            return
+        status, text = self.ending or (FINISHED if phase == "Succeeded" else FAILED, message)
+        if self.parent_metrics:
+            self.history.set_run_metrics(self.run_id, self.parent_metrics)
+        self.history.set_run_status(self.run_id, status, text)
+        self.close()
 
-    def _resolved_before_submit(self, node: Node) -> bool:
-        """Whether a Skipped step was served from the cache before the Workflow was created
-        (kubeline.cluster.reuse wrote its ``reused`` result record under this run)."""
-        if node.id in self._skips:
-            return self._skips[node.id]
-        located = self._locate(node) if self.spec.is_kubeline else None
-        result = self._result(located[0]) if located is not None and located[1] else None
-        self._skips[node.id] = bool(result and result.get("status") == "reused")
-        return self._skips[node.id]
-
-    def _finished_fields(self, node: Node, step: str) -> dict[str, Any]:
-        """A step ended by stopping the workflow was canceled, not failed."""
-        fields = super()._finished_fields(node, step)
-        if self.ending is not None and self.ending[0] == h.CANCELED \
-                and fields.get("status") == h.FAILED:
-            fields["status"] = h.CANCELED
-        return fields
-
-    def run_finished(self, summary: RunSummary) -> None:
+    def close(self) -> None:
         if self.history is not None:
-            if self.ending is not None:
-                status, message = self.ending
-            else:
-                status = h.FINISHED if summary.phase == "Succeeded" else h.FAILED
-                message = summary.message
-            if self.parent_metrics:
-                self.history.set_run_metrics(self.run_id, self.parent_metrics)
-            self.history.set_run_status(self.run_id, status, message)
             self.history.close()
             self.history = None
-        if self.inner is not None:
-            self.inner.run_finished(summary)
 
-    # --- logs --------------------------------------------------------------------------
+    # --- nodes -------------------------------------------------------------------------
 
-    def _fetch_logs(self, node: Node) -> None:
+    def _node(self, node_id: str, node: Mapping[str, Any]) -> None:
+        phase = str(node.get("phase") or "Pending")
+        memo = node.get("memoizationStatus") or {}
+        state = f"{phase}:{bool(memo.get('hit'))}"
+        if self._seen.get(node_id) == state:
+            return
+        self._seen[node_id] = state
+        located = self._locate(str(node.get("name", "")))
+        if located is not None and self.history is not None:
+            step, own = located
+            if step not in self._known:
+                self._known.add(step)
+                self.history.add_step(self.run_id, step, step)
+            if node.get("type") == "Pod":
+                self._pod(step, node_id, node, phase)
+            if own:
+                self._own(step, node, phase, bool(memo.get("hit")))
+        if self.on_node is not None:
+            self.on_node(node_id, node)
+
+    def _locate(self, name: str) -> tuple[str, bool] | None:
+        """(step id, whether this is the step's own task node): a step is the DAG task
+        named by its id (chunked DAGs too); retries ``id(N)`` are pods inside it."""
+        prefix = f"{self.name}."
+        if not name.startswith(prefix):
+            return None
+        parts = name[len(prefix):].split(".")
+        for i, part in enumerate(parts):
+            base = _RETRY.sub("", part)
+            if base in self._known:
+                return base, i == len(parts) - 1 and part == base
+        return None
+
+    def _log_dir(self, node_id: str) -> Path:
+        return self.state_dir / LOGS_DIR / self.run_id / node_id
+
+    def _pod(self, step: str, node_id: str, node: Mapping[str, Any], phase: str) -> None:
+        assert self.history is not None
+        pods = self._pods.setdefault(step, {})
+        pods[node_id] = node
+        if phase == "Running":
+            self.history.step_running(self.run_id, step, len(pods), str(self._log_dir(node_id)))
+        elif phase in DONE:
+            self._fetch_logs(step, node_id, node)
+
+    def _own(self, step: str, node: Mapping[str, Any], phase: str, memoized: bool) -> None:
+        assert self.history is not None
+        result = self._read(result_key(self.run_id, step))
+        if phase == "Skipped" and result is not None and result.get("status") == "reused":
+            phase = "Succeeded"  # reused before submit (kubeline.cluster.reuse): no pod
+        if phase not in DONE:
+            return
+        if result is None and memoized:
+            result = self._memoized(node)
+        pods = self._pods.get(step) or {}
+        last_id, last = max(pods.items(), key=lambda kv: kv[1].get("startedAt") or "",
+                            default=("", None))
+        status = _STATUS[phase]
+        if status == FAILED and self.ending is not None and self.ending[0] == CANCELED:
+            status = CANCELED
+        code = ((last or {}).get("outputs") or {}).get("exitCode")
+        fields: dict[str, Any] = {
+            "status": status, "attempts": len(pods),
+            "exit_code": int(str(code)) if str(code or "").lstrip("-").isdigit() else None,
+            "message": str(node.get("message") or (last or {}).get("message") or ""),
+            "log_dir": str(self._log_dir(last_id)) if last_id else None,
+        }
+        if last_id:
+            fields.update(log_fields(str(self._log_dir(last_id)), failed=phase != "Succeeded"))
+        if result is not None:
+            fields.update(result_fields(result))
+            if result.get("error") and not fields["message"]:
+                fields["message"] = str(result["error"])
+            merge_metrics(self.parent_metrics, result.get("parent_metrics") or {})
+        self.history.step_finished(self.run_id, step, fields)
+
+    def _memoized(self, node: Mapping[str, Any]) -> dict[str, Any]:
+        """An Argo memoize hit ran no pod: its cached outputs name the key and the run
+        (``origin``); the key's index record has the outputs and tags."""
+        values = {str(p.get("name")): p.get("value")
+                  for p in ((node.get("outputs") or {}).get("parameters") or [])}
+        key = str(values.get("key") or "")
+        result: dict[str, Any] = {"key": key or None, "status": "reused"}
+        with contextlib.suppress(ValueError, TypeError):
+            result["reused_from"] = json.loads(str(values.get("origin") or "{}")) or None
+        index = self._read(f"kubeline/cache/{key}.json") if key else None
+        if index is not None:
+            result.update({k: index.get(k) or {} for k in ("outputs", "tags", "metrics")})
+        return result
+
+    # --- the datastore and the pods ----------------------------------------------------
+
+    def _default_store(self) -> Store | None:
+        from kubeline.exceptions import KubelineError
+
+        if self._store is None:
+            from kubeline.runtime.datastores import Datastores
+
+            with contextlib.suppress(KubelineError, OSError, ValueError):
+                self._store = Datastores(self.spec.datastores, self.spec.default_datastore,
+                                         self.workspace).default
+        return self._store
+
+    def _read(self, key: str) -> dict[str, Any] | None:
+        store = self._default_store()
+        return None if store is None else read_record(store, key)
+
+    def _fetch_logs(self, step: str, node_id: str, node: Mapping[str, Any]) -> None:
         """main.stdout / main.stderr of a finished pod: the shim's uploads, else the pod's
         log (stdout and stderr interleaved, as Kubernetes keeps them)."""
-        folder = Path(node.log_path)
-        folder.mkdir(parents=True, exist_ok=True)
-        located = self._locate(node)
-        got = False
-        if located is not None and self.spec.is_kubeline:
-            from kubeline.runtime.layout import step_dir
+        from kubeline.exceptions import KubelineError
+        from kubeline.runtime.layout import step_dir
 
-            base = step_dir(self.run_id, located[0])
-            for name, target in (("stdout.txt", "main.stdout"), ("stderr.txt", "main.stderr")):
-                data = self._read_bytes(f"{base}/{name}")
-                if data is not None:
-                    (folder / target).write_bytes(data)
+        folder = self._log_dir(node_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        store = self._default_store()
+        got = False
+        for name, target in (("stdout.txt", "main.stdout"), ("stderr.txt", "main.stderr")):
+            key = f"{step_dir(self.run_id, step)}/{name}"
+            with contextlib.suppress(KubelineError, OSError):
+                if store is not None and store.exists(key):
+                    (folder / target).write_bytes(store.get_bytes(key))
                     got = True
         if not got:
             text = self._pod_log(node)
             (folder / "main.stdout").write_text(text, encoding="utf-8")
             (folder / "main.stderr").write_text(text, encoding="utf-8")
 
-    def _read_bytes(self, key: str) -> bytes | None:
-        from kubeline.exceptions import KubelineError
-
-        try:
-            if self._store is None:
-                from kubeline.runtime.datastores import Datastores
-
-                self._store = Datastores(self.spec.datastores, self.spec.default_datastore,
-                                         self.workspace).default
-            if not self._store.exists(key):
-                return None
-            return self._store.get_bytes(key)
-        except (KubelineError, OSError):
-            return None
-
-    def _pod_log(self, node: Node) -> str:
-        pod = pod_name(self.workflow, node.name, node.template_name)
+    def _pod_log(self, node: Mapping[str, Any]) -> str:
         with contextlib.suppress(Exception):  # the pod may be gone (pod GC): no log then
             text: str = self.cluster.core.read_namespaced_pod_log(
-                pod, self.cluster.namespace, container="main", tail_lines=POD_LOG_LINES)
+                pod_name(self.name, node), self.cluster.namespace, container="main",
+                tail_lines=POD_LOG_LINES)
             return text
         return ""
-
-
-def node_from_status(node_id: str, data: Mapping[str, Any]) -> Node:
-    """One entry of a Workflow's status.nodes as the local executor's Node."""
-    from kubeline.local.nodes import Outputs
-
-    return Node(
-        id=str(data.get("id") or node_id), name=str(data.get("name", "")),
-        display_name=str(data.get("displayName", "")), type=str(data.get("type", "")),
-        phase=str(data.get("phase") or "Pending"),
-        template_name=str(data.get("templateName", "")),
-        boundary_id=str(data.get("boundaryID", "")),
-        children=list(data.get("children") or []),
-        outputs=Outputs.from_json(data.get("outputs")),
-        message=str(data.get("message", "")), started_at=str(data.get("startedAt") or ""),
-        finished_at=str(data.get("finishedAt") or ""),
-        memoization=data.get("memoizationStatus"),
-        process_starts=1 if data.get("type") == "Pod" and data.get("phase") not in
-        (None, "", "Pending") else 0)
-
-
-def nodes_of(workflow: Mapping[str, Any]) -> list[Node]:
-    """The Workflow's nodes, in the order they started."""
-    raw = (workflow.get("status") or {}).get("nodes") or {}
-    nodes = [node_from_status(k, v) for k, v in raw.items()]
-    nodes.sort(key=lambda n: (n.started_at or "~", n.name))
-    return nodes
 

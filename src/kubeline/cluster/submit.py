@@ -57,9 +57,7 @@ def prepare(docs: list[dict[str, Any]], parameters: Mapping[str, str], namespace
         meta["name"] = new
         meta["namespace"] = namespace
         cm["immutable"] = True
-    from kubeline.compiler.argo.events import rename_spec_volumes
-
-    rename_spec_volumes(workflow, renames)
+    _point_at(workflow["spec"], renames)
     meta = workflow["metadata"]
     base = str(meta.pop("name", None) or meta.get("generateName") or "run").rstrip("-")
     meta["generateName"] = f"{base[:52]}-"
@@ -76,6 +74,20 @@ def prepare(docs: list[dict[str, Any]], parameters: Mapping[str, str], namespace
         if str(p.get("name")) in parameters:
             p["value"] = str(parameters[str(p["name"])])
     return configmaps, workflow
+
+
+def _point_at(value: Any, renames: Mapping[str, str]) -> None:
+    """Every ``configMap: {name}`` reference under value (volumes, projected sources)
+    follows the renames."""
+    if isinstance(value, dict):
+        ref = value.get("configMap")
+        if isinstance(ref, dict) and ref.get("name") in renames:
+            ref["name"] = renames[ref["name"]]
+        for child in value.values():
+            _point_at(child, renames)
+    elif isinstance(value, list):
+        for child in value:
+            _point_at(child, renames)
 
 
 def _create_configmap(cluster: Cluster, cm: dict[str, Any], dry_run: bool) -> None:

@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kubeline.dsl.aml_surface_data import surface
-from kubeline.dsl.amlsig import aml_surface
+from kubeline.aml_surface.checker import aml_surface
+from kubeline.aml_surface.data import surface
 from kubeline.exceptions import KubelineError
 
 if TYPE_CHECKING:
+    from kubeline.cluster.follow import RunEnd
     from kubeline.dsl.pipeline import Pipeline
     from kubeline.dsl.pipeline_run import PipelineRun
     from kubeline.dsl.workspace import Workspace
@@ -44,7 +45,7 @@ class Foreground:
     reporter: Reporter | None
     parallelism: int | None
     state_dir: Path | None
-    runs: list[tuple[RunSummary, str]] = field(default_factory=list)
+    runs: list[tuple[RunSummary | RunEnd, str]] = field(default_factory=list)
     target: str | None = None  # "cluster" / "local" (kubeline run --cluster / --local)
 
 
@@ -95,7 +96,7 @@ class Experiment:
     def list(cls, workspace: Workspace, experiment_name: str | None = None,
              **_aml_only: Any) -> list[Experiment]:
         """Experiments with runs in the workspace's history, by name."""
-        from kubeline.local.history import HISTORY_FILE, History
+        from kubeline.history.db import HISTORY_FILE, History
 
         if not (workspace.state_dir / HISTORY_FILE).exists():
             return []
@@ -107,7 +108,7 @@ class Experiment:
     def get_runs(self, **_aml_only: Any) -> Iterator[PipelineRun]:
         """This experiment's runs, newest first."""
         from kubeline.dsl.pipeline_run import PipelineRun
-        from kubeline.local.history import HISTORY_FILE, History
+        from kubeline.history.db import HISTORY_FILE, History
 
         if not (self.workspace.state_dir / HISTORY_FILE).exists():
             return iter(())
@@ -180,7 +181,8 @@ def start_job(experiment: Experiment, job: dict[str, Any]) -> PipelineRun:
         return _start_on_cluster(experiment, job)
     if _FOREGROUND:
         fg = _FOREGROUND[-1]
-        from kubeline.local.recorder import RunInfo, run_with_history
+        from kubeline.history.manifest import RunInfo
+        from kubeline.local.recorder import run_with_history
 
         state_dir = fg.state_dir or ws.state_dir
         job["info"]["started_by"] = "kubeline run"
@@ -210,25 +212,23 @@ def submits_to_cluster(workspace: Workspace) -> bool:
 
 
 def _start_on_cluster(experiment: Experiment, job: dict[str, Any]) -> PipelineRun:
-    """Create the run on the workspace's cluster (kubeline.cluster.jobs): followed here
+    """Create the run on the workspace's cluster (kubeline.dsl.cluster_runs): followed here
     under ``kubeline run``, else by a follower process; the PipelineRun once recorded."""
-    from kubeline.cluster.jobs import submit
+    from kubeline.dsl.cluster_runs import submit_job
     from kubeline.dsl.pipeline_run import PipelineRun
-    from kubeline.local.recorder import RunInfo
 
     ws = experiment.workspace
     if _FOREGROUND:
         fg = _FOREGROUND[-1]
         state_dir = fg.state_dir or ws.state_dir
         job["info"]["started_by"] = "kubeline run"
-        run_id, summary, _ = submit(job["docs"], {**job["parameters"], **fg.parameters},
-                                    RunInfo(**job["info"]), state_dir, ws,
-                                    reporter=fg.reporter, foreground=True)
-        assert summary is not None
-        fg.runs.append((summary, run_id))
+        run_id, end, _ = submit_job(ws, job, state_dir, {**job["parameters"], **fg.parameters},
+                                    fg.reporter, foreground=True)
+        assert end is not None  # followed to its end here
+        fg.runs.append((end, run_id))
         return PipelineRun(experiment, run_id, _state_dir=state_dir)
-    run_id, _, process = submit(job["docs"], job["parameters"], RunInfo(**job["info"]),
-                                ws.state_dir, ws)
+    run_id, _, process = submit_job(ws, job, ws.state_dir, job["parameters"], None,
+                                    foreground=False)
     return PipelineRun(experiment, run_id, _process=process)
 
 

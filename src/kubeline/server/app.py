@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
-from kubeline.cluster.connect import ClusterError
 from kubeline.server.body import BODY_FIELDS, RequestError, bind, parse_body
 from kubeline.server.context import ServerContext
 from kubeline.server.dispatch import Dispatcher
@@ -102,18 +101,19 @@ def _cors(cors_origins: Sequence[str] | None, configured: Sequence[str]) -> tupl
 def create_app(workspace_root: Path, *, base_url: str | None = None,
                cors_origins: Sequence[str] | None = None,
                max_body_bytes: int = MAX_BODY_BYTES, runners: int | None = None,
-               schedules: bool = True, scheduler_tick: float = 1.0) -> FastAPI:
+               schedules: bool = True, scheduler_tick: float = 1.0,
+               remote_start: Callable[..., Any] | None = None) -> FastAPI:
     """The server of one workspace. ``base_url`` is how clients reach it (for the endpoint
     URLs it reports); ``runners`` bounds concurrent runs; ``schedules`` fires schedules."""
-    from kubeline.dsl.workspace import Workspace
+    from kubeline.workspace.settings import WorkspaceFolder
 
-    ws = Workspace(_root=Path(workspace_root))
+    ws = WorkspaceFolder.find(Path(workspace_root))
     registry = Registry(ws.state_dir)
     ctx = ServerContext(workspace_root=ws.root, state_dir=ws.state_dir, registry=registry,
                         base_url=(base_url or "http://127.0.0.1:8765").rstrip("/"),
                         cors_origins=_cors(cors_origins, ws.config.serve.cors_origins))
     dispatcher = Dispatcher(ws.state_dir, ws.root, runners)
-    starter = RunStarter(ws.state_dir, ws.root, launch=dispatcher.submit)
+    starter = RunStarter(ws.state_dir, ws.root, launch=dispatcher.submit, remote=remote_start)
     datastores = frozenset(ws.config.datastores)
     cache: dict[str, PublishedRecord] = {}
 
@@ -203,11 +203,8 @@ def create_app(workspace_root: Path, *, base_url: str | None = None,
               endpoint: bool, extra: dict[str, Any]) -> JSONResponse:
         body = parse_body(raw, endpoint=endpoint)
         arguments = bind(record, body.parameters, body.data_paths, datastores)
-        try:
-            run = starter.start(record, body.experiment, arguments, started_by=started_by,
-                                properties={"token_name": token, **extra}, tags=body.tags)
-        except ClusterError as exc:  # the workspace's cluster cannot take the run
-            raise RequestError(503, "cluster", exc.message, exc.hint) from None
+        run = starter.start(record, body.experiment, arguments, started_by=started_by,
+                            properties={"token_name": token, **extra}, tags=body.tags)
         # a plain dict in a JSONResponse: SubmitResponse documents it without a second
         # validation pass on the hot path
         return JSONResponse({

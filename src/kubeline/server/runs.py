@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from kubeline.local import history as h
+from kubeline.history import db as h
 from kubeline.server.registry import PublishedRecord
 
 _SUFFIX_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # the executor's run-name alphabet
@@ -48,13 +48,15 @@ class RunStarter:
     """
 
     def __init__(self, state_dir: Path, workspace_root: Path,
-                 launch: Callable[[str], None] | None = None) -> None:
+                 launch: Callable[[str], None] | None = None,
+                 remote: Callable[..., StartedRun] | None = None) -> None:
         self.state_dir = Path(state_dir).resolve()
         self.workspace_root = Path(workspace_root).resolve()
         self.launch = launch or self._spawn
+        # starts a run elsewhere instead (a cluster: kubeline.dsl.cluster_runs), recording it
+        self.remote = remote
         self._local = threading.local()
         self._prepared: dict[str, tuple[Any, str]] = {}
-        self._cluster: bool | None = None
 
     def _spawn(self, run_id: str) -> None:
         """The Python API's launch: a detached runner now, which answers for the run from
@@ -78,12 +80,12 @@ class RunStarter:
               *, started_by: str, properties: Mapping[str, Any] | None = None,
               tags: Mapping[str, str] | None = None) -> StartedRun:
         """Record one run of ``record`` and launch its runner; returns once it is recorded."""
+        from kubeline.history.manifest import PipelineSpecInfo, effective_parameters, new_run
         from kubeline.local.executor import _canonical
-        from kubeline.local.recorder import INTERNAL_PREFIX, PipelineSpecInfo, effective_parameters
 
-        if self._to_cluster():
-            return self._start_on_cluster(record, experiment, arguments, started_by,
-                                          dict(properties or {}), dict(tags or {}))
+        if self.remote is not None:  # the workspace's cluster runs it (kubeline.cluster)
+            return self.remote(record, experiment, arguments, started_by,
+                               dict(properties or {}), dict(tags or {}), self.state_dir)
         history, state = self._dbs()
         docs = record.docs
         prepared = self._prepared.get(record.id)
@@ -103,11 +105,9 @@ class RunStarter:
             except sqlite3.IntegrityError:
                 continue
         effective = effective_parameters(docs, params)
-        history.create_run(h.NewRun(
-            id=run_id, experiment=experiment, pipeline=spec.name, workflow=workflow,
-            started_by=started_by,
-            parameters={k: v for k, v in effective.items() if not k.startswith(INTERNAL_PREFIX)},
-            tags=dict(tags or {}), snapshots=spec.snapshots,
+        history.create_run(new_run(
+            spec, run_id=run_id, workflow=workflow, experiment=experiment,
+            started_by=started_by, parameters=effective, tags=dict(tags or {}),
             git=record.source.get("git"),
             properties={
                 **dict(properties or {}),
@@ -117,50 +117,11 @@ class RunStarter:
                 "pipeline_id": record.pipeline_id,
                 "continue_on_step_failure": record.continue_on_step_failure,
                 "regenerate_outputs": False,
-                "default_datastore": spec.default_datastore,
-                "datastores": spec.datastores,
-                "workspace": str(self.workspace_root),
-                "state_dir": str(self.state_dir),
             },
-            steps=spec.steps,
+            workspace=self.workspace_root, state_dir=self.state_dir,
             runner_pid=os.getpid(),  # this process answers for the run until a runner adopts it
         ))
         self.launch(run_id)
-        return StartedRun(id=run_id, workflow=workflow, experiment=experiment)
-
-
-    def _to_cluster(self) -> bool:
-        """Whether the workspace sends runs to its cluster (kubeline.yaml cluster.submit),
-        read once: the REST hot path does not read kubeline.yaml per request."""
-        if self._cluster is None:
-            from kubeline.dsl.experiment import submits_to_cluster
-            from kubeline.dsl.workspace import Workspace
-
-            self._cluster = submits_to_cluster(Workspace(_root=self.workspace_root))
-        return self._cluster
-
-    def _start_on_cluster(self, record: PublishedRecord, experiment: str,
-                          arguments: Mapping[str, str], started_by: str,
-                          properties: dict[str, Any], tags: dict[str, str]) -> StartedRun:
-        """Create the run on the cluster and hand it to a follower (kubeline.cluster.jobs):
-        it is recorded (as the Workflow's uid) before this returns."""
-        from kubeline.cluster.jobs import submit
-        from kubeline.dsl.workspace import Workspace
-        from kubeline.local.recorder import RunInfo
-
-        workspace = Workspace(_root=self.workspace_root)
-        info = RunInfo(started_by=started_by, experiment=experiment, tags=tags,
-                       git=record.source.get("git"), workspace=str(self.workspace_root),
-                       properties={**properties, "published_pipeline_id": record.id,
-                                   "published_pipeline": record.name,
-                                   "published_version": record.version,
-                                   "pipeline_id": record.pipeline_id,
-                                   "continue_on_step_failure":
-                                   record.continue_on_step_failure})
-        run_id, _, _process = submit(record.docs, {k: str(v) for k, v in arguments.items()},
-                                     info, self.state_dir, workspace)
-        with h.History(self.state_dir) as db:
-            workflow = db.get_run(run_id).workflow
         return StartedRun(id=run_id, workflow=workflow, experiment=experiment)
 
 
@@ -183,14 +144,14 @@ def spawn_runner(state_dir: Path, run_id: str, cwd: Path) -> int:
 def waiting_runs(state_dir: Path) -> list[str]:
     """Runs recorded here that no runner adopted (a server stopped with runs queued):
     Running, their recorded runner gone, and no node in the executor's state yet."""
-    from kubeline.dsl.pipeline_run import _alive
+    from kubeline.history.liveness import process_alive
     from kubeline.local.state import StateStore
 
     with h.History(Path(state_dir)) as db:
         candidates = [r for r in db.list_runs() if r.status == h.RUNNING
                       and "published_pipeline_id" in r.properties
                       and r.properties.get("backend") != "cluster"  # followed, not run here
-                      and not _alive(r.runner_pid)]
+                      and not process_alive(r.runner_pid)]
     if not candidates:
         return []
     state = StateStore(Path(state_dir))

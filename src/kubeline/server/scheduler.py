@@ -131,9 +131,9 @@ class Scheduler:
     # --- time ----------------------------------------------------------------------------
 
     def _time(self, record: ScheduleRecord, now: datetime) -> None:
-        from kubeline.dsl.schedule import ScheduleRecurrence
+        from kubeline.server.recurrence import Recurrence
 
-        recurrence = ScheduleRecurrence.from_json(record.recurrence)
+        recurrence = Recurrence.from_json(record.recurrence)
         created = _parse(record.created_at)
         state = self.registry.schedule_state(record.id)
         if state.last_fire is not None:
@@ -159,8 +159,8 @@ class Scheduler:
         self._fire(record, state, saw, {})
 
     def _previous_running(self, record: ScheduleRecord) -> str | None:
-        from kubeline.dsl.pipeline_run import _alive
-        from kubeline.local import history as h
+        from kubeline.history import db as h
+        from kubeline.history.liveness import process_alive
 
         last = next((t for t in self.registry.triggers(record.id, 10) if t.run_id), None)
         if last is None or last.run_id is None:
@@ -170,7 +170,7 @@ class Scheduler:
                 run = db.get_run(last.run_id)
             except h.RunNotInHistory:
                 return None
-        if run.terminal or not _alive(run.runner_pid):
+        if run.terminal or not process_alive(run.runner_pid):
             return None
         return run.id
 
@@ -201,10 +201,10 @@ class Scheduler:
         self._fire(record, state, saw, parameters)
 
     def _listing(self, record: ScheduleRecord) -> dict[str, str]:
-        from kubeline.dsl.workspace import Workspace
         from kubeline.stores import open_store
+        from kubeline.workspace.settings import WorkspaceFolder
 
-        ws = Workspace(_root=self.workspace_root)
+        ws = WorkspaceFolder.find(self.workspace_root)
         config = ws.config.datastores.get(record.datastore)
         if config is None:
             raise KubelineError(f"schedule '{record.name}': datastore '{record.datastore}' is "

@@ -85,12 +85,6 @@ def workflow_template(item: Published) -> list[dict[str, Any]]:
         "kubeline.io/published-id": item.record.id,
         "kubeline.io/published-name": item.record.name,
         "kubeline.io/published-version": item.record.version})
-    rename_spec_volumes(workflow, renames)
-    return [*configmaps, workflow]
-
-
-def rename_spec_volumes(workflow: dict[str, Any], renames: dict[str, str]) -> None:
-    """Point the workflow's ConfigMap volumes (plain and projected) at renamed ConfigMaps."""
     for volume in workflow["spec"].get("volumes") or []:
         if "configMap" in volume:
             volume["configMap"]["name"] = renames.get(volume["configMap"]["name"],
@@ -99,6 +93,7 @@ def rename_spec_volumes(workflow: dict[str, Any], renames: dict[str, str]) -> No
             if "configMap" in source:
                 source["configMap"]["name"] = renames.get(source["configMap"]["name"],
                                                           source["configMap"]["name"])
+    return [*configmaps, workflow]
 
 
 def _arguments(record: PublishedRecord, values: dict[str, str] | None = None
@@ -212,9 +207,9 @@ def _all_stores(values: dict[str, Any]) -> set[str]:
 
 
 def time_cron_workflow(schedule: ScheduleRecord, item: Published) -> dict[str, Any]:
-    from kubeline.dsl.schedule import ScheduleRecurrence
+    from kubeline.server.recurrence import Recurrence
 
-    recurrence = ScheduleRecurrence.from_json(schedule.recurrence)
+    recurrence = Recurrence.from_json(schedule.recurrence)
     return {
         "apiVersion": API, "kind": "CronWorkflow",
         "metadata": {"name": cron_name(schedule),

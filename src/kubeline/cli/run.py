@@ -14,7 +14,7 @@ from typing import Any
 import click
 import yaml
 
-from kubeline import cli_support
+from kubeline.cli import support as cli_support
 from kubeline.exceptions import KubelineError, yaml_problem
 from kubeline.local.param_types import check_datapath_shaped
 
@@ -115,14 +115,10 @@ def run_command(
     history (`kubeline runs list`).
     """
     from kubeline.exceptions import StepRunError
+    from kubeline.history.manifest import CONTENT_AWARE_PARAMETER, REGENERATE_PARAMETER, RunInfo
     from kubeline.local.procs import stop_on_sigterm
     from kubeline.local.progress import reporter_for
-    from kubeline.local.recorder import (
-        CONTENT_AWARE_PARAMETER,
-        REGENERATE_PARAMETER,
-        RunInfo,
-        run_with_history,
-    )
+    from kubeline.local.recorder import run_with_history
 
     runs: list[tuple[Any, str]] = []
     script_error: StepRunError | None = None
@@ -133,7 +129,7 @@ def run_command(
         reporter = reporter_for(sys.stderr)
         main_mode = False
         if file.suffix == ".py":
-            from kubeline.local.mainrun import submits_under_main
+            from kubeline.cli.mainrun import submits_under_main
 
             root = workspace_root(file)
             os.environ["KUBELINE_WORKSPACE"] = str(root)  # node processes inherit it
@@ -141,8 +137,8 @@ def run_command(
             main_mode = resume is None and experiment is None and submits_under_main(file)
         state_dir = (state_dir or Path(".kubeline")).resolve()
         if main_mode:
+            from kubeline.cli.mainrun import run_main
             from kubeline.dsl.experiment import Foreground
-            from kubeline.local.mainrun import run_main
 
             switches = {REGENERATE_PARAMETER: "true"} if regenerate else {}
             if content_aware:
@@ -170,6 +166,8 @@ def run_command(
             raise
         cli_support.fail(str(exc), exc.exit_code if exc.exit_code != 1 else 2)
         return
+    from kubeline.cluster.follow import RunEnd
+
     ok = True
     for summary, run_id in runs:
         ok = ok and summary.phase == "Succeeded"
@@ -178,9 +176,9 @@ def run_command(
             if summary.phase != "Succeeded":
                 _show_failures(state_dir, run_id)
             continue
-        if summary.sandbox and not summary.artifacts_dir:  # a cluster run
+        if isinstance(summary, RunEnd):  # a cluster run
             click.echo(f"run:     {run_id} (workflow {summary.id}, namespace "
-                       f"{summary.sandbox})")
+                       f"{summary.namespace})")
             click.echo(f"phase:   {summary.phase}"
                        + (f" ({summary.message})" if summary.message else ""))
             click.echo(f"history: kubeline runs show {run_id}")
@@ -213,9 +211,11 @@ def _run_on_cluster(file: Path, parameters: dict[str, str], state_dir: Path,
                     experiment: str | None, regenerate: bool, content_aware: bool,
                     reporter: Any) -> tuple[Any, str]:
     """A manifest, or a .py without a submit block, created and followed on the cluster."""
-    from kubeline.cluster.jobs import submit
+    from dataclasses import asdict
+
+    from kubeline.dsl.cluster_runs import submit_job
     from kubeline.dsl.workspace import Workspace
-    from kubeline.local.recorder import RunInfo
+    from kubeline.history import RunInfo
 
     workspace = Workspace(_root=workspace_root(file))
     if file.suffix == ".py":
@@ -226,9 +226,9 @@ def _run_on_cluster(file: Path, parameters: dict[str, str], state_dir: Path,
     info = RunInfo(started_by="kubeline run", experiment=experiment, git=_git(file),
                    properties={"file": str(file.resolve())}, regenerate_outputs=regenerate,
                    content_aware=content_aware, workspace=str(workspace.root))
-    run_id, summary, _ = submit(docs, parameters, info, state_dir, workspace,
-                                reporter=reporter, foreground=True)
-    return summary, run_id
+    run_id, end, _ = submit_job(workspace, {"docs": docs, "info": asdict(info)}, state_dir,
+                                parameters, reporter, foreground=True)
+    return end, run_id
 
 
 def _git(file: Path) -> dict[str, Any] | None:
@@ -243,8 +243,8 @@ def _git(file: Path) -> dict[str, Any] | None:
 
 def _show_failures(state_dir: Path, run_id: str) -> None:
     """Each failed step's exit code and stderr tail, then the one-line error (stderr)."""
-    from kubeline.local.failures import failed_steps, failure_text, step_error
-    from kubeline.local.history import History
+    from kubeline.history.db import History
+    from kubeline.history.failures import failed_steps, failure_text, step_error
 
     with History(state_dir) as db:
         failed = failed_steps(db, run_id)
@@ -254,5 +254,5 @@ def _show_failures(state_dir: Path, run_id: str) -> None:
     click.echo(f"kubeline: error: {error}", err=True)
 
 
-if __name__ == "__main__":  # ``python -m kubeline.local.cli`` (used by tests and benchmarks)
+if __name__ == "__main__":  # ``python -m kubeline.cli.run`` (used by tests)
     run_command()

@@ -1,4 +1,5 @@
-"""``kubeline runs attach WORKFLOW``: record and follow a Workflow started elsewhere."""
+"""The cluster commands: ``kubeline runs attach WORKFLOW`` (record and follow a Workflow
+started elsewhere) and ``kubeline published apply`` (published pipelines' objects)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from kubeline.cli_support import state_dir as _state_dir
-from kubeline.cli_support import user_errors
+from kubeline.cli.support import state_dir as _state_dir
+from kubeline.cli.support import user_errors
 
 
 @click.command("attach")
@@ -24,12 +25,15 @@ def attach_command(workflow: str, experiment: str | None, state_dir: Path | None
     """Follow WORKFLOW (a kubeline-compiled Workflow on the workspace's cluster, started by
     kubectl or Argo's UI) to its end, recording it in the run history."""
     from kubeline.cluster.jobs import attach
+    from kubeline.dsl.cluster_runs import progress
     from kubeline.dsl.workspace import Workspace
     from kubeline.local.progress import reporter_for
 
     workspace = Workspace()
+    reporter = reporter_for(sys.stderr)
+    reporter.run_started(workflow, f"cluster {workspace.config.cluster.namespace}", True)
     run_id, summary = attach(workspace, _state_dir(state_dir), workflow, experiment,
-                             reporter=reporter_for(sys.stderr))
+                             on_node=progress(reporter))
     click.echo(f"run:     {run_id} (workflow {summary.id})")
     click.echo(f"phase:   {summary.phase}" + (f" ({summary.message})" if summary.message else ""))
     click.echo(f"history: kubeline runs show {run_id}")
