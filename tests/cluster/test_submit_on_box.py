@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,8 @@ import yaml
 
 from tests.cluster.box import Box
 from tests.pipelines import example, kubeline
-from tests.server.conftest import Server, publish, write_step
+from tests.server.conftest import Server, publish, start_server, write_step
 from tests.server.conftest import kubeline as server_kubeline
-from tests.server.conftest import serve as _serve  # noqa: F401 - the serve fixture
 
 pytestmark = pytest.mark.cluster
 
@@ -496,9 +495,18 @@ def test_api_server_restarted_mid_run(box: Box, cluster_env: dict[str, str],
 # --- kubeline serve: a published pipeline's REST endpoint starts a cluster run -------------
 
 
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[list[Server]]:
+    """The kubeline serve processes a test starts, stopped afterwards."""
+    servers: list[Server] = []
+    yield servers
+    for server in servers:
+        server.stop()
+
+
 def test_rest_endpoint_starts_a_cluster_run(box: Box, cluster_env: dict[str, str],
                                             tmp_path: Path, namespace: str,
-                                            serve: Callable[..., Server]) -> None:
+                                            served: list[Server]) -> None:
     from kubeline import Experiment, PipelineRun, Workspace
 
     root = Path(cluster_env["KUBELINE_CONFIG"]).parent
@@ -508,7 +516,8 @@ def test_rest_endpoint_starts_a_cluster_run(box: Box, cluster_env: dict[str, str
     ws = Workspace(_root=root)
     pub = publish(ws)
     token = server_kubeline("token", "create", "ci", cwd=root).strip()
-    server = serve(root, env=cluster_env)
+    server = start_server(root, env=cluster_env)
+    served.append(server)
     response = server.post(f"/pipelines/{pub.id}", {
         "ExperimentName": "Rest_On_Box", "ParameterAssignments": {"count": 7}}, token)
     assert response.status_code == 200, response.text

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -95,7 +95,8 @@ class _Reuse:
 
 def submit(docs: list[dict[str, Any]], parameters: Mapping[str, str], info: RunInfo,
            state_dir: Path, workspace: Any, *, on_node: NodeCallback | None = None,
-           foreground: bool = False, out: IO[str] | None = None
+           foreground: bool = False, out: IO[str] | None = None,
+           on_started: Callable[[str, str], None] | None = None
            ) -> tuple[str, RunEnd | None, subprocess.Popen[bytes] | None]:
     """Create the run on the workspace's cluster and record it; then follow it here
     (foreground: returns its summary) or in a follower process (returns that process)."""
@@ -119,6 +120,8 @@ def submit(docs: list[dict[str, Any]], parameters: Mapping[str, str], info: RunI
                                info, on_node)
     recorder.start(f"cluster {cluster.where}")
     run_id = recorder.run_id
+    if on_started is not None:
+        on_started(name, f"cluster {cluster.where}")
     if foreground:
         summary = follow(cluster, name, recorder, out=out)
         return run_id, summary, None

@@ -50,11 +50,13 @@ def submit_job(workspace: Workspace, job: dict[str, Any], state_dir: Path,
     from kubeline.cluster.jobs import submit
     from kubeline.history import RunInfo
 
-    if foreground and reporter is not None:
-        reporter.run_started("(cluster)", f"cluster {workspace.config.cluster.namespace}",
-                             False)
+    def started(name: str, where: str) -> None:
+        if foreground and reporter is not None:
+            reporter.run_started(name, where, False)
+
     run_id, end, process = submit(job["docs"], parameters, RunInfo(**job["info"]), state_dir,
-                                  workspace, on_node=progress(reporter), foreground=foreground)
+                                  workspace, on_node=progress(reporter), foreground=foreground,
+                                  on_started=started)
     if foreground and reporter is not None:
         finished: Any = reporter.run_finished  # the displays read nothing from the summary
         finished(end)
