@@ -566,3 +566,22 @@ def test_published_apply_puts_the_templates_on_the_cluster(
     assert wf["status"]["phase"] == "Succeeded", box.describe(wf["metadata"]["name"], namespace)
     again = kubeline("published", "apply", "--no-events", cwd=root, env=cluster_env)
     assert again.stdout == done.stdout  # applying again changes nothing, fails on nothing
+
+
+def test_kubeline_run_cluster_and_local_flags(box: Box, cluster_env: dict[str, str],
+                                              tmp_path: Path, namespace: str) -> None:
+    file = small_pipeline(tmp_path / "flags", "print('hello from the step', flush=True)\n")
+    _config(cluster_env, submit=False)  # only --cluster sends it there
+    done = kubeline("run", file.name, "--cluster", cwd=file.parent, env=cluster_env)
+    [wf] = workflows(box, namespace)
+    assert f"(workflow {wf['metadata']['name']}, namespace {namespace})" in done.stdout
+    assert "phase:   Succeeded" in done.stdout
+    assert "count Succeeded" in done.stderr  # the live progress, node by node
+    _config(cluster_env, submit=True)  # and --local keeps it here
+    local = kubeline("run", file.name, "--local", cwd=file.parent, env=cluster_env)
+    assert "phase:   Succeeded" in local.stdout and "namespace" not in local.stdout
+    assert len(workflows(box, namespace)) == 1
+    runs = history(file.parent, cluster_env, "list")
+    assert [r["properties"].get("backend") for r in runs] == [None, "cluster"]
+    logs = kubeline("runs", "logs", runs[1]["id"], cwd=file.parent, env=cluster_env)
+    assert "hello from the step" in logs.stdout
