@@ -196,12 +196,13 @@ def small_pipeline(folder: Path, script: str) -> Path:
 def test_a_failing_step_reports_exit_code_and_stderr(box: Box, cluster_env: dict[str, str],
                                                      tmp_path: Path) -> None:
     file = small_pipeline(tmp_path / "fail", (
-        "import sys\nprint('counting', flush=True)\n"
+        "import sys, time\nprint('counting', flush=True)\ntime.sleep(8)\n"
         "print('boom: the input is not what count.py expected', file=sys.stderr)\n"
         "sys.exit(3)\n"))
     done = python(file, cluster_env)
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     assert "StepRun( count ) Status: Failed (exit code 3)" in done.stdout
+    assert "[count] counting" in done.stdout  # streamed from the pod while it ran
     assert "boom: the input is not what count.py expected" in done.stdout
     last = done.stderr.strip().splitlines()[-1]
     assert "step 'count' failed with exit code 3: boom: the input is not what" in last, last

@@ -47,7 +47,7 @@ def _settings_of(cluster: Cluster, settings: ClusterConfig) -> dict[str, Any]:
             "service_account": settings.service_account}
 
 
-def _reconnect(saved: Mapping[str, Any]) -> Cluster:
+def reconnect(saved: Mapping[str, Any]) -> Cluster:
     from kubeline.workspace.config import ClusterConfig
 
     fields = {k: saved[k] for k in ("context", "namespace") if saved.get(k)}
@@ -161,7 +161,7 @@ def follow_recorded(state_dir: Path, ref: str, *, on_node: NodeCallback | None =
     with History(state_dir) as db:
         record = db.get_run(ref)
     saved = record.properties.get("cluster") or {}
-    cluster = _reconnect(saved)
+    cluster = reconnect(saved)
     wf = get_workflow(cluster, record.workflow)
     info = RunInfo(started_by=record.started_by, experiment=record.experiment,
                    tags=dict(record.tags), git=record.git, properties=dict(record.properties),
@@ -217,7 +217,7 @@ def cancel(state_dir: Path, record: RunRecord, wait_seconds: float) -> None:
     record Canceled here when no follower does it in time."""
     from kubeline.cluster.follow import stop
 
-    cluster = _reconnect(record.properties.get("cluster") or {})
+    cluster = reconnect(record.properties.get("cluster") or {})
     with contextlib.suppress(ClusterError):
         stop(cluster, record.workflow)
     deadline = time.monotonic() + wait_seconds

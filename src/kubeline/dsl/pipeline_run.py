@@ -167,12 +167,21 @@ class PipelineRun:
             print(f"Run history: kubeline runs show {self.id}", file=out)
         record = self._refresh()
         last_status = ""
+        logs = None
+        if show_output and _is_cluster(record) and not record.terminal:
+            from kubeline.cluster.logs import streamer_for  # the pods' logs, live
+
+            logs = streamer_for(record.properties, record.workflow, out)
         while True:
             if show_output:
                 if record.status != last_status and not record.terminal:
                     print(f"PipelineRun Status: {record.status}", file=out)
                     last_status = record.status
                 self._show_steps(shown, out)
+                if logs is not None:
+                    for step in self._step_records():
+                        if step.status == h.RUNNING:
+                            logs.step_running(step.step_id, step.name)
             if record.terminal:
                 break
             if time.monotonic() - start > timeout_seconds:
@@ -184,6 +193,8 @@ class PipelineRun:
             record = self._refresh()
         if self._process is not None:
             self._process.poll()
+        if logs is not None:
+            logs.close()
         if show_output:
             print("", file=out)
             print("PipelineRun Execution Summary", file=out)
