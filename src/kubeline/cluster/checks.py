@@ -22,6 +22,7 @@ NEEDED = (
     (ARGO_GROUP, WORKFLOWS, "patch"),
     ("", "configmaps", "create"),
     ("", "configmaps", "get"),
+    ("", "configmaps", "patch"),
     ("", "pods/log", "get"),
 )
 

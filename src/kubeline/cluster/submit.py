@@ -124,9 +124,13 @@ def _own(cluster: Cluster, cm: dict[str, Any], workflow: dict[str, Any]) -> None
     meta = workflow["metadata"]
     owner = {"apiVersion": f"{ARGO_GROUP}/{ARGO_VERSION}", "kind": "Workflow",
              "name": meta["name"], "uid": meta["uid"]}
-    cluster.core.patch_namespaced_config_map(
-        cm["metadata"]["name"], cluster.namespace,
-        {"metadata": {"ownerReferences": [owner]}})
+    try:
+        cluster.core.patch_namespaced_config_map(
+            cm["metadata"]["name"], cluster.namespace,
+            {"metadata": {"ownerReferences": [owner]}})
+    except Exception as exc:  # the run goes on; the spec is then left when it is deleted
+        if getattr(exc, "status", None) is None:
+            raise
 
 
 def create_run(cluster: Cluster, docs: list[dict[str, Any]], parameters: Mapping[str, str],
