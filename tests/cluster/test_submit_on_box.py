@@ -586,3 +586,28 @@ def test_kubeline_run_cluster_and_local_flags(box: Box, cluster_env: dict[str, s
     assert [r["properties"].get("backend") for r in runs] == [None, "cluster"]
     logs = kubeline("runs", "logs", runs[1]["id"], cwd=file.parent, env=cluster_env)
     assert "hello from the step" in logs.stdout
+
+
+def test_unschedulable_pod_is_one_line(box: Box, cluster_env: dict[str, str], tmp_path: Path,
+                                       namespace: str) -> None:
+    """A compiled manifest whose pods ask for a node no one has, run with
+    ``kubeline run wf.yaml --cluster``: the reason at once, the run Failed, no hang."""
+    file = small_pipeline(tmp_path / "p", "print(1)\n")
+    build = tmp_path / "build"
+    kubeline("compile", str(file), "-o", str(build), cwd=file.parent, env=cluster_env)
+    [manifest] = [p for p in build.glob("*.yaml") if p.name != "kustomization.yaml"]
+    docs = list(yaml.safe_load_all(manifest.read_text()))
+    for doc in docs:
+        if doc["kind"] == "Workflow":
+            doc["spec"]["nodeSelector"] = {"kubeline.io/no-such-pool": "true"}
+    manifest.write_text(yaml.safe_dump_all(docs))
+    done = kubeline("run", str(manifest), "--cluster", cwd=file.parent, env=cluster_env,
+                    check=False)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "cannot start: Unschedulable" in done.stderr, done.stderr
+    # a manifest's runs are recorded in ./.kubeline, as local ones are
+    run = history(file.parent, cluster_env, "list", "--state-dir",
+                  str(file.parent / ".kubeline"))[0]
+    assert run["status"] == "Failed" and "Unschedulable" in run["message"]
+    [wf] = workflows(box, namespace)
+    assert wf["spec"]["shutdown"] == "Stop"
