@@ -611,3 +611,41 @@ def test_unschedulable_pod_is_one_line(box: Box, cluster_env: dict[str, str], tm
     assert run["status"] == "Failed" and "Unschedulable" in run["message"]
     [wf] = workflows(box, namespace)
     assert wf["spec"]["shutdown"] == "Stop"
+
+
+def test_ctrl_c_under_kubeline_run_stops_the_workflow(box: Box, cluster_env: dict[str, str],
+                                                      tmp_path: Path, namespace: str) -> None:
+    import signal
+
+    file = small_pipeline(tmp_path / "ctrlc", WAIT_FOR_GO)
+    runner = subprocess.Popen([sys.executable, "-m", "kubeline.cli", "run", file.name,
+                               "--cluster"], cwd=file.parent, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env={**os.environ, **cluster_env})
+    try:
+        from kubeline.history import History
+
+        state = Path(cluster_env["KUBELINE_CONFIG"]).parent / ".kubeline"
+
+        def step_running() -> bool:
+            if not (state / "history.db").exists():
+                return False
+            with History(state) as db:
+                runs = db.list_runs()
+                return bool(runs) and any(s.status == "Running" for s in db.steps(runs[0].id))
+
+        _wait_for(step_running, 300, "the step to run")
+        runner.send_signal(signal.SIGINT)
+        out, err = runner.communicate(timeout=300)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    assert runner.returncode == 1, out + err
+    assert "stopping workflow" in err and "exit handlers run" in err, err
+    [wf] = workflows(box, namespace)
+    assert wf["spec"]["shutdown"] == "Stop"
+    assert all(p.status.phase not in ("Running", "Pending") for p in box.pods_of(wf))
+    [run] = history(file.parent, cluster_env, "list")
+    shown = history(file.parent, cluster_env, "show", run["id"])
+    assert shown["status"] == "Canceled" and shown["message"].startswith("canceled by the user")
+    assert [s["status"] for s in shown["steps"]] == ["Canceled"]
