@@ -27,8 +27,12 @@ from kubeline.runtime.contextenv import (
     ENV_RUN_ID,
     ENV_STEP_NAME,
     ENV_STEP_RUN_ID,
+    ENV_TRIAL_ACK,
+    ENV_TRIAL_METRIC,
     ENV_UPLOADS_DIR,
 )
+
+POLICY_WAIT_SECONDS = 600.0
 
 
 class RunContextError(m.MetricError):
@@ -77,6 +81,9 @@ class _FileSink(_Sink):
 
     def write(self, scope: str, entry: m.Entry) -> None:
         m.append_entry(self.path, entry)
+        if (scope == "step" and entry["type"] == "scalar"
+                and entry["name"] == os.environ.get(ENV_TRIAL_METRIC)):
+            _await_policy(Path(os.environ.get(ENV_TRIAL_ACK, "")), self.path, entry["name"])
 
     def entries(self, scope: str) -> list[m.Entry]:
         return [e for e in m.read_entries(self.path) if e.get("scope", "step") == scope]
@@ -110,6 +117,32 @@ class _PrintSink(_Sink):
 
     def store_file(self, scope: str, name: str, source: str | IO[bytes]) -> str:
         return source if isinstance(source, str) else name
+
+
+def _await_policy(ack: Path, metrics_file: Path, name: str) -> None:
+    """A HyperDrive trial under an early termination policy: wait until the shim has judged
+    this value of the primary metric; end the process here when the policy stops the trial."""
+    import time
+
+    count = sum(1 for e in m.read_entries(metrics_file) if e.get("scope", "step") == "step"
+                and e["type"] == "scalar" and e["name"] == name)
+    deadline = time.monotonic() + POLICY_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            answer = ack.read_text(encoding="utf-8").split()
+        except OSError:
+            answer = []
+        if answer[:1] == ["stop"]:
+            print(f"Run.log: the early termination policy stopped this run at '{name}' value "
+                  f"{count}", file=sys.stderr)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
+        if answer and answer[0].isdigit() and int(answer[0]) >= count:
+            return
+        time.sleep(0.01)
+    print(f"Run.log: no answer from the early termination policy after "
+          f"{POLICY_WAIT_SECONDS:.0f} s; going on", file=sys.stderr)
 
 
 def _copy(source: str | IO[bytes], target: Path) -> None:

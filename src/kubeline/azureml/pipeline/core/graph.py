@@ -14,7 +14,7 @@ from kubeline.dsl.module import (
 from kubeline.dsl.module import (
     OutputPortDef as OutputPortDef,
 )
-from kubeline.dsl.pending import (
+from kubeline.dsl.hyperdrive_step import (
     TrainingOutput as TrainingOutput,
 )
 
