@@ -19,13 +19,15 @@ from tests.e2e.conftest import load_pipeline
 from tests.hyperdrive.workspace import CURVES, make
 
 
-def _run(root: Path, monkeypatch: Any, in_folder: Any, **settings: str) -> Any:
+def _run(root: Path, monkeypatch: Any, in_folder: Any, expect: str = "Finished",
+         **settings: str) -> Any:
     for key, value in settings.items():
         monkeypatch.setenv(f"HD_{key.upper()}", value)
     in_folder(root)
     ns = load_pipeline(root)
     run = Experiment(ns["ws"], "tuning").submit(ns["pipeline"])
-    assert run.wait_for_completion(show_output=False) == "Finished", run.get_details()
+    assert run.wait_for_completion(show_output=False, raise_on_error=False) == expect, \
+        run.get_details()
     return run
 
 
@@ -117,3 +119,30 @@ def test_random_sampling_with_a_seed_draws_the_same_trials(tmp_path: Path, monke
     other = _run(make(tmp_path / "three"), monkeypatch, in_folder, sampling="random",
                  seed="8", total="4", concurrent="4")
     assert sorted(_tune(other).get_hyperparameters().values()) != drawn[0]
+
+
+def test_a_failed_trial_does_not_stop_the_others(tmp_path: Path, monkeypatch: Any,
+                                                 in_folder: Any) -> None:
+    root = make(tmp_path / "ws")
+    run = _run(root, monkeypatch, in_folder, curves="a,boom,c", total="3", concurrent="1")
+    tune = _tune(run)
+    assert [(t.hyperparameters["--curve"], t.status) for t in tune.get_children()] == [
+        ("a", "Completed"), ("boom", "Failed"), ("c", "Completed")]
+    # the failed trial logged 0.99, the best value, but its outputs do not exist: the step
+    # hands on the best completed trial's; get_best_run_by_primary_metric follows the SDK
+    assert "model: weights of curve c" in run.find_step_run("use")[0].get_stdout_log()
+    assert tune.get_best_run_by_primary_metric().hyperparameters == {"--curve": "boom"}
+    assert tune.get_best_run_by_primary_metric(include_failed=False).hyperparameters == {
+        "--curve": "c"}
+
+
+def test_no_completed_trial_fails_the_step_in_one_line(tmp_path: Path, monkeypatch: Any,
+                                                       in_folder: Any) -> None:
+    root = make(tmp_path / "ws")
+    run = _run(root, monkeypatch, in_folder, expect="Failed", curves="boom", total="1")
+    step = run.find_step_run("tune")[0]
+    assert step.get_status() == "Failed"
+    line = ("no trial completed with a value of the primary metric 'acc' (0 completed, "
+            "0 canceled, 1 failed)")
+    assert line in step.get_stderr_log()
+    assert [t.status for t in HyperDriveStepRun(step).get_children()] == ["Failed"]

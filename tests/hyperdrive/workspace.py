@@ -3,7 +3,7 @@
 ``train.py --curve NAME`` logs CURVES[NAME] as the primary metric ``acc``, one value per
 "epoch", writes its model to ./outputs/model.txt and to the ``model`` PipelineData; ``use.py``
 (downstream) prints what it received. pipeline.py reads its settings from HD_* variables so
-one file serves every test: HD_POLICY (none, bandit, median, truncation), HD_GOAL (max,
+one file serves every test: HD_CURVES (comma list; "boom" fails), HD_POLICY (none, bandit, median, truncation), HD_GOAL (max,
 min), HD_SAMPLING (grid, random), HD_TOTAL, HD_CONCURRENT, HD_SEED.
 """
 
@@ -34,6 +34,9 @@ p.add_argument("--lr", type=float, default=0.0)
 p.add_argument("--model-out", required=True)
 a = p.parse_args()
 run = Run.get_context()
+if a.curve == "boom":  # a trial that fails after logging once
+    run.log("acc", 0.99)
+    raise SystemExit("boom: this trial fails on purpose")
 for value in CURVES[a.curve]:
     run.log("acc", value)
     print(f"curve {a.curve}: acc {value}", flush=True)
@@ -73,7 +76,7 @@ policy = {
     "median": MedianStoppingPolicy(evaluation_interval=1, delay_evaluation=0),
     "truncation": TruncationSelectionPolicy(truncation_percentage=25),
 }[env.get("HD_POLICY", "none")]
-curves = choice("a", "b", "c", "d", "e")
+curves = choice(*env.get("HD_CURVES", "a,b,c,d,e").split(","))
 if env.get("HD_SAMPLING", "grid") == "grid":
     sampling = GridParameterSampling({"--curve": curves})
 else:

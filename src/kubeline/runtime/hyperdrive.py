@@ -229,6 +229,16 @@ class BestPhase(_Phase):
 
     def execute(self) -> int:
         step, fingerprint, stores, settings, values = self.load()
+        try:
+            return self._best(step, fingerprint, stores, settings, values)
+        except KubelineError as exc:  # the step's result says why, as a failed step's does
+            self._publish_error(stores, {"version": results.RESULT_VERSION,
+                                         "run_id": self.env.run_id, "step_id": step.id,
+                                         "step_name": step.name}, exc)
+            raise
+
+    def _best(self, step: Step, fingerprint: str, stores: Datastores, settings: dict[str, Any],
+              values: dict[str, str]) -> int:
         store = stores.default
         run_id = self.env.run_id
         plan = self.plan(step, fingerprint, store, values)

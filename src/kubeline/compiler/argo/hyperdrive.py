@@ -3,9 +3,10 @@
 The step's DAG task calls a DAG template of its own (``parallelism`` = max_concurrent_runs):
 
 * ``sample`` writes the trials (JSON list, output parameter ``trials``);
-* ``trial`` runs once per item (``withParam``), ``continueOn.failed`` so one failed trial
-  does not stop the others;
-* ``best`` picks the best trial by the primary metric and commits the step's outputs.
+* ``trial`` runs once per item (``withParam``); ``failFast: false`` so one failed trial
+  does not stop the others from starting;
+* ``best`` (depends ``trial.Succeeded || trial.Failed``: a failed trial is handled, the
+  step's phase is ``best``'s) picks the best trial by the primary metric and commits the step's outputs.
 
 Its outputs ``key``/``metrics``/``origin`` are ``best``'s, so downstream tasks read the
 step's key as they read any step's. The three tasks share one container template that runs
@@ -18,7 +19,6 @@ import json
 
 from hera.workflows.models import (
     Arguments,
-    ContinueOn,
     DAGTask,
     DAGTemplate,
     Inputs,
@@ -92,9 +92,8 @@ def hyperdrive_templates(step: Step, shape: Shape, graph: PipelineGraph,
         parallelism=int(settings["max_concurrent_runs"]),
         dag=DAGTemplate(tasks=[
             task("sample"),
-            task("trial", "sample", with_param="{{tasks.sample.outputs.parameters.trials}}",
-                 continue_on=ContinueOn(failed=True)),
+            task("trial", "sample", with_param="{{tasks.sample.outputs.parameters.trials}}"),
             task("best", "trial.Succeeded || trial.Failed"),
-        ]),
+        ], fail_fast=False),
     )
     return [dag, run]
