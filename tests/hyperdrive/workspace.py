@@ -3,8 +3,9 @@
 ``train.py --curve NAME`` logs CURVES[NAME] as the primary metric ``acc``, one value per
 "epoch", writes its model to ./outputs/model.txt and to the ``model`` PipelineData; ``use.py``
 (downstream) prints what it received. pipeline.py reads its settings from HD_* variables so
-one file serves every test: HD_CURVES (comma list; "boom" fails), HD_POLICY (none, bandit, median, truncation), HD_GOAL (max,
-min), HD_SAMPLING (grid, random), HD_TOTAL, HD_CONCURRENT, HD_SEED.
+one file serves every test: HD_CURVES (comma list; "boom" fails), HD_POLICY (none, bandit,
+median, truncation), HD_GOAL (max, min), HD_SAMPLING (grid, random), HD_TOTAL,
+HD_CONCURRENT, HD_SEED.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ TRAIN = '''
 import argparse, json, os
 from kubeline.azureml.core import Run
 
-CURVES = json.loads(%r)
+CURVES = json.loads(CURVES_JSON)
 p = argparse.ArgumentParser()
 p.add_argument("--curve", required=True)
 p.add_argument("--lr", type=float, default=0.0)
@@ -46,7 +47,7 @@ with open("outputs/model.txt", "w") as f:
 os.makedirs(a.model_out, exist_ok=True)
 with open(os.path.join(a.model_out, "weights.txt"), "w") as f:
     f.write(f"weights of curve {a.curve}\\n")
-''' % json.dumps(CURVES)
+'''.replace("CURVES_JSON", repr(json.dumps(CURVES)))
 
 USE = '''
 """Print what the HyperDriveStep handed on: its model folder, metrics file and best model."""

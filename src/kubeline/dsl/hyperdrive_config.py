@@ -337,6 +337,16 @@ class HyperDriveConfig:
         return self._run_config
 
     @property
+    def estimator(self) -> None:
+        """Always None: kubeline takes run_config only."""
+        return None
+
+    @property
+    def pipeline(self) -> None:
+        """Always None: a HyperDrive over a whole pipeline is not available."""
+        return None
+
+    @property
     def source_directory(self) -> str:
         return str(self._run_config.source_directory)
 

@@ -13,8 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from kubeline.dsl.amlsig import aml_surface
-from kubeline.dsl.aml_surface_data import surface
+from kubeline.dsl.amlsig import Surface, aml_surface
 from kubeline.dsl.pipeline_run import StepRun
 from kubeline.exceptions import KubelineError
 from kubeline.stores import Store
@@ -76,7 +75,15 @@ class TrialRun:
         return f"Run(Id: {self.id}, Status: {self.status})"
 
 
-@aml_surface(surface("HyperDriveStepRun"))
+_SURFACE = Surface(members={
+    "get_diagnostics": "AML's diagnostics archive: read each trial's logs with "
+                       "`kubeline runs logs` and get_children()",
+    "hyperdrive_config": "a run keeps no HyperDriveConfig object: the step's settings are in "
+                         "get_details() and the compiled step spec",
+}, properties=frozenset({"hyperdrive_config"}))
+
+
+@aml_surface(_SURFACE)
 class HyperDriveStepRun(StepRun):
     """A HyperDriveStep's step run with its trials: best run, ranking, metrics."""
 
@@ -116,9 +123,10 @@ class HyperDriveStepRun(StepRun):
         return [dict(t) for t in ranked(self._trials(), data["primary_metric"],
                                         data["goal"] == "MAXIMIZE", statuses)]
 
-    def get_children(self, recursive: bool = False, tags: Any = None, properties: Any = None,
-                     type: str | None = None, status: str | None = None,
-                     _rehydrate_runs: bool = True) -> list[TrialRun]:  # type: ignore[override]
+    def get_children(  # type: ignore[override]
+            self, recursive: bool = False, tags: Any = None, properties: Any = None,
+            type: str | None = None, status: str | None = None,
+            _rehydrate_runs: bool = True) -> list[TrialRun]:
         """The trials, in trial order (``status`` filters, e.g. "Canceled")."""
         return [TrialRun(self, t) for t in self._trials()
                 if status is None or t["status"] == status]

@@ -152,7 +152,7 @@ class TrialPhase(_Phase):
 
     # -- the policy watch -------------------------------------------------------------------
     def _watching(self) -> bool:
-        return self.policy.get("name", "no_termination") != "no_termination"
+        return bool(self.policy.get("name", "no_termination") != "no_termination")
 
     def extra_env(self, metrics_file: Path) -> dict[str, str]:
         self.metrics_file = metrics_file
@@ -245,7 +245,8 @@ class BestPhase(_Phase):
         drawn = _json(store, f"{step_dir(run_id, step.id)}/trials.json") or {}
         primary, maximize = settings["primary_metric"], settings["goal"] == "MAXIMIZE"
         trials = [self._trial(store, step, t) for t in drawn.get("trials", [])]
-        best = ranking.ranked(trials, primary, maximize, statuses=("Completed",))
+        best = [dict(t) for t in ranking.ranked(trials, primary, maximize,
+                                                 statuses=("Completed",))]
         summary = {"primary_metric": primary, "goal": settings["goal"],
                    "sampling": settings["sampling"], "seed": drawn.get("seed"),
                    "policy": settings.get("policy"), "trials": trials,

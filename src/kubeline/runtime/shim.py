@@ -303,7 +303,8 @@ class StepRunner:
                   "committed", file=sys.stderr)
         self.timings.mark("commit")
         status = "canceled" if stopped else "succeeded" if code == 0 else "failed"
-        result = {**base, "status": status, "exit_code": code, "error": stopped or None, "reused_from": None, "outputs": outputs,
+        result = {**base, "status": status, "exit_code": code, "error": stopped or None,
+                  "reused_from": None, "outputs": outputs,
                   "metrics": step_metrics, "tags": metrics.tags(step_entries),
                   "parent_metrics": metrics.aggregate(parent_entries),
                   "parent_tags": metrics.tags(parent_entries),

@@ -6,7 +6,8 @@ The step's DAG task calls a DAG template of its own (``parallelism`` = max_concu
 * ``trial`` runs once per item (``withParam``); ``failFast: false`` so one failed trial
   does not stop the others from starting;
 * ``best`` (depends ``trial.Succeeded || trial.Failed``: a failed trial is handled, the
-  step's phase is ``best``'s) picks the best trial by the primary metric and commits the step's outputs.
+  step's phase is ``best``'s) picks the best trial by the primary metric and commits the
+  step's outputs.
 
 Its outputs ``key``/``metrics``/``origin`` are ``best``'s, so downstream tasks read the
 step's key as they read any step's. The three tasks share one container template that runs
@@ -79,7 +80,7 @@ def hyperdrive_templates(step: Step, shape: Shape, graph: PipelineGraph,
         return DAGTask(name=phase, template=runner, depends=depends, arguments=Arguments(
             parameters=[Parameter(name="upstream", value="{{inputs.parameters.upstream}}"),
                         Parameter(name="phase", value=phase),
-                        Parameter(name="trial", value=trial)]), **extra)  # type: ignore[arg-type]
+                        Parameter(name="trial", value=trial)]), **extra)
 
     dag = Template(
         name=name,

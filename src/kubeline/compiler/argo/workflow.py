@@ -24,8 +24,8 @@ from hera.workflows.models import (
 
 from kubeline._gc import paused_gc
 from kubeline.compiler.argo.compiled import CompiledPipeline, Kind
-from kubeline.compiler.argo.hyperdrive import hyperdrive_templates
 from kubeline.compiler.argo.dag import ENTRYPOINT, MAX_TASKS, dag_templates
+from kubeline.compiler.argo.hyperdrive import hyperdrive_templates
 from kubeline.compiler.argo.spec import spec_configmaps, spec_digest, spec_files
 from kubeline.compiler.argo.templates import (
     CONTENT_AWARE_PARAMETER,
