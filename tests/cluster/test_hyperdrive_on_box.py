@@ -31,6 +31,15 @@ pytestmark = pytest.mark.cluster
 BUCKET, NAMESPACE = "kubeline", "kubeline"
 
 
+def _use_image(config: Path) -> None:
+    """The steps' image: KUBELINE_BOX_RUNTIME_IMAGE when set (see the module docstring)."""
+    image = os.environ.get("KUBELINE_BOX_RUNTIME_IMAGE")
+    if image:
+        data = yaml.safe_load(config.read_text())
+        data["cluster"]["default_image"] = image
+        config.write_text(yaml.safe_dump(data))
+
+
 def _summary(box: Box, run_id: str) -> dict[str, Any]:
     key = f"kubeline/runs/{run_id}/steps/tune/hyperdrive.json"
     data: dict[str, Any] = json.loads(box.read_object(BUCKET, key))
@@ -49,12 +58,7 @@ def _outcome(summary: dict[str, Any]) -> dict[str, tuple[str, int]]:
 
 def test_hyperdrive_fan_out_on_the_box_matches_local(box: Box, box_env: dict[str, str],
                                                      tmp_path: Path, monkeypatch: Any) -> None:
-    config = Path(box_env["KUBELINE_CONFIG"])
-    image = os.environ.get("KUBELINE_BOX_RUNTIME_IMAGE")
-    if image:
-        data = yaml.safe_load(config.read_text())
-        data["cluster"]["default_image"] = image
-        config.write_text(yaml.safe_dump(data))
+    _use_image(Path(box_env["KUBELINE_CONFIG"]))
     folder = make(tmp_path / "tuning")
     (folder / "kubeline.yaml").unlink()  # the box's workspace (KUBELINE_CONFIG) instead
     env = {**box_env, "HD_POLICY": "bandit", "HD_CONCURRENT": "1"}
@@ -83,5 +87,41 @@ def test_hyperdrive_fan_out_on_the_box_matches_local(box: Box, box_env: dict[str
         local = run_manifest(docs, parameters={}, state_dir=tmp_path / "local")
         assert local.phase == "Succeeded", local.message
         assert differences(on_box, local_nodes(local, name)) == []
+    finally:
+        box.kubectl("-n", NAMESPACE, "delete", "workflow", name, "--ignore-not-found", "--wait")
+
+
+def _most_at_once(wf: dict[str, Any]) -> int:
+    """The most trial pods that ran at the same time (from Argo's node start/finish times)."""
+    spans = [(n["startedAt"], n["finishedAt"]) for n in wf["status"]["nodes"].values()
+             if n["type"] == "Pod" and ".tune.trial(" in n["name"]]
+    events = sorted([(s, 1) for s, _ in spans] + [(f, -1) for _, f in spans],
+                    key=lambda e: (e[0], e[1]))  # a finish before a start at the same second
+    running = most = 0
+    for _, delta in events:
+        running += delta
+        most = max(most, running)
+    return most
+
+
+def test_max_concurrent_runs_bounds_the_trial_pods(box: Box, box_env: dict[str, str],
+                                                   tmp_path: Path) -> None:
+    _use_image(Path(box_env["KUBELINE_CONFIG"]))
+    folder = make(tmp_path / "tuning2")
+    (folder / "kubeline.yaml").unlink()
+    env = {**box_env, "HD_CONCURRENT": "2", "HD_CURVES": "a,b,c,d,e"}
+    build = tmp_path / "build"
+    kubeline("compile", "pipeline.py", "-o", str(build), cwd=folder, env=env)
+    name = workflow_name_of(load_docs(build))
+    forget_reuse(box)
+    box.kubectl("-n", NAMESPACE, "delete", "workflow", name, "--ignore-not-found", "--wait")
+    try:
+        box.kubectl("apply", "-k", str(build))
+        wf = box.wait_workflow(name, NAMESPACE, timeout=900)
+        assert wf["status"]["phase"] == "Succeeded", box.describe(name, NAMESPACE)
+        assert _most_at_once(wf) <= 2
+        summary = _summary(box, wf["metadata"]["uid"])
+        assert [t["status"] for t in summary["trials"]] == ["Completed"] * 5
+        assert summary["best"].endswith("_tune-t2")
     finally:
         box.kubectl("-n", NAMESPACE, "delete", "workflow", name, "--ignore-not-found", "--wait")

@@ -146,3 +146,17 @@ def test_no_completed_trial_fails_the_step_in_one_line(tmp_path: Path, monkeypat
             "0 canceled, 1 failed)")
     assert line in step.get_stderr_log()
     assert [t.status for t in HyperDriveStepRun(step).get_children()] == ["Failed"]
+
+
+def test_policy_with_concurrent_trials(tmp_path: Path, monkeypatch: Any, in_folder: Any) -> None:
+    """Three trials at once: each is judged against the others as far as they got, so only
+    what holds in every interleaving is asserted: c leads at every interval (never stopped);
+    d starts after a trial of the first three has logged at least one value, all of which
+    leave 0.2 outside the slack (stopped at its first value)."""
+    root = make(tmp_path / "ws")
+    run = _run(root, monkeypatch, in_folder, policy="bandit", concurrent="3")
+    outcome = _outcome(_tune(run))
+    assert outcome["c"] == ("Completed", 4)
+    assert outcome["d"] == ("Canceled", 1)
+    assert {status for status, _ in outcome.values()} <= {"Completed", "Canceled"}
+    assert "model: weights of curve c" in run.find_step_run("use")[0].get_stdout_log()
