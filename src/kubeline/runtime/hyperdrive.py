@@ -21,6 +21,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -41,7 +42,7 @@ from kubeline.stores import Store
 from kubeline.tuning import policies, ranking, space
 
 TRIALS_FILE = "trials"  # in the out dir: the withParam list
-POLL_SECONDS = 0.02
+POLL_SECONDS = 0.002  # a stat of the metrics file while the script runs
 STATUS = {"succeeded": "Completed", "reused": "Completed", "canceled": "Canceled",
           "failed": "Failed", "error": "Failed"}
 
@@ -126,6 +127,7 @@ class TrialPhase(_Phase):
         self.policy: dict[str, Any] = settings.get("policy") or {"name": "no_termination"}
         self.reason = ""
         self.curve: list[float] = []
+        self._offset = 0
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
         own = dataclasses.replace(
@@ -177,27 +179,54 @@ class TrialPhase(_Phase):
             self._thread.join()
             self._thread = None
 
-    def _primary(self) -> list[float]:
+    def _new_values(self) -> list[float]:
+        """Values of the primary metric appended since the last look (complete lines only)."""
+        try:
+            if os.stat(self.metrics_file).st_size <= self._offset:
+                return []
+            with open(self.metrics_file, "rb") as handle:
+                handle.seek(self._offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return []
+        complete = data[:data.rfind(b"\n") + 1]
+        self._offset += len(complete)
         name = self.settings["primary_metric"]
-        return policies.numeric([e.get("value") for e in metrics.read_entries(self.metrics_file)
-                                 if e.get("scope", "step") == "step" and e["type"] == "scalar"
-                                 and e["name"] == name])
+        found = []
+        for line in complete.splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if (isinstance(entry, dict) and entry.get("scope", "step") == "step"
+                    and entry.get("type") == "scalar" and entry.get("name") == name):
+                found.extend(policies.numeric([entry.get("value")]))
+        return found
 
     def _watch(self) -> None:
         while not self._done.is_set():
-            values = self._primary()
-            for k in range(len(self.curve) + 1, len(values) + 1):
-                self.curve = values[:k]
+            values = self._new_values()
+            if not values:
+                time.sleep(POLL_SECONDS)
+                continue
+            for value in values:
+                self.curve = [*self.curve, value]
                 self._publish_progress(False, "running")
+                k = len(self.curve)
                 peers = self._peers() if policies.evaluates_at(self.policy, k) else []
                 reason = policies.decide(self.policy, self.maximize, self.curve, peers)
                 if reason:
                     self.reason = reason
-                    results.write_local(self.ack_file, f"stop {k}")
+                    self._answer(f"stop {self._offset}")
                     print(f"kubeline: trial {self.n} stopped: {reason}", file=sys.stderr)
                     return
-                results.write_local(self.ack_file, str(k))
-            time.sleep(POLL_SECONDS)
+            self._answer(str(self._offset))
+
+    def _answer(self, text: str) -> None:
+        """A plain overwrite: a reader that catches it half-written sees too small an offset
+        (or no "stop") and looks again."""
+        with open(self.ack_file, "w", encoding="utf-8") as handle:
+            handle.write(text)
 
     def _peers(self) -> list[policies.Peer]:
         prefix = f"{step_dir(self.env.run_id, self.parent_id)}/progress/"

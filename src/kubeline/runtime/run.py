@@ -80,10 +80,10 @@ class _FileSink(_Sink):
         self.uploads = uploads
 
     def write(self, scope: str, entry: m.Entry) -> None:
-        m.append_entry(self.path, entry)
+        end = m.append_entry(self.path, entry)
         if (scope == "step" and entry["type"] == "scalar"
                 and entry["name"] == os.environ.get(ENV_TRIAL_METRIC)):
-            _await_policy(Path(os.environ.get(ENV_TRIAL_ACK, "")), self.path, entry["name"])
+            _await_policy(Path(os.environ.get(ENV_TRIAL_ACK, "")), end, entry["name"])
 
     def entries(self, scope: str) -> list[m.Entry]:
         return [e for e in m.read_entries(self.path) if e.get("scope", "step") == scope]
@@ -119,13 +119,12 @@ class _PrintSink(_Sink):
         return source if isinstance(source, str) else name
 
 
-def _await_policy(ack: Path, metrics_file: Path, name: str) -> None:
+def _await_policy(ack: Path, end: int, name: str) -> None:
     """A HyperDrive trial under an early termination policy: wait until the shim has judged
-    this value of the primary metric; end the process here when the policy stops the trial."""
+    the metrics file up to ``end`` (this value of the primary metric); end the process here
+    when the policy stops the trial. The shim answers "<offset>" or "stop <offset>"."""
     import time
 
-    count = sum(1 for e in m.read_entries(metrics_file) if e.get("scope", "step") == "step"
-                and e["type"] == "scalar" and e["name"] == name)
     deadline = time.monotonic() + POLICY_WAIT_SECONDS
     while time.monotonic() < deadline:
         try:
@@ -133,14 +132,14 @@ def _await_policy(ack: Path, metrics_file: Path, name: str) -> None:
         except OSError:
             answer = []
         if answer[:1] == ["stop"]:
-            print(f"Run.log: the early termination policy stopped this run at '{name}' value "
-                  f"{count}", file=sys.stderr)
+            print(f"Run.log: the early termination policy stopped this run at a value of "
+                  f"'{name}'", file=sys.stderr)
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(0)
-        if answer and answer[0].isdigit() and int(answer[0]) >= count:
+        if answer and answer[0].isdigit() and int(answer[0]) >= end:
             return
-        time.sleep(0.01)
+        time.sleep(0.001)
     print(f"Run.log: no answer from the early termination policy after "
           f"{POLICY_WAIT_SECONDS:.0f} s; going on", file=sys.stderr)
 
