@@ -32,7 +32,7 @@ from typing import Any
 
 from kubeline.exceptions import KubelineError
 from kubeline.graph.model import Lit, Step
-from kubeline.runtime import cache, contextenv, metrics, params, records, results
+from kubeline.runtime import cache, contextenv, params, records, results
 from kubeline.runtime.datastores import Datastores
 from kubeline.runtime.layout import run_key_record, step_dir
 from kubeline.runtime.paths import RuntimeEnv
