@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from kubeline.dsl.amlsig import Params, Surface, aml_surface
+from kubeline.aml_surface.checker import Params, Surface, aml_surface
 from kubeline.dsl.runconfig import ScriptRunConfig
 from kubeline.exceptions import KubelineError
 from kubeline.tuning.space import MAX_TRIALS, check_space

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from kubeline.dsl.amlsig import Surface, aml_surface
+from kubeline.aml_surface.checker import Surface, aml_surface
 from kubeline.dsl.pipeline_run import StepRun
 from kubeline.exceptions import KubelineError
 from kubeline.stores import Store

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from kubeline.dsl.amlsig import Params, Surface, aml_surface
+from kubeline.aml_surface.checker import Params, Surface, aml_surface
 from kubeline.dsl.data import PipelineData
 from kubeline.dsl.hyperdrive_config import HyperDriveConfig, HyperDriveConfigError
 from kubeline.dsl.steps import PythonScriptStep
