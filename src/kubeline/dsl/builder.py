@@ -18,7 +18,6 @@ from kubeline.dsl.data import (
     PipelineData,
     PipelineParameter,
 )
-from kubeline.dsl.hyperdrive_step import HyperDriveStep
 from kubeline.dsl.spark_steps import SparkStep
 from kubeline.dsl.steps import PipelineStep, PythonScriptStep
 from kubeline.dsl.transfer import DataTransferStep
@@ -176,13 +175,14 @@ class GraphBuilder:
             data = dsl.spark_settings()
             script = str(data.get("script", "")) if "script_uri" not in data else ""
             return json.dumps(data, sort_keys=True, separators=(",", ":")), script
-        if isinstance(dsl, HyperDriveStep):
-            return json.dumps(dsl.hyperdrive_settings(), sort_keys=True,
-                              separators=(",", ":")), ""
         if isinstance(dsl, DataTransferStep):
             data = dsl.transfer_settings()
             self._datastore(dsl, data["destination"]["datastore"])
             return json.dumps(data, sort_keys=True, separators=(",", ":")), ""
+        kind_settings = getattr(dsl, "kind_settings", None)  # ParallelRunStep
+        if callable(kind_settings):
+            data, script = kind_settings()
+            return json.dumps(data, sort_keys=True, separators=(",", ":")), script
         return "", ""
 
     def _snapshot(self, dsl: PipelineStep) -> tuple[str, str]:

@@ -106,6 +106,11 @@ class HyperDriveStep(PythonScriptStep):
         self.hyperdrive_config = hyperdrive_config
         self.metrics_output = metrics_output
 
+    def kind_settings(self) -> tuple[dict[str, Any], str]:
+        """The graph's settings of this step kind (the builder's hook; the script is the
+        step's own script_name)."""
+        return self.hyperdrive_settings(), ""
+
     def hyperdrive_settings(self) -> dict[str, Any]:
         """The step's tuning settings with its training outputs (JSON for the graph)."""
         training = {}

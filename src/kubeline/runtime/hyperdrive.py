@@ -32,12 +32,14 @@ from typing import Any
 
 from kubeline.exceptions import KubelineError
 from kubeline.graph.model import Lit, Step
+from kubeline.reuse.keys import producers
 from kubeline.runtime import cache, contextenv, params, records, results
 from kubeline.runtime.datastores import Datastores
 from kubeline.runtime.layout import run_key_record, step_dir
 from kubeline.runtime.paths import RuntimeEnv
 from kubeline.runtime.shim import StepRunner
-from kubeline.runtime.spec import SpecError, load_pipeline, load_step
+from kubeline.runtime.shim import _upstream_from_run as upstream_from_run
+from kubeline.runtime.spec import SpecError, load_pipeline, load_step, parse_upstream
 from kubeline.stores import Store
 from kubeline.tuning import policies, ranking, space
 
@@ -79,6 +81,14 @@ class _Phase(StepRunner):
         stores = Datastores(pipeline.datastores, pipeline.default_datastore, env.workspace)
         values = params.resolve(pipeline.parameters, env.parameters, env.indexed_parameters)
         return step, fingerprint, stores, json.loads(step.settings), values
+
+    def upstream(self, store: Store, step: Step) -> dict[str, str]:
+        """Producers' keys: from --upstream (the DAG task's, normal mode), else from the run
+        record (compact mode: the step's task passes none)."""
+        given = parse_upstream(self.ns.upstream or "")
+        if all(p in given for p in producers(step)):
+            return given
+        return {**upstream_from_run(store, self.env.run_id, step), **given}
 
     def plan(self, step: Step, fingerprint: str, store: Store,
              values: dict[str, str]) -> cache.KeyPlan:
@@ -140,6 +150,9 @@ class TrialPhase(_Phase):
                                 "workflow": self.env.workflow, "node": self.env.node,
                                 "step_id": own.id, "step_name": own.name,
                                 "hyperparameters": chosen, "trial": n}
+        # the shim's own code path takes --upstream: give it every producer's key
+        self.ns.upstream = " ".join(f"{p}:{k}" for p, k in sorted(
+            self.upstream(stores.default, step).items()))
         try:
             code = self._execute(self.pipeline, own, salted, stores, base)
         except KubelineError as exc:

@@ -45,14 +45,14 @@ if TYPE_CHECKING:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m kubeline.runtime",
                                      description="Run one kubeline pipeline step.")
+    parser.add_argument("--hyperdrive", choices=("sample", "trial", "best"), default=None,
+                        help="a HyperDriveStep's phase (kubeline.runtime.hyperdrive)")
+    parser.add_argument("--trial", default="", help="the trial (JSON) of the trial phase")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--step", help="the step id (normal mode)")
     which.add_argument("--node", help="Argo's node name (compact mode)")
     parser.add_argument("--upstream", default=None,
                         help='"producer:KEY producer:KEY" (normal mode)')
-    parser.add_argument("--hyperdrive", choices=("sample", "trial", "best"), default=None,
-                        help="a HyperDriveStep's phase (kubeline.runtime.hyperdrive)")
-    parser.add_argument("--trial", default="", help="the trial (JSON) of the trial phase")
     return parser.parse_args(argv)
 
 
@@ -140,7 +140,8 @@ class StepRunner:
         values = params.resolve(pipeline.parameters, env.parameters, env.indexed_parameters)
         params.check_datapaths(step, values)
         default = stores.default
-        upstream = self.upstream(default, step)
+        upstream = (parse_upstream(self.ns.upstream or "") if self.ns.step
+                    else _upstream_from_run(default, env.run_id, step))
         content = cache.input_versions(step, stores, values) if env.content_aware else None
         plan = cache.step_key(step, fingerprint, values, upstream, env.run_id, env.regenerate,
                               content)
@@ -184,16 +185,6 @@ class StepRunner:
         finally:
             if lease is not None:
                 lease.release()
-
-    def upstream(self, store: Any, step: Step) -> dict[str, str]:
-        """Producers' keys: from --upstream, else (compact mode, or a HyperDriveStep's task
-        given none) from the run record."""
-        given = parse_upstream(self.ns.upstream or "") if self.ns.step else {}
-        if all(p in given for p in producers(step)):
-            return given
-        if self.ns.step and not getattr(self.ns, "hyperdrive", None):
-            return given  # normal mode: step_key names what is missing
-        return {**_upstream_from_run(store, self.env.run_id, step), **given}
 
     # -- hooks for kinds that watch the script (a HyperDriveStep's trials) -----------------
     def extra_env(self, metrics_file: Path) -> dict[str, str]:
