@@ -103,7 +103,7 @@ class HyperDriveStepRun(StepRun):
                           Path(str(props.get("workspace") or "."))).default
 
     def _data(self) -> dict[str, Any]:
-        if self._summary is None or self._summary.get("_partial"):
+        if self._summary is None:
             from kubeline.runtime.layout import step_dir
 
             key = f"{step_dir(self.parent.id, self.step_id)}/hyperdrive.json"

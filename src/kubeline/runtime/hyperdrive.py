@@ -35,7 +35,7 @@ from kubeline.graph.model import Lit, Step
 from kubeline.reuse.keys import producers
 from kubeline.runtime import cache, contextenv, params, records, results
 from kubeline.runtime.datastores import Datastores
-from kubeline.runtime.layout import run_key_record, step_dir
+from kubeline.runtime.layout import cache_index, run_key_record, step_dir
 from kubeline.runtime.paths import RuntimeEnv
 from kubeline.runtime.shim import StepRunner
 from kubeline.runtime.shim import _upstream_from_run as upstream_from_run
@@ -90,16 +90,20 @@ class _Phase(StepRunner):
             return given
         return {**upstream_from_run(store, self.env.run_id, step), **given}
 
-    def plan(self, step: Step, fingerprint: str, store: Store,
+    def plan(self, step: Step, fingerprint: str, stores: Datastores,
              values: dict[str, str]) -> cache.KeyPlan:
-        return cache.step_key(step, fingerprint, values, self.upstream(store, step),
-                              self.env.run_id, self.env.regenerate)
+        """The step's own key plan, as the shim makes it for any step (content-aware runs
+        included), so a changed input gives new trials and a new step key alike."""
+        content = (cache.input_versions(step, stores, values) if self.env.content_aware
+                   else None)
+        return cache.step_key(step, fingerprint, values, self.upstream(stores.default, step),
+                              self.env.run_id, self.env.regenerate, content)
 
 
 class SamplePhase(_Phase):
     def execute(self) -> int:
         step, fingerprint, stores, settings, values = self.load()
-        plan = self.plan(step, fingerprint, stores.default, values)
+        plan = self.plan(step, fingerprint, stores, values)
         seed = settings.get("seed")
         if seed is None:
             seed = space.seed_from(plan.key)
@@ -283,7 +287,7 @@ class BestPhase(_Phase):
               values: dict[str, str]) -> int:
         store = stores.default
         run_id = self.env.run_id
-        plan = self.plan(step, fingerprint, store, values)
+        plan = self.plan(step, fingerprint, stores, values)
         drawn = _json(store, f"{step_dir(run_id, step.id)}/trials.json") or {}
         primary, maximize = settings["primary_metric"], settings["goal"] == "MAXIMIZE"
         trials = [self._trial(store, step, t) for t in drawn.get("trials", [])]
@@ -320,8 +324,7 @@ class BestPhase(_Phase):
         index = {"key": plan.key, "run_id": run_id, "step_id": step.id, "step_name": step.name,
                  "outputs": outputs, "metrics": chosen["metrics"], "tags": {},
                  "ingredients": plan.ingredients, "best_trial": chosen["run_id"]}
-        cache.publish(store, plan.key, index, replace=store.exists(
-            f"kubeline/cache/{plan.key}.json"))
+        cache.publish(store, plan.key, index, replace=store.exists(cache_index(plan.key)))
         if plan.alias:
             cache.publish(store, plan.alias, {**index, "key": plan.alias,
                                               "outputs_key": plan.key}, replace=True)
