@@ -15,7 +15,7 @@ import pytest
 
 from kubeline import Experiment
 from kubeline.dsl.hyperdrive_run import HyperDriveStepRun
-from tests.e2e.conftest import load_pipeline
+from tests.e2e.conftest import kubeline, load_pipeline
 from tests.hyperdrive.workspace import CURVES, make
 
 
@@ -96,6 +96,13 @@ def test_best_trial_feeds_downstream_and_the_step_reuses(tmp_path: Path, monkeyp
     step = again.find_step_run("tune")[0]
     assert step.reused and step.reused_from == run.id
     assert again.find_step_run("use")[0].reused
+    # a changed script: the trials and the step run again, and explain-reuse says why
+    train = root / "scripts" / "train.py"
+    train.write_text(train.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
+    third = _run(root, monkeypatch, in_folder)
+    assert not third.find_step_run("tune")[0].reused
+    why = kubeline("explain-reuse", third.id, "tune", cwd=root).stdout
+    assert "file scripts/train.py changed" in why, why
 
 
 def test_minimize_picks_the_lowest_curve(tmp_path: Path, monkeypatch: Any,

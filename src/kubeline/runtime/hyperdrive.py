@@ -32,7 +32,8 @@ from typing import Any
 
 from kubeline.exceptions import KubelineError
 from kubeline.graph.model import Lit, Step
-from kubeline.reuse.keys import producers
+from kubeline.graph.stepspec import encode_step
+from kubeline.reuse.keys import key_fields, producers
 from kubeline.runtime import cache, contextenv, params, records, results
 from kubeline.runtime.datastores import Datastores
 from kubeline.runtime.layout import cache_index, run_key_record, step_dir
@@ -302,7 +303,10 @@ class BestPhase(_Phase):
         base: dict[str, Any] = {"version": results.RESULT_VERSION, "run_id": run_id,
                                 "workflow": self.env.workflow, "node": self.env.node,
                                 "step_id": step.id, "step_name": step.name, "key": plan.key,
-                                "ingredients": plan.ingredients}
+                                "ingredients": {**plan.ingredients,
+                                                "source_directory": step.source_directory,
+                                                "spec": key_fields(encode_step(step,
+                                                                               fingerprint))}}
         if not best:
             counts = ", ".join(f"{sum(1 for t in trials if t['status'] == s)} {s.lower()}"
                                for s in ("Completed", "Canceled", "Failed"))
@@ -323,7 +327,7 @@ class BestPhase(_Phase):
         chosen = best[0]
         index = {"key": plan.key, "run_id": run_id, "step_id": step.id, "step_name": step.name,
                  "outputs": outputs, "metrics": chosen["metrics"], "tags": {},
-                 "ingredients": plan.ingredients, "best_trial": chosen["run_id"]}
+                 "ingredients": base["ingredients"], "best_trial": chosen["run_id"]}
         cache.publish(store, plan.key, index, replace=store.exists(cache_index(plan.key)))
         if plan.alias:
             cache.publish(store, plan.alias, {**index, "key": plan.alias,
