@@ -4,14 +4,19 @@ it should while they run (each trial judges itself against the curves in the box
 store), the best trial's outputs reach the downstream pod, and the same manifest run by the
 local executor agrees node by node.
 
+Each run gets a source folder of its own (a nonce in train.py), so nothing is reused from
+earlier runs and the shared store's cache is left alone.
+
 KUBELINE_BOX_RUNTIME_IMAGE names another runtime image in the box's registry (a branch's
 build, pushed under its own tag) for the steps; by default they run the box's runtime image.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +26,6 @@ import yaml
 from kubeline.local import run_manifest
 from tests.cluster.box import Box, load_docs
 from tests.cluster.compare import argo_nodes, differences, local_nodes, workflow_name_of
-from tests.cluster.test_examples_on_box import forget_reuse
 from tests.hyperdrive.test_hyperdrive_runs import EXPECTED
 from tests.hyperdrive.workspace import make
 from tests.pipelines import kubeline
@@ -38,6 +42,22 @@ def _use_image(config: Path) -> None:
         data = yaml.safe_load(config.read_text())
         data["cluster"]["default_image"] = image
         config.write_text(yaml.safe_dump(data))
+
+
+def _compile(root: Path, env: dict[str, str], build: Path) -> list[dict[str, Any]]:
+    """The pipeline compiled for the box, from a source folder no earlier run had."""
+    folder = make(root)
+    (folder / "kubeline.yaml").unlink()  # the box's workspace (KUBELINE_CONFIG) instead
+    train = folder / "scripts" / "train.py"
+    train.write_text(train.read_text() + f"# run {uuid.uuid4()}\n")
+    kubeline("compile", "pipeline.py", "-o", str(build), cwd=folder, env=env)
+    return load_docs(build)
+
+
+def _without_keys(nodes: dict[str, Any]) -> dict[str, Any]:
+    """Node views without the cache keys (two source folders, two sets of keys)."""
+    return {path: dataclasses.replace(view, parameters={
+        k: v for k, v in view.parameters.items() if k != "key"}) for path, view in nodes.items()}
 
 
 def _summary(box: Box, run_id: str) -> dict[str, Any]:
@@ -59,14 +79,9 @@ def _outcome(summary: dict[str, Any]) -> dict[str, tuple[str, int]]:
 def test_hyperdrive_fan_out_on_the_box_matches_local(box: Box, box_env: dict[str, str],
                                                      tmp_path: Path, monkeypatch: Any) -> None:
     _use_image(Path(box_env["KUBELINE_CONFIG"]))
-    folder = make(tmp_path / "tuning")
-    (folder / "kubeline.yaml").unlink()  # the box's workspace (KUBELINE_CONFIG) instead
     env = {**box_env, "HD_POLICY": "bandit", "HD_CONCURRENT": "1"}
     build = tmp_path / "build"
-    kubeline("compile", "pipeline.py", "-o", str(build), cwd=folder, env=env)
-    docs = load_docs(build)
-    name = workflow_name_of(docs)
-    forget_reuse(box)
+    name = workflow_name_of(_compile(tmp_path / "box" / "tuning", env, build))
     box.kubectl("-n", NAMESPACE, "delete", "workflow", name, "--ignore-not-found", "--wait")
     try:
         box.kubectl("apply", "-k", str(build))
@@ -83,10 +98,11 @@ def test_hyperdrive_fan_out_on_the_box_matches_local(box: Box, box_env: dict[str
             BUCKET, f"kubeline/runs/{wf['metadata']['uid']}/steps/use/stdout.txt").decode()
         assert use.phase == "Succeeded" and "model: weights of curve c" in stdout
 
-        forget_reuse(box)
-        local = run_manifest(docs, parameters={}, state_dir=tmp_path / "local")
+        docs = _compile(tmp_path / "local" / "tuning", env, tmp_path / "build-local")
+        local = run_manifest(docs, parameters={}, state_dir=tmp_path / "state")
         assert local.phase == "Succeeded", local.message
-        assert differences(on_box, local_nodes(local, name)) == []
+        assert differences(_without_keys(on_box),
+                           _without_keys(local_nodes(local, name))) == []
     finally:
         box.kubectl("-n", NAMESPACE, "delete", "workflow", name, "--ignore-not-found", "--wait")
 
@@ -107,13 +123,9 @@ def _most_at_once(wf: dict[str, Any]) -> int:
 def test_max_concurrent_runs_bounds_the_trial_pods(box: Box, box_env: dict[str, str],
                                                    tmp_path: Path) -> None:
     _use_image(Path(box_env["KUBELINE_CONFIG"]))
-    folder = make(tmp_path / "tuning2")
-    (folder / "kubeline.yaml").unlink()
     env = {**box_env, "HD_CONCURRENT": "2", "HD_CURVES": "a,b,c,d,e"}
     build = tmp_path / "build"
-    kubeline("compile", "pipeline.py", "-o", str(build), cwd=folder, env=env)
-    name = workflow_name_of(load_docs(build))
-    forget_reuse(box)
+    name = workflow_name_of(_compile(tmp_path / "tuning2", env, build))
     box.kubectl("-n", NAMESPACE, "delete", "workflow", name, "--ignore-not-found", "--wait")
     try:
         box.kubectl("apply", "-k", str(build))
