@@ -29,6 +29,11 @@ _EXPORTS: dict[str, str] = {
     "StepSequence": "kubeline.dsl.sequence",
     "PipelineDraft": "kubeline.dsl.draft",
     "Model": "kubeline.dsl.model",
+    "Dataset": "kubeline.dsl.dataset",
+    "FileDataset": "kubeline.dsl.dataset",
+    "TabularDataset": "kubeline.dsl.dataset",
+    "DatasetConsumptionConfig": "kubeline.dsl.dataset",
+    "OutputFileDatasetConfig": "kubeline.dsl.output_dataset",
     "ScriptRunConfig": "kubeline.dsl.runconfig",
     "MpiConfiguration": "kubeline.dsl.runconfig",
     "PyTorchConfiguration": "kubeline.dsl.runconfig",
@@ -102,7 +107,12 @@ if TYPE_CHECKING:
     from kubeline.dsl.datastore import Datastore as Datastore
     from kubeline.dsl.draft import PipelineDraft as PipelineDraft
     from kubeline.dsl.experiment import Experiment as Experiment
+    from kubeline.dsl.dataset import Dataset as Dataset
+    from kubeline.dsl.dataset import DatasetConsumptionConfig as DatasetConsumptionConfig
+    from kubeline.dsl.dataset import FileDataset as FileDataset
+    from kubeline.dsl.dataset import TabularDataset as TabularDataset
     from kubeline.dsl.model import Model as Model
+    from kubeline.dsl.output_dataset import OutputFileDatasetConfig as OutputFileDatasetConfig
     from kubeline.dsl.module import InputPortDef as InputPortDef
     from kubeline.dsl.module import Module as Module
     from kubeline.dsl.module import ModuleStep as ModuleStep

@@ -89,7 +89,7 @@ def used_parameters(step: Step) -> list[str]:
 
     names = {a.name for a in step.arguments if isinstance(a, ParamRef)}
     names |= {v.name for _, v in step.params if isinstance(v, ParamRef)}
-    names |= {i.parameter for i in step.inputs if i.source == "datapath_param"}
+    names |= {i.parameter for i in step.inputs if i.parameter}  # DataPath or dataset parameter
     return sorted(names)
 
 
