@@ -10,6 +10,7 @@ lists the files once to say early that nothing matches). docs/datasets.md has th
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import Any
 
 from kubeline.datasets import objects as O
@@ -189,6 +190,12 @@ DATASET_SURFACE = Surface(
     }.items()},
     properties=frozenset({"definition", "definition_version", "is_visible", "state",
                           "workspace"}),
+    params={"register": Params(refused={
+        "visible": (True, "every registered kubeline dataset is visible"),
+        "exist_ok": (False, "pass create_new_version=True, or register another name"),
+        "update_if_exist": (False, "pass create_new_version=True")}),
+        "update": Params(refused={"name": (None, "register under the new name instead"),
+                                  "visible": (None, "every registered dataset is visible")})},
 )
 
 
@@ -206,6 +213,16 @@ class Dataset(AbstractDataset):
 
     File = FileDatasetFactory
     Tabular = TabularDatasetFactory
+
+    def register(self, workspace: Any, name: str, description: str | None = None,
+                 tags: Mapping[str, Any] | None = None, create_new_version: bool = False
+                 ) -> AbstractDataset:
+        """As FileDataset/TabularDataset.register (the SDK's older Dataset class)."""
+        return super().register(workspace, name, description, tags, create_new_version)
+
+    def update(self, description: str | None = None, tags: Mapping[str, Any] | None = None
+               ) -> AbstractDataset:
+        return super().update(description, tags)
 
     @staticmethod
     def list(workspace: Any) -> builtins.list[AbstractDataset]:
