@@ -136,10 +136,14 @@ class AbstractDataset:
         return F.partition_keys(self._spec.partition_format)
 
     def _files_opener(self) -> F.Opener:
-        if self._opener is None:
-            raise DatasetError(f"{self!r}: no workspace to open its datastores",
+        if self._opener is not None:
+            return self._opener
+
+        def no_workspace(name: str) -> Store:  # URL sources never open a datastore
+            raise DatasetError(f"{self!r}: no workspace to open datastore '{name}'",
                                "get the dataset with a workspace (Dataset.get_by_name(ws, ..))")
-        return self._opener
+
+        return no_workspace
 
     def files(self) -> builtins.list[F.DatasetFile]:
         """The dataset's files now, in a stable order, with their relative paths."""

@@ -106,7 +106,6 @@ class _TabularFactory:
     @staticmethod
     def from_delimited_files(path: Any, validate: bool = True, include_path: bool = False,
                              infer_column_types: bool = True,
-                             set_column_types: dict[str, Any] | None = None,
                              separator: str = ",", header: Any = True,
                              partition_format: str | None = None,
                              support_multi_line: bool = False, empty_as_string: bool = False,
@@ -126,7 +125,6 @@ class _TabularFactory:
 
     @staticmethod
     def from_parquet_files(path: Any, validate: bool = True, include_path: bool = False,
-                           set_column_types: dict[str, Any] | None = None,
                            partition_format: str | None = None) -> TabularDataset:
         """Parquet files (needs pyarrow)."""
         return _create(TabularDataset, "tabular", "parquet", path,  # type: ignore[return-value]
@@ -135,7 +133,6 @@ class _TabularFactory:
 
     @staticmethod
     def from_json_lines_files(path: Any, validate: bool = True, include_path: bool = False,
-                              set_column_types: dict[str, Any] | None = None,
                               partition_format: str | None = None,
                               invalid_lines: str = "error", encoding: str = "utf8"
                               ) -> TabularDataset:

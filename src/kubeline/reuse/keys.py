@@ -99,9 +99,10 @@ def producers(step: Step) -> list[str]:
 
 
 def content_inputs(step: Step) -> list[str]:
-    """Inputs whose current version enters a content-aware key: DataReference and DataPath
-    inputs (PipelineData is already identified by its producer's key)."""
-    return sorted(i.name for i in step.inputs if i.source in ("datastore", "datapath_param"))
+    """Inputs whose current version enters a content-aware key: DataReference, DataPath and
+    dataset inputs (PipelineData is already identified by its producer's key)."""
+    return sorted(i.name for i in step.inputs
+                  if i.source in ("datastore", "datapath_param", "dataset"))
 
 
 def cache_key(fingerprint: str, values: Sequence[str], upstream: Sequence[str],
