@@ -104,15 +104,14 @@ if TYPE_CHECKING:
     from kubeline.dsl.data import DataReference as DataReference
     from kubeline.dsl.data import PipelineData as PipelineData
     from kubeline.dsl.data import PipelineParameter as PipelineParameter
-    from kubeline.dsl.datastore import Datastore as Datastore
-    from kubeline.dsl.draft import PipelineDraft as PipelineDraft
-    from kubeline.dsl.experiment import Experiment as Experiment
     from kubeline.dsl.dataset import Dataset as Dataset
     from kubeline.dsl.dataset import DatasetConsumptionConfig as DatasetConsumptionConfig
     from kubeline.dsl.dataset import FileDataset as FileDataset
     from kubeline.dsl.dataset import TabularDataset as TabularDataset
+    from kubeline.dsl.datastore import Datastore as Datastore
+    from kubeline.dsl.draft import PipelineDraft as PipelineDraft
+    from kubeline.dsl.experiment import Experiment as Experiment
     from kubeline.dsl.model import Model as Model
-    from kubeline.dsl.output_dataset import OutputFileDatasetConfig as OutputFileDatasetConfig
     from kubeline.dsl.module import InputPortDef as InputPortDef
     from kubeline.dsl.module import Module as Module
     from kubeline.dsl.module import ModuleStep as ModuleStep
@@ -120,6 +119,7 @@ if TYPE_CHECKING:
     from kubeline.dsl.module import OutputPortDef as OutputPortDef
     from kubeline.dsl.notebook_step import NotebookRunConfig as NotebookRunConfig
     from kubeline.dsl.notebook_step import NotebookRunnerStep as NotebookRunnerStep
+    from kubeline.dsl.output_dataset import OutputFileDatasetConfig as OutputFileDatasetConfig
     from kubeline.dsl.pending import HyperDriveStep as HyperDriveStep
     from kubeline.dsl.pending import ParallelRunStep as ParallelRunStep
     from kubeline.dsl.pipeline import Pipeline as Pipeline

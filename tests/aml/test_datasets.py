@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -268,7 +268,7 @@ def test_registry_versions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert (first.name, first.version, first.id) == ("text", 1, "text:1")
     assert one.register(ws, "text").version == 1, "the same definition keeps its version"
     two = Dataset.File.from_files((store, "data/two.txt"))
-    with pytest.raises(UserErrorException, match="already registered .*create_new_version"):
+    with pytest.raises(UserErrorException, match=r"already registered .*create_new_version"):
         two.register(ws, "text")
     assert two.register(ws, "text", create_new_version=True).version == 2
     assert Dataset.get_by_name(ws, "text").to_path() == ["/two.txt"]

@@ -19,7 +19,7 @@ from kubeline.datasets.spec import DatasetError, DatasetSpec
 
 def _pandas() -> Any:
     try:
-        import pandas
+        import pandas  # type: ignore[import-untyped]
     except ImportError as exc:
         raise DatasetError("to_pandas_dataframe needs pandas, which is not installed",
                            "pip install 'kubeline[datasets]' (and add it to the step image)"

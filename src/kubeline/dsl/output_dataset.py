@@ -94,7 +94,8 @@ class OutputFileDatasetConfig(PipelineData):
         return self._clone(output_mode="upload", _upload_overwrite=bool(overwrite),
                            _source_globs=globs)
 
-    def as_mount(self, disable_metadata_cache: bool = False) -> OutputFileDatasetConfig:
+    def as_mount(self, disable_metadata_cache: bool = False  # type: ignore[override]
+                 ) -> OutputFileDatasetConfig:
         return self._clone(output_mode="mount")
 
     def register_on_complete(self, name: str, description: str | None = None,
