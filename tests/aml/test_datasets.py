@@ -441,3 +441,25 @@ def test_bad_input_fails_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyP
               "dataset 'missing' is not registered")
     _one_line(lambda: Dataset.get_by_id(ws, "no-version"), UserErrorException,
               "'name:version'")
+
+
+def test_consumer_alone_pulls_in_its_producer(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The REST notebook's Pipeline(steps=[compareStep]): outputs read through as_input()
+    bring their producing steps, as PipelineData inputs do."""
+    ws = _workspace(tmp_path / "ws", monkeypatch)
+    first = OutputFileDatasetConfig(name="first")
+    second = OutputFileDatasetConfig(name="second")
+    # the producers are only reachable through the data they write
+    PythonScriptStep("show.py", name="make", source_directory="src", arguments=["--out", first])
+    PythonScriptStep("show.py", name="extract", source_directory="src",
+                     arguments=[first.as_input(), second])
+    compare = PythonScriptStep("show.py", name="compare", source_directory="src",
+                               arguments=[first.as_input(), second.as_input()])
+    graph = Pipeline(ws, steps=[compare]).graph()
+    assert [s.name for s in graph.steps] == ["make", "extract", "compare"]
+    inputs = {i.name: (i.source, i.producer, i.mode) for i in graph.step("compare").inputs}
+    assert inputs == {"first": ("pipeline_data", "make", "mount"),
+                      "second": ("pipeline_data", "extract", "mount")}
+    assert [o.is_directory for o in graph.step("make").outputs] == [True]
+    assert {i.name: i.source for i in graph.step("extract").inputs} == {"first": "pipeline_data"}

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 def _upstream(step: PipelineStep) -> list[PipelineStep]:
     found: list[PipelineStep] = list(step._run_after)
     for item in step.inputs:
+        if isinstance(item, DatasetConsumptionConfig):  # out.as_input(): its producer too
+            item = dataset_graph.output_of(item)
         if isinstance(item, PipelineData):
             found.extend(item._origin._producers)
     return found
