@@ -164,7 +164,7 @@ def test_publish_and_rest_notebook_runs(aml_notebooks: Path, tmp_path: Path,
     assert sorted(_wait_runs(tmp_path / "ws", 2)) == [("My_Pipeline1", "Failed"),
                                                       ("Pipeline_experiment_sample", "Failed")]
     from kubeline.dsl.workspace import Workspace
-    from kubeline.local.history import History
+    from kubeline.history.db import History
 
     with History(Workspace(_root=tmp_path / "ws").state_dir) as db:
         run = next(r for r in db.list_runs(None) if r.experiment == "My_Pipeline1")
