@@ -177,8 +177,9 @@ def test_publish_and_rest_notebook_runs(aml_notebooks: Path, tmp_path: Path,
 
 def test_mnist_parallel_run_notebook_until_its_model_download(aml_notebooks: Path,
                                                               tmp_path: Path) -> None:
-    """Its FileDataset cell (6) runs; cell 9 downloads a model from Microsoft's public storage, which the harness refuses
-    (no internet here): urllib's own error, so the notebook shows Python's traceback."""
+    """Its FileDataset cell (6) runs; cell 9 downloads a model from Microsoft's public
+    storage, which the harness refuses (no internet here): urllib's own error, so the
+    notebook shows Python's traceback."""
     result = _run(aml_notebooks, "parallel-run/file-dataset-image-inference-mnist", tmp_path)
     failed = result.failed
     assert failed is not None and failed.index == 9, result.summary()
