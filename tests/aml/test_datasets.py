@@ -436,6 +436,10 @@ def test_bad_input_fails_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyP
     _one_line(lambda: OutputFileDatasetConfig(name="o").register_on_complete("bad name!"),
               KubelineError, "register_on_complete", "bad name!")
     _one_line(lambda: files.mount(), KubelineError, "FileDataset.mount is not supported")
+    _one_line(lambda: files.take("3"), KubelineError, "FileDataset.take: count must be int")
+    _one_line(lambda: files.register(ws, 5), KubelineError, "register: name must be str")
+    _one_line(lambda: OutputFileDatasetConfig(name="o").as_upload(overwrite="yes"),
+              KubelineError, "as_upload: overwrite must be bool")
     _one_line(lambda: Dataset(definition=None), UserErrorException, "Dataset.File.from_files")
     _one_line(lambda: Dataset.get_by_name(ws, "missing"), UserErrorException,
               "dataset 'missing' is not registered")

@@ -76,6 +76,12 @@ def _check_name(name: object, what: str, pattern: re.Pattern[str] = _NAME) -> st
     return name
 
 
+_CHECKED = Params()  # type and name checks only (amlsig): one line naming the parameter
+
+
+@aml_surface(Surface(params={name: _CHECKED for name in (
+    "register", "get_by_name", "get_by_id", "as_named_input", "update", "add_tags",
+    "remove_tags", "get_partition_key_values")}))
 class AbstractDataset:
     """What file and tabular datasets share: the definition, registration, naming."""
 
@@ -262,7 +268,8 @@ SURFACES: dict[str, Surface] = {
                  "random_split": SAMPLING, "take_sample": SAMPLING,
                  "data_changed_time": AZURE_DATA},
         properties=frozenset({"data_changed_time"}),
-        params={"download": Params(ignored={"ignore_not_found": "kubeline: always an error"})}),
+        params={"download": Params(ignored={"ignore_not_found": "kubeline: always an error"}),
+                **{name: _CHECKED for name in ("as_mount", "as_download", "take", "skip")}}),
     "TabularDataset": Surface(
         members={"download": "a tabular dataset's files: use Dataset.File.from_files",
                  "mount": MOUNT_CTX, "filter": AZURE_DATA, "get_profile": PROFILES,
@@ -279,8 +286,10 @@ SURFACES: dict[str, Surface] = {
             "on_error": "kubeline: a bad value is an error of pandas' parser",
             "out_of_range_datetime": "kubeline: pandas decides"}),
             "keep_columns": Params(ignored={"validate": "kubeline: unknown columns are "
-                                                        "ignored"})}),
-    "DatasetConsumptionConfig": Surface(members={"as_hdfs": SPARK_DATA}),
+                                                        "ignored"}),
+            "take": _CHECKED, "skip": _CHECKED, "drop_columns": _CHECKED}),
+    "DatasetConsumptionConfig": Surface(members={"as_hdfs": SPARK_DATA},
+                                        params={"as_mount": _CHECKED, "as_download": _CHECKED}),
 }
 
 

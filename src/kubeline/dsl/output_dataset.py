@@ -51,7 +51,8 @@ _READ_REFUSED = Params(refused={"path_glob": (None, _GLOB_READ),
 @aml_surface(Surface(params={
     "as_mount": Params(ignored={"disable_metadata_cache": "kubeline has no mount metadata "
                                                           "cache"}),
-    "read_delimited_files": _READ_REFUSED, "read_parquet_files": _READ_REFUSED}))
+    "read_delimited_files": _READ_REFUSED, "read_parquet_files": _READ_REFUSED,
+    "as_upload": Params(), "register_on_complete": Params(), "as_input": Params()}))
 class OutputFileDatasetConfig(PipelineData):
     """A step's output folder as a dataset (see the module docstring). Pass it in the
     producing step's ``arguments`` (or ``outputs``); consumers take ``.as_input()``."""
