@@ -467,3 +467,72 @@ def test_consumer_alone_pulls_in_its_producer(tmp_path: Path,
                       "second": ("pipeline_data", "extract", "mount")}
     assert [o.is_directory for o in graph.step("make").outputs] == [True]
     assert {i.name: i.source for i in graph.step("extract").inputs} == {"first": "pipeline_data"}
+
+
+WRITE = ("import os, sys\nos.makedirs(sys.argv[1], exist_ok=True)\n"
+         "open(os.path.join(sys.argv[1], 'a.csv'), 'w').write('x\\n1\\n')\n"
+         "open(os.path.join(sys.argv[1], 'log.txt'), 'w').write('log')\n")
+
+
+def test_destination_upload_globs_and_overwrite(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = _workspace(tmp_path / "ws", monkeypatch)
+    (ws.root / "src" / "write.py").write_text(WRITE, encoding="utf-8")
+    store = ws.get_default_datastore()
+    published = ws.root / ".kubeline/datastores/workspaceblobstore/fixed"
+
+    def submit(output: OutputFileDatasetConfig) -> Any:
+        step = PythonScriptStep("write.py", source_directory="src", arguments=[output],
+                                allow_reuse=False)
+        run = Experiment(ws, "dest").submit(Pipeline(ws, steps=[step]))
+        run.wait_for_completion(show_output=False, raise_on_error=False)
+        return run
+
+    upload = OutputFileDatasetConfig(name="tables", destination=(store, "fixed/{output-name}"))
+    run = submit(upload.as_upload(source_globs=["*.csv"]))
+    assert run.get_status() == "Finished"
+    assert sorted(p.name for p in (published / "tables").iterdir()) == ["a.csv"]
+    again = submit(upload.as_upload(source_globs=["*.csv"]))  # overwrite=False: refused
+    assert again.get_status() == "Failed"
+    err = str(again.find_step_run("write.py")[0].get_stderr_log())
+    assert "output 'tables': workspaceblobstore:fixed/tables/a.csv exists (pass " \
+           "as_upload(overwrite=True) or put {run-id} in the destination path)" in err
+    assert submit(upload.as_upload(overwrite=True)).get_status() == "Finished"
+    assert sorted(p.name for p in (published / "tables").iterdir()) == ["a.csv", "log.txt"]
+    assert submit(upload.as_mount()).get_status() == "Finished", "mount mode overwrites"
+
+
+def test_content_aware_runs_follow_the_files(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kubeline run --content-aware`: a registered version reused while its files are
+    unchanged, rerun when a file at the same path changes."""
+    ws = _workspace(tmp_path / "ws", monkeypatch)
+    store = ws.get_default_datastore()
+    _upload(store, ws.root)
+    Dataset.File.from_files((store, "data/one.txt")).register(ws, "greeting")
+    (ws.root / "src" / "copy.py").write_text(COPY, encoding="utf-8")
+    (ws.root / "pipeline.py").write_text(PIPELINE_FILE, encoding="utf-8")
+    kubeline = Path(sys.executable).parent / "kubeline"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KUBELINE_")}
+
+    def run() -> dict[str, Any]:
+        done = subprocess.run([str(kubeline), "run", "--content-aware", "--json",
+                               "pipeline.py"], cwd=ws.root, env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        summary: dict[str, Any] = json.loads(done.stdout[done.stdout.index("{"):])
+        return summary
+
+    first, second = run(), run()
+    stored = ws.root / ".kubeline/datastores/workspaceblobstore/data/one.txt"
+    stored.write_text("changed", encoding="utf-8")
+    third = run()
+    keys = [_step_key(s) for s in (first, second, third)]
+    assert keys[0] == keys[1] != keys[2], "same files: the same key; a changed file: another"
+    copies = Dataset.get_by_name(ws, "copies", version=2)
+    assert Path(copies.download(str(tmp_path / "dl"))[0]).read_text() == "changed"
+
+
+def _step_key(summary: dict[str, Any]) -> str:
+    (node,) = [n for n in summary["nodes"] if n["type"] == "Pod"]
+    return str(node["outputParameters"]["key"])
