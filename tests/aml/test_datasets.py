@@ -335,6 +335,11 @@ def test_dataset_as_pipeline_parameter(tmp_path: Path, monkeypatch: pytest.Monke
     run = Experiment(ws, "param").submit(pipeline, pipeline_parameters={"text_param": other})
     assert run.wait_for_completion(show_output=False) == "Finished"
     assert _seen(run, "show.py", "SHOW").endswith("two.txt bye")
+    published = pipeline.publish(name="show-text")
+    run = published.submit(ws, "param", pipeline_parameters={"text_param": other})
+    assert run.wait_for_completion(show_output=False) == "Finished"
+    # the same definition as the run before, so the same key: that run's outputs are reused
+    assert run.find_step_run("show.py")[0].reused
 
 
 # --- compiled for clusters, and `kubeline run` --------------------------------------------------
