@@ -267,6 +267,11 @@ def test_registry_versions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     first = one.register(ws, "text", description="greeting", tags={"lang": "en"})
     assert (first.name, first.version, first.id) == ("text", 1, "text:1")
     assert one.register(ws, "text").version == 1, "the same definition keeps its version"
+    table = Dataset.Tabular.from_delimited_files((store, "data/parts/*/*.csv"))
+    narrow = table.keep_columns(["x"]).register(ws, "narrow")
+    assert table.keep_columns(["x"]).register(ws, "narrow").version == narrow.version == 1
+    assert Dataset.get_by_name(ws, "narrow").register(ws, "narrow").version == 1
+    assert list(Dataset.get_by_name(ws, "narrow").to_pandas_dataframe().columns) == ["x"]
     two = Dataset.File.from_files((store, "data/two.txt"))
     with pytest.raises(UserErrorException, match=r"already registered .*create_new_version"):
         two.register(ws, "text")
@@ -275,8 +280,8 @@ def test_registry_versions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert Dataset.get_by_name(ws, "text", version=1).description == "greeting"
     assert Dataset.get_by_id(ws, "text:1").tags == {"lang": "en"}
     assert isinstance(Dataset.get_by_name(ws, "text"), FileDataset)
-    assert sorted(Dataset.get_all(ws)) == ["text"] and sorted(ws.datasets) == ["text"]
-    assert [d.id for d in Dataset.list(ws)] == ["text:2"]
+    assert sorted(Dataset.get_all(ws)) == ["narrow", "text"] == sorted(ws.datasets)
+    assert [d.id for d in Dataset.list(ws)] == ["narrow:1", "text:2"]
     latest = Dataset.get_by_name(ws, "text").add_tags({"stage": "prod"})
     assert Dataset.get_by_name(ws, "text").tags == {"stage": "prod"}
     with pytest.raises(UserErrorException, match="dataset 'text' version 7 is not registered"):

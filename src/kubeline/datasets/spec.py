@@ -77,7 +77,7 @@ class DatasetSpec:
     def content(self) -> dict[str, Any]:
         """The definition without its registration: two registrations of the same content
         compare equal here."""
-        data = self.as_dict()
+        data: dict[str, Any] = json.loads(self.to_json())  # JSON's own types, as stored
         data.pop("name", None)
         data.pop("version", None)
         return data
