@@ -23,10 +23,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubeline.aml_surface.checker import ArgumentError, Params, Surface, aml_surface
 from kubeline.datasets import files as F
 from kubeline.datasets import registry
 from kubeline.datasets.spec import DatasetError, DatasetSpec
-from kubeline.dsl.amlsig import ArgumentError, Params, Surface, aml_surface
 from kubeline.exceptions import UserErrorException
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ def _check_name(name: object, what: str, pattern: re.Pattern[str] = _NAME) -> st
     return name
 
 
-_CHECKED = Params()  # type and name checks only (amlsig): one line naming the parameter
+_CHECKED = Params()  # type and name checks only: one line naming the parameter
 
 
 @aml_surface(Surface(params={name: _CHECKED for name in (

@@ -13,6 +13,7 @@ import builtins
 from collections.abc import Mapping
 from typing import Any
 
+from kubeline.aml_surface.checker import ArgumentError, Params, Surface, aml_surface
 from kubeline.datasets import objects as O
 from kubeline.datasets.objects import (
     AbstractDataset,
@@ -22,7 +23,6 @@ from kubeline.datasets.objects import (
 )
 from kubeline.datasets.spec import DatasetError, DatasetSpec, Format, Kind, Source, check_source
 from kubeline.datasets.spec import check_url as _check_url
-from kubeline.dsl.amlsig import ArgumentError, Params, Surface, aml_surface
 from kubeline.exceptions import UserErrorException
 
 __all__ = ["AbstractDataset", "Dataset", "DatasetConsumptionConfig", "FileDataset",

@@ -17,10 +17,10 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kubeline.aml_surface.checker import ArgumentError, Params, Surface, aml_surface
 from kubeline.datapaths import safe_path
 from kubeline.datasets.objects import DatasetConsumptionConfig, _check_name
 from kubeline.datasets.spec import DatasetSpec, Format
-from kubeline.dsl.amlsig import ArgumentError, Params, Surface, aml_surface
 from kubeline.dsl.data import PipelineData
 
 _COUNTER = itertools.count(1)
