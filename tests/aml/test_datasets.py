@@ -203,7 +203,7 @@ def test_globs_folders_and_single_files(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_tables_delimited_parquet_and_partitions(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    pandas = pytest.importorskip("pandas")
+    import pandas  # a test dependency (and the datasets extra)
     ws = _workspace(tmp_path / "ws", monkeypatch)
     store = ws.get_default_datastore()
     data = tmp_path / "t"
