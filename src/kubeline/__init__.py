@@ -29,6 +29,11 @@ _EXPORTS: dict[str, str] = {
     "StepSequence": "kubeline.dsl.sequence",
     "PipelineDraft": "kubeline.dsl.draft",
     "Model": "kubeline.dsl.model",
+    "Dataset": "kubeline.dsl.dataset",
+    "FileDataset": "kubeline.dsl.dataset",
+    "TabularDataset": "kubeline.dsl.dataset",
+    "DatasetConsumptionConfig": "kubeline.dsl.dataset",
+    "OutputFileDatasetConfig": "kubeline.dsl.output_dataset",
     "ScriptRunConfig": "kubeline.dsl.runconfig",
     "MpiConfiguration": "kubeline.dsl.runconfig",
     "PyTorchConfiguration": "kubeline.dsl.runconfig",
@@ -100,6 +105,10 @@ if TYPE_CHECKING:
     from kubeline.dsl.data import DataReference as DataReference
     from kubeline.dsl.data import PipelineData as PipelineData
     from kubeline.dsl.data import PipelineParameter as PipelineParameter
+    from kubeline.dsl.dataset import Dataset as Dataset
+    from kubeline.dsl.dataset import DatasetConsumptionConfig as DatasetConsumptionConfig
+    from kubeline.dsl.dataset import FileDataset as FileDataset
+    from kubeline.dsl.dataset import TabularDataset as TabularDataset
     from kubeline.dsl.datastore import Datastore as Datastore
     from kubeline.dsl.draft import PipelineDraft as PipelineDraft
     from kubeline.dsl.experiment import Experiment as Experiment
@@ -113,6 +122,7 @@ if TYPE_CHECKING:
     from kubeline.dsl.module import OutputPortDef as OutputPortDef
     from kubeline.dsl.notebook_step import NotebookRunConfig as NotebookRunConfig
     from kubeline.dsl.notebook_step import NotebookRunnerStep as NotebookRunnerStep
+    from kubeline.dsl.output_dataset import OutputFileDatasetConfig as OutputFileDatasetConfig
     from kubeline.dsl.pending import ParallelRunStep as ParallelRunStep
     from kubeline.dsl.pipeline import Pipeline as Pipeline
     from kubeline.dsl.pipeline_run import PipelineRun as PipelineRun

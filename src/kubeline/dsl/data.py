@@ -200,6 +200,8 @@ class PipelineParameter:
         """string / int / float / bool / datapath, or None when the default has another type."""
         if isinstance(self.default_value, DataPath):
             return "datapath"
+        if type(self.default_value).__name__ in ("FileDataset", "TabularDataset"):
+            return "string"  # the definition's JSON (kubeline.dsl.dataset_graph)
         return _PARAM_TYPES.get(type(self.default_value))
 
     def __repr__(self) -> str:

@@ -255,6 +255,7 @@ def pipeline_name(pipeline: Pipeline) -> str:
 
 def _parameter_values(graph: PipelineGraph, values: Mapping[str, Any]) -> dict[str, str]:
     """pipeline_parameters as workflow argument strings (the compiler's encoding)."""
+    from kubeline.datasets.objects import AbstractDataset
     from kubeline.dsl.data import DataPath
 
     known = {p.name for p in graph.parameters}
@@ -269,6 +270,8 @@ def _parameter_values(graph: PipelineGraph, values: Mapping[str, Any]) -> dict[s
             store = value.datastore.name if value.datastore is not None else graph.default_datastore
             out[name] = json.dumps({"datastore": store, "path": value.path_on_datastore},
                                    sort_keys=True)
+        elif isinstance(value, AbstractDataset):  # a dataset parameter: its definition
+            out[name] = value.spec.to_json()
         else:
             out[name] = str(value)
     return out

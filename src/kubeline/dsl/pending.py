@@ -1,4 +1,4 @@
-"""Parts of issue 13 not built yet (Datasets, ParallelRunStep, HyperDriveStep): importable, so
+"""Parts of issue 13 not built yet (ParallelRunStep, HyperDriveStep): importable, so
 AML code moves over and the parity tool counts them as refused, but each refuses where it is
 created or called with one line saying it is not available yet.
 
@@ -15,12 +15,6 @@ from kubeline.exceptions import KubelineError
 REFUSED_ATTR = "__kubeline_refused__"
 
 _PENDING = {
-    # issue 13 point 2: Datasets and OutputFileDatasetConfig
-    "Dataset": "Datasets: use a DataReference (or a DataPath PipelineParameter) for now",
-    "FileDataset": "Datasets: use a DataReference for now",
-    "TabularDataset": "Datasets: read the file with pandas from a DataReference for now",
-    "OutputFileDatasetConfig": "OutputFileDatasetConfig: use PipelineData for now",
-    "DatasetConsumptionConfig": "Datasets: use a DataReference for now",
     # point 3: ParallelRunStep
     "ParallelRunStep": "ParallelRunStep: split the data and fan out PythonScriptSteps for now",
     "ParallelRunConfig": "ParallelRunStep: split the data and fan out PythonScriptSteps for now",

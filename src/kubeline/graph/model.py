@@ -65,7 +65,7 @@ class StepInput:
     """Data a step reads: a datastore path, another step's output, or a DataPath parameter."""
 
     name: str
-    source: Literal["datastore", "pipeline_data", "datapath_param"]
+    source: Literal["datastore", "pipeline_data", "datapath_param", "dataset"]
     datastore: str
     mode: InputMode = "mount"
     path: str = ""
@@ -73,6 +73,7 @@ class StepInput:
     parameter: str = ""
     path_on_compute: str = ""
     overwrite: bool = False
+    dataset: str = ""  # canonical JSON of a dataset definition (kubeline.datasets.spec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ class StepOutput:
     path_on_compute: str = ""
     overwrite: bool = False
     is_directory: bool = False
+    dataset: str = ""  # OutputFileDatasetConfig: canonical JSON of destination/registration
 
 
 @dataclass(frozen=True, slots=True)

@@ -286,6 +286,22 @@ class Run(metaclass=_ChecksOnFirstUse):
 
     display_name = name
 
+    # -- datasets -----------------------------------------------------------------------------
+    @property
+    def input_datasets(self) -> dict[str, Any]:
+        """The step's dataset inputs by name: the local path for as_mount()/as_download(),
+        a FileDataset/TabularDataset over the fetched files in direct mode."""
+        from kubeline.runtime.dataset_view import input_datasets
+
+        return input_datasets()
+
+    @property
+    def output_datasets(self) -> dict[str, str]:
+        """The step's dataset outputs (OutputFileDatasetConfig) by name: the folder to write."""
+        from kubeline.runtime.dataset_view import output_datasets
+
+        return output_datasets()
+
     # -- metrics ------------------------------------------------------------------------------
     def _add(self, kind: str, name: str, value: Any, description: str = "",
              **extra: Any) -> None:

@@ -25,6 +25,7 @@ from kubeline.graph.stepspec import encode_step
 from kubeline.reuse.keys import key_fields, producers
 from kubeline.runtime import arguments, cache, inputs, metrics, params, process, records, results
 from kubeline.runtime import contextenv as run_ctx
+from kubeline.runtime import datasets as ds
 from kubeline.runtime import snapshots as snap
 from kubeline.runtime.datastores import Datastores
 from kubeline.runtime.layout import cache_index, run_key_record
@@ -139,6 +140,7 @@ class StepRunner:
         env = self.env
         values = params.resolve(pipeline.parameters, env.parameters, env.indexed_parameters)
         params.check_datapaths(step, values)
+        ds.check_parameters(step, values)
         default = stores.default
         upstream = (parse_upstream(self.ns.upstream or "") if self.ns.step
                     else _upstream_from_run(default, env.run_id, step))
@@ -163,6 +165,7 @@ class StepRunner:
         if hit is not None:
             self._report_key(default, step, str(hit["outputs_key"]))
             self.timings.mark("prepare")
+            ds.publish_reused(step, stores, self.env.run_id, str(hit["outputs_key"]))
             return self._reused(stores, base, hit)
         self._report_key(default, step, plan.key)
         self.timings.mark("prepare")
@@ -248,9 +251,11 @@ class StepRunner:
         data = {item.name: inputs.materialise(item, ctx) for item in step.inputs}
         out_paths = {o.name: _output_path(o, workdir, src) for o in step.outputs}
         data.update({name: str(path) for name, path in out_paths.items()})
+        dataset_env = ds.script_view(step, data, values, workdir)
         argv = arguments.command_line(step, src, data, values)
         metrics_file = workdir / "metrics.jsonl"
         child_env = self._child_env(pipeline, step, src, metrics_file, uploads)
+        child_env.update(dataset_env)
         child_env.update(arguments.params_env(step, data, values))
         child_env.update(self.extra_env(metrics_file))
         self.timings.mark("inputs")
@@ -280,6 +285,9 @@ class StepRunner:
                 record = records.commit(stores.get(output.datastore), meta, output.name,
                                         out_paths[output.name])
                 outputs[output.name] = results.output_summary(record)
+            for output in step.outputs:  # before the index: a refused destination fails it
+                ds.publish_output(output, out_paths[output.name], stores, env.run_id,
+                                  base["key"])
             index = {"key": base["key"], "run_id": env.run_id, "step_id": step.id,
                      "step_name": step.name, "outputs": outputs, "metrics": step_metrics,
                      "tags": metrics.tags(step_entries), "ingredients": base["ingredients"]}
