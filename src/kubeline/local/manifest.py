@@ -19,6 +19,12 @@ from kubeline.exceptions import UnsupportedManifestError, ValidationError
 from kubeline.local import exprlang
 from kubeline.local.depends import DependsError, task_dependencies
 from kubeline.local.inline import expand_inline
+from kubeline.local.podspec import (
+    WF_LEVEL_KEY,
+    PodSpecPatchError,
+    apply_template_defaults,
+    parse_patch,
+)
 from kubeline.local.sync import Locks, SyncError
 from kubeline.local.templating import TemplateError, iter_tags
 
@@ -98,7 +104,7 @@ ARTIFACT: dict[str, Any] = {
     "archiveLogs": IGNORED,
     "artifactGC": IGNORED,
     "deleted": IGNORED,
-    "subPath": _refuse("artifact subPath is not supported locally"),
+    "subPath": ANY,  # appended to the resolved artifact's key (dag.resolve_artifact_args)
     **{
         loc: _refuse(f"{loc} artifacts are not supported locally; use s3, azure or raw")
         for loc in _OTHER_LOCATIONS
@@ -252,14 +258,19 @@ TEMPLATE: dict[str, Any] = {
     **{k: IGNORED for k in _SCHEDULING},
     "resource": lambda value, path: _resource(value, path),
     "suspend": _refuse("suspend templates are not supported locally"),
-    "containerSet": _refuse("containerSet templates are not supported locally"),
+    "containerSet": {
+        "containers": [{**CONTAINER, "dependencies": ANY}],
+        "volumeMounts": CONTAINER["volumeMounts"],
+        "retryStrategy": _refuse("containerSet retryStrategy is not supported locally; "
+                                 "use the template's retryStrategy"),
+    },
     "data": _refuse("data templates are not supported locally"),
     "http": _refuse("http templates are not supported locally"),
     "plugin": _refuse("plugin templates are not supported locally"),
-    "sidecars": _refuse("sidecars are not supported locally"),
-    "daemon": _refuse("daemon templates are not supported locally"),
+    "sidecars": [{**CONTAINER, "mirrorVolumeMounts": ANY}],
+    "daemon": ANY,  # runs in the background until its scope ends (daemons.py)
     "synchronization": SYNCHRONIZATION,
-    "podSpecPatch": _refuse("podSpecPatch is not supported locally"),
+    "podSpecPatch": ANY,  # what means something on one machine is applied (podspec.py)
     "pendingTimeout": IGNORED,
 }
 SPEC: dict[str, Any] = {
@@ -287,18 +298,13 @@ SPEC: dict[str, Any] = {
     **{k: IGNORED for k in _SCHEDULING if k != "metadata"},
     "onExit": ANY,
     "hooks": {"exit": {"template": ANY, "arguments": ARGUMENTS}},
-    "templateDefaults": _refuse(
-        "templateDefaults is not supported locally; set fields per template"
-    ),
     "volumeClaimTemplates": _refuse("persistent volume claims are not supported locally"),
     "synchronization": SYNCHRONIZATION,
     "suspend": _refuse("suspend is not supported locally"),
     "shutdown": _refuse("shutdown is not supported locally"),
     "workflowTemplateRef": _refuse("pass the WorkflowTemplate itself to kubeline run"),
-    "activeDeadlineSeconds": _refuse(
-        "workflow-level activeDeadlineSeconds is not supported locally; use template timeout"
-    ),
-    "podSpecPatch": _refuse("podSpecPatch is not supported locally"),
+    "activeDeadlineSeconds": ANY,  # the run's deadline (executor._drive)
+    "podSpecPatch": ANY,  # copied into each pod template (podspec.py)
 }
 METADATA: dict[str, Any] = {
     "name": ANY,
@@ -462,10 +468,45 @@ def load(docs: list[dict[str, Any]]) -> Manifest:
         raise ValidationError(["the file has no Workflow or WorkflowTemplate document"])
     if isinstance(workflow.get("spec"), dict):
         expand_inline(workflow["spec"])
+        apply_template_defaults(workflow["spec"])
     _walk(workflow, WORKFLOW, "")
     manifest = Manifest(workflow=workflow, kind=kind, configmaps=configmaps)
     _validate(manifest)
+    _spread_pod_spec_patch(manifest.spec)
     return manifest
+
+
+def _spread_pod_spec_patch(spec: dict[str, Any]) -> None:
+    """Argo applies the workflow's podSpecPatch to every pod, substituted per pod: each pod
+    template carries a copy that the node's arguments substitute with the rest."""
+    patch = spec.get("podSpecPatch")
+    if not patch:
+        return
+    for tmpl in spec.get("templates") or []:
+        if any(k in tmpl for k in ("container", "script", "containerSet")):
+            tmpl[WF_LEVEL_KEY] = patch
+
+
+def _check_pod_spec_patches(spec: dict[str, Any], problems: list[str]) -> None:
+    """A podSpecPatch without tags is checked now; one with tags when its pod is built."""
+    found = [("spec.podSpecPatch", spec.get("podSpecPatch"))] + [
+        (f"spec.templates[{i}].podSpecPatch", t.get("podSpecPatch"))
+        for i, t in enumerate(spec.get("templates") or [])]
+    for where, patch in found:
+        if patch and "{{" not in str(patch):
+            try:
+                parse_patch(patch, where)
+            except PodSpecPatchError as exc:
+                problems.append(str(exc))
+    deadline = spec.get("activeDeadlineSeconds")
+    if deadline not in (None, "") and "{{" not in str(deadline):
+        try:
+            ok = int(str(deadline)) > 0
+        except ValueError:
+            ok = False
+        if not ok:
+            problems.append(f"spec.activeDeadlineSeconds must be a positive integer, "
+                            f"not {deadline!r}")
 
 
 def _validate(m: Manifest) -> None:
@@ -485,7 +526,7 @@ def _validate(m: Manifest) -> None:
         problems.append("spec.entrypoint is required")
     elif entry not in names and "{{" not in str(entry):
         problems.append(f"spec.entrypoint: template '{entry}' is not defined")
-    kinds = ("container", "script", "dag", "steps", "resource")
+    kinds = ("container", "script", "containerSet", "dag", "steps", "resource")
     for i, t in enumerate(templates):
         present = [k for k in kinds if k in t]
         if len(present) != 1:
@@ -516,6 +557,7 @@ def _validate(m: Manifest) -> None:
             Locks(m.configmaps).plan(sync)
         except SyncError as exc:
             problems.append(f"{where}: {exc}")
+    _check_pod_spec_patches(spec, problems)
     if problems:
         raise ValidationError(problems)
     _check_expressions(spec)
