@@ -68,10 +68,14 @@ def _run(folder: Path, name: str, configmaps: list[dict[str, Any]], work: Path) 
     work.mkdir(parents=True)
     manifest = work / Path(name).name
     manifest.write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")
+    command = [sys.executable, "-m", "kubeline.cli", "run", str(manifest), "--json",
+               "--state-dir", str(work / "state")]
+    if ENTRIES[name].get("network") == "own":  # fixed ports: a loopback of its own
+        command = ["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
+                   *command]
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "kubeline.cli", "run", str(manifest), "--json",
-             "--state-dir", str(work / "state")],
+            command,
             cwd=work, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False,
         )
     except subprocess.TimeoutExpired as exc:

@@ -325,7 +325,7 @@ def _main_command(
             f"the container has no command and image '{image}' has no known entrypoint "
             "(images are not run locally; set command)"
         )
-    env = container_env(main, ctx)
+    env = images.image_env(container_env(main, ctx), image)
     env["PATH"] = _node_path(env, ctx, image)
     _check_program(argv[0], env["PATH"], image)
     return _argv(argv, ctx), env
@@ -497,7 +497,7 @@ def _prepare(container: dict[str, Any], name: str, fs: ContainerFS, ctx: LeafCon
     except podcontainers.PodContainerError as exc:
         raise LeafError(str(exc)) from exc
     image = str(container.get("image") or "")
-    env = container_env(container, ctx)
+    env = images.image_env(container_env(container, ctx), image)
     env["ARGO_CONTAINER_NAME"] = name
     env["PATH"] = _node_path(env, ctx, image)
     _check_program(argv[0], env["PATH"], image)
