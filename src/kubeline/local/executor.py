@@ -37,7 +37,6 @@ from kubeline.local.forkclient import ForkServers
 from kubeline.local.forkclient import enabled as forks_enabled
 from kubeline.local.leaf import LeafContext, LeafResult, run_leaf
 from kubeline.local.memo import MemoCache, MemoError, parse_duration_or_seconds
-from kubeline.local.podspec import PodSpecPatchError, apply_pod_spec_patches
 from kubeline.local.nodes import (
     ERROR,
     FAILED,
@@ -53,6 +52,7 @@ from kubeline.local.nodes import (
     node_id,
     pod_name,
 )
+from kubeline.local.podspec import PodSpecPatchError, apply_pod_spec_patches
 from kubeline.local.resources import ResourceError, prepare_pod
 from kubeline.local.sandbox import Sandbox, default_passthrough, detect_mode
 from kubeline.local.scope import (

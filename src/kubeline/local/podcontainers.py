@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from kubeline.local.sandbox import ContainerFS
 
 # (argv, fs, env, stdout, stderr, deadline) -> (exit code, timed out); leaf._spawn bound to ctx
 Spawn = Callable[[list[str], ContainerFS, dict[str, str], Path, Path, float | None],
-                 Awaitable[tuple[int, bool]]]
+                 Coroutine[Any, Any, tuple[int, bool]]]
 
 
 class PodContainerError(Exception):
