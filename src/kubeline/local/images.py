@@ -23,6 +23,7 @@ class ImageDefaults:
     cmd: tuple[str, ...] = ()
     path: tuple[str, ...] = ()  # folders the image adds to PATH
     env: tuple[tuple[str, str], ...] = ()  # the image's ENV (the container's env wins)
+    workdir: str = ""  # the image's WORKDIR, where known
 
 
 _ARGOSAY_PATH = ("/usr/games",)
@@ -30,11 +31,11 @@ IMAGES: dict[str, ImageDefaults] = {
     "argoproj/argosay:v1": ImageDefaults(cmd=("cowsay",), path=_ARGOSAY_PATH),
     "argoproj/argosay:v2": ImageDefaults(entrypoint=("argosay",), path=_ARGOSAY_PATH),
     "docker/whalesay": ImageDefaults(cmd=("/bin/bash",), path=_ARGOSAY_PATH),
-    "busybox": ImageDefaults(cmd=("sh",)),
-    "alpine": ImageDefaults(cmd=("/bin/sh",)),
-    "debian": ImageDefaults(cmd=("bash",)),
-    "ubuntu": ImageDefaults(cmd=("/bin/bash",)),
-    "python": ImageDefaults(cmd=("python3",)),
+    "busybox": ImageDefaults(cmd=("sh",), workdir="/"),
+    "alpine": ImageDefaults(cmd=("/bin/sh",), workdir="/"),
+    "debian": ImageDefaults(cmd=("bash",), workdir="/"),
+    "ubuntu": ImageDefaults(cmd=("/bin/bash",), workdir="/"),
+    "python": ImageDefaults(cmd=("python3",), workdir="/"),
     # servers Argo's daemon examples run (Debian's nginx-light and influxdb here)
     "nginx": ImageDefaults(cmd=("nginx", "-g", "daemon off;")),
     # the image keeps its database in the container (/var/lib/influxdb); here that is the

@@ -348,10 +348,32 @@ def _main_logs(ctx: LeafContext) -> tuple[Path, Path]:
 
 
 def _apply_image(tmpl: dict[str, Any], ctx: LeafContext) -> None:
-    """The main container's image (named when one of its programs is missing). Its WORKDIR
-    is not applied: nodes run in the folder kubeline run started in (docs/local-executor.md,
-    where the local executor differs)."""
-    ctx.image = str(_main_container(tmpl).get("image") or "")
+    """The main container's image (named when one of its programs is missing). Nodes run in
+    the folder kubeline run started in, so that local files stay reachable; but a node whose
+    outputs are entries of its image's working folder (``/result.txt`` written as
+    ``result.txt`` in an image whose WORKDIR is ``/``) runs there, as in its image, when
+    bubblewrap gives it a private root to write in (decision 0023)."""
+    main = _main_container(tmpl)
+    ctx.image = str(main.get("image") or "")
+    if ctx.sandbox.mode != "bwrap":
+        return
+    workdir = str(main.get("workingDir") or images.defaults(ctx.image).workdir)
+    if workdir and any(_entry_of(path, workdir) for path in _output_paths(tmpl)):
+        ctx.cwd = workdir
+
+
+def _output_paths(tmpl: dict[str, Any]) -> list[str]:
+    outs = tmpl.get("outputs") or {}
+    paths = [str((p.get("valueFrom") or {}).get("path") or "") for p in
+             outs.get("parameters") or []]
+    paths += [str(a.get("path") or "") for a in outs.get("artifacts") or []]
+    return [p for p in paths if p]
+
+
+def _entry_of(path: str, folder: str) -> bool:
+    """``path`` is an entry directly inside ``folder`` (both absolute container paths)."""
+    parent = os.path.dirname(path.rstrip("/")) or "/"
+    return parent == (folder.rstrip("/") or "/")
 
 
 def predict_main(tmpl: dict[str, Any], ctx: LeafContext) -> Launch:
