@@ -122,7 +122,7 @@ def test_daemon_with_retry_strategy_is_daemoned_through_its_retry_node(tmp_path:
         "    daemon: true\n", "    daemon: true\n    retryStrategy: {limit: 2}\n")
     s = run_yaml(text, tmp_path, parameters={"port": str(port)})
     assert s.phase == "Succeeded", s.message
-    retry = [n for n in s.nodes if n.type == "Retry"][0]
+    retry = next(n for n in s.nodes if n.type == "Retry")
     assert retry.phase == "Succeeded" and len(retry.children) == 1
 
 

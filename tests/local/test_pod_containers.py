@@ -41,7 +41,7 @@ def test_container_set_runs_each_container_after_its_dependencies(
     monkeypatch.setenv("KUBELINE_SANDBOX", sandbox)
     s = run_yaml(GRAPH, tmp_path)
     assert s.phase == "Succeeded", s.message
-    pod = [n for n in s.nodes if n.type == "Pod"][0]
+    pod = next(n for n in s.nodes if n.type == "Pod")
     order = pod.output_parameters["order"].split("\n")
     assert order[0] == "a" and order[-1] == "d" and sorted(order[1:3]) == ["b", "c"]
     containers = {n.display_name: n.phase for n in s.nodes if n.type == "Container"}
@@ -96,7 +96,7 @@ spec:
 """
     s = run_yaml(text, tmp_path)
     assert s.phase == "Failed"
-    pod = [n for n in s.nodes if n.type == "Pod"][0]
+    pod = next(n for n in s.nodes if n.type == "Pod")
     assert pod.phase == "Failed" and pod.message == "container a: Error (exit code 3)"
     phases = {n.display_name: n.phase for n in s.nodes if n.type == "Container"}
     assert phases == {"a": "Failed", "b": "Omitted", "main": "Succeeded"}
@@ -107,11 +107,11 @@ def test_container_set_dependency_errors(tmp_path: Path) -> None:
     cycle = GRAPH.replace('dependencies: [a]}\n      - {name: c', 'dependencies: [a, main]}\n      - {name: c')
     s = run_yaml(cycle, tmp_path / "cycle")
     assert s.phase == "Error"
-    assert "dependency cycle" in [n for n in s.nodes if n.type == "Pod"][0].message
+    assert "dependency cycle" in next(n for n in s.nodes if n.type == "Pod").message
     unknown = GRAPH.replace("dependencies: [b, c]", "dependencies: [b, nobody]")
     s = run_yaml(unknown, tmp_path / "unknown")
     assert "dependency 'nobody' is not a container of the set" in \
-        [n for n in s.nodes if n.type == "Pod"][0].message
+        next(n for n in s.nodes if n.type == "Pod").message
 
 
 def test_container_set_retry_strategy_is_refused(tmp_path: Path) -> None:

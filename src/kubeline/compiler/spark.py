@@ -374,7 +374,8 @@ def spark_application(step: Step, graph: PipelineGraph, config: WorkspaceConfig,
     if pypi:
         env = [*env, {"name": "PYTHONPATH", "value": PYLIB_MOUNT}]
     gpu_note = {"kubeline.io/gpus": str(sched.gpus)} if sched.gpus else {}
-    driver_env = [*env, {"name": DRIVER_LOG_ENV, "value": DRIVER_LOG_DEFAULT}]
+    driver_env: list[dict[str, Any]] = [*env, {"name": DRIVER_LOG_ENV,
+                                               "value": DRIVER_LOG_DEFAULT}]
     spec["driver"] = {**sizing, "labels": pod_labels,
                       "serviceAccount": config.cluster.service_account,
                       "template": _pod_template("spark-kubernetes-driver", sched, driver_env,

@@ -16,7 +16,7 @@ import copy
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from kubeline.local import loops
+from kubeline.local import lifecycle, loops
 from kubeline.local.depends import DependsError, DepState, TaskDeps, evaluate, task_dependencies
 from kubeline.local.exithandler import run_task_exit_hook, split_hooks, task_exit_hook
 from kubeline.local.exprlang import ExprError
@@ -321,6 +321,8 @@ class DagRun:
         if not proceed:
             self._terminal(name, "Skipped", SKIPPED, f"when '{when}' evaluated false")
             return
+        hooks = lifecycle.watch(self.engine, node_name, lifecycle.lifecycle_hooks(task), scope,
+                                self.node, "tasks", name, resolved.get("template"))
         node = await self.engine.execute_child(
             self.node,
             self.tmpl,
@@ -330,6 +332,7 @@ class DagRun:
             "task",
             name,
         )
+        await lifecycle.finish(self.engine, hooks, node_name, node)
         if node is not None:  # None: not started because the template's failFast stopped it
             self._task_node(name, node)
             await run_task_exit_hook(self.engine, hook, node, "tasks", name, scope, self.node,

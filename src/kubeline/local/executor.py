@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kubeline.exceptions import KubelineError, ValidationError
-from kubeline.local import images, procs
+from kubeline.local import images, lifecycle, procs
 from kubeline.local import manifest as manifest_mod
 from kubeline.local.artifacts import Repository, has_location
 from kubeline.local.daemons import LOOPBACK_IP, Daemon, Daemons, ProbeError, first_of, wait_ready
@@ -36,6 +36,7 @@ from kubeline.local.exithandler import final_phase, run_exit_handler
 from kubeline.local.forkclient import ForkServers
 from kubeline.local.forkclient import enabled as forks_enabled
 from kubeline.local.leaf import LeafContext, LeafResult, run_leaf
+from kubeline.local.lifecycle import HookWatch
 from kubeline.local.memo import MemoCache, MemoError, parse_duration_or_seconds
 from kubeline.local.nodes import (
     ERROR,
@@ -171,6 +172,7 @@ class Engine:
         self.wf_deadline: float | None = None  # spec.activeDeadlineSeconds (time.monotonic)
         self.daemons = Daemons(self.finish)  # daemon pods, by the scope whose end stops them
         self.daemon_results: dict[str, LeafResult] = {}
+        self.watchers: dict[str, HookWatch] = {}  # node id -> its lifecycle hooks
 
     # --- nodes --------------------------------------------------------------------------
 
@@ -224,6 +226,9 @@ class Engine:
     def save(self, node: Node) -> None:
         self.state.save_node(self.wf_name, node)
         self.reporter.node_updated(node)
+        watcher = self.watchers.get(node.id)
+        if watcher is not None:  # lifecycle hooks on an expression (lifecycle.py)
+            watcher.check(node)
 
     def finish(self, node: Node, phase: str, message: str | None = None) -> None:
         node.phase = phase
@@ -1197,8 +1202,11 @@ async def _drive(
     except SyncError as exc:
         raise KubelineError(f"spec.synchronization: {exc}") from exc
     try:
+        wf_hooks = lifecycle.watch(engine, run_id, lifecycle.lifecycle_hooks(m.spec),
+                                   engine.globals, None, "workflow", "")
         async with engine.locks.hold(wf_locks):
             root = await engine.execute_template(run_id, str(m.spec["entrypoint"]), args, None)
+        await lifecycle.finish(engine, wf_hooks, run_id, root)
         engine.wf_deadline = None  # exit handlers are not subject to the deadline (Argo)
         await engine.daemons.stop()
         handler = await run_exit_handler(

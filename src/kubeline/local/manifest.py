@@ -166,7 +166,7 @@ _TASK_COMMON: dict[str, Any] = {
     "continueOn": {"error": ANY, "failed": ANY},
     "templateRef": _refuse("templateRef is not supported locally; inline the template"),
     "onExit": ANY,
-    "hooks": {"exit": {"template": ANY, "arguments": ARGUMENTS}},
+    "hooks": lambda value, path: _hooks(value, path),
 }
 DAG_TASK: dict[str, Any] = {**_TASK_COMMON, "dependencies": ANY, "depends": ANY}
 VOLUME: dict[str, Any] = {
@@ -220,6 +220,27 @@ RESOURCE: dict[str, Any] = {  # SparkApplications run locally (kubeline.local.re
     "flags": IGNORED,
     "manifestFrom": _refuse("manifestFrom is not supported locally (inline the manifest)"),
 }
+
+
+_HOOK: dict[str, Any] = {
+    "template": ANY, "arguments": ARGUMENTS, "expression": ANY,
+    "templateRef": _refuse("templateRef is not supported locally; inline the template"),
+}
+
+
+def _hooks(value: Any, path: str) -> None:
+    """Lifecycle hooks: ``exit`` (an exit handler) or any name with an expression."""
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        raise ValidationError([f"{path} must be a mapping"])
+    for name, hook in value.items():
+        _walk(hook, _HOOK, f"{path}.{name}")
+        if name != "exit" and not str((hook or {}).get("expression") or "").strip():
+            raise ValidationError([f"{path}.{name}: Expression required for hook {name} "
+                                   "(only the exit hook runs without one)"])
+        if not (hook or {}).get("template"):
+            raise ValidationError([f"{path}.{name}.template is required"])
 
 
 def _resource(value: Any, path: str) -> None:
@@ -297,7 +318,7 @@ SPEC: dict[str, Any] = {
     "podResources": IGNORED,  # pod-level requests/limits: scheduling only
     **{k: IGNORED for k in _SCHEDULING if k != "metadata"},
     "onExit": ANY,
-    "hooks": {"exit": {"template": ANY, "arguments": ARGUMENTS}},
+    "hooks": lambda value, path: _hooks(value, path),
     "volumeClaimTemplates": _refuse("persistent volume claims are not supported locally"),
     "synchronization": SYNCHRONIZATION,
     "suspend": _refuse("suspend is not supported locally"),
@@ -378,7 +399,8 @@ def _check_expressions(spec: dict[str, Any]) -> None:
                 if tag.startswith("="):
                     _parse_expr(tag[1:], path)
         if path.endswith((".valueFrom.expression", ".retryStrategy.expression",
-                          ".fromExpression")):
+                          ".fromExpression")) or (".hooks." in path and
+                                                   path.endswith(".expression")):
             # tags in an expression field are substituted before it is evaluated
             _parse_expr(text, path, _TAG.sub("tag", text))
     for path, value in _objects(spec, "spec"):
@@ -526,6 +548,9 @@ def _validate(m: Manifest) -> None:
         problems.append("spec.entrypoint is required")
     elif entry not in names and "{{" not in str(entry):
         problems.append(f"spec.entrypoint: template '{entry}' is not defined")
+    for ref_path, ref in _hook_refs(spec, "spec"):
+        if ref not in names:
+            problems.append(f"{ref_path}: template '{ref}' is not defined")
     kinds = ("container", "script", "containerSet", "dag", "steps", "resource")
     for i, t in enumerate(templates):
         present = [k for k in kinds if k in t]
@@ -567,10 +592,18 @@ def _template_refs(t: dict[str, Any], path: str) -> Iterator[tuple[str, str]]:
     if "dag" in t:
         for j, task in enumerate(t["dag"].get("tasks") or []):
             yield f"{path}.dag.tasks[{j}].template", str(task.get("template"))
+            yield from _hook_refs(task, f"{path}.dag.tasks[{j}]")
     if "steps" in t:
         for g, group in enumerate(t["steps"] or []):
             for j, step in enumerate(group or []):
                 yield f"{path}.steps[{g}][{j}].template", str(step.get("template"))
+                yield from _hook_refs(step, f"{path}.steps[{g}][{j}]")
+
+
+def _hook_refs(owner: dict[str, Any], path: str) -> Iterator[tuple[str, str]]:
+    for name, hook in (owner.get("hooks") or {}).items():
+        if isinstance(hook, dict) and hook.get("template"):
+            yield f"{path}.hooks.{name}.template", str(hook["template"])
 
 
 def _has_cycle(tasks: dict[str, dict[str, Any]]) -> bool:
