@@ -156,6 +156,7 @@ class PipelineData:
         self.data_type = data_type
         self.is_directory = bool(is_directory)
         self.pipeline_output_name = pipeline_output_name
+        self.training_output = training_output  # a HyperDriveStep's TrainingOutput
         self._input_mode = "mount"
         self._input_path_on_compute: str | None = None
         self._origin: PipelineData = self

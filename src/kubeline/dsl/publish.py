@@ -176,7 +176,10 @@ def _submit(workspace: Workspace, record: PublishedRecord, experiment_name: str,
                          where="pipeline_parameters")
     except RequestError as exc:
         raise KubelineError(exc.message, exc.hint) from None
-    started = RunStarter(workspace.state_dir, workspace.root).start(
+    from kubeline.dsl.cluster_runs import published_starter
+
+    started = RunStarter(workspace.state_dir, workspace.root,
+                         remote=published_starter(workspace.root)).start(
         record, experiment.name, arguments, started_by=started_by, properties=properties,
         tags={str(k): str(v) for k, v in (tags or {}).items()})
     return PipelineRun(experiment, started.id)
