@@ -57,5 +57,12 @@ command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
 if [[ ! -x /usr/games/cowsay ]] && ! command -v cowsay >/dev/null 2>&1; then
   apt_install cowsay
 fi
+# Their daemon examples serve with nginx and influxdb (the programs of those images).
+if ! command -v nginx >/dev/null 2>&1 && [[ ! -x /usr/sbin/nginx ]]; then
+  apt_install nginx-light
+fi
+if ! command -v influxd >/dev/null 2>&1; then
+  apt_install influxdb
+fi
 
 bash scripts/cluster/images/build.sh runtime >/dev/null

@@ -31,6 +31,11 @@ _EXPORTS: dict[str, str] = {
     "StepSequence": "kubeline.dsl.sequence",
     "PipelineDraft": "kubeline.dsl.draft",
     "Model": "kubeline.dsl.model",
+    "Dataset": "kubeline.dsl.dataset",
+    "FileDataset": "kubeline.dsl.dataset",
+    "TabularDataset": "kubeline.dsl.dataset",
+    "DatasetConsumptionConfig": "kubeline.dsl.dataset",
+    "OutputFileDatasetConfig": "kubeline.dsl.output_dataset",
     "ScriptRunConfig": "kubeline.dsl.runconfig",
     "MpiConfiguration": "kubeline.dsl.runconfig",
     "PyTorchConfiguration": "kubeline.dsl.runconfig",
@@ -42,7 +47,8 @@ _EXPORTS: dict[str, str] = {
     "AzureCliAuthentication": "kubeline.dsl.auth",
     "MsiAuthentication": "kubeline.dsl.auth",
     "TokenAuthentication": "kubeline.dsl.auth",
-    "HyperDriveStep": "kubeline.dsl.pending",
+    "HyperDriveStep": "kubeline.dsl.hyperdrive_step",
+    "HyperDriveConfig": "kubeline.dsl.hyperdrive_config",
     "ParallelRunStep": "kubeline.dsl.parallel_run",
     "UserErrorException": "kubeline.exceptions",
     "Workspace": "kubeline.dsl.workspace",
@@ -101,9 +107,15 @@ if TYPE_CHECKING:
     from kubeline.dsl.data import DataReference as DataReference
     from kubeline.dsl.data import PipelineData as PipelineData
     from kubeline.dsl.data import PipelineParameter as PipelineParameter
+    from kubeline.dsl.dataset import Dataset as Dataset
+    from kubeline.dsl.dataset import DatasetConsumptionConfig as DatasetConsumptionConfig
+    from kubeline.dsl.dataset import FileDataset as FileDataset
+    from kubeline.dsl.dataset import TabularDataset as TabularDataset
     from kubeline.dsl.datastore import Datastore as Datastore
     from kubeline.dsl.draft import PipelineDraft as PipelineDraft
     from kubeline.dsl.experiment import Experiment as Experiment
+    from kubeline.dsl.hyperdrive_config import HyperDriveConfig as HyperDriveConfig
+    from kubeline.dsl.hyperdrive_step import HyperDriveStep as HyperDriveStep
     from kubeline.dsl.model import Model as Model
     from kubeline.dsl.module import InputPortDef as InputPortDef
     from kubeline.dsl.module import Module as Module
@@ -112,10 +124,10 @@ if TYPE_CHECKING:
     from kubeline.dsl.module import OutputPortDef as OutputPortDef
     from kubeline.dsl.notebook_step import NotebookRunConfig as NotebookRunConfig
     from kubeline.dsl.notebook_step import NotebookRunnerStep as NotebookRunnerStep
+    from kubeline.dsl.output_dataset import OutputFileDatasetConfig as OutputFileDatasetConfig
     from kubeline.dsl.parallel_inputs import TabularInput as TabularInput
     from kubeline.dsl.parallel_run import ParallelRunConfig as ParallelRunConfig
     from kubeline.dsl.parallel_run import ParallelRunStep as ParallelRunStep
-    from kubeline.dsl.pending import HyperDriveStep as HyperDriveStep
     from kubeline.dsl.pipeline import Pipeline as Pipeline
     from kubeline.dsl.pipeline_run import PipelineRun as PipelineRun
     from kubeline.dsl.pipeline_run import PortDataReference as PortDataReference

@@ -6,6 +6,9 @@ internal error and keeps its traceback.
 
 from __future__ import annotations
 
+import sys
+from types import TracebackType
+
 
 class KubelineError(Exception):
     """A user-facing error: ``subject: problem (hint)`` on a single line."""
@@ -164,3 +167,19 @@ class ParallelRunException(KubelineError):
 class ServiceException(HttpOperationError):
     """A service call that failed."""
 
+
+
+def _one_line_hook(kind: type[BaseException], value: BaseException,
+                   tb: TracebackType | None) -> None:
+    if isinstance(value, KubelineError):
+        sys.stderr.write(f"{kind.__name__}: {value}\n")
+        raise SystemExit(value.exit_code)
+    sys.__excepthook__(kind, value, tb)
+
+
+def install_one_line_hook() -> None:
+    """An uncaught kubeline error ends a plain script (``python pipeline.py``) with its one
+    line and exit code 2, as the CLI does; other errors keep their traceback. A hook the
+    user or another tool installed is left alone."""
+    if sys.excepthook is sys.__excepthook__:
+        sys.excepthook = _one_line_hook

@@ -10,6 +10,8 @@ kubeline refuses or does not have yet are asserted to stop at that cell with one
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,8 +22,8 @@ from tests.aml.harness import DATA, NotebookResult, run_notebook
 from tests.server.conftest import Server
 
 INTRO = "intro-to-pipelines"
-DATASET_NOT_YET = ("NotAvailableYet: Dataset is not available yet in this version of kubeline "
-                   "(Datasets: use a DataReference (or a DataPath PipelineParameter) for now)")
+NO_INTERNET_FOR_STEPS = {"https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9",
+                         "no_proxy": "127.0.0.1,localhost"}
 
 
 def _wait_runs(workdir: Path, expected: int, timeout: float = 240.0) -> list[tuple[str, str]]:
@@ -146,6 +148,47 @@ def test_versioned_endpoints_notebook_until_its_rest_parameters(
     assert "/pipelineEndpoints/Id/" in result.cells[16].output
 
 
+def test_publish_and_rest_notebook_runs(aml_notebooks: Path, tmp_path: Path,
+                                        serve_here: Callable[[Path], Server]) -> None:
+    """All 16 cells run: datasets, OutputFileDatasetConfig, publish and the REST submission.
+    The harness's Titanic.csv stand-in serves the kernel, not the step processes: the steps
+    get a proxy on a closed loopback port instead, so the first step's download of the
+    public URL fails with one line (this machine has no internet) and nothing leaves it."""
+    (tmp_path / "ws").mkdir()
+    server = serve_here(tmp_path / "ws")
+    result = run_notebook(aml_notebooks / INTRO /
+                          "aml-pipelines-publish-and-run-using-rest-endpoint.ipynb",
+                          tmp_path / "ws", env={"KUBELINE_SERVE_URL": server.url,
+                                                **NO_INTERNET_FOR_STEPS})
+    assert result.ran_all, result.summary()
+    assert sorted(_wait_runs(tmp_path / "ws", 2)) == [("My_Pipeline1", "Failed"),
+                                                      ("Pipeline_experiment_sample", "Failed")]
+    from kubeline.dsl.workspace import Workspace
+    from kubeline.history.db import History
+
+    with History(Workspace(_root=tmp_path / "ws").state_dir) as db:
+        run = next(r for r in db.list_runs(None) if r.experiment == "My_Pipeline1")
+    shown = subprocess.run([sys.executable, "-m", "kubeline.cli", "runs", "show", run.id],
+                           cwd=tmp_path / "ws", capture_output=True, text=True, timeout=120)
+    assert "dataset file 'https://dprepdata.blob.core.windows.net/demo/Titanic.csv' cannot " \
+           "be downloaded" in shown.stdout, shown.stdout + shown.stderr
+    assert "compare.py               NotStarted" in shown.stdout
+
+
+def test_mnist_parallel_run_notebook_until_its_model_download(aml_notebooks: Path,
+                                                              tmp_path: Path) -> None:
+    """Its FileDataset cell (6) runs; cell 9 downloads a model from Microsoft's public
+    storage, which the harness refuses (no internet here): urllib's own error, so the
+    notebook shows Python's traceback."""
+    result = _run(aml_notebooks, "parallel-run/file-dataset-image-inference-mnist", tmp_path)
+    failed = result.failed
+    assert failed is not None and failed.index == 9, result.summary()
+    assert failed.error == ("URLError: <urlopen error harness: no internet here: "
+                            "https://pipelinedata.blob.core.windows.net/mnist-model/"
+                            "mnist-tf.tar.gz>")
+    assert "Dataset.File.from_files" in result.cells[5].source and result.cells[5].ok
+
+
 @pytest.mark.parametrize(("name", "cell", "error"), [
     ("aml-pipelines-with-automated-machine-learning-step", 1,
      "RefusedImport: azureml.train.automl (AutoMLConfig) is not supported by kubeline (Azure "
@@ -155,11 +198,20 @@ def test_versioned_endpoints_notebook_until_its_rest_parameters(
      "RefusedError: Datastore.register_azure_data_lake_gen2 is not supported by kubeline "
      "(register its container with Datastore.register_azure_blob_container (ADLS Gen2 speaks "
      "the Blob API) with an account key or SAS token)"),
-    ("aml-pipelines-publish-and-run-using-rest-endpoint", 5, DATASET_NOT_YET),
-    # HyperDrive reaches its Dataset cell with MNIST stand-ins (harness.mnist_stand_ins)
-    ("aml-pipelines-parameter-tuning-with-hyperdrive", 7, DATASET_NOT_YET),
-    ("parallel-run/tabular-dataset-inference-iris", 5, DATASET_NOT_YET),
-    ("parallel-run/file-dataset-image-inference-mnist", 6, DATASET_NOT_YET),
+    # HyperDrive passes its Dataset cells with MNIST stand-ins (harness.mnist_stand_ins) and
+    # stops at a curated environment kubeline does not list
+    ("aml-pipelines-parameter-tuning-with-hyperdrive", 10,
+     "EnvironmentDefError: Environment 'AzureML-tensorflow-2.16-cuda12' is not registered in "
+     "workspace 'local' (known: AzureML-Minimal, AzureML-PyTorch-1.6-CPU, "
+     "AzureML-PyTorch-1.6-GPU, AzureML-TensorFlow-2.2-GPU, AzureML-TensorFlow-2.3-CPU, "
+     "AzureML-TensorFlow-2.3-GPU, AzureML-Tutorial, AzureML-sklearn-0.24-ubuntu18.04-py37-cpu; "
+     "register one with Environment(name).register(ws))"),
+    # the ParallelRunStep notebooks pass their Dataset cells and stop where they fetch their
+    # models from Microsoft's public storage (no internet here; the harness refuses it)
+    ("parallel-run/tabular-dataset-inference-iris", 8,
+     "DatastoreError: datastore 'iris_model_datastore': cannot reach Azure Blob endpoint "
+     "https://pipelinedata.blob.core.windows.net (check datastores.iris_model_datastore."
+     "endpoint and account_name)"),
 ])
 def test_refused_parts_stop_the_notebook_with_one_line(aml_notebooks: Path, tmp_path: Path,
                                                       name: str, cell: int, error: str) -> None:

@@ -114,6 +114,16 @@ class Box:
         body: bytes = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         return body
 
+    def read_tree(self, bucket: str, key: str) -> bytes | dict[str, bytes]:
+        """An artifact's object, or -- a folder stored unarchived (key-only artifacts with
+        archive none), which is a prefix, not an object -- its files by relative path."""
+        prefix = key.rstrip("/") + "/"
+        listed = self.s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents") or []
+        if not listed:
+            return self.read_object(bucket, key)
+        return {str(o["Key"])[len(prefix):]: self.read_object(bucket, str(o["Key"]))
+                for o in listed if str(o["Key"]) != prefix}
+
     # --- workflows -------------------------------------------------------------------------
 
     def create_workflow(self, doc: dict[str, Any], namespace: str) -> str:

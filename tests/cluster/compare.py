@@ -103,12 +103,16 @@ def strip_generated(name: str) -> str:
     return re.sub(r"-[a-z0-9]{5}$", "", name)
 
 
-def archive_members(data: bytes) -> dict[str, str]:
+def archive_members(data: bytes | dict[str, bytes]) -> dict[str, str]:
     """An artifact's files and their sha256: Argo stores directories and files as .tgz (its
-    default archive), the local executor the same; member times and owners are not compared."""
+    default archive), the local executor the same; member times and owners are not compared.
+    An unarchived folder (archive none) is its files by relative path on both sides."""
     import hashlib
     import io
     import tarfile
+
+    if isinstance(data, dict):
+        return {name: hashlib.sha256(body).hexdigest() for name, body in data.items()}
 
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
@@ -142,7 +146,10 @@ def local_artifacts(summary: RunSummary, workflow: str) -> dict[str, dict[str, A
             location = art.get("location", "")
             if art["name"] == "main-logs" or not location.startswith("file://"):
                 continue
-            data = Path(urlparse(location).path).read_bytes()
+            path = Path(urlparse(location).path)
+            data: bytes | dict[str, bytes] = path.read_bytes() if path.is_file() else {
+                str(f.relative_to(path)): f.read_bytes()
+                for f in sorted(path.rglob("*")) if f.is_file()}
             found.setdefault(relative(node.name, workflow), {})[art["name"]] = (
                 archive_members(data))
     return found

@@ -62,7 +62,7 @@ def compare_one(box: Box, path: Path, tmp_path: Path) -> None:
     assert local.phase == phase
     local_name = local_workflow_name(local)
     assert differences(argo_nodes(wf), local_nodes(local, local_name)) == []
-    assert argo_artifacts(wf, box.read_object, BUCKET) == local_artifacts(local, local_name)
+    assert argo_artifacts(wf, box.read_tree, BUCKET) == local_artifacts(local, local_name)
 
 
 def local_workflow_name(summary: Any) -> str:

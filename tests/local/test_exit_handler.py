@@ -165,12 +165,14 @@ def test_deprecated_task_on_exit(tmp_path: Path) -> None:
     assert s.node("a.onExit").logs().strip() == "after"
 
 
-def test_expression_hooks_are_refused(tmp_path: Path) -> None:
-    from kubeline.exceptions import UnsupportedManifestError
+def test_hooks_other_than_exit_need_an_expression(tmp_path: Path) -> None:
+    """Hooks on an expression run (tests/local/test_lifecycle_hooks.py); one without an
+    expression is refused, as Argo refuses it ("Expression required for hook")."""
+    from kubeline.exceptions import ValidationError
 
     body = ("steps:\n    - - {name: a, template: after, hooks: {running: "
-            "{expression: 'steps.a.status == \"Running\"', template: after}}}")
-    with pytest.raises(UnsupportedManifestError, match=r"hooks\.running"):
+            "{template: after}}}")
+    with pytest.raises(ValidationError, match=r"hooks\.running: Expression required"):
         run_yaml(TASK_HOOKS.replace("BODY", body).replace("CODE", "0"), tmp_path)
 
 

@@ -115,13 +115,16 @@ def test_container_argv_follows_kubernetes_entrypoint_rules(
     assert images.container_argv(container, image) == argv
 
 
-@pytest.mark.parametrize("image", ["python:alpine3.23", "busybox", "argoproj/argosay:v2"])
-def test_a_public_image_runs_in_the_run_folder_and_outputs_at_top_level(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, image: str
+@pytest.mark.parametrize(("image", "workdir"), [("python:alpine3.23", "/"), ("busybox", "/"),
+                                               ("argoproj/argosay:v2", "")])
+def test_a_public_image_outputs_at_top_level_of_its_workdir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, image: str, workdir: str
 ) -> None:
-    """Nodes run in the folder kubeline run started in (not the image's WORKDIR); a
-    top-level output path (/result.txt) is private to the node (the host's / gets nothing),
-    in a DAG where the next task may be warm-started."""
+    """A node whose outputs are entries of its image's WORKDIR (/result.txt, WORKDIR /) runs
+    there, as in its image (a relative write lands in the output); an image whose WORKDIR is
+    not known runs in the folder kubeline run started in. The top-level output path is
+    private to the node (the host's / gets nothing), in a DAG where the next task may be
+    warm-started."""
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
@@ -141,5 +144,53 @@ def test_a_public_image_runs_in_the_run_folder_and_outputs_at_top_level(
       - {{name: result, path: /result.txt}}"""
     s = _run(tmp_path / "state", body)
     assert s.phase == "Succeeded", [(n.display_name, n.message) for n in s.nodes]
-    assert s.node("second").output_parameters == {"where": str(work)}
+    expected = workdir if workdir and s.sandbox == "bwrap" else str(work)
+    assert s.node("second").output_parameters == {"where": expected}
     assert not Path("/result.txt").exists() and not Path("/where.txt").exists()
+
+
+@pytest.mark.parametrize("image", ["python:3.11", "busybox"])
+def test_nodes_whose_outputs_lie_elsewhere_run_in_the_run_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, image: str
+) -> None:
+    """Local files stay reachable by relative paths unless the outputs say the node writes
+    into its image's working folder."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "local.txt").write_text("mine")
+    monkeypatch.chdir(work)
+    body = f"""    container:
+      image: {image}
+      command: [sh, -c, 'cat local.txt > /tmp/out.txt']
+    outputs:
+      parameters:
+      - {{name: read, valueFrom: {{path: /tmp/out.txt}}}}"""
+    s = _run(tmp_path / "state", body)
+    assert s.phase == "Succeeded", [(n.display_name, n.message) for n in s.nodes]
+    assert s.node(s.id).output_parameters == {"read": "mine"}
+
+
+def test_a_relative_write_lands_in_a_top_level_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Argo's conditional-artifacts pattern: the script writes result.txt relative to the
+    image's WORKDIR (/) and outputs /result.txt; nothing reaches the run folder."""
+    if shutil.which("bwrap") is None:
+        pytest.skip("needs bubblewrap's private root (without it the run folder is kept)")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    body = """    script:
+      image: python:alpine3.23
+      command: [python]
+      source: |
+        with open("result.txt", "w") as f:
+          f.write("it was heads")
+    outputs:
+      artifacts:
+      - {name: result, path: /result.txt, archive: {none: {}}}"""
+    s = _run(tmp_path / "state", body)
+    assert s.phase == "Succeeded", [(n.display_name, n.message) for n in s.nodes]
+    [art] = s.node(s.id).output_artifacts
+    assert Path(art["location"].removeprefix("file://")).read_text() == "it was heads"
+    assert not (work / "result.txt").exists()

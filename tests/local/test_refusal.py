@@ -38,8 +38,12 @@ def _wf(body: str) -> str:
         ),
         ("    resource: {action: create, manifest: 'kind: Job'}", "spec.templates[0].resource"),
         (
-            "    container: {image: x, command: [echo]}\n    sidecars: [{name: s, image: y}]",
-            "spec.templates[0].sidecars",
+            "    containerSet: {containers: [{name: main, image: y}], retryStrategy: {retries: 1}}",
+            "spec.templates[0].containerSet.retryStrategy",
+        ),
+        (
+            "    container: {image: x, command: [echo]}\n    sidecars: [{name: s, image: y, lifecycle: {}}]",
+            "spec.templates[0].sidecars[0].lifecycle",
         ),
         (
             "    container: {image: x, command: [echo], mystery: 1}",

@@ -175,3 +175,25 @@ def test_databricks_step_argument_rules() -> None:
     with pytest.raises(KubelineError, match="existing_cluster_id"):
         DatabricksStep(name="x", python_script_name="a.py", source_directory=".",
                        existing_cluster_id="0101-abc")
+
+
+def test_driver_jvm_logs_into_the_driver_log(wordcount: list[dict[str, Any]]) -> None:
+    """Spark's log4j lines reach the published driver.log: the ConfigMap ships a log4j 2
+    configuration whose file appender writes the driver log file, the driver JVM is told to
+    use it, and the driver pod names the file."""
+    from kubeline.compiler.spark import DRIVER_LOG_ENV, driver_java_options
+
+    (app,) = _apps(wordcount)
+    options = app["spec"]["sparkConf"]["spark.driver.extraJavaOptions"]
+    assert options == "-Dlog4j2.configurationFile=file:/kubeline/spark/log4j2.properties"
+    (cm,) = [d for d in wordcount if d["kind"] == "ConfigMap" and "driver.py" in d["data"]]
+    props = cm["data"]["log4j2.properties"]
+    assert "appender.console.target = SYSTEM_ERR" in props
+    assert f"appender.driverlog.fileName = ${{env:{DRIVER_LOG_ENV}:-" in props
+    env = app["spec"]["driver"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": DRIVER_LOG_ENV, "value": "/tmp/kubeline-driver.log"} in env
+    # a user's own JVM options are kept; their own logging configuration wins
+    assert driver_java_options({"spark.driver.extraJavaOptions": "-Xss4m"}) == (
+        "-Xss4m -Dlog4j2.configurationFile=file:/kubeline/spark/log4j2.properties")
+    mine = "-Dlog4j2.configurationFile=file:/etc/mine.properties"
+    assert driver_java_options({"spark.driver.extraJavaOptions": mine}) == mine

@@ -65,6 +65,11 @@ def test_wordcount_runs_and_the_next_step_reads_it(tmp_path: Path) -> None:
     assert [f["path"] for f in record["files"]] == [p.name for p in counts.glob("part-*")]
     log = (_step_dir(folder, "count-words") / "driver.log").read_text()
     assert f"{len(expected)} distinct words written to" in log
+    # the datastore's driver.log (what outlives a driver pod) has Spark's own log4j lines
+    # too, in the order the driver emitted them
+    started = log.find("SparkContext: Running Spark version")
+    assert 0 <= started < log.find(f"{len(expected)} distinct words written to"), log[:3000]
+    assert "SparkContext: Successfully stopped SparkContext" in log
     # `runs logs` shows the driver's log: Spark's log4j lines and the script's output, in
     # the order the driver emitted them, not the log of the no-op get/delete pods
     logs = kubeline("runs", "logs", _run_id(done), "count-words", cwd=folder).stdout
@@ -90,6 +95,7 @@ def test_failing_job_keeps_its_log_and_error_and_is_deleted(tmp_path: Path) -> N
     assert result["error"] == "ValueError: the input has no header row"
     log = (_step_dir(folder, "count-words") / "driver.log").read_text()
     assert "Traceback" in log and "the input has no header row" in log
+    assert "SparkContext: Running Spark version" in log  # Spark's log4j lines reach it too
     run_id = _run_id(done)
     logs = kubeline("runs", "logs", run_id, "count-words", cwd=folder).stdout
     assert "ValueError: the input has no header row" in logs

@@ -40,7 +40,6 @@ PUBLISHING = (
 MODULES = "not available for kubeline modules (docs/aml-compat.md)"
 ADLA = "U-SQL (ADLA) modules are not supported: publish a Python script"
 AZURE_BATCH = "Azure Batch modules are not supported: publish a Python script, or use a CommandStep"
-DATASETS_PENDING = "Datasets are not available yet in this version of kubeline: use DataReference"
 
 AZURE_SETTING = "an Azure resource setting: accepted, no effect in kubeline"
 AUTH_IGNORED = "kubeline authenticates its REST calls with its own tokens (docs/aml-compat.md)"
@@ -714,7 +713,6 @@ SURFACES: dict[str, Surface] = {
     "Workspace": Surface(
         members={
             "add_private_endpoint": WORKSPACE,
-            "datasets": DATASETS_PENDING,
             "delete": WORKSPACE,
             "delete_connection": WORKSPACE,
             "delete_private_endpoint_connection": WORKSPACE,

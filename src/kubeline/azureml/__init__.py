@@ -14,10 +14,8 @@ line instead of a traceback, as the ``kubeline`` CLI does (Jupyter uses
 
 from __future__ import annotations
 
-import sys
-from types import TracebackType
-
 from kubeline import __version__
+from kubeline.exceptions import install_one_line_hook
 from kubeline.runtime.run import apply_surface
 
 __all__ = ["__version__"]
@@ -25,15 +23,4 @@ __all__ = ["__version__"]
 apply_surface()  # Run's AML signature checks (plain kubeline applies them on first use)
 
 
-def _one_line_hook(kind: type[BaseException], value: BaseException,
-                   tb: TracebackType | None) -> None:
-    from kubeline.exceptions import KubelineError
-
-    if isinstance(value, KubelineError):
-        sys.stderr.write(f"{kind.__name__}: {value}\n")
-        return
-    sys.__excepthook__(kind, value, tb)
-
-
-if sys.excepthook is sys.__excepthook__:
-    sys.excepthook = _one_line_hook
+install_one_line_hook()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from kubeline.cli.cluster import attach_command, published_apply
 from kubeline.cli.compute import compute_group
 from kubeline.cli.manifests import compile_command, validate_command
 from kubeline.cli.reuse import cache_group, explain_command
@@ -29,3 +30,5 @@ for _name, _command in {
     "schedule": schedule_group, "published": published_group,
 }.items():
     main.add_command(_command, _name)
+runs_group.add_command(attach_command, "attach")
+published_group.add_command(published_apply, "apply")

@@ -91,6 +91,11 @@ def workspace_root(pipeline_file: Path) -> Path:
     help="Experiment to record the run under (default: the file's own submit call, else "
     "the pipeline's name).",
 )
+@click.option("--cluster", "target", flag_value="cluster", default=None,
+              help="Run on the workspace's cluster (kubeline.yaml cluster:), whatever "
+              "cluster.submit says; a .py file's submissions go there.")
+@click.option("--local", "target", flag_value="local",
+              help="Run on this machine even when kubeline.yaml says cluster.submit: true.")
 def run_command(
     file: Path,
     params: tuple[str, ...],
@@ -101,6 +106,7 @@ def run_command(
     regenerate: bool,
     content_aware: bool,
     experiment: str | None,
+    target: str | None = None,
 ) -> None:
     """Run the Argo Workflow in FILE (or the pipeline in FILE.py) on this machine.
 
@@ -137,12 +143,16 @@ def run_command(
             switches = {REGENERATE_PARAMETER: "true"} if regenerate else {}
             if content_aware:
                 switches[CONTENT_AWARE_PARAMETER] = "true"
-            options = Foreground({**parameters, **switches}, reporter, parallelism, state_dir)
+            options = Foreground({**parameters, **switches}, reporter, parallelism, state_dir,
+                                 target=target)
             try:
                 run_main(file, options, stdout_to_stderr=as_json)
             except StepRunError as exc:  # the file's wait_for_completion raised
                 script_error = exc
             runs = list(options.runs)
+        if not runs and _to_cluster(file, target):
+            runs = [_run_on_cluster(file, parameters, state_dir, experiment, regenerate,
+                                    content_aware, reporter)]
         if not runs:
             docs = load_documents(file)
             info = RunInfo(started_by="kubeline run", experiment=experiment,
@@ -156,11 +166,22 @@ def run_command(
             raise
         cli_support.fail(str(exc), exc.exit_code if exc.exit_code != 1 else 2)
         return
+    from kubeline.cluster.follow import RunEnd
+
     ok = True
     for summary, run_id in runs:
         ok = ok and summary.phase == "Succeeded"
         if as_json:
             click.echo(json.dumps({**summary.to_json(), "historyId": run_id}, indent=2))
+            if summary.phase != "Succeeded":
+                _show_failures(state_dir, run_id)
+            continue
+        if isinstance(summary, RunEnd):  # a cluster run
+            click.echo(f"run:     {run_id} (workflow {summary.id}, namespace "
+                       f"{summary.namespace})")
+            click.echo(f"phase:   {summary.phase}"
+                       + (f" ({summary.message})" if summary.message else ""))
+            click.echo(f"history: kubeline runs show {run_id}")
             if summary.phase != "Succeeded":
                 _show_failures(state_dir, run_id)
             continue
@@ -176,6 +197,38 @@ def run_command(
     if script_error is not None and ok:
         cli_support.fail(str(script_error), 1)
     sys.exit(0 if ok else 1)
+
+
+def _to_cluster(file: Path, target: str | None) -> bool:
+    if target is not None:
+        return target == "cluster"
+    from kubeline.dsl.workspace import Workspace
+
+    return bool(Workspace(_root=workspace_root(file)).config.cluster.submit)
+
+
+def _run_on_cluster(file: Path, parameters: dict[str, str], state_dir: Path,
+                    experiment: str | None, regenerate: bool, content_aware: bool,
+                    reporter: Any) -> tuple[Any, str]:
+    """A manifest, or a .py without a submit block, created and followed on the cluster."""
+    from dataclasses import asdict
+
+    from kubeline.dsl.cluster_runs import submit_job
+    from kubeline.dsl.workspace import Workspace
+    from kubeline.history import RunInfo
+
+    workspace = Workspace(_root=workspace_root(file))
+    if file.suffix == ".py":
+        from kubeline.compiler.api import compile_to_files
+
+        compile_to_files(file, "workflow", publish=True)  # the snapshots the pods fetch
+    docs = load_documents(file)
+    info = RunInfo(started_by="kubeline run", experiment=experiment, git=_git(file),
+                   properties={"file": str(file.resolve())}, regenerate_outputs=regenerate,
+                   content_aware=content_aware, workspace=str(workspace.root))
+    run_id, end, _ = submit_job(workspace, {"docs": docs, "info": asdict(info)}, state_dir,
+                                parameters, reporter, foreground=True)
+    return end, run_id
 
 
 def _git(file: Path) -> dict[str, Any] | None:

@@ -46,6 +46,7 @@ def serve_command(host: str, port: int, cors: tuple[str, ...], runners: int | No
                             "pip install 'kubeline[serve]'") from exc
     import socket
 
+    from kubeline.dsl.cluster_runs import published_starter
     from kubeline.server.app import create_app
 
     root, _ = _workspace(workspace)
@@ -61,7 +62,7 @@ def serve_command(host: str, port: int, cors: tuple[str, ...], runners: int | No
     shown = f"[{host}]" if ":" in host else host
     app = create_app(root, base_url=f"http://{shown}:{port}", cors_origins=cors or None,
                      max_body_bytes=max_body_bytes, runners=runners,
-                     schedules=not no_schedules)
+                     schedules=not no_schedules, remote_start=published_starter(root))
     click.echo(f"kubeline serve: workspace {root}", err=True)
     click.echo(f"kubeline serve: listening on http://{shown}:{port} (API docs /docs, "
                "page /ui/)", err=True)

@@ -105,9 +105,60 @@ def driver_source() -> str:
     return resources.files("kubeline.compiler").joinpath("spark_driver.py").read_text("utf-8")
 
 
+# The driver JVM's log4j 2 configuration: Spark's default console output (stderr, Spark's
+# pattern and logger levels) plus the same lines appended to the driver log file, which the
+# driver program also writes (its own and the application's output) and publishes as
+# driver.log. Given to the JVM at its start (spark.driver.extraJavaOptions), because Spark
+# reconfigures log4j when a SparkContext starts (decision 0018).
+DRIVER_LOG_ENV = "KUBELINE_DRIVER_LOG"
+DRIVER_LOG_DEFAULT = "/tmp/kubeline-driver.log"
+LOG4J_FILE = "log4j2.properties"
+_QUIET_LOGGERS = (
+    ("jetty", "org.sparkproject.jetty", "warn"),
+    ("jettylife", "org.sparkproject.jetty.util.component.AbstractLifeCycle", "error"),
+    ("hms", "org.apache.hadoop.hive.metastore.RetryingHMSHandler", "fatal"),
+    ("hmsstore", "org.apache.hadoop.hive.metastore.ObjectStore", "error"),
+    ("parquetstats", "org.apache.parquet.CorruptStatistics", "error"),
+)
+
+
+def log4j_properties() -> str:
+    pattern = "%d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex"
+    lines = [
+        "# kubeline: Spark's console log, also appended to the driver log (driver.log)",
+        "rootLogger.level = info",
+        "rootLogger.appenderRef.console.ref = console",
+        "rootLogger.appenderRef.driverlog.ref = driverlog",
+        "appender.console.type = Console",
+        "appender.console.name = console",
+        "appender.console.target = SYSTEM_ERR",
+        "appender.console.layout.type = PatternLayout",
+        f"appender.console.layout.pattern = {pattern}",
+        "appender.driverlog.type = File",
+        "appender.driverlog.name = driverlog",
+        f"appender.driverlog.fileName = ${{env:{DRIVER_LOG_ENV}:-{DRIVER_LOG_DEFAULT}}}",
+        "appender.driverlog.append = true",
+        "appender.driverlog.immediateFlush = true",
+        "appender.driverlog.layout.type = PatternLayout",
+        f"appender.driverlog.layout.pattern = {pattern}",
+    ]
+    for key, name, level in _QUIET_LOGGERS:
+        lines += [f"logger.{key}.name = {name}", f"logger.{key}.level = {level}"]
+    return "\n".join(lines) + "\n"
+
+
+def driver_java_options(conf: dict[str, Any]) -> str:
+    """The user's driver JVM options with kubeline's log4j configuration added."""
+    own = f"-Dlog4j2.configurationFile=file:{DRIVER_MOUNT}/{LOG4J_FILE}"
+    user = str(conf.get("spark.driver.extraJavaOptions") or "").strip()
+    if "log4j2.configurationFile" in user or "log4j.configuration" in user:
+        return user  # the user's own logging configuration wins
+    return f"{user} {own}".strip()
+
+
 def driver_configmap(pipeline: str, labels: dict[str, str]) -> ConfigMap:
     return ConfigMap(metadata=ObjectMeta(name=configmap_name(pipeline), labels=labels),
-                     data={"driver.py": driver_source()})
+                     data={"driver.py": driver_source(), LOG4J_FILE: log4j_properties()})
 
 
 def configmap_name(pipeline: str) -> str:
@@ -292,6 +343,7 @@ def spark_application(step: Step, graph: PipelineGraph, config: WorkspaceConfig,
     sizing, sched = _sizing(str(settings.get("node_type") or DEFAULT_NODE_TYPE),
                             config.cluster.flavour, where)
     spark_conf = {**conf, **(settings.get("spark_conf") or {})}
+    spark_conf["spark.driver.extraJavaOptions"] = driver_java_options(spark_conf)
     spec: dict[str, Any] = {
         "type": "Python",
         "mode": "cluster",
@@ -322,9 +374,11 @@ def spark_application(step: Step, graph: PipelineGraph, config: WorkspaceConfig,
     if pypi:
         env = [*env, {"name": "PYTHONPATH", "value": PYLIB_MOUNT}]
     gpu_note = {"kubeline.io/gpus": str(sched.gpus)} if sched.gpus else {}
+    driver_env: list[dict[str, Any]] = [*env, {"name": DRIVER_LOG_ENV,
+                                               "value": DRIVER_LOG_DEFAULT}]
     spec["driver"] = {**sizing, "labels": pod_labels,
                       "serviceAccount": config.cluster.service_account,
-                      "template": _pod_template("spark-kubernetes-driver", sched, env,
+                      "template": _pod_template("spark-kubernetes-driver", sched, driver_env,
                                                 pod_labels, True, spec["image"], pypi,
                                                 pipeline)}
     executor: dict[str, Any] = {**sizing, "labels": pod_labels,

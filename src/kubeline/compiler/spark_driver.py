@@ -16,9 +16,10 @@ kubeline one. Argument: one JSON "context" the compiler writes (docs/spark.md). 
 4. on success writes each output's completion record (files with size and sha256, hashed by
    Spark itself, in the context the application left running or a new one), so downstream
    kubeline steps read the outputs as they read any other;
-5. always writes the driver log, the error message and a step result to the default
-   datastore under ``kubeline/runs/<run>/steps/<step>/``, and the error to the pod's
-   termination log (the operator can show it in the application status).
+5. always writes the driver log (with Spark's own log4j lines), the error message and a
+   step result to the default datastore under ``kubeline/runs/<run>/steps/<step>/``, and
+   the error to the pod's termination log (the operator can show it in the application
+   status).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import traceback
 from typing import Any, cast
 
 RECORD_SUFFIX = ".complete.json"
+DRIVER_LOG_ENV = "KUBELINE_DRIVER_LOG"  # the driver log file, shared with the JVM's log4j
 APP_FLAG = "--kubeline-app"  # driver.py --kubeline-app PLAN: the child that runs the app
 # Spark redacts settings whose names match spark.redaction.regex; Azure account keys'
 # names do not match its default, so their pattern is added
@@ -477,7 +479,11 @@ def main(argv: list[str]) -> int:
         return app_main(argv[2])
     ctx = json.loads(argv[1])
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    log_path = os.path.join(tempfile.mkdtemp(prefix="kubeline-driver-"), "driver.log")
+    # the JVM's log4j appends Spark's own lines to this file too (the SparkApplication's
+    # log4j2.properties): the published driver.log holds both, in the order emitted
+    log_path = os.environ.get(DRIVER_LOG_ENV) or os.path.join(
+        tempfile.mkdtemp(prefix="kubeline-driver-"), "driver.log")
+    os.makedirs(os.path.dirname(log_path) or ".", exist_ok=True)
     log = open(log_path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - closed below
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _Tee(out, log), _Tee(err, log)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubeline.datapaths import DatastorePathError, safe_name, safe_path
+from kubeline.datasets.objects import AbstractDataset, DatasetConsumptionConfig
+from kubeline.dsl import dataset_graph
 from kubeline.dsl.compute import ComputeTarget
 from kubeline.dsl.data import (
     DataPath,
@@ -44,6 +46,8 @@ if TYPE_CHECKING:
 def _upstream(step: PipelineStep) -> list[PipelineStep]:
     found: list[PipelineStep] = list(step._run_after)
     for item in step.inputs:
+        if isinstance(item, DatasetConsumptionConfig):  # out.as_input(): its producer too
+            item = dataset_graph.output_of(item)
         if isinstance(item, PipelineData):
             found.extend(item._origin._producers)
     return found
@@ -120,6 +124,8 @@ class GraphBuilder:
         steps = tuple(self._order)
         params = tuple(self._parameter(p) for _, p in sorted(self._params.items()))
         stores = sorted({i.datastore for s in steps for i in s.inputs}
+                        | {name for s in steps for i in s.inputs
+                           for name in dataset_graph.input_datastores(i)}
                         | {o.datastore for s in steps for o in s.outputs}
                         | {self.default_datastore} | _settings_stores(steps))
         return PipelineGraph(name=self.name, parameters=params, steps=steps,
@@ -296,6 +302,11 @@ class GraphBuilder:
                     path_on_compute=item._input_path_on_compute or "",
                     producer=self._producer(item._origin)))
                 consumed.append((item.name, item._origin))
+            elif isinstance(item, DatasetConsumptionConfig) and isinstance(dsl, SparkStep):
+                self._problem(dsl, f"input '{item.name}': datasets are not supported by Spark "
+                                   "steps (use a DataReference in direct mode)")
+            elif isinstance(item, DatasetConsumptionConfig):
+                self._dataset_input(dsl, item, inputs, consumed)
             elif (param := _datapath_param(item)) is not None and isinstance(dsl, SparkStep):
                 self._problem(dsl, f"input '{param.name}': DataPath parameters are not "
                                    "supported by Spark steps (use a DataReference)")
@@ -312,9 +323,23 @@ class GraphBuilder:
                     mode=_mode(binding.mode), parameter=param.name,
                     path_on_compute=binding.path_on_compute or "", overwrite=binding.overwrite))
             else:
-                self._problem(dsl, f"input {item!r} is not a DataReference, PipelineData or "
-                                   "(DataPath PipelineParameter, DataPathComputeBinding)")
+                self._problem(dsl, f"input {item!r} is not a DataReference, PipelineData, "
+                                   "dataset input (ds.as_named_input) or (DataPath "
+                                   "PipelineParameter, DataPathComputeBinding)")
         return tuple(inputs), consumed
+
+    def _dataset_input(self, dsl: PipelineStep, item: DatasetConsumptionConfig,
+                       inputs: list[StepInput], consumed: list[tuple[str, PipelineData]]
+                       ) -> None:
+        param = dataset_graph.dataset_parameter(item)
+        if param is not None:
+            self._register_param(dsl, param)
+        output = dataset_graph.output_of(item)
+        if output is not None:
+            consumed.append((output.name, output._origin))
+        inputs.append(dataset_graph.consumption_input(
+            item, self.default_datastore, lambda name: self._datastore(dsl, name),
+            self._producer))
 
     def _path(self, dsl: PipelineStep, path: str, what: str, store: str) -> str:
         """A datastore path checked again here: attributes may change after construction."""
@@ -344,7 +369,8 @@ class GraphBuilder:
                 name=item.name, datastore=self._datastore(dsl, store),
                 mode="upload" if item.output_mode == "upload" else "mount",
                 path_on_compute=item.output_path_on_compute or "",
-                overwrite=item.output_overwrite, is_directory=item.is_directory))
+                overwrite=item.output_overwrite, is_directory=item.is_directory,
+                dataset=dataset_graph.output_settings(item)))
         return tuple(outputs)
 
     def _arg(self, dsl: PipelineStep, value: Any, known: set[str]) -> Arg:
@@ -361,6 +387,9 @@ class GraphBuilder:
             return ParamRef(value.name)
         if isinstance(value, DataReference):
             return self._data_arg(dsl, value.data_reference_name, known)
+        if isinstance(value, DatasetConsumptionConfig):
+            output = dataset_graph.output_of(value)
+            return self._data_arg(dsl, output.name if output is not None else value.name, known)
         self._problem(dsl, f"argument {value!r} has an unsupported type "
                            f"{type(value).__name__} (use str, numbers, data objects or "
                            "PipelineParameter)")
@@ -388,6 +417,8 @@ class GraphBuilder:
     @staticmethod
     def _parameter(param: PipelineParameter) -> Parameter:
         value = param.default_value
+        if isinstance(value, AbstractDataset):
+            return Parameter(param.name, "string", value.spec.to_json())
         if isinstance(value, DataPath):
             return Parameter(param.name, "datapath",
                              DataPathValue(value.datastore.name, value.path_on_datastore))

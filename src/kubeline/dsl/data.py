@@ -156,6 +156,7 @@ class PipelineData:
         self.data_type = data_type
         self.is_directory = bool(is_directory)
         self.pipeline_output_name = pipeline_output_name
+        self.training_output = training_output  # a HyperDriveStep's TrainingOutput
         self._input_mode = "mount"
         self._input_path_on_compute: str | None = None
         self._origin: PipelineData = self
@@ -199,6 +200,8 @@ class PipelineParameter:
         """string / int / float / bool / datapath, or None when the default has another type."""
         if isinstance(self.default_value, DataPath):
             return "datapath"
+        if type(self.default_value).__name__ in ("FileDataset", "TabularDataset"):
+            return "string"  # the definition's JSON (kubeline.dsl.dataset_graph)
         return _PARAM_TYPES.get(type(self.default_value))
 
     def __repr__(self) -> str:

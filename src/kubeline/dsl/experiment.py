@@ -25,6 +25,7 @@ from kubeline.aml_surface.data import surface
 from kubeline.exceptions import KubelineError
 
 if TYPE_CHECKING:
+    from kubeline.cluster.follow import RunEnd
     from kubeline.dsl.pipeline import Pipeline
     from kubeline.dsl.pipeline_run import PipelineRun
     from kubeline.dsl.workspace import Workspace
@@ -44,7 +45,8 @@ class Foreground:
     reporter: Reporter | None
     parallelism: int | None
     state_dir: Path | None
-    runs: list[tuple[RunSummary, str]] = field(default_factory=list)
+    runs: list[tuple[RunSummary | RunEnd, str]] = field(default_factory=list)
+    target: str | None = None  # "cluster" / "local" (kubeline run --cluster / --local)
 
 
 _FOREGROUND: list[Foreground] = []
@@ -145,7 +147,8 @@ class Experiment:
             raise KubelineError(f"Experiment.submit: config is a {type(config).__name__}",
                                 "pass a Pipeline, PublishedPipeline or PipelineEndpoint")
         job = _prepare(self, config, dict(tags or {}), bool(regenerate_outputs),
-                       dict(pipeline_parameters or {}), continue_on_step_failure)
+                       dict(pipeline_parameters or {}), continue_on_step_failure,
+                       for_cluster=submits_to_cluster(self.workspace))
         job["info"]["content_aware"] = bool(content_aware)
         _warn_missing_packages(config)
         return start_job(self, job)
@@ -174,6 +177,8 @@ def start_job(experiment: Experiment, job: dict[str, Any]) -> PipelineRun:
     from kubeline.dsl.pipeline_run import PipelineRun
 
     ws = experiment.workspace
+    if job.get("target") == "cluster":
+        return _start_on_cluster(experiment, job)
     if _FOREGROUND:
         fg = _FOREGROUND[-1]
         from kubeline.history.manifest import RunInfo
@@ -192,6 +197,38 @@ def start_job(experiment: Experiment, job: dict[str, Any]) -> PipelineRun:
 
     job["state_dir"] = str(ws.state_dir.resolve())
     process, run_id, _workflow = background.start(job, ws.state_dir, ws.root)
+    return PipelineRun(experiment, run_id, _process=process)
+
+
+def submits_to_cluster(workspace: Workspace) -> bool:
+    """Where submit sends runs: ``kubeline run --cluster/--local`` when given, else
+    ``KUBELINE_SUBMIT`` (cluster or local), else kubeline.yaml's ``cluster.submit``."""
+    if _FOREGROUND and _FOREGROUND[-1].target:
+        return _FOREGROUND[-1].target == "cluster"
+    env = os.environ.get("KUBELINE_SUBMIT", "").strip().lower()
+    if env in ("cluster", "local"):
+        return env == "cluster"
+    return bool(workspace.config.cluster.submit)
+
+
+def _start_on_cluster(experiment: Experiment, job: dict[str, Any]) -> PipelineRun:
+    """Create the run on the workspace's cluster (kubeline.dsl.cluster_runs): followed here
+    under ``kubeline run``, else by a follower process; the PipelineRun once recorded."""
+    from kubeline.dsl.cluster_runs import submit_job
+    from kubeline.dsl.pipeline_run import PipelineRun
+
+    ws = experiment.workspace
+    if _FOREGROUND:
+        fg = _FOREGROUND[-1]
+        state_dir = fg.state_dir or ws.state_dir
+        job["info"]["started_by"] = "kubeline run"
+        run_id, end, _ = submit_job(ws, job, state_dir, {**job["parameters"], **fg.parameters},
+                                    fg.reporter, foreground=True)
+        assert end is not None  # followed to its end here
+        fg.runs.append((end, run_id))
+        return PipelineRun(experiment, run_id, _state_dir=state_dir)
+    run_id, _, process = submit_job(ws, job, ws.state_dir, job["parameters"], None,
+                                    foreground=False)
     return PipelineRun(experiment, run_id, _process=process)
 
 
@@ -218,6 +255,7 @@ def pipeline_name(pipeline: Pipeline) -> str:
 
 def _parameter_values(graph: PipelineGraph, values: Mapping[str, Any]) -> dict[str, str]:
     """pipeline_parameters as workflow argument strings (the compiler's encoding)."""
+    from kubeline.datasets.objects import AbstractDataset
     from kubeline.dsl.data import DataPath
 
     known = {p.name for p in graph.parameters}
@@ -232,6 +270,8 @@ def _parameter_values(graph: PipelineGraph, values: Mapping[str, Any]) -> dict[s
             store = value.datastore.name if value.datastore is not None else graph.default_datastore
             out[name] = json.dumps({"datastore": store, "path": value.path_on_datastore},
                                    sort_keys=True)
+        elif isinstance(value, AbstractDataset):  # a dataset parameter: its definition
+            out[name] = value.spec.to_json()
         else:
             out[name] = str(value)
     return out
@@ -251,8 +291,11 @@ def _continue_on_failure(docs: list[dict[str, Any]], value: bool) -> None:
 
 def _prepare(experiment: Experiment, pipeline: Pipeline, tags: dict[str, Any],
              regenerate: bool, parameters: dict[str, Any],
-             continue_on_step_failure: bool | None) -> dict[str, Any]:
-    """Compile, publish snapshots, and describe the run for the runner (a JSON-able job)."""
+             continue_on_step_failure: bool | None, for_cluster: bool = False
+             ) -> dict[str, Any]:
+    """Compile, publish snapshots, and describe the run for the runner (a JSON-able job).
+    For a cluster the manifest is the one ``kubeline compile`` writes (the workspace's
+    argo_memoize); locally memoize is always on."""
     from kubeline.compiler.api import local_compile, publish_snapshots
     from kubeline.compiler.cache import compile_cached
     from kubeline.reuse.snapshot import git_info
@@ -262,14 +305,18 @@ def _prepare(experiment: Experiment, pipeline: Pipeline, tags: dict[str, Any],
     with _cwd(base_dir):
         graph = pipeline.graph()
         publish_snapshots(graph, pipeline.workspace)
-    with local_compile():
-        docs = compile_cached(graph, pipeline.workspace.config, "workflow",
-                              pipeline.workspace.state_dir / "cache" / "compiled",
-                              memoize=True).documents  # local: reused steps start no process
+    cache = pipeline.workspace.state_dir / "cache" / "compiled"
+    if for_cluster:
+        docs = compile_cached(graph, pipeline.workspace.config, "workflow", cache).documents
+    else:
+        with local_compile():
+            docs = compile_cached(graph, pipeline.workspace.config, "workflow", cache,
+                                  memoize=True).documents  # local: reused steps start no process
     if continue_on_step_failure is not None:
         _continue_on_failure(docs, continue_on_step_failure)
     git = git_info(base_dir)
     return {
+        "target": "cluster" if for_cluster else "local",
         "docs": docs,
         "parameters": _parameter_values(graph, parameters),
         "info": {

@@ -25,6 +25,7 @@ from kubeline.exceptions import (
     ModelPathNotFoundException,
     UserErrorException,
 )
+from kubeline.stores import versions as versioned
 
 if TYPE_CHECKING:
     from kubeline.dsl.workspace import Workspace
@@ -39,12 +40,7 @@ def _store(workspace: Workspace) -> Store:
 
 
 def _versions(store: Store, name: str) -> builtins.list[int]:
-    found = []
-    for info in store.list(f"{PREFIX}/{name}/"):
-        rest = info.key[len(PREFIX) + len(name) + 2:]
-        if rest.endswith(".json") and rest[:-5].isdigit():
-            found.append(int(rest[:-5]))
-    return sorted(found)
+    return versioned.versions(store, PREFIX, name)
 
 
 @aml_surface(surface("Model"))
@@ -155,13 +151,8 @@ class Model:
             "path": source.name,
             "files": [f.name if f == source else f.relative_to(source).as_posix()
                       for f in files]}
-        version = (_versions(store, model_name) or [0])[-1] + 1
-        while True:  # claim the version: the first writer of <version>.json owns it
-            data["version"] = version
-            body = json.dumps({**data, "complete": False}, sort_keys=True).encode()
-            if store.put_bytes(f"{PREFIX}/{model_name}/{version}.json", body, if_absent=True):
-                break
-            version += 1
+        version = versioned.claim(store, PREFIX, model_name, {**data, "complete": False})
+        data["version"] = version
         base = f"{PREFIX}/{model_name}/{version}"
         for file, rel in zip(files, data["files"], strict=True):
             key = f"{base}/{source.name}" if file == source else f"{base}/{source.name}/{rel}"

@@ -1,4 +1,4 @@
-"""Parts of issue 13 not built yet (Datasets, HyperDriveStep): importable, so
+"""Parts of issue 13 not built yet: importable, so
 AML code moves over and the parity tool counts them as refused, but each refuses where it is
 created or called with one line saying it is not available yet.
 
@@ -15,36 +15,9 @@ from kubeline.exceptions import KubelineError
 REFUSED_ATTR = "__kubeline_refused__"
 
 _PENDING = {
-    # issue 13 point 2: Datasets and OutputFileDatasetConfig
-    "Dataset": "Datasets: use a DataReference (or a DataPath PipelineParameter) for now",
-    "FileDataset": "Datasets: use a DataReference for now",
-    "TabularDataset": "Datasets: read the file with pandas from a DataReference for now",
-    "OutputFileDatasetConfig": "OutputFileDatasetConfig: use PipelineData for now",
-    "DatasetConsumptionConfig": "Datasets: use a DataReference for now",
-    # point 4: HyperDriveStep
-    "HyperDriveStep": "HyperDriveStep: fan out PythonScriptSteps over parameter values for now",
-    "HyperDriveStepRun": "HyperDriveStep: fan out PythonScriptSteps over parameter values",
-    "HyperDriveConfig": "HyperDriveStep: fan out PythonScriptSteps over parameter values",
-    "HyperDriveRun": "HyperDriveStep: read the best step's metrics with StepRun.get_metrics()",
-    "RandomParameterSampling": "HyperDriveStep: list the parameter values yourself for now",
-    "GridParameterSampling": "HyperDriveStep: list the parameter values yourself for now",
-    "BayesianParameterSampling": "HyperDriveStep: list the parameter values yourself for now",
-    "BanditPolicy": "HyperDriveStep early termination: not available",
-    "MedianStoppingPolicy": "HyperDriveStep early termination: not available",
-    "TruncationSelectionPolicy": "HyperDriveStep early termination: not available",
-    "NoTerminationPolicy": "HyperDriveStep early termination: not available",
-    "PrimaryMetricGoal": "HyperDriveStep: compare StepRun.get_metrics() yourself for now",
-    "TrainingOutput": "HyperDriveStep/AutoMLStep outputs: use PipelineData for now",
-    "choice": "HyperDriveStep parameter expressions: list the values yourself for now",
-    "uniform": "HyperDriveStep parameter expressions: list the values yourself for now",
-    "loguniform": "HyperDriveStep parameter expressions: list the values yourself for now",
-    "normal": "HyperDriveStep parameter expressions: list the values yourself for now",
-    "lognormal": "HyperDriveStep parameter expressions: list the values yourself for now",
-    "randint": "HyperDriveStep parameter expressions: list the values yourself for now",
-    "quniform": "HyperDriveStep parameter expressions: list the values yourself for now",
-    "qloguniform": "HyperDriveStep parameter expressions: list the values yourself for now",
-    "qnormal": "HyperDriveStep parameter expressions: list the values yourself for now",
-    "qlognormal": "HyperDriveStep parameter expressions: list the values yourself for now",
+    # point 4: a HyperDrive run submitted on its own (HyperDriveStep is built)
+    "HyperDriveRun": "a HyperDrive run outside a pipeline: put a HyperDriveStep in a Pipeline "
+                     "and read it with HyperDriveStepRun",
 }
 
 PENDING_NAMES = tuple(sorted(_PENDING))

@@ -57,7 +57,12 @@ class PipelineRun:
     def _refresh(self) -> h.RunRecord:
         with self._db() as db:
             record = db.get_run(self.id)
-            if record.status == h.RUNNING and not self._runner_alive(record):
+            if record.status == h.RUNNING and not self._runner_alive(record) \
+                    and _is_cluster(record):  # the run goes on: follow it again
+                from kubeline.cluster.jobs import ensure_follower
+
+                ensure_follower(self._state_dir, record)
+            elif record.status == h.RUNNING and not self._runner_alive(record):
                 db.set_run_status(self.id, h.FAILED, "the runner stopped before the run "
                                   f"finished; finish it with: kubeline runs resume {self.id}",
                                   only_if_not_terminal=True)
@@ -162,12 +167,21 @@ class PipelineRun:
             print(f"Run history: kubeline runs show {self.id}", file=out)
         record = self._refresh()
         last_status = ""
+        logs = None
+        if show_output and _is_cluster(record) and not record.terminal:
+            from kubeline.cluster.logs import streamer_for  # the pods' logs, live
+
+            logs = streamer_for(record.properties, record.workflow, out)
         while True:
             if show_output:
                 if record.status != last_status and not record.terminal:
                     print(f"PipelineRun Status: {record.status}", file=out)
                     last_status = record.status
                 self._show_steps(shown, out)
+                if logs is not None:
+                    for step in self._step_records():
+                        if step.status == h.RUNNING:
+                            logs.step_running(step.step_id, step.name)
             if record.terminal:
                 break
             if time.monotonic() - start > timeout_seconds:
@@ -179,6 +193,8 @@ class PipelineRun:
             record = self._refresh()
         if self._process is not None:
             self._process.poll()
+        if logs is not None:
+            logs.close()
         if show_output:
             print("", file=out)
             print("PipelineRun Execution Summary", file=out)
@@ -223,6 +239,12 @@ class PipelineRun:
         record = self._refresh()
         if record.terminal:
             return
+        if _is_cluster(record):  # Argo's stop; the follower records the end
+            from kubeline.cluster.jobs import cancel
+
+            cancel(self._state_dir, record, 2 * CANCEL_WAIT_SECONDS)
+            self._refresh()
+            return
         pid = record.runner_pid
         if pid and pid != os.getpid():
             if process_alive(pid):
@@ -252,6 +274,11 @@ class PipelineRun:
     def __repr__(self) -> str:
         return (f"PipelineRun(Experiment: {self.experiment.name}, Id: {self.id}, "
                 f"Status: {self._record.status})")
+
+
+def _is_cluster(record: h.RunRecord) -> bool:
+    """A run on a cluster (kubeline.cluster): its runner is a follower, not the run."""
+    return record.properties.get("backend") == "cluster"
 
 
 def _pick(metrics: dict[str, Any], name: str | None) -> dict[str, Any]:

@@ -152,6 +152,7 @@ def publish_run(run: PipelineRun, name: str, description: str | None = None,
 def _submit(workspace: Workspace, record: PublishedRecord, experiment_name: str,
             pipeline_parameters: Mapping[str, Any] | None, started_by: str,
             properties: dict[str, Any], tags: Mapping[str, Any] | None = None) -> PipelineRun:
+    from kubeline.datasets.objects import AbstractDataset
     from kubeline.dsl.data import DataPath
     from kubeline.dsl.experiment import Experiment
     from kubeline.dsl.pipeline_run import PipelineRun
@@ -169,6 +170,8 @@ def _submit(workspace: Workspace, record: PublishedRecord, experiment_name: str,
             store = value.datastore.name if value.datastore is not None else \
                 workspace.config.default_datastore
             paths[key] = {"DataStoreName": store, "RelativePath": value.path_on_datastore}
+        elif isinstance(value, AbstractDataset):  # a dataset parameter: its definition
+            values[key] = value.spec.to_json()
         else:
             values[key] = value
     try:
@@ -176,7 +179,10 @@ def _submit(workspace: Workspace, record: PublishedRecord, experiment_name: str,
                          where="pipeline_parameters")
     except RequestError as exc:
         raise KubelineError(exc.message, exc.hint) from None
-    started = RunStarter(workspace.state_dir, workspace.root).start(
+    from kubeline.dsl.cluster_runs import published_starter
+
+    started = RunStarter(workspace.state_dir, workspace.root,
+                         remote=published_starter(workspace.root)).start(
         record, experiment.name, arguments, started_by=started_by, properties=properties,
         tags={str(k): str(v) for k, v in (tags or {}).items()})
     return PipelineRun(experiment, started.id)

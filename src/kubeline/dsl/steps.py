@@ -41,10 +41,11 @@ class PipelineStep:
             if value is not None and isinstance(value, (str, bytes)):
                 raise KubelineError(f"step '{name}': {label} must be a list, not a string",
                                     f"write {label}=[...]")
+        from kubeline.dsl.dataset_graph import implicit_data
+
         self.name = name
-        self.inputs = list(inputs or [])
-        self.outputs = list(outputs or [])
-        self.arguments = list(arguments or [])
+        self.arguments, self.inputs, self.outputs = implicit_data(
+            list(arguments or []), list(inputs or []), list(outputs or []))
         self.compute_target = compute_target
         self.runconfig = runconfig
         self.source_directory = source_directory

@@ -181,6 +181,13 @@ class Workspace:
 
         return {m.name: m for m in Model.list(self, latest=True)}
 
+    @property
+    def datasets(self) -> dict[str, Any]:
+        """The latest version of every registered dataset, by name."""
+        from kubeline.datasets.objects import AbstractDataset
+
+        return AbstractDataset.get_all(self)
+
     def get_details(self) -> dict[str, Any]:
         """The workspace's settings as a dict (no secrets: only Secret references)."""
         return {"name": self.name, "root": str(self._root), "subscriptionId":

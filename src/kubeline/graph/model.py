@@ -13,7 +13,8 @@ from typing import Literal
 ParamType = Literal["string", "int", "float", "bool", "datapath"]
 InputMode = Literal["mount", "download", "direct"]
 OutputMode = Literal["mount", "upload"]
-StepKind = Literal["python_script", "command", "spark", "data_transfer", "parallel_run"]
+StepKind = Literal["python_script", "command", "spark", "data_transfer", "hyperdrive",
+                   "parallel_run"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ class StepInput:
     """Data a step reads: a datastore path, another step's output, or a DataPath parameter."""
 
     name: str
-    source: Literal["datastore", "pipeline_data", "datapath_param"]
+    source: Literal["datastore", "pipeline_data", "datapath_param", "dataset"]
     datastore: str
     mode: InputMode = "mount"
     path: str = ""
@@ -73,6 +74,7 @@ class StepInput:
     parameter: str = ""
     path_on_compute: str = ""
     overwrite: bool = False
+    dataset: str = ""  # canonical JSON of a dataset definition (kubeline.datasets.spec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,7 @@ class StepOutput:
     path_on_compute: str = ""
     overwrite: bool = False
     is_directory: bool = False
+    dataset: str = ""  # OutputFileDatasetConfig: canonical JSON of destination/registration
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +111,8 @@ class Step:
     version: str = ""
     hash_paths: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
-    settings: str = ""  # canonical JSON of kind-specific settings (spark, data_transfer)
+    settings: str = ""  # canonical JSON of kind-specific settings (spark, data_transfer,
+    # hyperdrive)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,9 @@ from typing import Any
 from kubeline.graph.model import Arg, DataRef, Lit, ParamRef, Step, StepInput, StepOutput
 
 _INPUT_DEFAULTS = {"mode": "mount", "path": "", "producer": "", "parameter": "",
-                   "path_on_compute": "", "overwrite": False}
+                   "path_on_compute": "", "overwrite": False, "dataset": ""}
 _OUTPUT_DEFAULTS = {"mode": "mount", "path_on_compute": "", "overwrite": False,
-                    "is_directory": False}
+                    "is_directory": False, "dataset": ""}
 
 
 def encode_arg(arg: Arg) -> Any:

@@ -16,7 +16,7 @@ import copy
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from kubeline.local import loops
+from kubeline.local import lifecycle, loops
 from kubeline.local.depends import DependsError, DepState, TaskDeps, evaluate, task_dependencies
 from kubeline.local.exithandler import run_task_exit_hook, split_hooks, task_exit_hook
 from kubeline.local.exprlang import ExprError
@@ -289,7 +289,7 @@ class DagRun:
                 kids = None
                 if dn.type == "TaskGroup":
                     kids = tuple(self.engine.nodes[c].phase for c in dn.children)
-                states[d] = DepState(dn.phase, kids)
+                states[d] = DepState(dn.phase, kids, dn.daemoned and dn.phase != "Pending")
             try:
                 execute = evaluate(deps, states)
             except DependsError as exc:
@@ -321,6 +321,8 @@ class DagRun:
         if not proceed:
             self._terminal(name, "Skipped", SKIPPED, f"when '{when}' evaluated false")
             return
+        hooks = lifecycle.watch(self.engine, node_name, lifecycle.lifecycle_hooks(task), scope,
+                                self.node, "tasks", name, resolved.get("template"))
         node = await self.engine.execute_child(
             self.node,
             self.tmpl,
@@ -330,6 +332,7 @@ class DagRun:
             "task",
             name,
         )
+        await lifecycle.finish(self.engine, hooks, node_name, node)
         if node is not None:  # None: not started because the template's failFast stopped it
             self._task_node(name, node)
             await run_task_exit_hook(self.engine, hook, node, "tasks", name, scope, self.node,
@@ -470,9 +473,29 @@ def resolve_artifact_args(task: dict[str, Any], scope: Scope) -> None:
             raise ScopeError(f"Unable to resolve: {ref}")
         merged = {k: v for k, v in found.items() if k not in ("path", "mode", "globalName")}
         merged["name"] = art["name"]
+        if art.get("subPath"):
+            try:
+                merged = append_to_key(merged, str(art["subPath"]))
+            except ScopeError:
+                if art.get("optional"):
+                    continue
+                raise
         out.append(merged)
     if args.get("artifacts") is not None:
         args["artifacts"] = out
+
+
+def append_to_key(art: dict[str, Any], sub_path: str) -> dict[str, Any]:
+    """An argument's ``subPath``: the resolved artifact's key with the sub-path joined on
+    (Argo's AppendToKey), so the input is that file or folder inside the artifact."""
+    out = copy.deepcopy(art)
+    for loc, field in (("s3", "key"), ("azure", "blob")):
+        if loc in out:
+            base = str(out[loc].get(field) or "").rstrip("/")
+            out[loc][field] = f"{base}/{sub_path.lstrip('/')}" if base else sub_path
+            return out
+    raise ScopeError(f"artifact '{art.get('name')}': subPath {sub_path!r} needs an artifact "
+                     "with a key (s3, azure); this one has none")
 
 
 def artifact_from_expression(art: dict[str, Any], scope: Scope) -> dict[str, Any]:

@@ -90,6 +90,7 @@ class DepState:
 
     phase: str
     children_phases: tuple[str, ...] | None = None  # set for TaskGroup (looped) tasks
+    daemoned: bool = False  # a daemon that is up (Argo: IsDaemoned() && phase != Pending)
 
 
 def evaluate(deps: TaskDeps, states: Mapping[str, DepState]) -> bool:
@@ -106,7 +107,7 @@ def evaluate(deps: TaskDeps, states: Mapping[str, DepState]) -> bool:
             "Errored": st.phase == ERROR,
             "Skipped": st.phase == SKIPPED,
             "Omitted": st.phase == OMITTED,
-            "Daemoned": False,
+            "Daemoned": st.daemoned,
             "AnySucceeded": any_ok,
             "AllFailed": all_failed,
         }

@@ -11,6 +11,7 @@ on it, so a killed runner can resume.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import difflib
 import os
@@ -26,14 +27,16 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kubeline.exceptions import KubelineError, ValidationError
-from kubeline.local import images, procs
+from kubeline.local import images, lifecycle, procs
 from kubeline.local import manifest as manifest_mod
 from kubeline.local.artifacts import Repository, has_location
+from kubeline.local.daemons import LOOPBACK_IP, Daemon, Daemons, ProbeError, first_of, wait_ready
 from kubeline.local.dag import artifact_from_expression
 from kubeline.local.exithandler import final_phase, run_exit_handler
 from kubeline.local.forkclient import ForkServers
 from kubeline.local.forkclient import enabled as forks_enabled
 from kubeline.local.leaf import LeafContext, LeafResult, run_leaf
+from kubeline.local.lifecycle import HookWatch
 from kubeline.local.memo import MemoCache, MemoError, parse_duration_or_seconds
 from kubeline.local.nodes import (
     ERROR,
@@ -50,6 +53,7 @@ from kubeline.local.nodes import (
     node_id,
     pod_name,
 )
+from kubeline.local.podspec import PodSpecPatchError, apply_pod_spec_patches
 from kubeline.local.resources import ResourceError, prepare_pod
 from kubeline.local.sandbox import Sandbox, default_passthrough, detect_mode
 from kubeline.local.scope import (
@@ -71,7 +75,7 @@ _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 REPOSITORY_DIR = "datastores"
 """The local artifact repository under the state dir: key-only ``s3: {key: <datastore>/<path>}``
 locations resolve here, which is where kubeline's local datastores live (compiler contract)."""
-_POD_TYPES = ("container", "script", "resource")
+_POD_TYPES = ("container", "script", "containerSet", "resource")
 
 
 class Reporter(Protocol):
@@ -165,6 +169,10 @@ class Engine:
             else None)
         # per DAG node: what to pre-start once one of its pods runs (the executor is idle then)
         self.prewarm_hooks: dict[str, Callable[[], None]] = {}
+        self.wf_deadline: float | None = None  # spec.activeDeadlineSeconds (time.monotonic)
+        self.daemons = Daemons(self.finish)  # daemon pods, by the scope whose end stops them
+        self.daemon_results: dict[str, LeafResult] = {}
+        self.watchers: dict[str, HookWatch] = {}  # node id -> its lifecycle hooks
 
     # --- nodes --------------------------------------------------------------------------
 
@@ -218,6 +226,9 @@ class Engine:
     def save(self, node: Node) -> None:
         self.state.save_node(self.wf_name, node)
         self.reporter.node_updated(node)
+        watcher = self.watchers.get(node.id)
+        if watcher is not None:  # lifecycle hooks on an expression (lifecycle.py)
+            watcher.check(node)
 
     def finish(self, node: Node, phase: str, message: str | None = None) -> None:
         node.phase = phase
@@ -592,6 +603,7 @@ class Engine:
             from kubeline.local.steps import run_steps
 
             await run_steps(self, node, tmpl, scope)
+        await self.daemons.stop(node.id)  # killDaemonedChildren when the scope ends
         self.publish_globals(node.outputs)
         return node
 
@@ -607,7 +619,7 @@ class Engine:
         node.pod_name = pod_name(self.wf_name, name, template_name)
         node.image = str((tmpl.get("container") or tmpl.get("script") or {}).get("image", ""))
         rec = self.recorded.get(name)
-        if rec is not None and rec.type == "Pod" and rec.fulfilled:
+        if rec is not None and rec.type == "Pod" and rec.fulfilled and not rec.daemoned:
             node.phase, node.message, node.outputs = rec.phase, rec.message, rec.outputs
             node.started_at, node.finished_at = rec.started_at, rec.finished_at
             node.process_starts, node.log_path = rec.process_starts, rec.log_path
@@ -617,7 +629,10 @@ class Engine:
         if rec is not None:
             node.process_starts = rec.process_starts
         node_dir = self.run_dir / "nodes" / node.id
-        async with self.pod_slots:
+        daemon = bool(tmpl.get("daemon")) and str(tmpl.get("daemon")).lower() != "false"
+        async with contextlib.AsyncExitStack() as slot:
+            if not daemon:  # a daemon runs on beside the rest: it takes no pod slot
+                await slot.enter_async_context(self.pod_slots)
             if self.warm is not None and self.warm.adopt(name):
                 node_dir.mkdir(parents=True, exist_ok=True)  # prepared for its warm process
             else:
@@ -634,8 +649,9 @@ class Engine:
                 self.save(node)
 
             try:
-                tmpl, gpu_vars, warning = prepare_pod(tmpl, self.repo.root)
-            except ResourceError as exc:
+                tmpl, gpu_vars, warning = prepare_pod(apply_pod_spec_patches(tmpl),
+                                                      self.repo.root)
+            except (ResourceError, PodSpecPatchError) as exc:
                 tmpl, gpu_vars, warning = {}, {}, ""
                 result = LeafResult(ERROR, str(exc), Outputs(), node_dir)
             if warning:
@@ -645,11 +661,77 @@ class Engine:
             hook = self.prewarm_hooks.get(boundary.id) if boundary is not None else None
             if hook is not None:
                 ctx.on_spawn = hook
-            if tmpl:
+            if tmpl and daemon:
+                up = await self.start_daemon(node, tmpl, ctx, boundary)
+                if up is not None:
+                    return up
+                result = self.daemon_results.pop(node.id)
+            elif tmpl:
                 result = await run_leaf(tmpl, ctx)
+            for done in ctx.containers:  # a containerSet's containers: Container nodes
+                self.add_child(node, self.new_node(
+                    f"{name}.{done.name}", "Container", done.phase, template_name, node,
+                    done.message))
+        self.end_pod(node, result)
+        return node
+
+    def end_pod(self, node: Node, result: LeafResult) -> None:
         node.outputs = result.outputs if (result.outputs.to_json()) else None
         self.finish(node, result.phase, result.message)
         self.publish_globals(node.outputs)
+
+    async def start_daemon(self, node: Node, tmpl: dict[str, Any], ctx: LeafContext,
+                           boundary: Node | None) -> Node | None:
+        """Run a daemon pod in the background; the node, Running and daemoned, once its
+        container is up and ready; None when it ended first (its result is kept in
+        ``daemon_results``)."""
+        main_up = asyncio.Event()
+        ctx.on_main_started = main_up.set
+        run = asyncio.create_task(run_leaf(tmpl, ctx))
+
+        async def ready() -> None:
+            await main_up.wait()
+            await wait_ready(tmpl.get("container") or tmpl.get("script") or {})
+
+        try:
+            is_up = await first_of(ready(), run)
+        except ProbeError as exc:
+            run.cancel()
+            with contextlib.suppress(BaseException):
+                await run
+            self.daemon_results[node.id] = LeafResult(ERROR, str(exc), Outputs(), ctx.node_dir)
+            return None
+        except BaseException:
+            run.cancel()
+            with contextlib.suppress(BaseException):
+                await run
+            raise
+        if not is_up:
+            result = run.result()
+            if result.phase == SUCCEEDED:  # Argo: "Daemoned pod succeeded. Marking it as failed"
+                result = LeafResult(FAILED, result.message, result.outputs, result.log_dir)
+            self.daemon_results[node.id] = result
+            return None
+        node.daemoned = True
+        node.pod_ip = LOOPBACK_IP
+        self.save(node)
+        entry = Daemon(node=node, task=run)
+        self.daemons.add(boundary.id if boundary is not None else "", entry)
+
+        def ended(task: asyncio.Task[LeafResult]) -> None:
+            if entry.stopped or task.cancelled():
+                return
+            result = task.result() if task.exception() is None else LeafResult(
+                ERROR, str(task.exception()), Outputs(), ctx.node_dir)
+            node.daemoned = False
+            phase = FAILED if result.phase == SUCCEEDED else result.phase
+            self.end_pod(node, LeafResult(phase, result.message or "daemon ended",
+                                          result.outputs, result.log_dir))
+            for wrapper in entry.wrappers:
+                wrapper.daemoned = False
+                self.finish(wrapper, node.phase, node.message)
+
+        run.add_done_callback(ended)
         return node
 
     def leaf_context(
@@ -682,6 +764,7 @@ class Engine:
             warm_key=name,
             forks=self.forks,
             shared_volumes=self.run_dir / "volumes" if self.sandbox.mode == "bwrap" else None,
+            wf_deadline=self.wf_deadline,
         )
 
     async def run_retry(
@@ -727,11 +810,19 @@ class Engine:
             )
             self.add_child(rnode, child)
             last = child
+            if child.daemoned:  # up and running: the Retry node is daemoned with it
+                rnode.daemoned, rnode.pod_ip = True, child.pod_ip
+                self.save(rnode)
+                self.daemons.wrap(child, rnode)
+                return rnode
             if child.phase not in FAILED_OR_ERROR:
                 rnode.outputs = child.outputs
                 self.finish(rnode, SUCCEEDED if child.phase == SUCCEEDED else child.phase)
                 return rnode
             attempts = n + 1
+            if self.wf_deadline is not None and time.monotonic() >= self.wf_deadline:
+                self.finish(rnode, child.phase, "retry exceeded workflow deadline")
+                return rnode
             wait = 0.0
             if backoff:
                 try:
@@ -1063,6 +1154,19 @@ def _reserve_run(m: manifest_mod.Manifest, state: StateStore,
         lock.release()
 
 
+def _workflow_deadline(spec: dict[str, Any]) -> float | None:
+    """``spec.activeDeadlineSeconds`` from now, on the monotonic clock."""
+    value = spec.get("activeDeadlineSeconds")
+    if value in (None, ""):
+        return None
+    try:
+        seconds = int(str(value))
+    except ValueError as exc:
+        raise KubelineError(
+            f"spec.activeDeadlineSeconds must be a positive integer, not {value!r}") from exc
+    return time.monotonic() + seconds
+
+
 async def _drive(
     m: manifest_mod.Manifest,
     run_id: str,
@@ -1092,19 +1196,26 @@ async def _drive(
     reporter.run_started(run_id, sandbox.mode, resumed)
     args = substitute(m.spec.get("arguments") or {}, engine.globals)
     started = time.time()
+    engine.wf_deadline = _workflow_deadline(m.spec)
     try:
         wf_locks = engine.locks.plan(m.spec.get("synchronization"))
     except SyncError as exc:
         raise KubelineError(f"spec.synchronization: {exc}") from exc
     try:
+        wf_hooks = lifecycle.watch(engine, run_id, lifecycle.lifecycle_hooks(m.spec),
+                                   engine.globals, None, "workflow", "")
         async with engine.locks.hold(wf_locks):
             root = await engine.execute_template(run_id, str(m.spec["entrypoint"]), args, None)
+        await lifecycle.finish(engine, wf_hooks, run_id, root)
+        engine.wf_deadline = None  # exit handlers are not subject to the deadline (Argo)
+        await engine.daemons.stop()
         handler = await run_exit_handler(
             m.spec, run_id, root, list(engine.nodes.values()), started, engine.globals,
             lambda name, tmpl, hook_args, boundary: engine.execute_template(
                 name, tmpl, substitute(hook_args, engine.globals), boundary),
         )
     finally:
+        await engine.daemons.stop()
         if engine.warm is not None:
             await engine.warm.close()
         if engine.forks is not None:

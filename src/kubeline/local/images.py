@@ -22,6 +22,8 @@ class ImageDefaults:
     entrypoint: tuple[str, ...] = ()
     cmd: tuple[str, ...] = ()
     path: tuple[str, ...] = ()  # folders the image adds to PATH
+    env: tuple[tuple[str, str], ...] = ()  # the image's ENV (the container's env wins)
+    workdir: str = ""  # the image's WORKDIR, where known
 
 
 _ARGOSAY_PATH = ("/usr/games",)
@@ -29,11 +31,19 @@ IMAGES: dict[str, ImageDefaults] = {
     "argoproj/argosay:v1": ImageDefaults(cmd=("cowsay",), path=_ARGOSAY_PATH),
     "argoproj/argosay:v2": ImageDefaults(entrypoint=("argosay",), path=_ARGOSAY_PATH),
     "docker/whalesay": ImageDefaults(cmd=("/bin/bash",), path=_ARGOSAY_PATH),
-    "busybox": ImageDefaults(cmd=("sh",)),
-    "alpine": ImageDefaults(cmd=("/bin/sh",)),
-    "debian": ImageDefaults(cmd=("bash",)),
-    "ubuntu": ImageDefaults(cmd=("/bin/bash",)),
-    "python": ImageDefaults(cmd=("python3",)),
+    "busybox": ImageDefaults(cmd=("sh",), workdir="/"),
+    "alpine": ImageDefaults(cmd=("/bin/sh",), workdir="/"),
+    "debian": ImageDefaults(cmd=("bash",), workdir="/"),
+    "ubuntu": ImageDefaults(cmd=("/bin/bash",), workdir="/"),
+    "python": ImageDefaults(cmd=("python3",), workdir="/"),
+    # servers Argo's daemon examples run (Debian's nginx-light and influxdb here)
+    "nginx": ImageDefaults(cmd=("nginx", "-g", "daemon off;")),
+    # the image keeps its database in the container (/var/lib/influxdb); here that is the
+    # container's private /tmp, so two runs never share one database
+    "influxdb": ImageDefaults(cmd=("influxd",), env=(
+        ("INFLUXDB_META_DIR", "/tmp/influxdb/meta"), ("INFLUXDB_DATA_DIR", "/tmp/influxdb/data"),
+        ("INFLUXDB_DATA_WAL_DIR", "/tmp/influxdb/wal"))),
+    "curlimages/curl": ImageDefaults(entrypoint=("curl",)),
 }
 """What the images Argo's examples use supply, by name (a tag matters only where given)."""
 
@@ -141,3 +151,8 @@ def install_programs(bin_dir: Path) -> None:
     tmp.write_text(_ARGOSAY)
     os.chmod(tmp, 0o755)
     os.replace(tmp, path)
+
+
+def image_env(env: dict[str, str], image: str) -> dict[str, str]:
+    """The image's ENV under the container's own env (Kubernetes' precedence)."""
+    return {**dict(defaults(image).env), **env}

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kubeline.local import images, procs, volumes
+from kubeline.local import images, podcontainers, procs, volumes
 from kubeline.local.artifacts import ArtifactError, Repository, default_key
 from kubeline.local.forkclient import ForkedStep, ForkServers
 from kubeline.local.memo import MemoError, parse_duration_or_seconds
@@ -65,8 +65,11 @@ class LeafContext:
     forks: ForkServers | None = None  # or a step forked by the fork server (forkclient.py)
     warm_key: str = ""
     on_spawn: Callable[[], None] = lambda: None  # main runs: time to warm what comes next
+    on_main_started: Callable[[], None] = lambda: None  # main's process exists (daemons)
     shared_volumes: Path | None = None  # run-wide read-only ConfigMap folders (volumes.py)
     image: str = ""  # the main container's image: named when one of its programs is missing
+    wf_deadline: float | None = None  # spec.activeDeadlineSeconds, as time.monotonic()
+    containers: list[podcontainers.ContainerOutcome] = field(default_factory=list)
 
 
 def _resolve_secret(name: str, key: str, optional: bool, what: str) -> str | None:
@@ -198,6 +201,7 @@ async def _spawn(
             raise LeafError(f"failed to start {argv[0]}: {exc.strerror or exc}") from exc
     if main:
         ctx.on_spawn()
+        ctx.on_main_started()
     ctx.pids.append(proc.pid)
     timed_out = False
     try:
@@ -242,7 +246,18 @@ def _bwrap_failed(stderr: Path) -> bool:
     return head.startswith(b"bwrap:")
 
 
-def _deadline(tmpl: dict[str, Any]) -> float | None:
+STEP_DEADLINE = "Step exceeded its deadline"  # Argo's message at the workflow's deadline
+POD_DEADLINE = "Pod was active on the node longer than the specified deadline"
+
+
+def _timeout_message(ctx: LeafContext) -> str:
+    """Which deadline ended the pod: the workflow's (Argo's controller) or the pod's own."""
+    if ctx.wf_deadline is not None and time.monotonic() >= ctx.wf_deadline:
+        return STEP_DEADLINE
+    return POD_DEADLINE
+
+
+def _deadline(tmpl: dict[str, Any], wf_deadline: float | None = None) -> float | None:
     limits: list[float] = []
     try:
         if tmpl.get("timeout") not in (None, ""):
@@ -251,13 +266,25 @@ def _deadline(tmpl: dict[str, Any]) -> float | None:
             limits.append(float(str(tmpl["activeDeadlineSeconds"])))
     except (MemoError, ValueError) as exc:
         raise LeafError(f"invalid timeout: {exc}") from exc
-    return time.monotonic() + min(limits) if limits else None
+    own = time.monotonic() + min(limits) if limits else None
+    if wf_deadline is None:
+        return own
+    return wf_deadline if own is None else min(own, wf_deadline)
+
+
+def _main_container(tmpl: dict[str, Any]) -> dict[str, Any]:
+    """The container whose view holds the pod's inputs and outputs (a containerSet's
+    ``main``)."""
+    if "containerSet" in tmpl:
+        return podcontainers.main_of_set(podcontainers.set_containers(tmpl))
+    main: dict[str, Any] = tmpl.get("container") or tmpl.get("script") or {}
+    return main
 
 
 def _main_fs(tmpl: dict[str, Any], ctx: LeafContext, vols: dict[str, volumes.Volume]
              ) -> ContainerFS:
     """Main's private filesystem: its volume mounts and the paths the pod owns."""
-    main = tmpl.get("container") or tmpl.get("script") or {}
+    main = _main_container(tmpl)
     fs = _fs_for(main, ctx.node_dir / "main", vols)
     inputs = tmpl.get("inputs") or {}
     outs = tmpl.get("outputs") or {}
@@ -298,7 +325,7 @@ def _main_command(
             f"the container has no command and image '{image}' has no known entrypoint "
             "(images are not run locally; set command)"
         )
-    env = container_env(main, ctx)
+    env = images.image_env(container_env(main, ctx), image)
     env["PATH"] = _node_path(env, ctx, image)
     _check_program(argv[0], env["PATH"], image)
     return _argv(argv, ctx), env
@@ -321,11 +348,32 @@ def _main_logs(ctx: LeafContext) -> tuple[Path, Path]:
 
 
 def _apply_image(tmpl: dict[str, Any], ctx: LeafContext) -> None:
-    """The main container's image (named when one of its programs is missing). Its WORKDIR
-    is not applied: nodes run in the folder kubeline run started in (docs/local-executor.md,
-    where the local executor differs)."""
-    main = tmpl.get("container") or tmpl.get("script") or {}
+    """The main container's image (named when one of its programs is missing). Nodes run in
+    the folder kubeline run started in, so that local files stay reachable; but a node whose
+    outputs are entries of its image's working folder (``/result.txt`` written as
+    ``result.txt`` in an image whose WORKDIR is ``/``) runs there, as in its image, when
+    bubblewrap gives it a private root to write in (decision 0023)."""
+    main = _main_container(tmpl)
     ctx.image = str(main.get("image") or "")
+    if ctx.sandbox.mode != "bwrap":
+        return
+    workdir = str(main.get("workingDir") or images.defaults(ctx.image).workdir)
+    if workdir and any(_entry_of(path, workdir) for path in _output_paths(tmpl)):
+        ctx.cwd = workdir
+
+
+def _output_paths(tmpl: dict[str, Any]) -> list[str]:
+    outs = tmpl.get("outputs") or {}
+    paths = [str((p.get("valueFrom") or {}).get("path") or "") for p in
+             outs.get("parameters") or []]
+    paths += [str(a.get("path") or "") for a in outs.get("artifacts") or []]
+    return [p for p in paths if p]
+
+
+def _entry_of(path: str, folder: str) -> bool:
+    """``path`` is an entry directly inside ``folder`` (both absolute container paths)."""
+    parent = os.path.dirname(path.rstrip("/")) or "/"
+    return parent == (folder.rstrip("/") or "/")
 
 
 def predict_main(tmpl: dict[str, Any], ctx: LeafContext) -> Launch:
@@ -362,9 +410,11 @@ async def run_leaf(tmpl: dict[str, Any], ctx: LeafContext) -> LeafResult:
 
 async def _run(tmpl: dict[str, Any], ctx: LeafContext, outputs: Outputs) -> LeafResult:
     node_dir = ctx.node_dir
-    main = dict(tmpl.get("container") or tmpl.get("script") or {})
+    main = dict(_main_container(tmpl))
     is_script = "script" in tmpl
-    deadline = _deadline(tmpl)
+    deadline = _deadline(tmpl, ctx.wf_deadline)
+    if ctx.wf_deadline is not None and time.monotonic() >= ctx.wf_deadline:
+        return LeafResult(FAILED, STEP_DEADLINE, outputs, node_dir)
     vols = _volumes(tmpl, ctx)
     _materialise(vols, ctx)
     main_fs = _main_fs(tmpl, ctx, vols)
@@ -402,12 +452,7 @@ async def _run(tmpl: dict[str, Any], ctx: LeafContext, outputs: Outputs) -> Leaf
             deadline,
         )
         if timed_out:
-            return LeafResult(
-                FAILED,
-                "Pod was active on the node longer than the specified deadline",
-                outputs,
-                node_dir,
-            )
+            return LeafResult(FAILED, _timeout_message(ctx), outputs, node_dir)
         if code != 0:
             name = init.get("name") or f"init-{i}"
             return LeafResult(
@@ -419,12 +464,31 @@ async def _run(tmpl: dict[str, Any], ctx: LeafContext, outputs: Outputs) -> Leaf
         os.chmod(script, 0o755)
         if ctx.sandbox.mode != "bwrap":
             script.write_text(ctx.sandbox.rewrite(str(main.get("source", "")), main_fs))
-    argv, env = _main_command(tmpl, ctx, main_fs)
-    stdout, stderr = _main_logs(ctx)
-    code, timed_out = await _spawn(argv, main_fs, env, ctx, stdout, stderr, deadline, main=True)
+    sidecars = podcontainers.Sidecars()
+    try:
+        sidecars.start(_prepare_sidecars(tmpl, ctx, vols, main), _spawner(ctx))
+        if "containerSet" in tmpl:
+            done = await _run_container_set(tmpl, ctx, vols, main_fs, deadline)
+            ctx.containers = done.containers
+            outputs.exit_code = str(done.exit_code) if done.exit_code is not None else None
+            phase, message = done.phase, done.message
+            if done.timed_out:
+                phase, message = FAILED, _timeout_message(ctx)
+            if ctx.include_result:
+                outputs.result = _result(done.main.stdout)
+            problems = _collect_outputs(tmpl, main_fs, ctx, outputs)
+            if problems and phase == SUCCEEDED:
+                phase, message = ERROR, problems[0]
+            return LeafResult(phase, message, outputs, node_dir)
+        argv, env = _main_command(tmpl, ctx, main_fs)
+        stdout, stderr = _main_logs(ctx)
+        code, timed_out = await _spawn(argv, main_fs, env, ctx, stdout, stderr, deadline,
+                                       main=True)
+    finally:
+        await sidecars.stop()  # Argo kills sidecars once main has ended
     outputs.exit_code = str(code)
     if timed_out:
-        phase, message = FAILED, "Pod was active on the node longer than the specified deadline"
+        phase, message = FAILED, _timeout_message(ctx)
     elif code == 0:
         phase, message = SUCCEEDED, ""
     else:
@@ -438,6 +502,60 @@ async def _run(tmpl: dict[str, Any], ctx: LeafContext, outputs: Outputs) -> Leaf
     if problems and phase == SUCCEEDED:
         phase, message = ERROR, problems[0]
     return LeafResult(phase, message, outputs, node_dir)
+
+
+def _spawner(ctx: LeafContext) -> podcontainers.Spawn:
+    async def spawn(argv: list[str], fs: ContainerFS, env: dict[str, str], stdout: Path,
+                    stderr: Path, deadline: float | None) -> tuple[int, bool]:
+        return await _spawn(argv, fs, env, ctx, stdout, stderr, deadline)
+    return spawn
+
+
+def _prepare(container: dict[str, Any], name: str, fs: ContainerFS, ctx: LeafContext,
+             what: str) -> podcontainers.Prepared:
+    """argv, environment and log files of a pod's container other than a plain main."""
+    try:
+        argv = podcontainers.argv_of(container, what)
+    except podcontainers.PodContainerError as exc:
+        raise LeafError(str(exc)) from exc
+    image = str(container.get("image") or "")
+    env = images.image_env(container_env(container, ctx), image)
+    env["ARGO_CONTAINER_NAME"] = name
+    env["PATH"] = _node_path(env, ctx, image)
+    _check_program(argv[0], env["PATH"], image)
+    stdout, stderr = podcontainers.log_paths(ctx.node_dir, name)
+    return podcontainers.Prepared(name, _argv(argv, ctx), env, fs, stdout, stderr)
+
+
+def _prepare_sidecars(tmpl: dict[str, Any], ctx: LeafContext, vols: dict[str, volumes.Volume],
+                      main: dict[str, Any]) -> list[podcontainers.Prepared]:
+    out = []
+    for i, sc in enumerate(tmpl.get("sidecars") or []):
+        sc = podcontainers.with_mirrored_mounts(sc, main)
+        name = str(sc.get("name") or f"sidecar-{i}")
+        fs = _fs_for(sc, ctx.node_dir / f"sidecar-{name}", vols)
+        out.append(_prepare(sc, name, fs, ctx, f"sidecars[{i}] ({name})"))
+    return out
+
+
+async def _run_container_set(tmpl: dict[str, Any], ctx: LeafContext,
+                             vols: dict[str, volumes.Volume], main_fs: ContainerFS,
+                             deadline: float | None) -> podcontainers.SetResult:
+    containers = podcontainers.set_containers(tmpl)
+    main = podcontainers.main_of_set(containers)
+    try:
+        podcontainers.check_dependencies(containers)
+    except podcontainers.PodContainerError as exc:
+        raise LeafError(str(exc)) from exc
+    prepared = []
+    for i, c in enumerate(containers):
+        name = str(c.get("name") or f"container-{i}")
+        fs = main_fs if c is main else _fs_for(c, ctx.node_dir / f"container-{name}", vols)
+        prepared.append(_prepare(c, name, fs, ctx, f"containerSet.containers[{i}] ({name})"))
+    main_prepared = prepared[containers.index(main)]
+    ctx.on_spawn()
+    return await podcontainers.run_set(prepared, containers, main_prepared, _spawner(ctx),
+                                       deadline)
 
 
 def _result(stdout: Path) -> str:

@@ -19,6 +19,12 @@ from kubeline.exceptions import UnsupportedManifestError, ValidationError
 from kubeline.local import exprlang
 from kubeline.local.depends import DependsError, task_dependencies
 from kubeline.local.inline import expand_inline
+from kubeline.local.podspec import (
+    WF_LEVEL_KEY,
+    PodSpecPatchError,
+    apply_template_defaults,
+    parse_patch,
+)
 from kubeline.local.sync import Locks, SyncError
 from kubeline.local.templating import TemplateError, iter_tags
 
@@ -98,7 +104,7 @@ ARTIFACT: dict[str, Any] = {
     "archiveLogs": IGNORED,
     "artifactGC": IGNORED,
     "deleted": IGNORED,
-    "subPath": _refuse("artifact subPath is not supported locally"),
+    "subPath": ANY,  # appended to the resolved artifact's key (dag.resolve_artifact_args)
     **{
         loc: _refuse(f"{loc} artifacts are not supported locally; use s3, azure or raw")
         for loc in _OTHER_LOCATIONS
@@ -160,7 +166,7 @@ _TASK_COMMON: dict[str, Any] = {
     "continueOn": {"error": ANY, "failed": ANY},
     "templateRef": _refuse("templateRef is not supported locally; inline the template"),
     "onExit": ANY,
-    "hooks": {"exit": {"template": ANY, "arguments": ARGUMENTS}},
+    "hooks": lambda value, path: _hooks(value, path),
 }
 DAG_TASK: dict[str, Any] = {**_TASK_COMMON, "dependencies": ANY, "depends": ANY}
 VOLUME: dict[str, Any] = {
@@ -216,6 +222,27 @@ RESOURCE: dict[str, Any] = {  # SparkApplications run locally (kubeline.local.re
 }
 
 
+_HOOK: dict[str, Any] = {
+    "template": ANY, "arguments": ARGUMENTS, "expression": ANY,
+    "templateRef": _refuse("templateRef is not supported locally; inline the template"),
+}
+
+
+def _hooks(value: Any, path: str) -> None:
+    """Lifecycle hooks: ``exit`` (an exit handler) or any name with an expression."""
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        raise ValidationError([f"{path} must be a mapping"])
+    for name, hook in value.items():
+        _walk(hook, _HOOK, f"{path}.{name}")
+        if name != "exit" and not str((hook or {}).get("expression") or "").strip():
+            raise ValidationError([f"{path}.{name}: Expression required for hook {name} "
+                                   "(only the exit hook runs without one)"])
+        if not (hook or {}).get("template"):
+            raise ValidationError([f"{path}.{name}.template is required"])
+
+
 def _resource(value: Any, path: str) -> None:
     """Resource templates run locally only when they manage a SparkApplication."""
     _walk(value, RESOURCE, path)
@@ -252,14 +279,19 @@ TEMPLATE: dict[str, Any] = {
     **{k: IGNORED for k in _SCHEDULING},
     "resource": lambda value, path: _resource(value, path),
     "suspend": _refuse("suspend templates are not supported locally"),
-    "containerSet": _refuse("containerSet templates are not supported locally"),
+    "containerSet": {
+        "containers": [{**CONTAINER, "dependencies": ANY}],
+        "volumeMounts": CONTAINER["volumeMounts"],
+        "retryStrategy": _refuse("containerSet retryStrategy is not supported locally; "
+                                 "use the template's retryStrategy"),
+    },
     "data": _refuse("data templates are not supported locally"),
     "http": _refuse("http templates are not supported locally"),
     "plugin": _refuse("plugin templates are not supported locally"),
-    "sidecars": _refuse("sidecars are not supported locally"),
-    "daemon": _refuse("daemon templates are not supported locally"),
+    "sidecars": [{**CONTAINER, "mirrorVolumeMounts": ANY}],
+    "daemon": ANY,  # runs in the background until its scope ends (daemons.py)
     "synchronization": SYNCHRONIZATION,
-    "podSpecPatch": _refuse("podSpecPatch is not supported locally"),
+    "podSpecPatch": ANY,  # what means something on one machine is applied (podspec.py)
     "pendingTimeout": IGNORED,
 }
 SPEC: dict[str, Any] = {
@@ -286,19 +318,14 @@ SPEC: dict[str, Any] = {
     "podResources": IGNORED,  # pod-level requests/limits: scheduling only
     **{k: IGNORED for k in _SCHEDULING if k != "metadata"},
     "onExit": ANY,
-    "hooks": {"exit": {"template": ANY, "arguments": ARGUMENTS}},
-    "templateDefaults": _refuse(
-        "templateDefaults is not supported locally; set fields per template"
-    ),
+    "hooks": lambda value, path: _hooks(value, path),
     "volumeClaimTemplates": _refuse("persistent volume claims are not supported locally"),
     "synchronization": SYNCHRONIZATION,
     "suspend": _refuse("suspend is not supported locally"),
     "shutdown": _refuse("shutdown is not supported locally"),
     "workflowTemplateRef": _refuse("pass the WorkflowTemplate itself to kubeline run"),
-    "activeDeadlineSeconds": _refuse(
-        "workflow-level activeDeadlineSeconds is not supported locally; use template timeout"
-    ),
-    "podSpecPatch": _refuse("podSpecPatch is not supported locally"),
+    "activeDeadlineSeconds": ANY,  # the run's deadline (executor._drive)
+    "podSpecPatch": ANY,  # copied into each pod template (podspec.py)
 }
 METADATA: dict[str, Any] = {
     "name": ANY,
@@ -372,7 +399,8 @@ def _check_expressions(spec: dict[str, Any]) -> None:
                 if tag.startswith("="):
                     _parse_expr(tag[1:], path)
         if path.endswith((".valueFrom.expression", ".retryStrategy.expression",
-                          ".fromExpression")):
+                          ".fromExpression")) or (".hooks." in path and
+                                                   path.endswith(".expression")):
             # tags in an expression field are substituted before it is evaluated
             _parse_expr(text, path, _TAG.sub("tag", text))
     for path, value in _objects(spec, "spec"):
@@ -462,10 +490,45 @@ def load(docs: list[dict[str, Any]]) -> Manifest:
         raise ValidationError(["the file has no Workflow or WorkflowTemplate document"])
     if isinstance(workflow.get("spec"), dict):
         expand_inline(workflow["spec"])
+        apply_template_defaults(workflow["spec"])
     _walk(workflow, WORKFLOW, "")
     manifest = Manifest(workflow=workflow, kind=kind, configmaps=configmaps)
     _validate(manifest)
+    _spread_pod_spec_patch(manifest.spec)
     return manifest
+
+
+def _spread_pod_spec_patch(spec: dict[str, Any]) -> None:
+    """Argo applies the workflow's podSpecPatch to every pod, substituted per pod: each pod
+    template carries a copy that the node's arguments substitute with the rest."""
+    patch = spec.get("podSpecPatch")
+    if not patch:
+        return
+    for tmpl in spec.get("templates") or []:
+        if any(k in tmpl for k in ("container", "script", "containerSet")):
+            tmpl[WF_LEVEL_KEY] = patch
+
+
+def _check_pod_spec_patches(spec: dict[str, Any], problems: list[str]) -> None:
+    """A podSpecPatch without tags is checked now; one with tags when its pod is built."""
+    found = [("spec.podSpecPatch", spec.get("podSpecPatch"))] + [
+        (f"spec.templates[{i}].podSpecPatch", t.get("podSpecPatch"))
+        for i, t in enumerate(spec.get("templates") or [])]
+    for where, patch in found:
+        if patch and "{{" not in str(patch):
+            try:
+                parse_patch(patch, where)
+            except PodSpecPatchError as exc:
+                problems.append(str(exc))
+    deadline = spec.get("activeDeadlineSeconds")
+    if deadline not in (None, "") and "{{" not in str(deadline):
+        try:
+            ok = int(str(deadline)) > 0
+        except ValueError:
+            ok = False
+        if not ok:
+            problems.append(f"spec.activeDeadlineSeconds must be a positive integer, "
+                            f"not {deadline!r}")
 
 
 def _validate(m: Manifest) -> None:
@@ -485,7 +548,10 @@ def _validate(m: Manifest) -> None:
         problems.append("spec.entrypoint is required")
     elif entry not in names and "{{" not in str(entry):
         problems.append(f"spec.entrypoint: template '{entry}' is not defined")
-    kinds = ("container", "script", "dag", "steps", "resource")
+    for ref_path, ref in _hook_refs(spec, "spec"):
+        if ref not in names:
+            problems.append(f"{ref_path}: template '{ref}' is not defined")
+    kinds = ("container", "script", "containerSet", "dag", "steps", "resource")
     for i, t in enumerate(templates):
         present = [k for k in kinds if k in t]
         if len(present) != 1:
@@ -516,6 +582,7 @@ def _validate(m: Manifest) -> None:
             Locks(m.configmaps).plan(sync)
         except SyncError as exc:
             problems.append(f"{where}: {exc}")
+    _check_pod_spec_patches(spec, problems)
     if problems:
         raise ValidationError(problems)
     _check_expressions(spec)
@@ -525,10 +592,18 @@ def _template_refs(t: dict[str, Any], path: str) -> Iterator[tuple[str, str]]:
     if "dag" in t:
         for j, task in enumerate(t["dag"].get("tasks") or []):
             yield f"{path}.dag.tasks[{j}].template", str(task.get("template"))
+            yield from _hook_refs(task, f"{path}.dag.tasks[{j}]")
     if "steps" in t:
         for g, group in enumerate(t["steps"] or []):
             for j, step in enumerate(group or []):
                 yield f"{path}.steps[{g}][{j}].template", str(step.get("template"))
+                yield from _hook_refs(step, f"{path}.steps[{g}][{j}]")
+
+
+def _hook_refs(owner: dict[str, Any], path: str) -> Iterator[tuple[str, str]]:
+    for name, hook in (owner.get("hooks") or {}).items():
+        if isinstance(hook, dict) and hook.get("template"):
+            yield f"{path}.hooks.{name}.template", str(hook["template"])
 
 
 def _has_cycle(tasks: dict[str, dict[str, Any]]) -> bool:

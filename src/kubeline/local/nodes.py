@@ -174,10 +174,13 @@ class Node:
     image: str = ""
     start_seq: int = 0
     finish_seq: int = 0
+    daemoned: bool = False  # a daemon that runs on in the background (daemons.py)
+    pod_ip: str = ""
 
     @property
     def fulfilled(self) -> bool:
-        return self.phase in FULFILLED
+        """Argo's Fulfilled(): done, or a daemon that is up."""
+        return self.phase in FULFILLED or (self.daemoned and self.phase != "Pending")
 
     @property
     def completed(self) -> bool:
@@ -208,6 +211,10 @@ class Node:
             data["outputs"] = self.outputs.to_json()
         if self.memoization is not None:
             data["memoizationStatus"] = self.memoization
+        if self.daemoned:
+            data["daemoned"] = True
+        if self.pod_ip:
+            data["podIP"] = self.pod_ip
         return data
 
     @classmethod
@@ -233,4 +240,6 @@ class Node:
             image=data.get("image", ""),
             start_seq=int(data.get("startSeq", 0)),
             finish_seq=int(data.get("finishSeq", 0)),
+            daemoned=bool(data.get("daemoned", False)),
+            pod_ip=str(data.get("podIP", "")),
         )

@@ -55,7 +55,8 @@ def prewarm(engine: Engine, name: str, task: dict[str, Any], boundary: Node, hol
     tmpl = engine.templates.get(template_name)
     if tmpl is None or not ("container" in tmpl or "script" in tmpl):
         return True
-    if tmpl.get("retryStrategy") or engine.spec.get("retryStrategy"):
+    if tmpl.get("retryStrategy") or engine.spec.get("retryStrategy") or tmpl.get("daemon") \
+            or tmpl.get("podSpecPatch") or engine.spec.get("podSpecPatch"):
         return True
     if engine.forks is not None and runs_shim(tmpl):
         return True  # the fork server starts it at once: nothing to warm

@@ -28,6 +28,7 @@ import yaml
 
 SPARK_KIND = "SparkApplication"
 LOCAL_DATASTORES = "file:///kubeline/datastores/"
+DRIVER_LOG_ENV = "KUBELINE_DRIVER_LOG"  # kubeline.compiler.spark.DRIVER_LOG_ENV
 GPU_RESOURCE = "nvidia.com/gpu"
 
 
@@ -142,7 +143,10 @@ def _spark_container(tmpl: dict[str, Any], obj: dict[str, Any],
     if spec.get("mainClass"):
         argv += ["--class", str(spec["mainClass"])]
     argv += [_local_uri(str(spec["mainApplicationFile"])), *arguments]
-    env = [*(main.get("env") or []),
+    # the driver log file (log4j appends to it): one per application, so that runs without
+    # bubblewrap's private /tmp never share one
+    env = [*(e for e in main.get("env") or [] if e.get("name") != DRIVER_LOG_ENV),
+           {"name": DRIVER_LOG_ENV, "value": f"/tmp/kubeline-driver-{name}.log"},
            {"name": "PYSPARK_PYTHON", "value": sys.executable},
            {"name": "PYSPARK_DRIVER_PYTHON", "value": sys.executable}]
     # one stream, as a driver pod's log has it: Spark's log4j (stderr) and the program's

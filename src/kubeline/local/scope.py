@@ -47,6 +47,8 @@ def add_node(
     if src.finished_at:
         scope[f"{base}.finishedAt"] = src.finished_at
     scope[f"{base}.status"] = src.phase
+    if src.pod_ip:
+        scope[f"{base}.ip"] = src.pod_ip
     add_outputs(scope, base, src.outputs)
 
 

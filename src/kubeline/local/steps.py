@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from kubeline.local import loops
+from kubeline.local import lifecycle, loops
 from kubeline.local.dag import mark_absent_args, resolve_artifact_args
 from kubeline.local.exithandler import run_task_exit_hook, split_hooks, task_exit_hook
 from kubeline.local.nodes import ERROR, FAILED, FAILED_OR_ERROR, RUNNING, SKIPPED, SUCCEEDED, Node
@@ -73,6 +73,8 @@ async def _run_group(
 ) -> bool:
     resolved: list[dict[str, Any]] = []
     hooks = {str(step.get("name")): task_exit_hook(step) for step in group}
+    lifecycle_of = {str(step.get("name")): lifecycle.lifecycle_hooks(step) for step in group
+                    if not loops.expands(step)}
     try:
         for step in group:
             body = split_hooks(copy.deepcopy(step))
@@ -92,7 +94,11 @@ async def _run_group(
         return False
 
     async def one(child: str, body: dict[str, Any], step_name: str) -> Node | None:
+        full = f"{sg.name}.{child}"
+        watched = lifecycle.watch(engine, full, lifecycle_of.get(step_name, {}), scope,
+                                  steps_node, "steps", step_name, body.get("template"))
         node = await _one(child, body)
+        await lifecycle.finish(engine, watched, full, node)
         await run_task_exit_hook(engine, hooks.get(step_name), node, "steps", step_name, scope,
                                  steps_node, body.get("template"))
         return node

@@ -54,7 +54,9 @@ def plan(
         vols[str(v["name"])] = v
     used = set()
     main = tmpl.get("container") or tmpl.get("script") or {}
-    for c in [*(tmpl.get("initContainers") or []), main]:
+    cs = tmpl.get("containerSet") or {}
+    others = [*(tmpl.get("sidecars") or []), *(cs.get("containers") or []), cs]
+    for c in [*(tmpl.get("initContainers") or []), main, *others]:
         for m in c.get("volumeMounts") or []:
             used.add(str(m["name"]))
     out: dict[str, Volume] = {}

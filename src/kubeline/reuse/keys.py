@@ -89,7 +89,7 @@ def used_parameters(step: Step) -> list[str]:
 
     names = {a.name for a in step.arguments if isinstance(a, ParamRef)}
     names |= {v.name for _, v in step.params if isinstance(v, ParamRef)}
-    names |= {i.parameter for i in step.inputs if i.source == "datapath_param"}
+    names |= {i.parameter for i in step.inputs if i.parameter}  # DataPath or dataset parameter
     return sorted(names)
 
 
@@ -99,9 +99,10 @@ def producers(step: Step) -> list[str]:
 
 
 def content_inputs(step: Step) -> list[str]:
-    """Inputs whose current version enters a content-aware key: DataReference and DataPath
-    inputs (PipelineData is already identified by its producer's key)."""
-    return sorted(i.name for i in step.inputs if i.source in ("datastore", "datapath_param"))
+    """Inputs whose current version enters a content-aware key: DataReference, DataPath and
+    dataset inputs (PipelineData is already identified by its producer's key)."""
+    return sorted(i.name for i in step.inputs
+                  if i.source in ("datastore", "datapath_param", "dataset"))
 
 
 def cache_key(fingerprint: str, values: Sequence[str], upstream: Sequence[str],

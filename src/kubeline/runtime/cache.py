@@ -116,6 +116,9 @@ def input_versions(step: Step, stores: Any, values: Mapping[str, str]) -> dict[s
     for item in step.inputs:
         if item.name not in content_inputs(step):
             continue
+        if item.source == "dataset":
+            found[item.name] = dataset_version(item, stores, values)
+            continue
         if item.source == "datapath_param":
             value = datapath(item.parameter, values.get(item.parameter, ""))
             store_name, path = value.datastore, value.path
@@ -133,3 +136,19 @@ def input_versions(step: Step, stores: Any, values: Mapping[str, str]) -> dict[s
             digest.update(json.dumps([obj.key, obj.size, obj.etag]).encode("utf-8") + b"\n")
         found[item.name] = "dir:" + digest.hexdigest()
     return found
+
+
+def dataset_version(item: Any, stores: Any, values: Mapping[str, str]) -> str:
+    """A dataset input's content version: a digest over each matched file's key, size and
+    ETag (URLs: the URL only)."""
+    import hashlib
+
+    from kubeline.datasets.files import list_files
+    from kubeline.runtime.datasets import definition
+
+    digest = hashlib.sha256()
+    files, _ = list_files(definition(item, values), stores.get, f"input '{item.name}'")
+    for entry in files:
+        tag = "" if entry.source.url else stores.get(entry.source.datastore).etag(entry.key)
+        digest.update(json.dumps([entry.source.describe(), entry.key, tag]).encode() + b"\n")
+    return "files:" + digest.hexdigest()

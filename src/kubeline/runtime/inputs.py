@@ -97,7 +97,7 @@ def materialise(item: StepInput, ctx: InputContext) -> str:
         if key is None:
             raise InputError(f"input '{item.name}': no key for its producer step "
                              f"'{item.producer}'", "pass --upstream producer:KEY")
-        if item.mode == "direct":
+        if item.mode == "direct" and not item.dataset:  # a dataset read needs the files
             store = ctx.stores.get(item.datastore)
             if records.read_record(store, key, item.name) is None:
                 raise records.UpstreamError(
@@ -105,6 +105,10 @@ def materialise(item: StepInput, ctx: InputContext) -> str:
                     f"'{item.producer}' (key {key[:12]})", "rerun the producing step")
             return ctx.stores.uri(item.datastore, output_location(key, item.name))
         records.fetch(ctx.stores.get(item.datastore), key, item.name, item.producer, local)
+    elif item.source == "dataset":
+        from kubeline.runtime.datasets import fetch
+
+        local = fetch(item, ctx.stores, ctx.parameters, local)
     else:
         value = P.datapath(item.parameter, ctx.parameters.get(item.parameter, ""))
         if item.mode == "direct":

@@ -28,8 +28,12 @@ from kubeline.runtime.contextenv import (
     ENV_RUN_ID,
     ENV_STEP_NAME,
     ENV_STEP_RUN_ID,
+    ENV_TRIAL_ACK,
+    ENV_TRIAL_METRIC,
     ENV_UPLOADS_DIR,
 )
+
+POLICY_WAIT_SECONDS = 600.0
 
 
 class RunContextError(m.MetricError):
@@ -77,7 +81,10 @@ class _FileSink(_Sink):
         self.uploads = uploads
 
     def write(self, scope: str, entry: m.Entry) -> None:
-        m.append_entry(self.path, entry)
+        end = m.append_entry(self.path, entry)
+        if (scope == "step" and entry["type"] == "scalar"
+                and entry["name"] == os.environ.get(ENV_TRIAL_METRIC)):
+            _await_policy(Path(os.environ.get(ENV_TRIAL_ACK, "")), end, entry["name"])
 
     def entries(self, scope: str) -> list[m.Entry]:
         return [e for e in m.read_entries(self.path) if e.get("scope", "step") == scope]
@@ -111,6 +118,31 @@ class _PrintSink(_Sink):
 
     def store_file(self, scope: str, name: str, source: str | IO[bytes]) -> str:
         return source if isinstance(source, str) else name
+
+
+def _await_policy(ack: Path, end: int, name: str) -> None:
+    """A HyperDrive trial under an early termination policy: wait until the shim has judged
+    the metrics file up to ``end`` (this value of the primary metric); end the process here
+    when the policy stops the trial. The shim answers "<offset>" or "stop <offset>"."""
+    import time
+
+    deadline = time.monotonic() + POLICY_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            answer = ack.read_text(encoding="utf-8").split()
+        except OSError:
+            answer = []
+        if answer[:1] == ["stop"]:
+            print(f"Run.log: the early termination policy stopped this run at a value of "
+                  f"'{name}'", file=sys.stderr)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
+        if answer and answer[0].isdigit() and int(answer[0]) >= end:
+            return
+        time.sleep(0.001)
+    print(f"Run.log: no answer from the early termination policy after "
+          f"{POLICY_WAIT_SECONDS:.0f} s; going on", file=sys.stderr)
 
 
 def _copy(source: str | IO[bytes], target: Path) -> None:
@@ -253,6 +285,22 @@ class Run(metaclass=_ChecksOnFirstUse):
         return self._name
 
     display_name = name
+
+    # -- datasets -----------------------------------------------------------------------------
+    @property
+    def input_datasets(self) -> dict[str, Any]:
+        """The step's dataset inputs by name: the local path for as_mount()/as_download(),
+        a FileDataset/TabularDataset over the fetched files in direct mode."""
+        from kubeline.runtime.dataset_view import input_datasets
+
+        return input_datasets()
+
+    @property
+    def output_datasets(self) -> dict[str, str]:
+        """The step's dataset outputs (OutputFileDatasetConfig) by name: the folder to write."""
+        from kubeline.runtime.dataset_view import output_datasets
+
+        return output_datasets()
 
     # -- metrics ------------------------------------------------------------------------------
     def _add(self, kind: str, name: str, value: Any, description: str = "",

@@ -25,6 +25,7 @@ from kubeline.graph.stepspec import encode_step
 from kubeline.reuse.keys import key_fields, producers
 from kubeline.runtime import arguments, cache, inputs, metrics, params, process, records, results
 from kubeline.runtime import contextenv as run_ctx
+from kubeline.runtime import datasets as ds
 from kubeline.runtime import snapshots as snap
 from kubeline.runtime.datastores import Datastores
 from kubeline.runtime.layout import cache_index, run_key_record
@@ -45,6 +46,9 @@ if TYPE_CHECKING:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m kubeline.runtime",
                                      description="Run one kubeline pipeline step.")
+    parser.add_argument("--hyperdrive", choices=("sample", "trial", "best"), default=None,
+                        help="a HyperDriveStep's phase (kubeline.runtime.hyperdrive)")
+    parser.add_argument("--trial", default="", help="the trial (JSON) of the trial phase")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--step", help="the step id (normal mode)")
     which.add_argument("--node", help="Argo's node name (compact mode)")
@@ -140,6 +144,7 @@ class StepRunner:
         env = self.env
         values = params.resolve(pipeline.parameters, env.parameters, env.indexed_parameters)
         params.check_datapaths(step, values)
+        ds.check_parameters(step, values)
         default = stores.default
         from_run = self.ns.node or (self.ns.phase and self.ns.upstream is None)
         upstream = (_upstream_from_run(default, env.run_id, step) if from_run
@@ -165,6 +170,7 @@ class StepRunner:
         if hit is not None:
             self._report_key(default, step, str(hit["outputs_key"]))
             self.timings.mark("prepare")
+            ds.publish_reused(step, stores, self.env.run_id, str(hit["outputs_key"]))
             return self._reused(stores, base, hit)
         self._report_key(default, step, plan.key)
         self.timings.mark("prepare")
@@ -187,6 +193,18 @@ class StepRunner:
         finally:
             if lease is not None:
                 lease.release()
+
+    # -- hooks for kinds that watch the script (a HyperDriveStep's trials) -----------------
+    def extra_env(self, metrics_file: Path) -> dict[str, str]:
+        """Variables the script gets besides the run context's."""
+        return {}
+
+    def script_started(self) -> None:
+        """Called once the script runs (threads may start from then on)."""
+
+    def canceled(self) -> str:
+        """Why the script was stopped early ("" when it was not): its outputs are dropped."""
+        return ""
 
     def _report_key(self, store: Any, step: Step, key: str) -> None:
         """The key downstream steps read (Argo output parameter; run record for compact
@@ -238,39 +256,53 @@ class StepRunner:
         data = {item.name: inputs.materialise(item, ctx) for item in step.inputs}
         out_paths = {o.name: _output_path(o, workdir, src) for o in step.outputs}
         data.update({name: str(path) for name, path in out_paths.items()})
+        dataset_env = ds.script_view(step, data, values, workdir)
         argv = arguments.command_line(step, src, data, values)
         metrics_file = workdir / "metrics.jsonl"
         child_env = self._child_env(pipeline, step, src, metrics_file, uploads)
+        child_env.update(dataset_env)
         child_env.update(arguments.params_env(step, data, values))
+        child_env.update(self.extra_env(metrics_file))
         self.timings.mark("inputs")
         if lease is not None:
             lease.stop_heartbeat()  # no threads while the script is forked; restarted below
+
+        def started() -> None:
+            if lease is not None:
+                lease.start_heartbeat()
+            self.script_started()
+
         code = process.run(argv, src, child_env, logs / "stdout.txt", logs / "stderr.txt",
-                           started=lease.start_heartbeat if lease is not None else None)
+                           started=started)
         self.timings.mark("script")
+        stopped = self.canceled()
         entries = metrics.read_entries(metrics_file)
         step_entries = [e for e in entries if e.get("scope", "step") == "step"]
         parent_entries = [e for e in entries if e.get("scope") == "parent"]
         step_metrics = metrics.aggregate(step_entries)
         outputs: dict[str, Any] = {}
-        if code == 0:
-            outputs = self._commit(stores, step, base, out_paths, step_metrics,
+        if stopped:
+            print(f"kubeline: step '{step.name}' was stopped early: {stopped}; its outputs are "
+                  "not committed", file=sys.stderr)
+        elif code == 0:
+            outputs = self._commit_outputs(stores, step, base, out_paths, step_metrics,
                                    metrics.tags(step_entries), plan, stale_index)
         else:
             print(f"kubeline: step '{step.name}' exited with code {code}; its outputs are not "
                   "committed", file=sys.stderr)
         self.timings.mark("commit")
-        result = {**base, "status": "succeeded" if code == 0 else "failed", "exit_code": code,
-                  "error": None, "reused_from": None, "outputs": outputs,
+        status = "canceled" if stopped else "succeeded" if code == 0 else "failed"
+        result = {**base, "status": status, "exit_code": code, "error": stopped or None,
+                  "reused_from": None, "outputs": outputs,
                   "metrics": step_metrics, "tags": metrics.tags(step_entries),
                   "parent_metrics": metrics.aggregate(parent_entries),
                   "parent_tags": metrics.tags(parent_entries),
                   "files": metrics.files(step_entries), "timings": self.timings.as_dict()}
         results.write_local(env.out_dir / "metrics.json", results.to_json(step_metrics))
         results.publish(stores.default, env.run_id, step.id, result, workdir)
-        return code
+        return 0 if stopped else code
 
-    def _commit(self, stores: Datastores, step: Step, base: dict[str, Any],
+    def _commit_outputs(self, stores: Datastores, step: Step, base: dict[str, Any],
                 out_paths: dict[str, Path], step_metrics: dict[str, Any], tags: dict[str, Any],
                 plan: cache.KeyPlan, stale_index: bool) -> dict[str, Any]:
         """Commit the outputs, then the cache index (last: a reader that finds it finds the
@@ -282,6 +314,8 @@ class StepRunner:
             record = records.commit(stores.get(output.datastore), meta, output.name,
                                     out_paths[output.name])
             outputs[output.name] = results.output_summary(record)
+        for output in step.outputs:  # before the index: a refused destination fails it
+            ds.publish_output(output, out_paths[output.name], stores, env.run_id, base["key"])
         index = {"key": base["key"], "run_id": env.run_id, "step_id": step.id,
                  "step_name": step.name, "outputs": outputs, "metrics": step_metrics,
                  "tags": tags, "ingredients": base["ingredients"]}
@@ -315,6 +349,10 @@ class StepRunner:
 def main(argv: list[str] | None = None) -> int:
     ns = parse_args(argv)
     try:
+        if ns.hyperdrive:
+            from kubeline.runtime.hyperdrive import run_phase
+
+            return run_phase(RuntimeEnv.from_environ(), ns)
         if ns.phase is not None:
             from kubeline.runtime.parallel.phases import parallel_runner
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +101,8 @@ def _cors(cors_origins: Sequence[str] | None, configured: Sequence[str]) -> tupl
 def create_app(workspace_root: Path, *, base_url: str | None = None,
                cors_origins: Sequence[str] | None = None,
                max_body_bytes: int = MAX_BODY_BYTES, runners: int | None = None,
-               schedules: bool = True, scheduler_tick: float = 1.0) -> FastAPI:
+               schedules: bool = True, scheduler_tick: float = 1.0,
+               remote_start: Callable[..., Any] | None = None) -> FastAPI:
     """The server of one workspace. ``base_url`` is how clients reach it (for the endpoint
     URLs it reports); ``runners`` bounds concurrent runs; ``schedules`` fires schedules."""
     from kubeline.workspace.settings import WorkspaceFolder
@@ -112,7 +113,7 @@ def create_app(workspace_root: Path, *, base_url: str | None = None,
                         base_url=(base_url or "http://127.0.0.1:8765").rstrip("/"),
                         cors_origins=_cors(cors_origins, ws.config.serve.cors_origins))
     dispatcher = Dispatcher(ws.state_dir, ws.root, runners)
-    starter = RunStarter(ws.state_dir, ws.root, launch=dispatcher.submit)
+    starter = RunStarter(ws.state_dir, ws.root, launch=dispatcher.submit, remote=remote_start)
     datastores = frozenset(ws.config.datastores)
     cache: dict[str, PublishedRecord] = {}
 

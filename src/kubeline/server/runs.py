@@ -48,10 +48,13 @@ class RunStarter:
     """
 
     def __init__(self, state_dir: Path, workspace_root: Path,
-                 launch: Callable[[str], None] | None = None) -> None:
+                 launch: Callable[[str], None] | None = None,
+                 remote: Callable[..., StartedRun] | None = None) -> None:
         self.state_dir = Path(state_dir).resolve()
         self.workspace_root = Path(workspace_root).resolve()
         self.launch = launch or self._spawn
+        # starts a run elsewhere instead (a cluster: kubeline.dsl.cluster_runs), recording it
+        self.remote = remote
         self._local = threading.local()
         self._prepared: dict[str, tuple[Any, str]] = {}
 
@@ -80,6 +83,9 @@ class RunStarter:
         from kubeline.history.manifest import PipelineSpecInfo, effective_parameters, new_run
         from kubeline.local.executor import _canonical
 
+        if self.remote is not None:  # the workspace's cluster runs it (kubeline.cluster)
+            return self.remote(record, experiment, arguments, started_by,
+                               dict(properties or {}), dict(tags or {}), self.state_dir)
         history, state = self._dbs()
         docs = record.docs
         prepared = self._prepared.get(record.id)
@@ -144,6 +150,7 @@ def waiting_runs(state_dir: Path) -> list[str]:
     with h.History(Path(state_dir)) as db:
         candidates = [r for r in db.list_runs() if r.status == h.RUNNING
                       and "published_pipeline_id" in r.properties
+                      and r.properties.get("backend") != "cluster"  # followed, not run here
                       and not process_alive(r.runner_pid)]
     if not candidates:
         return []

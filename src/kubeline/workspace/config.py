@@ -54,6 +54,12 @@ class ClusterConfig(BaseModel):
     # task then carries its key expression (docs/decisions/0011-compact-manifests.md);
     # local runs always use it
     argo_memoize: bool = False
+    # submission to a cluster (docs/cluster.md "Submitting runs"): the kubeconfig context
+    # and file kubectl would use when unset; submit sends Experiment.submit and kubeline run
+    # there instead of the local executor
+    context: str | None = None
+    kubeconfig: str | None = None
+    submit: bool = False
 
 
 class ServeConfig(BaseModel):

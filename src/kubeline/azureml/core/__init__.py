@@ -8,6 +8,9 @@ from kubeline import __version__ as VERSION
 from kubeline.dsl.compute import (
     ComputeTarget as ComputeTarget,
 )
+from kubeline.dsl.dataset import (
+    Dataset as Dataset,
+)
 from kubeline.dsl.datastore import (
     Datastore as Datastore,
 )
@@ -16,9 +19,6 @@ from kubeline.dsl.experiment import (
 )
 from kubeline.dsl.model import (
     Model as Model,
-)
-from kubeline.dsl.pending import (
-    Dataset as Dataset,
 )
 from kubeline.dsl.runconfig import (
     DEFAULT_CPU_IMAGE as DEFAULT_CPU_IMAGE,

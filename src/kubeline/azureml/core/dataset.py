@@ -1,8 +1,8 @@
-"""azureml.core.dataset: Datasets (not available yet: issue 13 point 2)."""
+"""azureml.core.dataset: Dataset (kubeline.dsl.dataset)."""
 
 from __future__ import annotations
 
-from kubeline.dsl.pending import (
+from kubeline.dsl.dataset import (
     Dataset as Dataset,
 )
 

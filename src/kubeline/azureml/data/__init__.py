@@ -1,7 +1,16 @@
-"""azureml.data: Data references and (not yet) datasets."""
+"""azureml.data: data references, datasets and dataset outputs."""
 
 from __future__ import annotations
 
+from kubeline.datasets.objects import (
+    DatasetConsumptionConfig as DatasetConsumptionConfig,
+)
+from kubeline.datasets.objects import (
+    FileDataset as FileDataset,
+)
+from kubeline.datasets.objects import (
+    TabularDataset as TabularDataset,
+)
 from kubeline.dsl.data import (
     DataPath as DataPath,
 )
@@ -11,17 +20,8 @@ from kubeline.dsl.data import (
 from kubeline.dsl.data import (
     DataReference as DataReference,
 )
-from kubeline.dsl.pending import (
-    DatasetConsumptionConfig as DatasetConsumptionConfig,
-)
-from kubeline.dsl.pending import (
-    FileDataset as FileDataset,
-)
-from kubeline.dsl.pending import (
+from kubeline.dsl.output_dataset import (
     OutputFileDatasetConfig as OutputFileDatasetConfig,
-)
-from kubeline.dsl.pending import (
-    TabularDataset as TabularDataset,
 )
 
 __all__ = [

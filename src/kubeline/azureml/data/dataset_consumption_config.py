@@ -1,8 +1,8 @@
-"""azureml.data.dataset_consumption_config: DatasetConsumptionConfig (not available yet)."""
+"""azureml.data.dataset_consumption_config: DatasetConsumptionConfig (kubeline.datasets.objects)."""
 
 from __future__ import annotations
 
-from kubeline.dsl.pending import (
+from kubeline.datasets.objects import (
     DatasetConsumptionConfig as DatasetConsumptionConfig,
 )
 

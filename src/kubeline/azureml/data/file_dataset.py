@@ -1,8 +1,8 @@
-"""azureml.data.file_dataset: FileDataset (not available yet)."""
+"""azureml.data.file_dataset: FileDataset (kubeline.datasets.objects)."""
 
 from __future__ import annotations
 
-from kubeline.dsl.pending import (
+from kubeline.datasets.objects import (
     FileDataset as FileDataset,
 )
 

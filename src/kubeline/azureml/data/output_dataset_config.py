@@ -1,11 +1,15 @@
-"""azureml.data.output_dataset_config: OutputFileDatasetConfig (not available yet)."""
+"""azureml.data.output_dataset_config: dataset outputs (kubeline.dsl.output_dataset)."""
 
 from __future__ import annotations
 
-from kubeline.dsl.pending import (
+from kubeline.dsl.output_dataset import (
     OutputFileDatasetConfig as OutputFileDatasetConfig,
+)
+from kubeline.dsl.output_dataset import (
+    OutputTabularDatasetConfig as OutputTabularDatasetConfig,
 )
 
 __all__ = [
     "OutputFileDatasetConfig",
+    "OutputTabularDatasetConfig",
 ]

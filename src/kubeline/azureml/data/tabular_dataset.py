@@ -1,8 +1,8 @@
-"""azureml.data.tabular_dataset: TabularDataset (not available yet)."""
+"""azureml.data.tabular_dataset: TabularDataset (kubeline.datasets.objects)."""
 
 from __future__ import annotations
 
-from kubeline.dsl.pending import (
+from kubeline.datasets.objects import (
     TabularDataset as TabularDataset,
 )
 

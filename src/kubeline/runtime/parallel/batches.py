@@ -89,7 +89,7 @@ def _delimited_batches(name: str, rel: str, path: Path, size: int,
 
 def _pyarrow_parquet() -> Any:
     try:
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
     except ImportError:
         raise SpecError("a parquet input needs pyarrow where the step runs",
                         "pip install pyarrow (or add it to the step's image)") from None
@@ -112,7 +112,7 @@ def _parquet_batches(name: str, rel: str, path: Path, size: int) -> Iterator[Bat
 
 def read_table(root: Path, spec: Mapping[str, Any]) -> Any:
     """All rows of a tabular input as one DataFrame (partition_keys need them together)."""
-    import pandas as pd
+    import pandas as pd  # type: ignore[import-untyped]
 
     frames = [_read_file(root, rel, spec) for rel in _files(root)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -200,7 +200,7 @@ class _GatherRunner(StepRunner):
         self.timings.mark("script")
         outputs: dict[str, Any] = {}
         if failure is None:
-            outputs = self._commit(stores, step, base, out_paths, summary, {}, plan,
+            outputs = self._commit_outputs(stores, step, base, out_paths, summary, {}, plan,
                                    stale_index)
         self.timings.mark("commit")
         code = 0 if failure is None else 1

@@ -4,6 +4,12 @@ only ones (refused).
 
 from __future__ import annotations
 
+from kubeline.dsl.hyperdrive_run import (
+    HyperDriveStepRun as HyperDriveStepRun,
+)
+from kubeline.dsl.hyperdrive_step import (
+    HyperDriveStep as HyperDriveStep,
+)
 from kubeline.dsl.module import (
     ModuleStep as ModuleStep,
 )
@@ -12,12 +18,6 @@ from kubeline.dsl.parallel_run import (
 )
 from kubeline.dsl.parallel_run import (
     ParallelRunStep as ParallelRunStep,
-)
-from kubeline.dsl.pending import (
-    HyperDriveStep as HyperDriveStep,
-)
-from kubeline.dsl.pending import (
-    HyperDriveStepRun as HyperDriveStepRun,
 )
 from kubeline.dsl.spark_steps import (
     AdlaStep as AdlaStep,
