@@ -383,3 +383,31 @@ def test_compiled_fan_out_is_bounded_by_node_count(tmp_path: Path, node_count: s
                               "{{inputs.parameters.task}}"]
     assert fan["outputs"]["parameters"][0] == {
         "name": "key", "valueFrom": {"parameter": "{{tasks.gather.outputs.parameters.key}}"}}
+
+
+def test_datasets_split_by_files_and_by_rows(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from kubeline.azureml.core import Dataset
+
+    rows = "\n".join(f"{i},{i * i}" for i in range(12))
+    ws = _workspace(tmp_path, monkeypatch, {**_numbers(5), "data/csv/t.csv": "x,y\n" + rows + "\n"},
+                    {"score.py": FILES_SCRIPT,
+                     "rows.py": "def run(frame):\n    return frame[['y']]\n"})
+    store = ws.get_default_datastore()
+    files = Dataset.File.from_files(path=(store, "data/in"))
+    table = Dataset.Tabular.from_delimited_files(path=(store, "data/csv/t.csv"))
+    by_files = ParallelRunStep("files", _config("score.py", mini_batch_size=2),
+                               inputs=[files.as_named_input("numbers")],
+                               output=PipelineData("f", datastore=store),
+                               arguments=["--scale", 1])
+    by_rows = ParallelRunStep("rows", _config("rows.py", mini_batch_size="20"),
+                              inputs=[table.as_named_input("table")],
+                              output=PipelineData("r", datastore=store))
+    run = Experiment(ws, "prs").submit(Pipeline(ws, steps=[by_files, by_rows]))
+    run.wait_for_completion(show_output=False, raise_on_error=False)
+    assert run.get_status() == "Finished"
+    got = (_output(run, tmp_path, "files", "f", "a") / "parallel_run_step.txt").read_text()
+    assert got.split("\n")[:5] == [f"n{i:02d}.txt {i}" for i in range(5)]
+    got = (_output(run, tmp_path, "rows", "r", "b") / "parallel_run_step.txt").read_text()
+    assert got.split() == [str(i * i) for i in range(12)]
+    assert run.find_step_run("rows")[0].get_metrics()["mini_batches"] > 1
