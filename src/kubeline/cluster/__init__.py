@@ -1,0 +1,1 @@
+"""kubeline on a Kubernetes cluster: submission, following runs, pod-free reuse."""
