@@ -71,9 +71,9 @@ def chain(box: Box, box_env: dict[str, str], tmp_path: Path) -> Iterator[list[di
 
 
 def submit(box: Box, docs: list[dict[str, Any]], bump: int, plan_reuse: bool,
-           root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+           root: Path) -> dict[str, Any]:
     """Apply the spec ConfigMaps, create the Workflow (resolved or as compiled) under a fresh
-    name, wait; returns (the Workflow created, the finished one)."""
+    name, wait; returns the finished Workflow."""
     [wf] = [d for d in docs if d["kind"] == "Workflow"]
     for cm in (d for d in docs if d["kind"] == "ConfigMap"):
         _apply(box, cm)
@@ -88,8 +88,7 @@ def submit(box: Box, docs: list[dict[str, Any]], bump: int, plan_reuse: bool,
         "argoproj.io", "v1alpha1", NAMESPACE, "workflows", created_doc)
     if plan:
         plan.record(created)
-    done = box.wait_workflow(created["metadata"]["name"], NAMESPACE, timeout=900)
-    return created, done
+    return box.wait_workflow(created["metadata"]["name"], NAMESPACE, timeout=900)
 
 
 def _apply(box: Box, doc: dict[str, Any]) -> None:
@@ -122,7 +121,7 @@ def step_nodes(wf: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_unchanged_rerun_starts_no_pod_and_records_what_the_shim_would(
         box: Box, box_env: dict[str, str], chain: list[dict[str, Any]], tmp_path: Path) -> None:
-    first_created, first = submit(box, chain, 0, plan_reuse=True, root=tmp_path)
+    first = submit(box, chain, 0, plan_reuse=True, root=tmp_path)
     assert first["status"]["phase"] == "Succeeded", box.describe(first["metadata"]["name"],
                                                                    NAMESPACE)
     assert REUSED_ANNOTATION not in first["metadata"].get("annotations", {})
@@ -132,11 +131,11 @@ def test_unchanged_rerun_starts_no_pod_and_records_what_the_shim_would(
     assert value_of(box, result(box, first_uid, last)) == str(LENGTH)
 
     # The rerun with pods (as compiled): every shim finds its hit. Its records are the model.
-    _, with_pods = submit(box, chain, 0, plan_reuse=False, root=tmp_path)
+    with_pods = submit(box, chain, 0, plan_reuse=False, root=tmp_path)
     assert with_pods["status"]["phase"] == "Succeeded"
     assert len(box.pods_of(with_pods)) == LENGTH
 
-    _, skipped = submit(box, chain, 0, plan_reuse=True, root=tmp_path)
+    skipped = submit(box, chain, 0, plan_reuse=True, root=tmp_path)
     assert skipped["status"]["phase"] == "Succeeded", box.describe(
         skipped["metadata"]["name"], NAMESPACE)
     assert box.pods_of(skipped) == []
@@ -156,10 +155,10 @@ def test_unchanged_rerun_starts_no_pod_and_records_what_the_shim_would(
 
 def test_changed_parameter_reruns_only_its_step_with_the_reused_input(
         box: Box, box_env: dict[str, str], chain: list[dict[str, Any]], tmp_path: Path) -> None:
-    _, first = submit(box, chain, 0, plan_reuse=True, root=tmp_path)
+    first = submit(box, chain, 0, plan_reuse=True, root=tmp_path)
     assert first["status"]["phase"] == "Succeeded"
 
-    _, bumped = submit(box, chain, 10, plan_reuse=True, root=tmp_path)
+    bumped = submit(box, chain, 10, plan_reuse=True, root=tmp_path)
     assert bumped["status"]["phase"] == "Succeeded", box.describe(bumped["metadata"]["name"],
                                                                     NAMESPACE)
     nodes = step_nodes(bumped)
