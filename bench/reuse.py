@@ -63,8 +63,9 @@ def _kubeline_run(root: Path) -> float:
 
 def bench_rerun(steps: int) -> None:
     from kubeline.compiler.api import compile_file
-    from kubeline.local.history import History
-    from kubeline.local.recorder import RunInfo, run_with_history
+    from kubeline.history.db import History
+    from kubeline.history.manifest import RunInfo
+    from kubeline.local.recorder import run_with_history
 
     chains = max(1, steps // 10)
     links = steps // chains

@@ -119,7 +119,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 def _verify(root: Path, published_id: str, accepted: list[str]) -> list[str]:
     """Every accepted Id is one run in the history, started by this endpoint; no extras."""
-    from kubeline.local.history import History
+    from kubeline.history.db import History
 
     problems = []
     with History(root / ".kubeline") as db:
@@ -136,7 +136,7 @@ def _verify(root: Path, published_id: str, accepted: list[str]) -> list[str]:
 
 
 def _wait_finished(root: Path, accepted: list[str], timeout: float) -> dict[str, int]:
-    from kubeline.local.history import TERMINAL, History
+    from kubeline.history.db import TERMINAL, History
 
     deadline = time.monotonic() + timeout
     while True:
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _reap_runners(root: Path) -> None:
     """Stop the runners this benchmark's server started (their workspace is about to go)."""
-    from kubeline.local.history import History
+    from kubeline.history.db import History
 
     with History(root / ".kubeline") as db:
         pids = {r.runner_pid for r in db.list_runs() if r.runner_pid and not r.terminal}

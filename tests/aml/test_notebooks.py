@@ -27,7 +27,7 @@ DATASET_NOT_YET = ("NotAvailableYet: Dataset is not available yet in this versio
 def _wait_runs(workdir: Path, expected: int, timeout: float = 240.0) -> list[tuple[str, str]]:
     """(experiment, status) of every run of the workspace once all have ended."""
     from kubeline.dsl.workspace import Workspace
-    from kubeline.local.history import History
+    from kubeline.history.db import History
 
     ws = Workspace(_root=workdir)
     deadline = time.monotonic() + timeout
@@ -116,7 +116,7 @@ def test_commandstep_notebook_runs_its_command(aml_notebooks: Path, tmp_path: Pa
     """Every cell runs; the step runs `python train.py --epochs 30` as the notebook says, which
     fails here only because TensorFlow is not installed (the image would hold it)."""
     from kubeline.dsl.workspace import Workspace
-    from kubeline.local.history import History
+    from kubeline.history.db import History
 
     result = _run(aml_notebooks, "aml-pipelines-with-commandstep", tmp_path)
     assert result.ran_all, result.summary()

@@ -81,7 +81,7 @@ def test_cli_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     wf = tmp_path / "wf.yaml"
     wf.write_text(_wf("    container: {image: x, command: [echo], lifecycle: {}}"))
     done = subprocess.run(
-        [sys.executable, "-m", "kubeline.local.cli", str(wf), "--state-dir", str(tmp_path / "s")],
+        [sys.executable, "-m", "kubeline.cli.run", str(wf), "--state-dir", str(tmp_path / "s")],
         capture_output=True,
         text=True,
     )

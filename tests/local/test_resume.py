@@ -62,7 +62,7 @@ def _run_id(db: Path) -> str:
 
 
 def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "kubeline.local.cli", *args]
+    return [sys.executable, "-m", "kubeline.cli.run", *args]
 
 
 def test_sigkill_then_resume(tmp_path: Path) -> None:

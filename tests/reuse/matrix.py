@@ -164,8 +164,9 @@ def compile_docs(root: Path) -> list[dict[str, Any]]:
 def run(root: Path, parameters: Mapping[str, str] | None = None, *, regenerate: bool = False,
         content_aware: bool = False) -> tuple[str, dict[str, Any]]:
     """Compile and run once; (history run id, {step id: StepRecord})."""
-    from kubeline.local.history import History
-    from kubeline.local.recorder import RunInfo, run_with_history
+    from kubeline.history.db import History
+    from kubeline.history.manifest import RunInfo
+    from kubeline.local.recorder import run_with_history
 
     docs = compile_docs(root)
     with in_workspace(root):

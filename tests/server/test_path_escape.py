@@ -20,7 +20,7 @@ from kubeline import (
 from kubeline.datapaths import DatastorePathError
 from kubeline.dsl.publish import PipelineEndpoint, PublishedPipeline
 from kubeline.exceptions import KubelineError
-from kubeline.local.history import History
+from kubeline.history.db import History
 from tests.server.conftest import Server, kubeline, make_workspace
 
 ESCAPING = ["../../outside", "/etc/passwd", "data/../../x", "..\\..\\x", "a\x00b",

@@ -10,7 +10,7 @@ import pytest
 
 from kubeline import Experiment, PipelineRun
 from kubeline.dsl.publish import PipelineEndpoint, PublishedPipeline
-from kubeline.local.history import History
+from kubeline.history.db import History
 from tests.server.conftest import (
     Server,
     kubeline,

@@ -12,7 +12,7 @@ import pytest
 
 from kubeline import Datastore, Workspace
 from kubeline.dsl.schedule import Schedule, ScheduleError, ScheduleRecurrence
-from kubeline.local.history import History
+from kubeline.history.db import History
 from kubeline.stores.config import SecretRef, secret_env_name
 from tests.server.conftest import Server, make_workspace, publish, wait_for
 from tests.servers import AzuriteServer, S3Server

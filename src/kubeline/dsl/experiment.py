@@ -94,7 +94,7 @@ class Experiment:
     def list(cls, workspace: Workspace, experiment_name: str | None = None,
              **_aml_only: Any) -> list[Experiment]:
         """Experiments with runs in the workspace's history, by name."""
-        from kubeline.local.history import HISTORY_FILE, History
+        from kubeline.history.db import HISTORY_FILE, History
 
         if not (workspace.state_dir / HISTORY_FILE).exists():
             return []
@@ -106,7 +106,7 @@ class Experiment:
     def get_runs(self, **_aml_only: Any) -> Iterator[PipelineRun]:
         """This experiment's runs, newest first."""
         from kubeline.dsl.pipeline_run import PipelineRun
-        from kubeline.local.history import HISTORY_FILE, History
+        from kubeline.history.db import HISTORY_FILE, History
 
         if not (self.workspace.state_dir / HISTORY_FILE).exists():
             return iter(())
@@ -176,7 +176,8 @@ def start_job(experiment: Experiment, job: dict[str, Any]) -> PipelineRun:
     ws = experiment.workspace
     if _FOREGROUND:
         fg = _FOREGROUND[-1]
-        from kubeline.local.recorder import RunInfo, run_with_history
+        from kubeline.history.manifest import RunInfo
+        from kubeline.local.recorder import run_with_history
 
         state_dir = fg.state_dir or ws.state_dir
         job["info"]["started_by"] = "kubeline run"

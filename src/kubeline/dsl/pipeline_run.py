@@ -1,6 +1,6 @@
-"""PipelineRun, StepRun and PortDataReference: a run in the local history, with the SDK's names.
+"""PipelineRun, StepRun and PortDataReference: a run in the run history, with the SDK's names.
 
-Everything is read from ``<workspace>/.kubeline/history.db`` (kubeline.local.history) and
+Everything is read from ``<workspace>/.kubeline/history.db`` (kubeline.history) and
 the datastores the run wrote to, so a PipelineRun built in another process (or after the
 submitter exited) sees the same run. Statuses are the SDK's words: NotStarted, Running,
 Finished, Failed, Canceled.
@@ -20,8 +20,9 @@ from typing import IO, TYPE_CHECKING, Any
 from kubeline.dsl.aml_surface_data import surface
 from kubeline.dsl.amlsig import aml_surface
 from kubeline.exceptions import KubelineError
-from kubeline.local import history as h
-from kubeline.local.failures import failure_text, step_error
+from kubeline.history import db as h
+from kubeline.history.failures import failure_text, step_error
+from kubeline.history.liveness import process_alive
 
 if TYPE_CHECKING:
     from kubeline.dsl.experiment import Experiment
@@ -30,23 +31,6 @@ if TYPE_CHECKING:
 
 POLL_SECONDS = 0.2
 CANCEL_WAIT_SECONDS = 30.0
-
-
-def _alive(pid: int | None) -> bool:
-    """Whether a process exists and is not a zombie (a finished child not yet reaped)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            return handle.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 @aml_surface(surface("PipelineRun"))
@@ -86,7 +70,7 @@ class PipelineRun:
             return self._process.poll() is None
         if record.runner_pid == os.getpid():
             return True
-        return _alive(record.runner_pid)
+        return process_alive(record.runner_pid)
 
     def _step_records(self) -> list[h.StepRecord]:
         with self._db() as db:
@@ -241,7 +225,7 @@ class PipelineRun:
             return
         pid = record.runner_pid
         if pid and pid != os.getpid():
-            if _alive(pid):
+            if process_alive(pid):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGTERM)
                 if not self._runner_stopped(pid, CANCEL_WAIT_SECONDS):
@@ -260,7 +244,7 @@ class PipelineRun:
             if self._process is not None and self._process.pid == pid:
                 if self._process.poll() is not None:
                     return True
-            elif not _alive(pid):
+            elif not process_alive(pid):
                 return True
             time.sleep(0.05)
         return False

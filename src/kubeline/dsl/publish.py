@@ -77,7 +77,7 @@ def _continue_on_failure(docs: list[dict[str, Any]], value: bool) -> None:
 def _record(docs: list[dict[str, Any]], name: str | None, description: str | None,
             version: str | None, continue_on_step_failure: bool | None,
             source: dict[str, Any]) -> PublishedRecord:
-    from kubeline.local.recorder import PipelineSpecInfo
+    from kubeline.history.manifest import PipelineSpecInfo
 
     if not isinstance(name, str) or not name.strip():
         raise KubelineError("publish: name is empty", "give the published pipeline a name")
@@ -128,8 +128,8 @@ def publish_run(run: PipelineRun, name: str, description: str | None = None,
                 version: str | None = None,
                 continue_on_step_failure: bool | None = None) -> PublishedPipeline:
     """PipelineRun.publish_pipeline: the manifest that run ran (its snapshots included)."""
+    from kubeline.history.db import History
     from kubeline.local.executor import manifest_mod_docs
-    from kubeline.local.history import History
     from kubeline.local.state import StateStore
 
     ws = run.experiment.workspace
@@ -274,7 +274,7 @@ class PublishedPipeline:
     @property
     def total_run_steps(self) -> int:
         """How many steps a run of this pipeline has."""
-        from kubeline.local.recorder import PipelineSpecInfo
+        from kubeline.history.manifest import PipelineSpecInfo
 
         return len(PipelineSpecInfo.from_docs(self._record.docs).steps)
 

@@ -101,8 +101,9 @@ def main(argv: list[str]) -> int:
 
     stop_on_sigterm()  # cancel() sends SIGTERM
     try:
+        from kubeline.history.manifest import RunInfo
         from kubeline.local.progress import PlainReporter
-        from kubeline.local.recorder import RunInfo, run_with_history
+        from kubeline.local.recorder import run_with_history
 
         job = json.loads(Path(job_file).read_text(encoding="utf-8"))
         summary, _ = run_with_history(

@@ -1,5 +1,5 @@
 """Fill the run history from a local run: the executor's progress events plus each step's
-result record (``kubeline/runs/<run>/steps/<step>/result.json``, docs/runtime.md).
+result record (kubeline.history.results), written through kubeline.history's interface.
 
 ``run_with_history`` is the one way runs start on this machine: ``kubeline run``, the
 background runner of ``Experiment.submit`` and its foreground form all call it, so a run
@@ -15,12 +15,26 @@ import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kubeline.graph.stepspec import unpack
-from kubeline.local import history as h
+from kubeline.history import db as h
+from kubeline.history.manifest import (
+    CONTENT_AWARE_ENV,
+    CONTENT_AWARE_PARAMETER,
+    REGENERATE_PARAMETER,
+    PipelineSpecInfo,
+    RunInfo,
+    effective_parameters,
+    new_run,
+)
+from kubeline.history.results import (
+    log_fields,
+    merge_metrics,
+    read_record,
+    result_fields,
+    result_key,
+)
 
 if TYPE_CHECKING:
     from kubeline.local.executor import Reporter
@@ -28,132 +42,9 @@ if TYPE_CHECKING:
     from kubeline.local.summary import RunSummary
     from kubeline.stores import Store
 
-REGENERATE_PARAMETER = "kubeline-regenerate-outputs"
-"""The workflow argument the compiler maps to the shim's KUBELINE_REGENERATE_OUTPUTS."""
-CONTENT_AWARE_PARAMETER = "kubeline-content-aware"
-"""The workflow argument the compiler maps to the shim's KUBELINE_CONTENT_AWARE."""
-CONTENT_AWARE_ENV = "KUBELINE_CONTENT_AWARE"
-"""Set to true in the environment of a submitting process: its runs are content-aware."""
-INTERNAL_PREFIX = "kubeline-"
 _RETRY_SUFFIX = re.compile(r"\(\d+\)$")
-TAIL_LINES = 20
-TAIL_CHARS = 4000
 _PHASE_STATUS = {"Succeeded": h.FINISHED, "Failed": h.FAILED, "Error": h.FAILED,
                  "Skipped": h.NOT_STARTED, "Omitted": h.NOT_STARTED}
-
-
-@dataclass(frozen=True)
-class PipelineSpecInfo:
-    """What the compiled manifest says about the kubeline pipeline inside it (if any)."""
-
-    name: str
-    default_datastore: str
-    datastores: dict[str, dict[str, Any]]
-    steps: list[tuple[str, str]]
-    snapshots: dict[str, str]
-    base_name: str
-    # resource templates that watch or clean up what another pod of the step did (a
-    # SparkApplication's get and delete): their pods never stand for the step's work
-    control_templates: frozenset[str] = frozenset()
-
-    @staticmethod
-    def from_docs(docs: list[dict[str, Any]]) -> PipelineSpecInfo:
-        files: dict[str, str] = {}
-        workflow: dict[str, Any] = {}
-        for doc in docs:
-            if not isinstance(doc, dict):
-                continue
-            if doc.get("kind") == "ConfigMap":
-                files.update({str(k): str(v) for k, v in (doc.get("data") or {}).items()})
-            elif doc.get("kind") in ("Workflow", "WorkflowTemplate"):
-                workflow = doc
-        meta = workflow.get("metadata") or {}
-        base = str(meta.get("name") or meta.get("generateName") or "workflow").rstrip("-")
-        annotations = meta.get("annotations") or {}
-        pipeline = json.loads(files["pipeline.json"]) if "pipeline.json" in files else None
-        control = _control_templates(workflow)
-        if pipeline is None:
-            return PipelineSpecInfo(base, "", {}, [], {}, base, control)
-        names: dict[str, str] = json.loads(annotations.get("kubeline.io/step-names", "{}"))
-        defaults = dict(pipeline.get("step_defaults") or {})
-        store = str(pipeline.get("default_datastore", ""))
-        specs = {k[5:-5]: unpack(k[5:-5], json.loads(v), defaults, store)
-                 for k, v in files.items() if k.startswith("step.") and k.endswith(".json")}
-        order = [s for s in _dag_order(workflow) if s in specs]
-        order += sorted(s for s in specs if s not in order)
-        return PipelineSpecInfo(
-            name=str(annotations.get("kubeline.io/pipeline-name") or pipeline.get("name") or base),
-            default_datastore=str(pipeline.get("default_datastore", "")),
-            datastores=dict(pipeline.get("datastores", {})),
-            steps=[(s, names.get(s) or str(specs[s].get("name") or s)) for s in order],
-            snapshots={s: str(specs[s]["snapshot"]) for s in order if specs[s].get("snapshot")},
-            base_name=base,
-            control_templates=control,
-        )
-
-    @property
-    def is_kubeline(self) -> bool:
-        return bool(self.default_datastore)
-
-
-def _control_templates(workflow: dict[str, Any]) -> frozenset[str]:
-    """Resource templates other than create/apply: their logs and exit codes are about
-    watching or deleting, not about the step's work."""
-    return frozenset(
-        str(t.get("name")) for t in (workflow.get("spec") or {}).get("templates") or []
-        if isinstance(t.get("resource"), dict)
-        and str(t["resource"].get("action", "")) not in ("create", "apply"))
-
-
-def _dag_order(workflow: dict[str, Any]) -> list[str]:
-    """Task names in the order the DAG templates list them (the compiler's topological order)."""
-    out: list[str] = []
-    for tmpl in (workflow.get("spec") or {}).get("templates") or []:
-        for task in (tmpl.get("dag") or {}).get("tasks") or []:
-            name = str(task.get("name", ""))
-            if name and name not in out:
-                out.append(name)
-    return out
-
-
-@dataclass
-class RunInfo:
-    """What the starter of a run knows that the manifest does not."""
-
-    started_by: str
-    experiment: str | None = None
-    tags: dict[str, Any] = field(default_factory=dict)
-    git: dict[str, Any] | None = None
-    properties: dict[str, Any] = field(default_factory=dict)
-    regenerate_outputs: bool = False
-    workspace: str | None = None
-    content_aware: bool = False  # DataReference inputs' ETags enter their steps' keys
-
-
-def effective_parameters(docs: list[dict[str, Any]], overrides: Mapping[str, str]
-                         ) -> dict[str, str]:
-    """Workflow argument values after -p overrides (what the run uses)."""
-    values: dict[str, str] = {}
-    for doc in docs:
-        if isinstance(doc, dict) and doc.get("kind") in ("Workflow", "WorkflowTemplate"):
-            for p in ((doc.get("spec") or {}).get("arguments") or {}).get("parameters") or []:
-                value = p.get("value", p.get("default"))
-                values[str(p.get("name"))] = "" if value is None else str(value)
-    values.update({k: str(v) for k, v in overrides.items()})
-    return values
-
-
-def tail(path: Path, lines: int = TAIL_LINES, chars: int = TAIL_CHARS) -> str:
-    """The last lines of a log file (reads only its end)."""
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            size = handle.tell()
-            handle.seek(max(0, size - chars))
-            data = handle.read().decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(data.rstrip("\n").splitlines()[-lines:])
 
 
 def _executor_uid(state_dir: Path, workflow: str) -> str | None:
@@ -167,17 +58,6 @@ def _executor_uid(state_dir: Path, workflow: str) -> str | None:
     except sqlite3.Error:
         return None
     return str(row[0]) if row else None
-
-
-def merge_metrics(target: dict[str, Any], metrics: Mapping[str, Any]) -> None:
-    """AML aggregation across steps: one value stays a value, more become a list."""
-    for name, value in metrics.items():
-        if name not in target:
-            target[name] = value
-            continue
-        old = target[name]
-        old_list = old if isinstance(old, list) else [old]
-        target[name] = old_list + (value if isinstance(value, list) else [value])
 
 
 class HistoryRecorder:
@@ -221,32 +101,20 @@ class HistoryRecorder:
         else:
             self.run_id = _executor_uid(self.state_dir, run_id) or run_id
             self._known = {s for s, _ in self.spec.steps}
-            self.history.create_run(h.NewRun(
-                id=self.run_id,
+            self.history.create_run(new_run(
+                self.spec, run_id=self.run_id, workflow=run_id,
                 experiment=self.info.experiment or self.spec.name,
-                pipeline=self.spec.name,
-                workflow=run_id,
-                started_by=self.info.started_by,
-                parameters={k: v for k, v in self.parameters.items()
-                            if not k.startswith(INTERNAL_PREFIX)},
-                tags=self.info.tags,
-                snapshots=self.spec.snapshots,
-                git=self.info.git,
+                started_by=self.info.started_by, parameters=self.parameters,
+                tags=self.info.tags, git=self.info.git,
                 properties={
                     **self.info.properties,
                     "regenerate_outputs": self.info.regenerate_outputs
                     or self.parameters.get(REGENERATE_PARAMETER) == "true",
                     "content_aware": self.info.content_aware
                     or self.parameters.get(CONTENT_AWARE_PARAMETER) == "true",
-                    "default_datastore": self.spec.default_datastore,
-                    "datastores": self.spec.datastores,
-                    "workspace": str(self.workspace),
-                    "state_dir": str(self.state_dir),
                     "sandbox": sandbox,
                 },
-                steps=self.spec.steps,
-                runner_pid=os.getpid(),
-            ))
+                workspace=self.workspace, state_dir=self.state_dir, runner_pid=os.getpid()))
         if self.on_started is not None:
             self.on_started(self.run_id, run_id)
         if self.inner is not None:
@@ -338,11 +206,7 @@ class HistoryRecorder:
 
     def _add_step(self, step: str) -> None:
         assert self.history is not None
-        with self.history._write():
-            self.history.db.execute(
-                "INSERT OR IGNORE INTO steps (run_id, step_id, name, position, status) "
-                "VALUES (?, ?, ?, (SELECT COUNT(*) FROM steps WHERE run_id = ?), ?)",
-                (self.run_id, step, step, self.run_id, h.NOT_STARTED))
+        self.history.add_step(self.run_id, step, step)
 
     def _finished_fields(self, node: Node, step: str) -> dict[str, Any]:
         """The step's end: status and message from its task node, exit code and logs from
@@ -359,22 +223,12 @@ class HistoryRecorder:
             "log_dir": (pod.log_path or None) if pod else None,
         }
         if pod is not None and pod.log_path:
-            fields["stdout_location"] = str(Path(pod.log_path) / "main.stdout")
-            fields["stderr_location"] = str(Path(pod.log_path) / "main.stderr")
-            if node.phase != "Succeeded":
-                fields["stderr_tail"] = tail(Path(pod.log_path) / "main.stderr")
+            fields.update(log_fields(pod.log_path, failed=node.phase != "Succeeded"))
         result = self._result(step)
         if result is None and node.memoization and node.memoization.get("hit"):
             result = self._memoized_result(node)
         if result is not None:
-            reused_from = result.get("reused_from") or {}
-            fields.update({
-                "key": result.get("key"), "reused": result.get("status") == "reused",
-                "reused_from_run": reused_from.get("run_id"),
-                "reused_from_step": reused_from.get("step_id"),
-                "metrics": result.get("metrics") or {}, "tags": result.get("tags") or {},
-                "outputs": result.get("outputs") or {}, "timings": result.get("timings") or {},
-            })
+            fields.update(result_fields(result))
             if result.get("error") and not node.message:
                 fields["message"] = str(result["error"])
             merge_metrics(self.parent_metrics, result.get("parent_metrics") or {})
@@ -408,33 +262,15 @@ class HistoryRecorder:
 
                 self._store = Datastores(self.spec.datastores, self.spec.default_datastore,
                                          self.workspace).default
-            if not self._store.exists(key):
-                return None
-            data: dict[str, Any] = json.loads(self._store.get_bytes(key))
         except (KubelineError, OSError, ValueError):
             return None
-        return data
+        return read_record(self._store, key)
 
     def _result(self, step: str) -> dict[str, Any] | None:
         """The shim's step result, or None (not a kubeline step, or the shim died first)."""
         if not self.spec.is_kubeline:
             return None
-        from kubeline.exceptions import KubelineError
-        from kubeline.runtime.layout import step_dir
-
-        try:
-            if self._store is None:
-                from kubeline.runtime.datastores import Datastores
-
-                self._store = Datastores(self.spec.datastores, self.spec.default_datastore,
-                                         self.workspace).default
-            key = f"{step_dir(self.run_id, step)}/result.json"
-            if not self._store.exists(key):
-                return None
-            data: dict[str, Any] = json.loads(self._store.get_bytes(key))
-        except (KubelineError, OSError, ValueError):
-            return None
-        return data
+        return self._read(result_key(self.run_id, step))
 
 
 @contextlib.contextmanager

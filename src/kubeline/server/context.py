@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kubeline.local.history import History
+    from kubeline.history.db import History
     from kubeline.server.registry import PublishedRecord, Registry
 
 
@@ -35,7 +35,7 @@ class ServerContext:
 
     def history(self) -> History:
         """A new History on the workspace's history.db (one per thread; close it)."""
-        from kubeline.local.history import History
+        from kubeline.history.db import History
 
         return History(self.state_dir)
 

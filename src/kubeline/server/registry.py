@@ -109,7 +109,7 @@ class RegistryError(KubelineError):
 
 
 def utc_now() -> str:
-    from kubeline.local.history import utc_now as now
+    from kubeline.history.db import utc_now as now
 
     return now()
 

@@ -18,10 +18,11 @@ from kubeline.exceptions import KubelineError
 
 def main(argv: list[str]) -> int:
     state_dir, run_id = Path(argv[0]), argv[1]
-    from kubeline.local import history as h
+    from kubeline.history import db as h
+    from kubeline.history.manifest import RunInfo
     from kubeline.local.executor import manifest_mod_docs
     from kubeline.local.progress import PlainReporter
-    from kubeline.local.recorder import RunInfo, run_with_history
+    from kubeline.local.recorder import run_with_history
     from kubeline.local.state import RunLocked, StateStore
 
     with h.History(state_dir) as db:

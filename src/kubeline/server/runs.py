@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from kubeline.local import history as h
+from kubeline.history import db as h
 from kubeline.server.registry import PublishedRecord
 
 _SUFFIX_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # the executor's run-name alphabet
@@ -77,8 +77,8 @@ class RunStarter:
               *, started_by: str, properties: Mapping[str, Any] | None = None,
               tags: Mapping[str, str] | None = None) -> StartedRun:
         """Record one run of ``record`` and launch its runner; returns once it is recorded."""
+        from kubeline.history.manifest import PipelineSpecInfo, effective_parameters, new_run
         from kubeline.local.executor import _canonical
-        from kubeline.local.recorder import INTERNAL_PREFIX, PipelineSpecInfo, effective_parameters
 
         history, state = self._dbs()
         docs = record.docs
@@ -99,11 +99,9 @@ class RunStarter:
             except sqlite3.IntegrityError:
                 continue
         effective = effective_parameters(docs, params)
-        history.create_run(h.NewRun(
-            id=run_id, experiment=experiment, pipeline=spec.name, workflow=workflow,
-            started_by=started_by,
-            parameters={k: v for k, v in effective.items() if not k.startswith(INTERNAL_PREFIX)},
-            tags=dict(tags or {}), snapshots=spec.snapshots,
+        history.create_run(new_run(
+            spec, run_id=run_id, workflow=workflow, experiment=experiment,
+            started_by=started_by, parameters=effective, tags=dict(tags or {}),
             git=record.source.get("git"),
             properties={
                 **dict(properties or {}),
@@ -113,12 +111,8 @@ class RunStarter:
                 "pipeline_id": record.pipeline_id,
                 "continue_on_step_failure": record.continue_on_step_failure,
                 "regenerate_outputs": False,
-                "default_datastore": spec.default_datastore,
-                "datastores": spec.datastores,
-                "workspace": str(self.workspace_root),
-                "state_dir": str(self.state_dir),
             },
-            steps=spec.steps,
+            workspace=self.workspace_root, state_dir=self.state_dir,
             runner_pid=os.getpid(),  # this process answers for the run until a runner adopts it
         ))
         self.launch(run_id)
@@ -144,13 +138,13 @@ def spawn_runner(state_dir: Path, run_id: str, cwd: Path) -> int:
 def waiting_runs(state_dir: Path) -> list[str]:
     """Runs recorded here that no runner adopted (a server stopped with runs queued):
     Running, their recorded runner gone, and no node in the executor's state yet."""
-    from kubeline.dsl.pipeline_run import _alive
+    from kubeline.history.liveness import process_alive
     from kubeline.local.state import StateStore
 
     with h.History(Path(state_dir)) as db:
         candidates = [r for r in db.list_runs() if r.status == h.RUNNING
                       and "published_pipeline_id" in r.properties
-                      and not _alive(r.runner_pid)]
+                      and not process_alive(r.runner_pid)]
     if not candidates:
         return []
     state = StateStore(Path(state_dir))

@@ -159,8 +159,8 @@ class Scheduler:
         self._fire(record, state, saw, {})
 
     def _previous_running(self, record: ScheduleRecord) -> str | None:
-        from kubeline.dsl.pipeline_run import _alive
-        from kubeline.local import history as h
+        from kubeline.history import db as h
+        from kubeline.history.liveness import process_alive
 
         last = next((t for t in self.registry.triggers(record.id, 10) if t.run_id), None)
         if last is None or last.run_id is None:
@@ -170,7 +170,7 @@ class Scheduler:
                 run = db.get_run(last.run_id)
             except h.RunNotInHistory:
                 return None
-        if run.terminal or not _alive(run.runner_pid):
+        if run.terminal or not process_alive(run.runner_pid):
             return None
         return run.id
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kubeline.exceptions import KubelineError
-from kubeline.local.history import RunRecord, StepRecord
+from kubeline.history.db import RunRecord, StepRecord
 from kubeline.runtime.datastores import Datastores
 from kubeline.runtime.layout import RECORD_SUFFIX, step_dir
 from kubeline.server.web.errors import WebError, bad_request, not_found

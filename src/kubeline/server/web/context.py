@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from kubeline.local.history import History
+    from kubeline.history.db import History
 
 
 class WebContext(Protocol):

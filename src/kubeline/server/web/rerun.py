@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kubeline.local.history import History
-from kubeline.local.recorder import INTERNAL_PREFIX
+from kubeline.history.db import History
+from kubeline.history.manifest import INTERNAL_PREFIX
 from kubeline.server.web.errors import WebError, bad_request
 from kubeline.server.web.graph import stored_manifest
 

@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
 from kubeline.exceptions import KubelineError
-from kubeline.local.history import History, RunNotInHistory, RunRecord, StepRecord
+from kubeline.history.db import History, RunNotInHistory, RunRecord, StepRecord
 from kubeline.server.web import artifacts, rerun, runs
 from kubeline.server.web.context import WebContext
 from kubeline.server.web.errors import WebError, not_found

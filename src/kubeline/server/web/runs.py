@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from kubeline.local.history import History, RunRecord, StepRecord
+from kubeline.history.db import History, RunRecord, StepRecord
 from kubeline.server.web.graph import PairsCache, edges
 
 

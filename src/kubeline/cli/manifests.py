@@ -1,4 +1,4 @@
-"""The ``kubeline`` command: compile, validate, run. Known errors print one line, exit 2."""
+"""``kubeline compile`` and ``kubeline validate``: pipelines to manifests, manifests checked."""
 
 from __future__ import annotations
 
@@ -7,17 +7,11 @@ from pathlib import Path
 
 import click
 
-from kubeline.cli_support import OneLineGroup, user_errors
+from kubeline.cli.support import user_errors
 from kubeline.exceptions import ValidationError, yaml_problem
 
 
-@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="kubeline")
-def main() -> None:
-    """Azure ML style pipelines compiled to Argo Workflows, runnable on this machine."""
-
-
-@main.command("compile")
+@click.command("compile")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("-o", "--output", "outdir", type=click.Path(path_type=Path, file_okay=False),
               required=True, help="Folder for the manifests and kustomization.yaml.")
@@ -63,7 +57,7 @@ def compile_command(file: Path, outdir: Path, target: str, kind: str | None, che
                f"{len(result.removed)} removed, {unchanged} unchanged in {outdir}")
 
 
-@main.command("validate")
+@click.command("validate")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--no-lint", is_flag=True, help="Skip 'argo lint --offline' even if available.")
 @user_errors
@@ -115,40 +109,3 @@ def validate_command(path: Path, no_lint: bool) -> None:
     if not result.ok:
         raise ValidationError([f"argo lint: {m}" for m in result.messages] or ["argo lint failed"])
     click.echo("argo lint: ok")
-
-
-def _register_optional() -> None:
-    from kubeline.compute_cli import compute_group
-
-    main.add_command(compute_group, "compute")
-    from kubeline.reuse_cli import cache_group, explain_command
-
-    main.add_command(explain_command, "explain-reuse")
-    main.add_command(cache_group, "cache")
-    try:
-        from kubeline.server.cli import (
-            published_group,
-            schedule_group,
-            serve_command,
-            token_group,
-        )
-    except ImportError:
-        pass
-    else:
-        main.add_command(serve_command, "serve")
-        main.add_command(token_group, "token")
-        main.add_command(schedule_group, "schedule")
-        main.add_command(published_group, "published")
-    try:
-        from kubeline.local.cli import run_command
-    except ImportError:
-        return
-    main.add_command(run_command, "run")
-    from kubeline.local.runs_cli import runs_group
-    main.add_command(runs_group, "runs")
-
-
-_register_optional()
-
-if __name__ == "__main__":
-    main()

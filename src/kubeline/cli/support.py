@@ -1,7 +1,6 @@
 """What every ``kubeline`` command shares: one-line errors and where the workspace is.
 
-A separate module (not kubeline.cli) because ``python -m kubeline.cli`` loads the CLI
-module twice, once as ``__main__``, and command modules must not import it.
+Command modules import this, never app.py (which imports them all).
 """
 
 from __future__ import annotations

@@ -304,6 +304,15 @@ class History:
                 "VALUES (?, ?, ?, ?, ?)",
                 [(run.id, sid, name, i, NOT_STARTED) for i, (sid, name) in enumerate(run.steps)])
 
+    def add_step(self, run_id: str, step_id: str, name: str) -> None:
+        """A step the manifest did not list up front (NotStarted, after the others);
+        nothing changes when the run already has it."""
+        with self._write():
+            self.db.execute(
+                "INSERT OR IGNORE INTO steps (run_id, step_id, name, position, status) "
+                "VALUES (?, ?, ?, (SELECT COUNT(*) FROM steps WHERE run_id = ?), ?)",
+                (run_id, step_id, name, run_id, NOT_STARTED))
+
     def set_run_status(self, run_id: str, status: str, message: str = "", *,
                        only_if_not_terminal: bool = False, runner_pid: int | None = None) -> bool:
         """Record a status transition (with its time); returns False when nothing changed."""

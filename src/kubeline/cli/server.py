@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from kubeline.cli_support import user_errors
+from kubeline.cli.support import user_errors
 from kubeline.exceptions import KubelineError
 
 

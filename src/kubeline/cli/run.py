@@ -14,7 +14,7 @@ from typing import Any
 import click
 import yaml
 
-from kubeline import cli_support
+from kubeline.cli import support as cli_support
 from kubeline.exceptions import KubelineError, yaml_problem
 from kubeline.local.param_types import check_datapath_shaped
 
@@ -109,14 +109,10 @@ def run_command(
     history (`kubeline runs list`).
     """
     from kubeline.exceptions import StepRunError
+    from kubeline.history.manifest import CONTENT_AWARE_PARAMETER, REGENERATE_PARAMETER, RunInfo
     from kubeline.local.procs import stop_on_sigterm
     from kubeline.local.progress import reporter_for
-    from kubeline.local.recorder import (
-        CONTENT_AWARE_PARAMETER,
-        REGENERATE_PARAMETER,
-        RunInfo,
-        run_with_history,
-    )
+    from kubeline.local.recorder import run_with_history
 
     runs: list[tuple[Any, str]] = []
     script_error: StepRunError | None = None
@@ -194,8 +190,8 @@ def _git(file: Path) -> dict[str, Any] | None:
 
 def _show_failures(state_dir: Path, run_id: str) -> None:
     """Each failed step's exit code and stderr tail, then the one-line error (stderr)."""
-    from kubeline.local.failures import failed_steps, failure_text, step_error
-    from kubeline.local.history import History
+    from kubeline.history.db import History
+    from kubeline.history.failures import failed_steps, failure_text, step_error
 
     with History(state_dir) as db:
         failed = failed_steps(db, run_id)
@@ -205,5 +201,5 @@ def _show_failures(state_dir: Path, run_id: str) -> None:
     click.echo(f"kubeline: error: {error}", err=True)
 
 
-if __name__ == "__main__":  # ``python -m kubeline.local.cli`` (used by tests and benchmarks)
+if __name__ == "__main__":  # ``python -m kubeline.cli.run`` (used by tests)
     run_command()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from kubeline.exceptions import StepRunError
-from kubeline.local import history as h
+from kubeline.history import db as h
 
 _SHIM_NOTE = re.compile(r"^kubeline: step '.*' exited with code")
 

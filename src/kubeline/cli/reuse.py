@@ -13,10 +13,10 @@ from typing import Any
 
 import click
 
-from kubeline.cli_support import STATE_OPTION as _STATE_OPTION
-from kubeline.cli_support import state_dir as _state_dir
-from kubeline.cli_support import user_errors
-from kubeline.cli_support import workspace_root as _workspace_root
+from kubeline.cli.support import STATE_OPTION as _STATE_OPTION
+from kubeline.cli.support import state_dir as _state_dir
+from kubeline.cli.support import user_errors
+from kubeline.cli.support import workspace_root as _workspace_root
 from kubeline.exceptions import KubelineError
 
 INDEX_PREFIX = "kubeline/cache/"
@@ -80,7 +80,7 @@ def _ingredients(store: Any, run_id: str, step_id: str, key: str | None) -> dict
 def explain_command(run_id: str, step: str, state_dir: Path | None) -> None:
     """Name what differs between STEP's cache key in RUN_ID and in the nearest earlier run
     of it (files, parameters, upstream steps, inputs, image)."""
-    from kubeline.local.history import HISTORY_FILE, History
+    from kubeline.history.db import HISTORY_FILE, History
     from kubeline.reuse.explain import explain
     from kubeline.runtime.layout import snapshot_manifest_key
 

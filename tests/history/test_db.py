@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kubeline.exceptions import KubelineError
-from kubeline.local import history as h
+from kubeline.history import db as h
 
 STEPS = [("prep", "prep.py"), ("train", "train.py")]
 
@@ -109,7 +109,7 @@ def test_unreadable_history_is_one_line(tmp_path: Path) -> None:
 
 
 def test_run_id_prefixes(tmp_path: Path) -> None:
-    from kubeline.local.history import History, NewRun, RunNotInHistory
+    from kubeline.history.db import History, NewRun, RunNotInHistory
 
     with History(tmp_path) as db:
         for run_id in ("abcdef111111", "abcdef222222"):

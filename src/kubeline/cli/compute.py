@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from kubeline.cli_support import user_errors
+from kubeline.cli.support import user_errors
 
 
 def _config(workspace: Path | None) -> Any:

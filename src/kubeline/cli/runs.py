@@ -9,13 +9,13 @@ from typing import Any
 
 import click
 
-from kubeline.cli_support import state_dir as _state_dir
-from kubeline.cli_support import user_errors
+from kubeline.cli.support import state_dir as _state_dir
+from kubeline.cli.support import user_errors
 from kubeline.exceptions import KubelineError
 
 
 def _open(state_dir: Path | None) -> Any:
-    from kubeline.local.history import HISTORY_FILE, History
+    from kubeline.history.db import HISTORY_FILE, History
 
     folder = _state_dir(state_dir)
     if not (folder / HISTORY_FILE).exists():
@@ -138,7 +138,7 @@ def resume_command(run_id: str, parallelism: int | None, state_dir: Path | None)
 @user_errors
 def logs_command(run_id: str, step: str | None, stderr: bool, state_dir: Path | None) -> None:
     """The stdout (and stderr) of a run's steps, or of one STEP (name or id)."""
-    from kubeline.local.history import read_log
+    from kubeline.history.db import read_log
 
     with _open(state_dir) as db:
         run = db.get_run(run_id)
