@@ -82,9 +82,21 @@ def gpu_pool(box: Box) -> Iterator[str]:
 
 
 def _forget_standin(box: Box) -> None:
+    """Remove the stand-in, its lease and the pods bound to it. Those pods have no kubelet to
+    confirm their deletion, so they are deleted at once (grace period 0): left Terminating,
+    one would outlive the node, keep its name when the next test re-creates the node, and
+    block Argo from creating the next run's pod of that very name."""
     from kubernetes import client
     from kubernetes.client.rest import ApiException
 
+    bound = box.core.list_pod_for_all_namespaces(field_selector=f"spec.nodeName={STANDIN}")
+    for pod in bound.items:
+        try:
+            box.core.delete_namespaced_pod(pod.metadata.name, pod.metadata.namespace,
+                                           grace_period_seconds=0)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
     for delete in (lambda: box.core.delete_node(STANDIN),
                    lambda: client.CoordinationV1Api(box.api).delete_namespaced_lease(
                        STANDIN, "kube-node-lease")):
