@@ -30,7 +30,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeline.exceptions import KubelineError
 from kubeline.graph.model import Step
@@ -43,6 +43,9 @@ from kubeline.runtime.datastores import Datastores
 from kubeline.runtime.layout import run_key_record
 from kubeline.runtime.paths import TRUE_WORDS
 from kubeline.runtime.spec import PIPELINE_FILE, PipelineSpec, load_pipeline, load_step
+
+if TYPE_CHECKING:
+    from kubeline.dsl.workspace import Workspace
 
 SHIM_MODULE = "kubeline.runtime"  # the shim template's command: python3 -m kubeline.runtime
 BOOT_SCRIPT = "boot.py"  # runtime: inject (kubeline.compiler.argo.templates.BOOT_COMMAND)
@@ -105,13 +108,13 @@ class ReusePlan:
             results.publish(store, run_id, step.step_id, result, None)
 
 
-def resolve_reuse(workflow: Mapping[str, Any], workspace: Any,
+def resolve_reuse(workflow: Mapping[str, Any], workspace: Workspace | Path | str,
                   documents: Iterable[Mapping[str, Any]]) -> ReusePlan:
     """The plan for ``workflow`` (a kubeline-compiled Workflow, parameters as they will be
     submitted). ``documents``: the compiled documents, whose ConfigMaps hold the step specs;
     ``workspace``: a Workspace (or its folder), against which local datastores resolve."""
     spec_dir_files = _spec_files(workflow, documents)
-    root = Path(getattr(workspace, "root", workspace or "."))
+    root = Path(workspace) if isinstance(workspace, str | Path) else Path(workspace.root)
     with tempfile.TemporaryDirectory(prefix="kubeline-reuse-") as tmp:
         spec_dir = Path(tmp)
         for key, text in spec_dir_files.items():
