@@ -109,6 +109,8 @@ def kubeline_chain(box: Box, n: int, reuse: bool, memoize: bool, nonce: str = ""
     (root / "pipeline.py").write_text(PIPELINE, encoding="utf-8")
     config = yaml.safe_load(BOX_CONFIG.read_text())
     config["cluster"]["argo_memoize"] = memoize
+    if nonce:  # its own prefix: a cluster test's forget_reuse on a shared box cannot touch it
+        config["datastores"]["workspaceblobstore"]["prefix"] = f"bench/{nonce}"
     (root / "kubeline.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     env = {**os.environ, **box.s3_env(), "KUBELINE_CONFIG": str(root / "kubeline.yaml"),
            "LENGTH": str(n), "REUSE": "1" if reuse else "0"}
@@ -189,6 +191,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20)
     parser.add_argument("--no-restart", action="store_true")
+    parser.add_argument("--no-chain", action="store_true",
+                        help="skip the kubeline / hera chain comparison")
     parser.add_argument("--up-log", type=Path, help="read the cold start from this cluster-up "
                         "output instead of restarting the box")
     args = parser.parse_args()
@@ -208,10 +212,16 @@ def main() -> None:
                          ) from None
     os.environ.update(box.s3_env())
 
-    build, name = kubeline_chain(box, args.n, reuse=False, memoize=False)
+    if not args.no_chain:
+        compare_chains(box, args.n)
+    rerun(box, args.n)
+
+
+def compare_chains(box: Box, n: int) -> None:
+    build, name = kubeline_chain(box, n, reuse=False, memoize=False)
     kube_wall, _ = timed_apply(box, build, name)
     shutil.rmtree(build.parent, ignore_errors=True)
-    hera = hera_chain(args.n)
+    hera = hera_chain(n)
     box.kubectl("-n", NAMESPACE, "delete", "workflow", "hera-chain", "--ignore-not-found",
                 "--wait")
     start = time.perf_counter()
@@ -220,15 +230,18 @@ def main() -> None:
     hera_wall = time.perf_counter() - start
     if wf["status"]["phase"] != "Succeeded":
         raise SystemExit(f"hera-chain: {box.describe('hera-chain', NAMESPACE)}")
-    print(f"{args.n}-step chain, create -> Succeeded:", flush=True)
-    print(f"  kubeline (PythonScriptStep)   {kube_wall:7.1f} s  {kube_wall / args.n:5.2f} s/step")
-    print(f"  hera (python containers, S3)  {hera_wall:7.1f} s  {hera_wall / args.n:5.2f} s/step")
+    print(f"{n}-step chain, create -> Succeeded:", flush=True)
+    print(f"  kubeline (PythonScriptStep)   {kube_wall:7.1f} s  {kube_wall / n:5.2f} s/step")
+    print(f"  hera (python containers, S3)  {hera_wall:7.1f} s  {hera_wall / n:5.2f} s/step")
     print(f"  ratio kubeline / hera         {kube_wall / hera_wall:7.2f}", flush=True)
 
+
+def rerun(box: Box, n: int) -> None:
+
     nonce = uuid.uuid4().hex  # a fresh snapshot: the first run computes every step
-    build, name = kubeline_chain(box, args.n, reuse=True, memoize=False, nonce=nonce)
+    build, name = kubeline_chain(box, n, reuse=True, memoize=False, nonce=nonce)
     first, wf = timed_apply(box, build, name)
-    print(f"{args.n}-step chain with allow_reuse=True:")
+    print(f"{n}-step chain with allow_reuse=True:")
     print(f"  first run (computes)                          pods {pods_created(wf):3d}  "
           f"wall {first:6.1f} s")
     print("unchanged reruns:")
@@ -241,7 +254,7 @@ def main() -> None:
           f"wall {wall:6.1f} s  {wall / first:5.1%} of the first run "
           f"(resolve {resolved:.1f} s, {skipped} Skipped)", flush=True)
     shutil.rmtree(build.parent, ignore_errors=True)
-    build, name = kubeline_chain(box, args.n, reuse=True, memoize=True, nonce=nonce)
+    build, name = kubeline_chain(box, n, reuse=True, memoize=True, nonce=nonce)
     timed_apply(box, build, name)  # fills Argo's memoize cache (the shim's index serves it)
     wall, wf = timed_apply(box, build, name)
     print(f"  kubectl apply, argo_memoize: true (GitOps)    pods {pods_created(wf):3d}  "
