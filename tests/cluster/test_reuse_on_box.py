@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from kubeline.cluster.reuse import REUSED_ANNOTATION, resolve_reuse
 from tests.cluster.box import Box, load_docs
@@ -24,6 +25,9 @@ from tests.pipelines import kubeline
 pytestmark = pytest.mark.cluster
 
 NAMESPACE, BUCKET = "kubeline", "kubeline"
+# The chain's own datastore prefix: another cluster test's forget_reuse (which empties the
+# bucket's reuse index) cannot touch it, even on a box others test on at the same time.
+PREFIX = f"reuse-test/{uuid.uuid4().hex[:12]}"
 LENGTH = 3
 STEP = """\
 import os, sys
@@ -61,6 +65,10 @@ def chain(box: Box, box_env: dict[str, str], tmp_path: Path) -> Iterator[list[di
     (folder / "scripts").mkdir(parents=True)
     (folder / "scripts" / "step.py").write_text(STEP.format(nonce=uuid.uuid4().hex))
     (folder / "pipeline.py").write_text(PIPELINE)
+    config = Path(box_env["KUBELINE_CONFIG"])
+    data = yaml.safe_load(config.read_text())
+    data["datastores"]["workspaceblobstore"]["prefix"] = PREFIX
+    config.write_text(yaml.safe_dump(data))
     kubeline("compile", "pipeline.py", "-o", str(tmp_path / "build"), cwd=folder, env=box_env)
     docs = load_docs(tmp_path / "build")
     yield docs
@@ -105,13 +113,13 @@ def _apply(box: Box, doc: dict[str, Any]) -> None:
 
 def result(box: Box, run_id: str, step_id: str) -> dict[str, Any]:
     key = f"kubeline/runs/{run_id}/steps/{step_id}/result.json"
-    data: dict[str, Any] = json.loads(box.read_object(BUCKET, key))
+    data: dict[str, Any] = json.loads(box.read_object(BUCKET, f"{PREFIX}/{key}"))
     return data
 
 
 def value_of(box: Box, record: dict[str, Any]) -> str:
     location = record["outputs"][next(iter(record["outputs"]))]["location"].rstrip("/")
-    return box.read_object(BUCKET, f"{location}/v.txt").decode()
+    return box.read_object(BUCKET, f"{PREFIX}/{location}/v.txt").decode()
 
 
 def step_nodes(wf: dict[str, Any]) -> dict[str, dict[str, Any]]:
