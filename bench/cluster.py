@@ -220,6 +220,7 @@ def main() -> None:
 def compare_chains(box: Box, n: int) -> None:
     build, name = kubeline_chain(box, n, reuse=False, memoize=False)
     kube_wall, _ = timed_apply(box, build, name)
+    box.delete_workflow(name, NAMESPACE)
     shutil.rmtree(build.parent, ignore_errors=True)
     hera = hera_chain(n)
     box.kubectl("-n", NAMESPACE, "delete", "workflow", "hera-chain", "--ignore-not-found",
@@ -230,6 +231,7 @@ def compare_chains(box: Box, n: int) -> None:
     hera_wall = time.perf_counter() - start
     if wf["status"]["phase"] != "Succeeded":
         raise SystemExit(f"hera-chain: {box.describe('hera-chain', NAMESPACE)}")
+    box.delete_workflow("hera-chain", NAMESPACE)
     print(f"{n}-step chain, create -> Succeeded:", flush=True)
     print(f"  kubeline (PythonScriptStep)   {kube_wall:7.1f} s  {kube_wall / n:5.2f} s/step")
     print(f"  hera (python containers, S3)  {hera_wall:7.1f} s  {hera_wall / n:5.2f} s/step")
@@ -253,12 +255,14 @@ def rerun(box: Box, n: int) -> None:
     print(f"  kubeline submit (resolve_reuse)               pods {pods_created(wf):3d}  "
           f"wall {wall:6.1f} s  {wall / first:5.1%} of the first run "
           f"(resolve {resolved:.1f} s, {skipped} Skipped)", flush=True)
+    box.delete_workflow(name, NAMESPACE)
     shutil.rmtree(build.parent, ignore_errors=True)
     build, name = kubeline_chain(box, n, reuse=True, memoize=True, nonce=nonce)
     timed_apply(box, build, name)  # fills Argo's memoize cache (the shim's index serves it)
     wall, wf = timed_apply(box, build, name)
     print(f"  kubectl apply, argo_memoize: true (GitOps)    pods {pods_created(wf):3d}  "
           f"wall {wall:6.1f} s  {wall / first:5.1%} of the first run")
+    box.delete_workflow(name, NAMESPACE)
     shutil.rmtree(build.parent, ignore_errors=True)
 
 
