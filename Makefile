@@ -31,6 +31,7 @@ test: install-test
 lint:
 	$(PYTHON) -m ruff check src tests bench scripts compat
 	$(PYTHON) -m mypy
+	$(PYTHON) -c "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports(no_cache=True))"
 
 compile-examples:
 	for ex in examples/*/pipeline.py; do \

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from kubeline._version import __version__ as __version__
 
 _EXPORTS: dict[str, str] = {
     "ScheduleRecurrence": "kubeline.dsl.schedule",
@@ -40,7 +40,8 @@ _EXPORTS: dict[str, str] = {
     "AzureCliAuthentication": "kubeline.dsl.auth",
     "MsiAuthentication": "kubeline.dsl.auth",
     "TokenAuthentication": "kubeline.dsl.auth",
-    "HyperDriveStep": "kubeline.dsl.pending",
+    "HyperDriveStep": "kubeline.dsl.hyperdrive_step",
+    "HyperDriveConfig": "kubeline.dsl.hyperdrive_config",
     "ParallelRunStep": "kubeline.dsl.pending",
     "UserErrorException": "kubeline.exceptions",
     "Workspace": "kubeline.dsl.workspace",
@@ -102,6 +103,8 @@ if TYPE_CHECKING:
     from kubeline.dsl.datastore import Datastore as Datastore
     from kubeline.dsl.draft import PipelineDraft as PipelineDraft
     from kubeline.dsl.experiment import Experiment as Experiment
+    from kubeline.dsl.hyperdrive_config import HyperDriveConfig as HyperDriveConfig
+    from kubeline.dsl.hyperdrive_step import HyperDriveStep as HyperDriveStep
     from kubeline.dsl.model import Model as Model
     from kubeline.dsl.module import InputPortDef as InputPortDef
     from kubeline.dsl.module import Module as Module
@@ -110,7 +113,6 @@ if TYPE_CHECKING:
     from kubeline.dsl.module import OutputPortDef as OutputPortDef
     from kubeline.dsl.notebook_step import NotebookRunConfig as NotebookRunConfig
     from kubeline.dsl.notebook_step import NotebookRunnerStep as NotebookRunnerStep
-    from kubeline.dsl.pending import HyperDriveStep as HyperDriveStep
     from kubeline.dsl.pending import ParallelRunStep as ParallelRunStep
     from kubeline.dsl.pipeline import Pipeline as Pipeline
     from kubeline.dsl.pipeline_run import PipelineRun as PipelineRun

@@ -222,7 +222,7 @@ def test_azure_only_steps_are_refused_clearly(name: str) -> None:
     assert message.startswith(f"{name} is not supported by kubeline (") and "\n" not in message
 
 
-@pytest.mark.parametrize("name", ["HyperDriveStep", "ParallelRunStep"])
+@pytest.mark.parametrize("name", ["ParallelRunStep"])
 def test_steps_not_built_yet_say_so(name: str) -> None:
     cls = getattr(kubeline, name)
     with pytest.raises(KubelineError) as info:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from kubeline.local.summary import RunSummary
 from tests.local.conftest import SANDBOX_MODES, run_yaml
 
 WF = """
@@ -36,16 +37,27 @@ spec:
 """
 
 
-def _run(tmp_path: Path, mode: str, probe: list[str], body: str, outputs: str,
-         monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+@pytest.fixture(params=SANDBOX_MODES)
+def sandbox(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test runs once per sandbox mode (KUBELINE_SANDBOX)."""
+    mode = str(request.param)
     monkeypatch.setenv("KUBELINE_SANDBOX", mode)
+    return mode
+
+
+def _run(tmp_path: Path, probe: list[str], body: str, outputs: str) -> RunSummary:
     text = WF.format(probe=probe, body=body, outputs=outputs)
     return run_yaml(text, tmp_path / "state")
 
 
-@pytest.mark.parametrize("mode", SANDBOX_MODES)
+def _assert_succeeded(summary: RunSummary) -> None:
+    assert summary.phase == "Succeeded", [(n.display_name, n.message, n.logs())
+                                          for n in summary.nodes]
+
+
+@pytest.mark.usefixtures("sandbox")
 def test_output_artifact_folder_created_by_the_script(
-    tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path
 ) -> None:
     body = """\
         os.mkdir("/tmp/outputs")
@@ -56,17 +68,17 @@ def test_output_artifact_folder_created_by_the_script(
       artifacts:
       - {name: model, path: /tmp/outputs/model}
 """
-    s = _run(tmp_path, mode, ["/tmp/outputs", "/tmp/outputs/model"], body, outputs, monkeypatch)
-    assert s.phase == "Succeeded", [(n.display_name, n.message) for n in s.nodes]
+    s = _run(tmp_path, ["/tmp/outputs", "/tmp/outputs/model"], body, outputs)
+    _assert_succeeded(s)
     [pod] = s.nodes
     [art] = pod.output_artifacts
     with tarfile.open(art["location"].removeprefix("file://"), "r:gz") as tar:
         assert "model/weights.txt" in tar.getnames()
 
 
-@pytest.mark.parametrize("mode", SANDBOX_MODES)
+@pytest.mark.usefixtures("sandbox")
 def test_output_parameter_parent_created_by_the_script(
-    tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path
 ) -> None:
     body = """\
         os.mkdir("/tmp/params")
@@ -77,14 +89,14 @@ def test_output_parameter_parent_created_by_the_script(
       - name: answer
         valueFrom: {path: /tmp/params/answer}
 """
-    s = _run(tmp_path, mode, ["/tmp/params", "/tmp/params/answer"], body, outputs, monkeypatch)
-    assert s.phase == "Succeeded", [(n.display_name, n.message) for n in s.nodes]
+    s = _run(tmp_path, ["/tmp/params", "/tmp/params/answer"], body, outputs)
+    _assert_succeeded(s)
     assert s.nodes[0].output_parameters == {"answer": "42"}
 
 
-@pytest.mark.parametrize("mode", SANDBOX_MODES)
+@pytest.mark.usefixtures("sandbox")
 def test_output_file_artifact_with_deep_parents(
-    tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path
 ) -> None:
     body = """\
         os.makedirs("/tmp/a/b/c")
@@ -94,15 +106,15 @@ def test_output_file_artifact_with_deep_parents(
       artifacts:
       - {name: report, path: /tmp/a/b/c/report.txt, archive: {none: {}}}
 """
-    s = _run(tmp_path, mode, ["/tmp/a"], body, outputs, monkeypatch)
-    assert s.phase == "Succeeded", [(n.display_name, n.message) for n in s.nodes]
+    s = _run(tmp_path, ["/tmp/a"], body, outputs)
+    _assert_succeeded(s)
     [art] = s.nodes[0].output_artifacts
     assert Path(art["location"].removeprefix("file://")).read_text() == "ok"
 
 
-@pytest.mark.parametrize("mode", SANDBOX_MODES)
+@pytest.mark.usefixtures("sandbox")
 def test_missing_output_folder_is_an_error_as_in_argo(
-    tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path
 ) -> None:
     """Writing into a folder nobody created fails, as it does in a pod."""
     body = """\
@@ -113,18 +125,17 @@ def test_missing_output_folder_is_an_error_as_in_argo(
       - name: answer
         valueFrom: {path: /tmp/nowhere/answer}
 """
-    s = _run(tmp_path, mode, ["/tmp/nowhere"], body, outputs, monkeypatch)
+    s = _run(tmp_path, ["/tmp/nowhere"], body, outputs)
     assert s.phase == "Failed"
     [pod] = s.nodes
     assert "No such file or directory" in pod.logs()
 
 
-@pytest.mark.parametrize("mode", SANDBOX_MODES)
+@pytest.mark.usefixtures("sandbox")
 def test_output_under_an_input_artifact_or_volume_exists_because_mounted(
-    tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path
 ) -> None:
     """What a pod mounts (an emptyDir volume, an input artifact's folder) does exist."""
-    monkeypatch.setenv("KUBELINE_SANDBOX", mode)
     text = """
 apiVersion: argoproj.io/v1alpha1
 kind: Workflow
@@ -154,20 +165,19 @@ spec:
       - {name: s, valueFrom: {path: /tmp/seed/out.txt}}
 """
     s = run_yaml(text, tmp_path / "state")
-    assert s.phase == "Succeeded", [(n.display_name, n.message) for n in s.nodes]
+    _assert_succeeded(s)
     assert s.nodes[0].output_parameters == {"v": "from volume", "s": "next to input"}
 
 
-@pytest.mark.parametrize("mode", SANDBOX_MODES)
+@pytest.mark.usefixtures("sandbox")
 def test_output_folder_outside_tmp_in_an_existing_host_folder(
-    tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path
 ) -> None:
     """Argo's map-reduce example: os.mkdir("/mnt/out") for outputs under /mnt (a folder the
     host has): /mnt/out does not exist first, what the script writes stays private to the
     node (the host's /mnt gets nothing) and the host's own /mnt entries stay visible."""
     host_entries = sorted(os.listdir("/mnt"))
     assert not os.path.lexists("/mnt/kl-out")
-    monkeypatch.setenv("KUBELINE_SANDBOX", mode)
     text = """
 apiVersion: argoproj.io/v1alpha1
 kind: Workflow
@@ -194,21 +204,20 @@ spec:
       - {name: part, path: /mnt/kl-out/part.json, archive: {none: {}}}
 """.replace("HOST_ENTRIES", repr(host_entries))
     s = run_yaml(text, tmp_path / "state")
-    assert s.phase == "Succeeded", [(n.display_name, n.message, n.logs()) for n in s.nodes]
+    _assert_succeeded(s)
     [art] = s.nodes[0].output_artifacts
     assert Path(art["location"].removeprefix("file://")).read_text() == '{"n": 4}'
     assert sorted(os.listdir("/mnt")) == host_entries
 
 
-@pytest.mark.parametrize("mode", SANDBOX_MODES)
+@pytest.mark.usefixtures("sandbox")
 @pytest.mark.parametrize("kind", ["file", "folder"])
 def test_top_level_output_path_does_not_exist_first(
-    tmp_path: Path, mode: str, kind: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, kind: str
 ) -> None:
     """Argo's argosay examples write /output, /file...: a top-level entry the host lacks
     does not exist until the program makes it (a file or a folder), and stays private."""
     assert not os.path.lexists("/kl-result")
-    monkeypatch.setenv("KUBELINE_SANDBOX", mode)
     make = ('open("/kl-result", "w").write("42")' if kind == "file" else
             'os.mkdir("/kl-result"); open("/kl-result/v", "w").write("42")')
     read = "/kl-result" if kind == "file" else "/kl-result/v"
@@ -234,6 +243,6 @@ spec:
       - {{name: a, path: /kl-result}}
 """
     s = run_yaml(text, tmp_path / "state")
-    assert s.phase == "Succeeded", [(n.display_name, n.message, n.logs()) for n in s.nodes]
+    _assert_succeeded(s)
     assert s.nodes[0].output_parameters == {"v": "42"}
     assert not os.path.lexists("/kl-result")

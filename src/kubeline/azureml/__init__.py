@@ -18,8 +18,11 @@ import sys
 from types import TracebackType
 
 from kubeline import __version__
+from kubeline.runtime.run import apply_surface
 
 __all__ = ["__version__"]
+
+apply_surface()  # Run's AML signature checks (plain kubeline applies them on first use)
 
 
 def _one_line_hook(kind: type[BaseException], value: BaseException,

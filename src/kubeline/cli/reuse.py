@@ -18,6 +18,7 @@ from kubeline.cli.support import state_dir as _state_dir
 from kubeline.cli.support import user_errors
 from kubeline.cli.support import workspace_root as _workspace_root
 from kubeline.exceptions import KubelineError
+from kubeline.history.results import read_record, result_key
 
 INDEX_PREFIX = "kubeline/cache/"
 
@@ -48,25 +49,15 @@ def _run_store(run: Any) -> Any:
                       workspace).default
 
 
-def _json(store: Any, key: str) -> dict[str, Any] | None:
-    try:
-        if not store.exists(key):
-            return None
-        data: dict[str, Any] = json.loads(store.get_bytes(key))
-    except (KubelineError, OSError, ValueError):
-        return None
-    return data
-
-
 def _ingredients(store: Any, run_id: str, step_id: str, key: str | None) -> dict[str, Any] | None:
     """A step run's key ingredients: its result record, else (a memoize hit, which ran no
     pod) the index record of its key."""
-    from kubeline.runtime.layout import cache_index, step_dir
+    from kubeline.runtime.layout import cache_index
 
-    result = _json(store, f"{step_dir(run_id, step_id)}/result.json")
+    result = read_record(store, result_key(run_id, step_id))
     if result is not None and result.get("ingredients"):
         return dict(result["ingredients"])
-    index = _json(store, cache_index(key)) if key else None
+    index = read_record(store, cache_index(key)) if key else None
     if index is not None and index.get("ingredients"):
         return dict(index["ingredients"])
     return None
@@ -131,7 +122,7 @@ def explain_command(run_id: str, step: str, state_dir: Path | None) -> None:
         return
 
     def snapshot_files(digest: str) -> dict[str, Any] | None:
-        return _json(store, snapshot_manifest_key(digest)) if digest else None
+        return read_record(store, snapshot_manifest_key(digest)) if digest else None
 
     for line in explain(old_ing, new_ing, snapshot_files) or ["keys differ, but every "
                                                               "recorded ingredient is equal"]:
@@ -153,7 +144,7 @@ def ls_command(as_json: bool) -> None:
     for obj in store.list(INDEX_PREFIX):
         name = obj.key[len(INDEX_PREFIX):]
         if name.endswith(".json"):
-            record = _json(store, obj.key) or {}
+            record = read_record(store, obj.key) or {}
             outputs = record.get("outputs") or {}
             entries.append({
                 "key": name[: -len(".json")], "state": "ready",
@@ -161,7 +152,7 @@ def ls_command(as_json: bool) -> None:
                 "outputs_key": record.get("outputs_key"), "outputs": len(outputs),
                 "size": sum(int(o.get("size") or 0) for o in outputs.values())})
         elif name.endswith(".lock"):
-            owner = _json(store, obj.key) or {}
+            owner = read_record(store, obj.key) or {}
             entries.append({"key": name[: -len(".lock")], "state": "computing",
                             "step": owner.get("step_id"), "run_id": owner.get("run_id"),
                             "outputs_key": None, "outputs": 0, "size": 0})

@@ -123,7 +123,7 @@ def run_command(
         reporter = reporter_for(sys.stderr)
         main_mode = False
         if file.suffix == ".py":
-            from kubeline.local.mainrun import submits_under_main
+            from kubeline.cli.mainrun import submits_under_main
 
             root = workspace_root(file)
             os.environ["KUBELINE_WORKSPACE"] = str(root)  # node processes inherit it
@@ -131,8 +131,8 @@ def run_command(
             main_mode = resume is None and experiment is None and submits_under_main(file)
         state_dir = (state_dir or Path(".kubeline")).resolve()
         if main_mode:
+            from kubeline.cli.mainrun import run_main
             from kubeline.dsl.experiment import Foreground
-            from kubeline.local.mainrun import run_main
 
             switches = {REGENERATE_PARAMETER: "true"} if regenerate else {}
             if content_aware:

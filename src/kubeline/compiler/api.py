@@ -20,8 +20,8 @@ from kubeline.compiler.yaml_emit import dump, dump_all
 from kubeline.exceptions import KubelineError
 
 if TYPE_CHECKING:
-    from kubeline.dsl.workspace import Workspace
     from kubeline.graph.model import PipelineGraph
+    from kubeline.workspace.settings import WorkspaceSettings
 
 KUSTOMIZATION = "kustomization.yaml"
 
@@ -49,7 +49,7 @@ def compile_pipelines(path: Path, kind: Kind = "workflow", publish: bool = False
     return compiled
 
 
-def publish_snapshots(graph: PipelineGraph, workspace: Workspace) -> int:
+def publish_snapshots(graph: PipelineGraph, workspace: WorkspaceSettings) -> int:
     """Upload the snapshot archive of every source folder the graph uses; returns how many."""
     from kubeline.runtime.snapshots import publish
     from kubeline.stores import open_store

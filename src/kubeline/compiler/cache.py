@@ -35,7 +35,7 @@ def _compiler_version() -> str:
 def cache_key(graph: PipelineGraph, config: WorkspaceConfig, kind: Kind,
               files: dict[str, str], memoize: bool | None = None) -> str:
     """``files`` are the graph's spec files (kubeline.compiler.argo.spec.spec_files)."""
-    from kubeline import __version__
+    from kubeline._version import __version__
 
     digest = hashlib.sha256()
     for part in (__version__, kind, str(memoize), _compiler_version(),

@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
-from kubeline.dsl.pipeline import Pipeline
+from kubeline.compiler.source import PipelineSource
 from kubeline.exceptions import KubelineError
 
 
@@ -35,8 +35,8 @@ def pipeline_folder(path: Path) -> Iterator[None]:
         sys.path[:] = old_path
 
 
-def load_pipelines(path: Path) -> dict[str, Pipeline]:
-    """Variable name -> Pipeline, in definition order; one-line errors for broken files."""
+def load_pipelines(path: Path) -> dict[str, PipelineSource]:
+    """Variable name -> pipeline, in definition order; one-line errors for broken files."""
     path = path.resolve()
     if not path.is_file():
         raise KubelineError(f"pipeline file '{path}' does not exist")
@@ -50,7 +50,7 @@ def load_pipelines(path: Path) -> dict[str, Pipeline]:
         except Exception as exc:
             raise KubelineError(_where(path, exc)) from None
         pipelines = {name: value for name, value in namespace.items()
-                     if isinstance(value, Pipeline) and not name.startswith("_")}
+                     if isinstance(value, PipelineSource) and not name.startswith("_")}
     if not pipelines:
         raise KubelineError(f"{path.name}: defines no Pipeline at module level",
                             "assign one, e.g. pipeline = Pipeline(ws, steps=[...])")

@@ -17,8 +17,8 @@ import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from kubeline.dsl.aml_surface_data import surface
-from kubeline.dsl.amlsig import aml_surface
+from kubeline.aml_surface.checker import aml_surface
+from kubeline.aml_surface.data import surface
 from kubeline.exceptions import AuthenticationException
 
 if TYPE_CHECKING:

@@ -179,6 +179,10 @@ class GraphBuilder:
             data = dsl.transfer_settings()
             self._datastore(dsl, data["destination"]["datastore"])
             return json.dumps(data, sort_keys=True, separators=(",", ":")), ""
+        kind_settings = getattr(dsl, "kind_settings", None)  # ParallelRunStep
+        if callable(kind_settings):
+            data, script = kind_settings()
+            return json.dumps(data, sort_keys=True, separators=(",", ":")), script
         return "", ""
 
     def _snapshot(self, dsl: PipelineStep) -> tuple[str, str]:

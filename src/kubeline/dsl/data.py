@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kubeline.aml_surface.checker import aml_surface
+from kubeline.aml_surface.data import surface
 from kubeline.datapaths import safe_name, safe_path
-from kubeline.dsl.aml_surface_data import surface
-from kubeline.dsl.amlsig import aml_surface
 from kubeline.exceptions import KubelineError
 
 if TYPE_CHECKING:
@@ -156,6 +156,7 @@ class PipelineData:
         self.data_type = data_type
         self.is_directory = bool(is_directory)
         self.pipeline_output_name = pipeline_output_name
+        self.training_output = training_output  # a HyperDriveStep's TrainingOutput
         self._input_mode = "mount"
         self._input_path_on_compute: str | None = None
         self._origin: PipelineData = self

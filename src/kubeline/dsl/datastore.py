@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubeline.aml_surface.checker import aml_surface
+from kubeline.aml_surface.data import surface
 from kubeline.datapaths import DatastorePathError, path_problem, safe_path
-from kubeline.dsl.aml_surface_data import surface
-from kubeline.dsl.amlsig import aml_surface
 from kubeline.dsl.unsupported import refused_call
 from kubeline.exceptions import DatastoreError, DatastoreNotFoundError
 from kubeline.stores.config import (

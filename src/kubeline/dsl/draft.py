@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import builtins
 import json
-import os
 import uuid
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kubeline.dsl.aml_surface_data import surface
-from kubeline.dsl.amlsig import aml_surface
+from kubeline.aml_surface.checker import aml_surface
+from kubeline.aml_surface.data import surface
+from kubeline.dsl.stored import StoredObject
 from kubeline.exceptions import KubelineError
 
 if TYPE_CHECKING:
@@ -33,18 +32,6 @@ class PipelineDraftError(KubelineError):
     """A draft that does not exist or cannot be changed as asked."""
 
 
-def _folder(workspace: Workspace) -> Path:
-    return workspace.state_dir / DRAFTS_DIR
-
-
-def _save(workspace: Workspace, data: dict[str, Any]) -> None:
-    folder = _folder(workspace)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{data['id']}.tmp"
-    tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, folder / f"{data['id']}.json")
-
-
 def _compile(draft: dict[str, Any], pipeline: Pipeline) -> None:
     """Compile the pipeline into the draft: the job Experiment.submit would start."""
     from kubeline.dsl.experiment import Experiment, _prepare
@@ -56,26 +43,15 @@ def _compile(draft: dict[str, Any], pipeline: Pipeline) -> None:
 
 
 @aml_surface(surface("PipelineDraft"))
-class PipelineDraft:
+class PipelineDraft(StoredObject):
     """A pipeline kept under a name until it is good enough to publish."""
 
+    FOLDER = DRAFTS_DIR
+
     def __init__(self, workspace: Workspace, data: dict[str, Any]) -> None:
-        self.workspace = workspace
-        self._data = data
+        super().__init__(workspace, data)  # here, so the SDK's signature checks wrap it
 
     # --- the SDK's properties ----------------------------------------------------------
-    @property
-    def id(self) -> str:
-        return str(self._data["id"])
-
-    @property
-    def name(self) -> str:
-        return str(self._data["name"])
-
-    @property
-    def description(self) -> str:
-        return str(self._data["description"])
-
     @property
     def tags(self) -> dict[str, str]:
         return dict(self._data["tags"])
@@ -130,13 +106,13 @@ class PipelineDraft:
         }
         _compile(data, pipeline)
         data.pop("parameters_objects")
-        _save(workspace, data)
+        PipelineDraft._store(workspace, data)
         return PipelineDraft(workspace, data)
 
     @staticmethod
     def get(workspace: Workspace, id: str, _workflow_provider: Any = None,
             _service_endpoint: Any = None) -> PipelineDraft:
-        path = _folder(workspace) / f"{id}.json"
+        path = PipelineDraft._folder(workspace) / f"{id}.json"
         if not path.is_file():
             raise PipelineDraftError(f"pipeline draft '{id}' does not exist in workspace "
                                      f"'{workspace.name}'", "list them with "
@@ -148,9 +124,7 @@ class PipelineDraft:
              _workflow_provider: Any = None, _service_endpoint: Any = None
              ) -> builtins.list[PipelineDraft]:
         """Drafts of the workspace (those carrying every tag given), oldest id first."""
-        folder = _folder(workspace)
-        found = [PipelineDraft.get(workspace, p.stem) for p in sorted(folder.glob("*.json"))] \
-            if folder.is_dir() else []
+        found = [PipelineDraft(workspace, data) for data in PipelineDraft._records(workspace)]
         wanted = dict(tags or {})
         return [d for d in found if all(d.tags.get(k) == v for k, v in wanted.items())]
 
@@ -179,7 +153,7 @@ class PipelineDraft:
         elif "job" in data:
             data["job"] = {**data["job"], "info": {**data["job"]["info"],
                                                    "experiment": data["experiment_name"]}}
-        _save(self.workspace, data)
+        self._store(self.workspace, data)
         self._data = data
 
     def submit_run(self) -> PipelineRun:
@@ -191,7 +165,7 @@ class PipelineDraft:
         job["info"]["started_by"] = f"PipelineDraft.submit_run:{self.id}"
         run = start_job(Experiment(self.workspace, self.experiment_name), job)
         self._data["last_run_id"] = run.id
-        _save(self.workspace, self._data)
+        self._persist()
         return run
 
     def publish(self) -> PublishedPipeline:
@@ -207,7 +181,7 @@ class PipelineDraft:
         return PublishedPipeline(self.workspace, record)
 
     def delete(self) -> None:
-        (_folder(self.workspace) / f"{self.id}.json").unlink(missing_ok=True)
+        (self._folder(self.workspace) / f"{self.id}.json").unlink(missing_ok=True)
 
     def __repr__(self) -> str:
         return f"PipelineDraft(Name: {self.name}, Id: {self.id}, Status: {self.status})"

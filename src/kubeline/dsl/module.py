@@ -10,17 +10,16 @@ over that copy, with the ports bound through ``inputs_map``/``outputs_map``.
 from __future__ import annotations
 
 import builtins
-import json
-import os
 import shutil
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kubeline.dsl.aml_surface_data import surface
-from kubeline.dsl.amlsig import aml_surface
+from kubeline.aml_surface.checker import aml_surface
+from kubeline.aml_surface.data import surface
 from kubeline.dsl.steps import PythonScriptStep
+from kubeline.dsl.stored import StoredObject
 from kubeline.exceptions import KubelineError
 
 if TYPE_CHECKING:
@@ -79,18 +78,6 @@ class OutputPortDef:
         return {"name": self.name, "optional": False}
 
 
-def _folder(workspace: Workspace) -> Path:
-    return workspace.state_dir / MODULES_DIR
-
-
-def _save(workspace: Workspace, data: dict[str, Any]) -> None:
-    folder = _folder(workspace)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{data['id']}.tmp"
-    tmp.write_text(json.dumps(data, sort_keys=True, indent=1), encoding="utf-8")
-    os.replace(tmp, folder / f"{data['id']}.json")
-
-
 @aml_surface(surface("ModuleVersion"))
 class ModuleVersion:
     """One published version of a module: a script, its folder copy and its ports."""
@@ -141,24 +128,14 @@ class ModuleVersion:
 
 
 @aml_surface(surface("Module"))
-class Module:
+class Module(StoredObject):
     """A named, versioned script (the SDK's Module)."""
 
+    FOLDER = MODULES_DIR
+    JSON_INDENT = 1
+
     def __init__(self, workspace: Workspace, data: dict[str, Any]) -> None:
-        self.workspace = workspace
-        self._data = data
-
-    @property
-    def id(self) -> str:
-        return str(self._data["id"])
-
-    @property
-    def name(self) -> str:
-        return str(self._data["name"])
-
-    @property
-    def description(self) -> str:
-        return str(self._data["description"])
+        super().__init__(workspace, data)  # here, so the SDK's signature checks wrap it
 
     @property
     def status(self) -> str:
@@ -180,16 +157,12 @@ class Module:
         data = {"id": str(uuid.uuid4()), "name": name, "description": description or "",
                 "deterministic": bool(is_deterministic), "status": "Active",
                 "default_version": None, "versions": {}}
-        _save(workspace, data)
+        Module._store(workspace, data)
         return Module(workspace, data)
 
     @staticmethod
     def _all(workspace: Workspace) -> builtins.list[Module]:
-        folder = _folder(workspace)
-        if not folder.is_dir():
-            return []
-        return [Module(workspace, json.loads(p.read_text(encoding="utf-8")))
-                for p in sorted(folder.glob("*.json"))]
+        return [Module(workspace, data) for data in Module._records(workspace)]
 
     @staticmethod
     def get(workspace: Workspace, module_id: str | None = None, name: str | None = None,
@@ -232,7 +205,7 @@ class Module:
         if chosen in versions:
             raise ModuleError(f"{where}: version '{chosen}' exists",
                               "versions are immutable: publish another version")
-        copy = _folder(self.workspace) / self.id / chosen
+        copy = self._folder(self.workspace) / self.id / chosen
         if copy.exists():
             shutil.rmtree(copy)
         shutil.copytree(folder, copy, ignore=_IGNORED)
@@ -246,7 +219,7 @@ class Module:
             "category": category}
         if is_default or self._data.get("default_version") is None:
             self._data["default_version"] = chosen
-        _save(self.workspace, self._data)
+        self._persist()
         return ModuleVersion(self, chosen, versions[chosen])
 
     def resolve(self, version: str | None = None) -> ModuleVersion:
@@ -281,22 +254,22 @@ class Module:
     def set_default_version(self, version_id: str) -> None:
         self.resolve(version_id)
         self._data["default_version"] = str(version_id)
-        _save(self.workspace, self._data)
+        self._persist()
 
     def set_name(self, name: str) -> None:
         self._reload()
         self._data["name"] = name
-        _save(self.workspace, self._data)
+        self._persist()
 
     def set_description(self, description: str) -> None:
         self._reload()
         self._data["description"] = description
-        _save(self.workspace, self._data)
+        self._persist()
 
     def _set_status(self, status: str) -> None:
         self._reload()
         self._data["status"] = status
-        _save(self.workspace, self._data)
+        self._persist()
 
     def enable(self) -> None:
         self._set_status("Active")

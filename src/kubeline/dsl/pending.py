@@ -25,30 +25,9 @@ _PENDING = {
     "ParallelRunStep": "ParallelRunStep: split the data and fan out PythonScriptSteps for now",
     "ParallelRunConfig": "ParallelRunStep: split the data and fan out PythonScriptSteps for now",
     "EntryScript": "ParallelRunStep's EntryScript: log with print() or the logging module",
-    # point 4: HyperDriveStep
-    "HyperDriveStep": "HyperDriveStep: fan out PythonScriptSteps over parameter values for now",
-    "HyperDriveStepRun": "HyperDriveStep: fan out PythonScriptSteps over parameter values",
-    "HyperDriveConfig": "HyperDriveStep: fan out PythonScriptSteps over parameter values",
-    "HyperDriveRun": "HyperDriveStep: read the best step's metrics with StepRun.get_metrics()",
-    "RandomParameterSampling": "HyperDriveStep: list the parameter values yourself for now",
-    "GridParameterSampling": "HyperDriveStep: list the parameter values yourself for now",
-    "BayesianParameterSampling": "HyperDriveStep: list the parameter values yourself for now",
-    "BanditPolicy": "HyperDriveStep early termination: not available",
-    "MedianStoppingPolicy": "HyperDriveStep early termination: not available",
-    "TruncationSelectionPolicy": "HyperDriveStep early termination: not available",
-    "NoTerminationPolicy": "HyperDriveStep early termination: not available",
-    "PrimaryMetricGoal": "HyperDriveStep: compare StepRun.get_metrics() yourself for now",
-    "TrainingOutput": "HyperDriveStep/AutoMLStep outputs: use PipelineData for now",
-    "choice": "HyperDriveStep parameter expressions: list the values yourself for now",
-    "uniform": "HyperDriveStep parameter expressions: list the values yourself for now",
-    "loguniform": "HyperDriveStep parameter expressions: list the values yourself for now",
-    "normal": "HyperDriveStep parameter expressions: list the values yourself for now",
-    "lognormal": "HyperDriveStep parameter expressions: list the values yourself for now",
-    "randint": "HyperDriveStep parameter expressions: list the values yourself for now",
-    "quniform": "HyperDriveStep parameter expressions: list the values yourself for now",
-    "qloguniform": "HyperDriveStep parameter expressions: list the values yourself for now",
-    "qnormal": "HyperDriveStep parameter expressions: list the values yourself for now",
-    "qlognormal": "HyperDriveStep parameter expressions: list the values yourself for now",
+    # point 4: a HyperDrive run submitted on its own (HyperDriveStep is built)
+    "HyperDriveRun": "a HyperDrive run outside a pipeline: put a HyperDriveStep in a Pipeline "
+                     "and read it with HyperDriveStepRun",
 }
 
 PENDING_NAMES = tuple(sorted(_PENDING))

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubeline._gc import paused_gc
-from kubeline.dsl.aml_surface_data import surface
-from kubeline.dsl.amlsig import aml_surface
+from kubeline.aml_surface.checker import aml_surface
+from kubeline.aml_surface.data import surface
+from kubeline.compiler.source import PipelineSource
 from kubeline.dsl.builder import GraphBuilder
 from kubeline.dsl.sequence import StepSequence
 from kubeline.dsl.steps import PipelineStep
@@ -45,7 +46,7 @@ def flatten_steps(steps: Iterable[Any]) -> list[PipelineStep]:
 
 
 @aml_surface(surface("Pipeline"))
-class Pipeline:
+class Pipeline(PipelineSource):
     """A set of steps; with resolve_closure the producers of every consumed PipelineData join."""
 
     def __init__(
@@ -64,7 +65,7 @@ class Pipeline:
             unknown = ", ".join(sorted(kwargs))
             raise KubelineError(f"Pipeline: unknown argument(s) {unknown}",
                                 "see the Pipeline signature in docs/api.md")
-        self.workspace = workspace
+        self.workspace: Workspace = workspace
         self.steps = flatten_steps(steps)
         self.description = description or ""
         self.default_datastore = default_datastore

@@ -16,8 +16,8 @@ import urllib.request
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kubeline.dsl.aml_surface_data import surface
-from kubeline.dsl.amlsig import aml_surface
+from kubeline.aml_surface.checker import aml_surface
+from kubeline.aml_surface.data import surface
 from kubeline.exceptions import KubelineError
 
 if TYPE_CHECKING:

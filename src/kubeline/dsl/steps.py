@@ -6,8 +6,8 @@ import shlex
 from collections.abc import Sequence
 from typing import Any
 
-from kubeline.dsl.aml_surface_data import surface
-from kubeline.dsl.amlsig import aml_surface
+from kubeline.aml_surface.checker import aml_surface
+from kubeline.aml_surface.data import surface
 from kubeline.dsl.compute import ComputeTarget
 from kubeline.dsl.data import PipelineData, PipelineParameter
 from kubeline.dsl.runconfig import RunConfiguration

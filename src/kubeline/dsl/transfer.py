@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubeline.dsl.aml_surface_data import surface
-from kubeline.dsl.amlsig import aml_surface
+from kubeline.aml_surface.checker import aml_surface
+from kubeline.aml_surface.data import surface
 from kubeline.dsl.compute import ComputeTarget
 from kubeline.dsl.data import DataReference
 from kubeline.dsl.steps import PipelineStep

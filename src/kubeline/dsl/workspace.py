@@ -6,8 +6,8 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kubeline.dsl.aml_surface_data import surface
-from kubeline.dsl.amlsig import aml_surface
+from kubeline.aml_surface.checker import aml_surface
+from kubeline.aml_surface.data import surface
 from kubeline.exceptions import ConfigError
 from kubeline.workspace.config import (
     CONFIG_FILE,

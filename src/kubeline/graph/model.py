@@ -13,7 +13,7 @@ from typing import Literal
 ParamType = Literal["string", "int", "float", "bool", "datapath"]
 InputMode = Literal["mount", "download", "direct"]
 OutputMode = Literal["mount", "upload"]
-StepKind = Literal["python_script", "command", "spark", "data_transfer"]
+StepKind = Literal["python_script", "command", "spark", "data_transfer", "hyperdrive"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +108,8 @@ class Step:
     version: str = ""
     hash_paths: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
-    settings: str = ""  # canonical JSON of kind-specific settings (spark, data_transfer)
+    settings: str = ""  # canonical JSON of kind-specific settings (spark, data_transfer,
+    # hyperdrive)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from kubeline.local.exprlang import ExprError, to_string
@@ -34,12 +34,17 @@ def _bool(value: Any, fn: str) -> bool:
     return value
 
 
-def _all(items: Any, pred: Predicate) -> bool:
-    return all(_bool(pred(x, i), "all") for i, x in enumerate(_list(items, "all")))
+def _quantifier(fn: str, combine: Callable[[Iterable[bool]], bool]) -> Predicate:
+    """all/any: the predicate's bools over the items, combined."""
+
+    def call(items: Any, pred: Predicate) -> bool:
+        return combine(_bool(pred(x, i), fn) for i, x in enumerate(_list(items, fn)))
+
+    return call
 
 
-def _any(items: Any, pred: Predicate) -> bool:
-    return any(_bool(pred(x, i), "any") for i, x in enumerate(_list(items, "any")))
+_all = _quantifier("all", all)
+_any = _quantifier("any", any)
 
 
 def _none(items: Any, pred: Predicate) -> bool:
@@ -149,22 +154,14 @@ CLOSURE_FUNCTIONS: dict[str, Callable[..., Any]] = {
 """Builtins whose second argument (first after a pipe) is a closure."""
 
 
+_TYPE_NAMES: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (type(None), "nil"), (bool, "bool"), (int, "int"), (float, "float"), (str, "string"),
+    (list, "array"), (dict, "map"))
+"""expr's type names, in the order to test them (bool before int: a bool is an int)."""
+
+
 def _type(value: Any) -> str:
-    if value is None:
-        return "nil"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "map"
-    return "unknown"
+    return next((name for kind, name in _TYPE_NAMES if isinstance(value, kind)), "unknown")
 
 
 def _number(value: Any, fn: str) -> Any:
@@ -183,28 +180,26 @@ def _flat_numbers(args: tuple[Any, ...], fn: str) -> list[Any]:
     return out
 
 
-def _max(*args: Any) -> Any:
-    values = _flat_numbers(args, "max")
-    if not values:
-        raise ExprError("max(): not enough arguments")
-    return max(values)
+def _extreme(fn: str, pick: Callable[[list[Any]], Any]) -> Callable[..., Any]:
+    """max/min over numbers and arrays of numbers; at least one value."""
+
+    def call(*args: Any) -> Any:
+        values = _flat_numbers(args, fn)
+        if not values:
+            raise ExprError(f"{fn}(): not enough arguments")
+        return pick(values)
+
+    return call
 
 
-def _min(*args: Any) -> Any:
-    values = _flat_numbers(args, "min")
-    if not values:
-        raise ExprError("min(): not enough arguments")
-    return min(values)
+def _average(fn: str, pick: Callable[[list[Any]], Any]) -> Callable[..., float]:
+    """mean/median over numbers and arrays of numbers, a float; 0.0 for none."""
 
+    def call(*args: Any) -> float:
+        values = _flat_numbers(args, fn)
+        return float(pick(values)) if values else 0.0
 
-def _mean(*args: Any) -> float:
-    values = _flat_numbers(args, "mean")
-    return float(statistics.fmean(values)) if values else 0.0
-
-
-def _median(*args: Any) -> float:
-    values = _flat_numbers(args, "median")
-    return float(statistics.median(values)) if values else 0.0
+    return call
 
 
 def _split(s: Any, sep: str, n: int = -1, keep: bool = False) -> list[str]:
@@ -306,10 +301,10 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "splitAfter": lambda s, sep, n=-1: _split(s, sep, n, keep=True),
     "repeat": lambda s, n: str(s) * max(0, int(n)),
     "lastIndexOf": lambda s, sub: str(s).rfind(sub),
-    "max": _max,
-    "min": _min,
-    "mean": _mean,
-    "median": _median,
+    "max": _extreme("max", max),
+    "min": _extreme("min", min),
+    "mean": _average("mean", statistics.fmean),
+    "median": _average("median", statistics.median),
     "first": lambda items: (_list(items, "first") or [None])[0],
     "last": lambda items: (_list(items, "last") or [None])[-1],
     "get": _get,

@@ -7,3 +7,8 @@ ENV_STEP_RUN_ID = "KUBELINE_STEP_RUN_ID"
 ENV_RUN_ID = "KUBELINE_RUN_ID"
 ENV_EXPERIMENT = "KUBELINE_EXPERIMENT"
 ENV_STEP_NAME = "KUBELINE_STEP_NAME"
+# a HyperDriveStep trial under an early termination policy: the primary metric's name, and
+# the file where the shim answers each value of it: the metrics file's offset judged so far,
+# or "stop <offset>"
+ENV_TRIAL_METRIC = "KUBELINE_TRIAL_METRIC"
+ENV_TRIAL_ACK = "KUBELINE_TRIAL_ACK"

@@ -66,12 +66,14 @@ def table(kind: str, name: str, value: object) -> dict[str, list[Scalar]]:
             for col, vals in value.items()}
 
 
-def append_entry(path: Path, entry: Entry) -> None:
-    """Append one entry as a JSON line with one write (O_APPEND keeps lines whole)."""
+def append_entry(path: Path, entry: Entry) -> int:
+    """Append one entry as a JSON line with one write (O_APPEND keeps lines whole); returns
+    the file offset where the line ends."""
     line = (json.dumps(entry, sort_keys=True, allow_nan=False) + "\n").encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line)
+        return os.lseek(fd, 0, os.SEEK_CUR)
     finally:
         os.close(fd)
 

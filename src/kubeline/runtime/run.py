@@ -9,17 +9,18 @@ imported inside user scripts.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from kubeline.datapaths import DatastorePathError, safe_path
-from kubeline.dsl.aml_surface_data import surface
-from kubeline.dsl.amlsig import aml_surface
 from kubeline.runtime import metrics as m
 from kubeline.runtime.contextenv import (
     ENV_EXPERIMENT,
@@ -27,8 +28,12 @@ from kubeline.runtime.contextenv import (
     ENV_RUN_ID,
     ENV_STEP_NAME,
     ENV_STEP_RUN_ID,
+    ENV_TRIAL_ACK,
+    ENV_TRIAL_METRIC,
     ENV_UPLOADS_DIR,
 )
+
+POLICY_WAIT_SECONDS = 600.0
 
 
 class RunContextError(m.MetricError):
@@ -76,7 +81,10 @@ class _FileSink(_Sink):
         self.uploads = uploads
 
     def write(self, scope: str, entry: m.Entry) -> None:
-        m.append_entry(self.path, entry)
+        end = m.append_entry(self.path, entry)
+        if (scope == "step" and entry["type"] == "scalar"
+                and entry["name"] == os.environ.get(ENV_TRIAL_METRIC)):
+            _await_policy(Path(os.environ.get(ENV_TRIAL_ACK, "")), end, entry["name"])
 
     def entries(self, scope: str) -> list[m.Entry]:
         return [e for e in m.read_entries(self.path) if e.get("scope", "step") == scope]
@@ -112,6 +120,31 @@ class _PrintSink(_Sink):
         return source if isinstance(source, str) else name
 
 
+def _await_policy(ack: Path, end: int, name: str) -> None:
+    """A HyperDrive trial under an early termination policy: wait until the shim has judged
+    the metrics file up to ``end`` (this value of the primary metric); end the process here
+    when the policy stops the trial. The shim answers "<offset>" or "stop <offset>"."""
+    import time
+
+    deadline = time.monotonic() + POLICY_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            answer = ack.read_text(encoding="utf-8").split()
+        except OSError:
+            answer = []
+        if answer[:1] == ["stop"]:
+            print(f"Run.log: the early termination policy stopped this run at a value of "
+                  f"'{name}'", file=sys.stderr)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
+        if answer and answer[0].isdigit() and int(answer[0]) >= end:
+            return
+        time.sleep(0.001)
+    print(f"Run.log: no answer from the early termination policy after "
+          f"{POLICY_WAIT_SECONDS:.0f} s; going on", file=sys.stderr)
+
+
 def _copy(source: str | IO[bytes], target: Path) -> None:
     if isinstance(source, str | os.PathLike):
         try:
@@ -140,8 +173,69 @@ def _file_name(name: object) -> str:
     return clean
 
 
-@aml_surface(surface("Run"))
-class Run:
+_surface_lock = threading.Lock()
+_surface_applied = False
+
+
+def apply_surface() -> bool:
+    """Give Run the AML SDK's signature checks (kubeline.aml_surface: one-line refusals of
+    Azure-only members and arguments, argument types) once; True when this call did.
+
+    Not at import: every step imports Run and calls ``Run.get_context()``, and loading the
+    checks costs milliseconds such a script never needs. They only act on arguments and on
+    members Run lacks, so they load the first time either shows up: a checked method
+    called with arguments, a Run created by the caller, a missing member looked up.
+    kubeline.azureml applies them on import, so AML code sees them from the start."""
+    global _surface_applied
+    with _surface_lock:
+        if _surface_applied:
+            return False
+        from kubeline.aml_surface.checker import aml_surface
+        from kubeline.aml_surface.data import surface
+
+        aml_surface(surface("Run"))(Run)
+        _surface_applied = True
+        return True
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _checked_with_arguments(method: F) -> F:
+    """method, run as is while called without arguments (nothing for the checks to act
+    on); a call with arguments first applies the checks, then goes through them."""
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if (len(args) > 1 or kwargs) and apply_surface():  # args[0]: the class or the run
+            return getattr(args[0], method.__name__)(*args[1:], **kwargs)
+        return method(*args, **kwargs)
+
+    return call  # type: ignore[return-value]
+
+
+def _new(cls: type[Run], *args: Any) -> Run:
+    """A Run made by this module (its arguments are right): no need for the checks."""
+    return type.__call__(cls, *args)  # type: ignore[no-any-return]
+
+
+class _ChecksOnFirstUse(type):
+    """Run's metaclass: a Run created by the caller, or a member Run lacks (maybe an
+    Azure-only one), applies the checks first."""
+
+    if not TYPE_CHECKING:  # keep mypy's view of Run(...) and of Run's attributes
+
+        def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+            apply_surface()
+            return super().__call__(*args, **kwargs)
+
+        def __getattr__(cls, name: str) -> Any:
+            if name.startswith("__") or not apply_surface():
+                raise AttributeError(f"type object '{cls.__name__}' has no attribute '{name}'")
+            return getattr(cls, name)
+
+
+class Run(metaclass=_ChecksOnFirstUse):
     """A run of a step (or, as ``run.parent``, of the whole pipeline), AML style."""
 
     def __init__(self, run_id: str, experiment: RunExperiment, sink: _Sink,
@@ -155,6 +249,7 @@ class Run:
 
     # -- context ------------------------------------------------------------------------------
     @classmethod
+    @_checked_with_arguments
     def get_context(cls, allow_offline: bool = True, **_: Any) -> Run:
         """The current step's run inside a pipeline; an offline run elsewhere."""
         metrics_file = os.environ.get(ENV_METRICS_FILE)
@@ -164,13 +259,13 @@ class Run:
                                   or Path(metrics_file).parent / "uploads"))
             experiment = RunExperiment(os.environ.get(ENV_EXPERIMENT, ""))
             run_id = os.environ.get(ENV_RUN_ID, "")
-            parent = Run(run_id, experiment, sink, None, "parent")
-            return Run(os.environ.get(ENV_STEP_RUN_ID) or f"{run_id}_step", experiment, sink,
-                       parent, "step", os.environ.get(ENV_STEP_NAME, ""))
+            parent = _new(Run, run_id, experiment, sink, None, "parent")
+            return _new(Run, os.environ.get(ENV_STEP_RUN_ID) or f"{run_id}_step", experiment,
+                        sink, parent, "step", os.environ.get(ENV_STEP_NAME, ""))
         if not allow_offline:
             raise RunContextError("Run.get_context: not running inside a kubeline step",
                                   "pass allow_offline=True to get an offline run")
-        return _OfflineRun()
+        return _new(_OfflineRun)
 
     @property
     def id(self) -> str:
@@ -240,6 +335,7 @@ class Run:
     def get_tags(self) -> dict[str, str]:
         return m.tags(self._sink.entries(self._scope))
 
+    @_checked_with_arguments
     def get_metrics(self, name: str | None = None) -> dict[str, Any]:
         """What this run logged so far, in the shape AML's get_metrics uses."""
         found = m.aggregate(self._sink.entries(self._scope))
@@ -286,6 +382,14 @@ class Run:
 
     def __repr__(self) -> str:
         return f"Run(id={self._id!r}, experiment={self._experiment.name!r})"
+
+    if not TYPE_CHECKING:  # keep mypy's attribute checks on runs
+
+        def __getattr__(self, name: str) -> Any:
+            """A member Run lacks may be an Azure-only one the checks refuse in one line."""
+            if name.startswith("__") or not apply_surface():
+                raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+            return getattr(self, name)
 
 
 class _OfflineRun(Run):

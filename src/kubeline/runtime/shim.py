@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m kubeline.runtime",
                                      description="Run one kubeline pipeline step.")
+    parser.add_argument("--hyperdrive", choices=("sample", "trial", "best"), default=None,
+                        help="a HyperDriveStep's phase (kubeline.runtime.hyperdrive)")
+    parser.add_argument("--trial", default="", help="the trial (JSON) of the trial phase")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--step", help="the step id (normal mode)")
     which.add_argument("--node", help="Argo's node name (compact mode)")
@@ -183,6 +186,18 @@ class StepRunner:
             if lease is not None:
                 lease.release()
 
+    # -- hooks for kinds that watch the script (a HyperDriveStep's trials) -----------------
+    def extra_env(self, metrics_file: Path) -> dict[str, str]:
+        """Variables the script gets besides the run context's."""
+        return {}
+
+    def script_started(self) -> None:
+        """Called once the script runs (threads may start from then on)."""
+
+    def canceled(self) -> str:
+        """Why the script was stopped early ("" when it was not): its outputs are dropped."""
+        return ""
+
     def _report_key(self, store: Any, step: Step, key: str) -> None:
         """The key downstream steps read (Argo output parameter; run record for compact
         mode): where this step's outputs really are."""
@@ -237,18 +252,29 @@ class StepRunner:
         metrics_file = workdir / "metrics.jsonl"
         child_env = self._child_env(pipeline, step, src, metrics_file, uploads)
         child_env.update(arguments.params_env(step, data, values))
+        child_env.update(self.extra_env(metrics_file))
         self.timings.mark("inputs")
         if lease is not None:
             lease.stop_heartbeat()  # no threads while the script is forked; restarted below
+
+        def started() -> None:
+            if lease is not None:
+                lease.start_heartbeat()
+            self.script_started()
+
         code = process.run(argv, src, child_env, logs / "stdout.txt", logs / "stderr.txt",
-                           started=lease.start_heartbeat if lease is not None else None)
+                           started=started)
         self.timings.mark("script")
+        stopped = self.canceled()
         entries = metrics.read_entries(metrics_file)
         step_entries = [e for e in entries if e.get("scope", "step") == "step"]
         parent_entries = [e for e in entries if e.get("scope") == "parent"]
         step_metrics = metrics.aggregate(step_entries)
         outputs: dict[str, Any] = {}
-        if code == 0:
+        if stopped:
+            print(f"kubeline: step '{step.name}' was stopped early: {stopped}; its outputs are "
+                  "not committed", file=sys.stderr)
+        elif code == 0:
             meta = records.OutputMeta(base["key"], env.run_id, step.id)
             for output in step.outputs:
                 record = records.commit(stores.get(output.datastore), meta, output.name,
@@ -267,15 +293,16 @@ class StepRunner:
             print(f"kubeline: step '{step.name}' exited with code {code}; its outputs are not "
                   "committed", file=sys.stderr)
         self.timings.mark("commit")
-        result = {**base, "status": "succeeded" if code == 0 else "failed", "exit_code": code,
-                  "error": None, "reused_from": None, "outputs": outputs,
+        status = "canceled" if stopped else "succeeded" if code == 0 else "failed"
+        result = {**base, "status": status, "exit_code": code, "error": stopped or None,
+                  "reused_from": None, "outputs": outputs,
                   "metrics": step_metrics, "tags": metrics.tags(step_entries),
                   "parent_metrics": metrics.aggregate(parent_entries),
                   "parent_tags": metrics.tags(parent_entries),
                   "files": metrics.files(step_entries), "timings": self.timings.as_dict()}
         results.write_local(env.out_dir / "metrics.json", results.to_json(step_metrics))
         results.publish(stores.default, env.run_id, step.id, result, workdir)
-        return code
+        return 0 if stopped else code
 
     def _child_env(self, pipeline: PipelineSpec, step: Step, src: Path, metrics_file: Path,
                    uploads: Path) -> dict[str, str]:
@@ -299,6 +326,10 @@ class StepRunner:
 def main(argv: list[str] | None = None) -> int:
     ns = parse_args(argv)
     try:
+        if ns.hyperdrive:
+            from kubeline.runtime.hyperdrive import run_phase
+
+            return run_phase(RuntimeEnv.from_environ(), ns)
         return StepRunner(RuntimeEnv.from_environ(), ns).execute()
     except KubelineError as exc:
         print(f"kubeline: error: {exc}", file=sys.stderr)

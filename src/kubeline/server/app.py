@@ -104,9 +104,9 @@ def create_app(workspace_root: Path, *, base_url: str | None = None,
                schedules: bool = True, scheduler_tick: float = 1.0) -> FastAPI:
     """The server of one workspace. ``base_url`` is how clients reach it (for the endpoint
     URLs it reports); ``runners`` bounds concurrent runs; ``schedules`` fires schedules."""
-    from kubeline.dsl.workspace import Workspace
+    from kubeline.workspace.settings import WorkspaceFolder
 
-    ws = Workspace(_root=Path(workspace_root))
+    ws = WorkspaceFolder.find(Path(workspace_root))
     registry = Registry(ws.state_dir)
     ctx = ServerContext(workspace_root=ws.root, state_dir=ws.state_dir, registry=registry,
                         base_url=(base_url or "http://127.0.0.1:8765").rstrip("/"),

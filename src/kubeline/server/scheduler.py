@@ -131,9 +131,9 @@ class Scheduler:
     # --- time ----------------------------------------------------------------------------
 
     def _time(self, record: ScheduleRecord, now: datetime) -> None:
-        from kubeline.dsl.schedule import ScheduleRecurrence
+        from kubeline.server.recurrence import Recurrence
 
-        recurrence = ScheduleRecurrence.from_json(record.recurrence)
+        recurrence = Recurrence.from_json(record.recurrence)
         created = _parse(record.created_at)
         state = self.registry.schedule_state(record.id)
         if state.last_fire is not None:
@@ -201,10 +201,10 @@ class Scheduler:
         self._fire(record, state, saw, parameters)
 
     def _listing(self, record: ScheduleRecord) -> dict[str, str]:
-        from kubeline.dsl.workspace import Workspace
         from kubeline.stores import open_store
+        from kubeline.workspace.settings import WorkspaceFolder
 
-        ws = Workspace(_root=self.workspace_root)
+        ws = WorkspaceFolder.find(self.workspace_root)
         config = ws.config.datastores.get(record.datastore)
         if config is None:
             raise KubelineError(f"schedule '{record.name}': datastore '{record.datastore}' is "

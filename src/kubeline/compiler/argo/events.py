@@ -207,9 +207,9 @@ def _all_stores(values: dict[str, Any]) -> set[str]:
 
 
 def time_cron_workflow(schedule: ScheduleRecord, item: Published) -> dict[str, Any]:
-    from kubeline.dsl.schedule import ScheduleRecurrence
+    from kubeline.server.recurrence import Recurrence
 
-    recurrence = ScheduleRecurrence.from_json(schedule.recurrence)
+    recurrence = Recurrence.from_json(schedule.recurrence)
     return {
         "apiVersion": API, "kind": "CronWorkflow",
         "metadata": {"name": cron_name(schedule),

@@ -86,7 +86,7 @@ def _template_name(shape: Shape) -> str:
     return f"{shape.kind.replace('_', '-')}-{digest}"
 
 
-PER_STEP_KINDS = ("spark", "data_transfer")
+PER_STEP_KINDS = ("spark", "data_transfer", "hyperdrive")
 
 
 def shape_of(step: Step, config: WorkspaceConfig, memoize: bool = False) -> Shape:

@@ -25,6 +25,7 @@ from hera.workflows.models import (
 from kubeline._gc import paused_gc
 from kubeline.compiler.argo.compiled import CompiledPipeline, Kind
 from kubeline.compiler.argo.dag import ENTRYPOINT, MAX_TASKS, dag_templates
+from kubeline.compiler.argo.hyperdrive import hyperdrive_templates
 from kubeline.compiler.argo.spec import spec_configmaps, spec_digest, spec_files
 from kubeline.compiler.argo.templates import (
     CONTENT_AWARE_PARAMETER,
@@ -185,4 +186,6 @@ def shape_templates(shape: Shape, graph: PipelineGraph, config: WorkspaceConfig,
                                labels, pipeline)
     if shape.kind == "data_transfer":
         return [transfer_template(graph.step(shape.step), shape.template_name, config, labels)]
+    if shape.kind == "hyperdrive":
+        return hyperdrive_templates(graph.step(shape.step), shape, graph, config, labels)
     return [step_template(shape, graph, config, labels, compact, cache_name)]

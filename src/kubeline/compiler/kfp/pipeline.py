@@ -68,6 +68,10 @@ def refuse_unsupported(graph: PipelineGraph, config: WorkspaceConfig) -> None:
             raise KubelineError(f"step '{step.name}': Spark steps (DatabricksStep/AdlaStep) "
                                 "have no KFP counterpart (KFP v2 cannot create and watch a "
                                 "SparkApplication)", "compile this pipeline with --target argo")
+        if step.kind == "hyperdrive":
+            raise KubelineError(f"step '{step.name}': HyperDriveStep is not compiled for KFP "
+                                "yet (its trials are an Argo fan-out)",
+                                "compile this pipeline with --target argo")
         for item in step.inputs:
             if item.source == "pipeline_data" and item.name not in outputs.get(item.producer,
                                                                               ()):

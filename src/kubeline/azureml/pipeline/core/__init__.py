@@ -12,6 +12,9 @@ from kubeline.dsl.data import (
 from kubeline.dsl.draft import (
     PipelineDraft as PipelineDraft,
 )
+from kubeline.dsl.hyperdrive_step import (
+    TrainingOutput as TrainingOutput,
+)
 from kubeline.dsl.module import (
     InputPortDef as InputPortDef,
 )
@@ -23,9 +26,6 @@ from kubeline.dsl.module import (
 )
 from kubeline.dsl.module import (
     OutputPortDef as OutputPortDef,
-)
-from kubeline.dsl.pending import (
-    TrainingOutput as TrainingOutput,
 )
 from kubeline.dsl.pipeline import (
     Pipeline as Pipeline,

@@ -8,14 +8,14 @@ from kubeline.dsl.data import (
 from kubeline.dsl.data import (
     PipelineParameter as PipelineParameter,
 )
+from kubeline.dsl.hyperdrive_step import (
+    TrainingOutput as TrainingOutput,
+)
 from kubeline.dsl.module import (
     InputPortDef as InputPortDef,
 )
 from kubeline.dsl.module import (
     OutputPortDef as OutputPortDef,
-)
-from kubeline.dsl.pending import (
-    TrainingOutput as TrainingOutput,
 )
 
 __all__ = [

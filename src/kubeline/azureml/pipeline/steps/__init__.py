@@ -4,14 +4,14 @@ only ones (refused).
 
 from __future__ import annotations
 
-from kubeline.dsl.module import (
-    ModuleStep as ModuleStep,
+from kubeline.dsl.hyperdrive_run import (
+    HyperDriveStepRun as HyperDriveStepRun,
 )
-from kubeline.dsl.pending import (
+from kubeline.dsl.hyperdrive_step import (
     HyperDriveStep as HyperDriveStep,
 )
-from kubeline.dsl.pending import (
-    HyperDriveStepRun as HyperDriveStepRun,
+from kubeline.dsl.module import (
+    ModuleStep as ModuleStep,
 )
 from kubeline.dsl.pending import (
     ParallelRunConfig as ParallelRunConfig,

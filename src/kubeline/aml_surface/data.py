@@ -4,12 +4,12 @@ Generated from scripts/aml_parity.py's report and then reviewed: every public me
 SDK class on the compatibility surface that kubeline does not implement is refused here in
 one line (the advice names the nearest kubeline way); every SDK argument kubeline lacks is
 either ignored (an Azure resource setting with no effect, documented) or refused unless it
-is passed with the SDK's default. ``kubeline.dsl.amlsig.aml_surface`` applies an entry.
+is passed with the SDK's default. ``kubeline.aml_surface.checker.aml_surface`` applies an entry.
 """
 
 from __future__ import annotations
 
-from kubeline.dsl.amlsig import Params, Surface
+from kubeline.aml_surface.checker import Params, Surface
 
 REQUIRED = object()  # an SDK argument without a default: any value is refused
 

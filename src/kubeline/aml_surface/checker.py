@@ -1,7 +1,7 @@
 """The SDK's signatures at kubeline's doors: unknown names and wrong types fail in one line.
 
 ``aml_surface(spec)`` decorates a class of the AML surface (the data lives in
-``aml_surface_data``): its ``__init__`` and the methods the spec names get a checking
+``kubeline.aml_surface.data``): its ``__init__`` and the methods the spec names get a checking
 wrapper, and every Azure-only member the spec lists becomes a stub that refuses in one line.
 The wrapper, where the object is created or the method called:
 
