@@ -30,7 +30,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from kubeline.exceptions import KubelineError
 from kubeline.graph.model import Step
@@ -44,8 +44,13 @@ from kubeline.runtime.layout import run_key_record
 from kubeline.runtime.paths import TRUE_WORDS
 from kubeline.runtime.spec import PIPELINE_FILE, PipelineSpec, load_pipeline, load_step
 
-if TYPE_CHECKING:
-    from kubeline.dsl.workspace import Workspace
+
+class HasRoot(Protocol):
+    """A Workspace, as far as reuse needs one: its folder (local datastores resolve there)."""
+
+    @property
+    def root(self) -> Path: ...
+
 
 SHIM_MODULE = "kubeline.runtime"  # the shim template's command: python3 -m kubeline.runtime
 BOOT_SCRIPT = "boot.py"  # runtime: inject (kubeline.compiler.argo.templates.BOOT_COMMAND)
@@ -108,7 +113,7 @@ class ReusePlan:
             results.publish(store, run_id, step.step_id, result, None)
 
 
-def resolve_reuse(workflow: Mapping[str, Any], workspace: Workspace | Path | str,
+def resolve_reuse(workflow: Mapping[str, Any], workspace: HasRoot | Path | str,
                   documents: Iterable[Mapping[str, Any]]) -> ReusePlan:
     """The plan for ``workflow`` (a kubeline-compiled Workflow, parameters as they will be
     submitted). ``documents``: the compiled documents, whose ConfigMaps hold the step specs;
@@ -221,9 +226,13 @@ def _hits(steps: Mapping[str, tuple[Step, str]], pipeline: PipelineSpec,
 # --- the manifest -----------------------------------------------------------------------------
 
 def _is_shim(template: Mapping[str, Any]) -> bool:
-    command = template.get("container", {}).get("command", [])
-    return (command[1:3] == ["-m", SHIM_MODULE]
-            or (len(command) == 2 and command[1].endswith("/" + BOOT_SCRIPT)))
+    """A plain step's shim template (compact or keyed): what a hit may be skipped from.
+    Steps with other templates (Spark, data transfer, HyperDrive's phases) keep their pods."""
+    container = template.get("container", {})
+    command = container.get("command", [])
+    return ((command[1:3] == ["-m", SHIM_MODULE]
+             or (len(command) == 2 and command[1].endswith("/" + BOOT_SCRIPT)))
+            and container.get("args") in (COMPACT_ARGS, KEYED_ARGS))
 
 
 def _tasks(spec: Mapping[str, Any], steps: Mapping[str, Any]
