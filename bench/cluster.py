@@ -157,6 +157,15 @@ def hera_chain(n: int) -> dict[str, Any]:
     return doc
 
 
+def forget(box: Box, name: str) -> None:
+    """Delete what a measured chain left on the box: its Workflow, spec ConfigMap and memoize
+    cache."""
+    box.delete_workflow(name, NAMESPACE)
+    box.kubectl("-n", NAMESPACE, "delete", "configmap", f"{name}-spec", "--ignore-not-found")
+    box.kubectl("-n", "argo", "delete", "configmap", f"{name}-memoize-cache",
+                "--ignore-not-found")
+
+
 def pods_created(wf: dict[str, Any]) -> int:
     """Argo creates a pod for every Pod node except memoize cache hits; Skipped nodes are not
     Pod nodes."""
@@ -220,7 +229,7 @@ def main() -> None:
 def compare_chains(box: Box, n: int) -> None:
     build, name = kubeline_chain(box, n, reuse=False, memoize=False)
     kube_wall, _ = timed_apply(box, build, name)
-    box.delete_workflow(name, NAMESPACE)
+    forget(box, name)
     shutil.rmtree(build.parent, ignore_errors=True)
     hera = hera_chain(n)
     box.kubectl("-n", NAMESPACE, "delete", "workflow", "hera-chain", "--ignore-not-found",
@@ -255,14 +264,14 @@ def rerun(box: Box, n: int) -> None:
     print(f"  kubeline submit (resolve_reuse)               pods {pods_created(wf):3d}  "
           f"wall {wall:6.1f} s  {wall / first:5.1%} of the first run "
           f"(resolve {resolved:.1f} s, {skipped} Skipped)", flush=True)
-    box.delete_workflow(name, NAMESPACE)
+    forget(box, name)
     shutil.rmtree(build.parent, ignore_errors=True)
     build, name = kubeline_chain(box, n, reuse=True, memoize=True, nonce=nonce)
     timed_apply(box, build, name)  # fills Argo's memoize cache (the shim's index serves it)
     wall, wf = timed_apply(box, build, name)
     print(f"  kubectl apply, argo_memoize: true (GitOps)    pods {pods_created(wf):3d}  "
           f"wall {wall:6.1f} s  {wall / first:5.1%} of the first run")
-    box.delete_workflow(name, NAMESPACE)
+    forget(box, name)
     shutil.rmtree(build.parent, ignore_errors=True)
 
 
