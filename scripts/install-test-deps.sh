@@ -65,4 +65,10 @@ if ! command -v influxd >/dev/null 2>&1; then
   apt_install influxdb
 fi
 
+# make test's cluster part (scripts/cluster/ci.sh): the in-box cluster's Debian pieces.
+if ! command -v containerd >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1 \
+    || [[ ! -x /usr/lib/cni/bridge ]]; then
+  apt_install containerd runc containernetworking-plugins
+fi
+
 bash scripts/cluster/images/build.sh runtime >/dev/null

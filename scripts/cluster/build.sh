@@ -84,11 +84,34 @@ k8s_ldflags() {
     printf '%s' "$flags"
 }
 
-build_wrapped() {  # build_wrapped MODULE_DIR PACKAGE DEST LDFLAGS: -mod=readonly checks every module against go.sum
+package_of() {  # package_of COMPONENT: its main package
+    case "$1" in
+        workflow-controller|argoexec) echo "./cmd/$1" ;;
+        etcd) echo go.etcd.io/etcd/server/v3 ;;
+        *) echo "k8s.io/kubernetes/cmd/$1" ;;
+    esac
+}
+
+go_build_many() {  # go_build_many DIR LDFLAGS MODFLAG COMPONENT...: one go build for them all
+    # Several main packages in one `go build -o DIR/`: one action graph shares every compile
+    # and keeps both cores busy while a binary links (vs one go build, one link tail per binary).
+    local dir="$1" ldflags="$2" modflag="$3"; shift 3
+    local out c pkgs=(); out="$(mktemp -d "${TMPDIR:-/tmp}/kubeline-cluster-out.XXXXXX")"
+    for c in "$@"; do pkgs+=("$(package_of "$c")"); done
+    if (( $# == 1 )); then
+        timed_build "$1" "$dir" "$modflag" -buildvcs=false -ldflags "$ldflags" -o "$out/$1" "${pkgs[@]}"
+    else
+        timed_build "$*" "$dir" "$modflag" -buildvcs=false -ldflags "$ldflags" -o "$out/" "${pkgs[@]}"
+    fi
+    for c in "$@"; do install_binary "$out/$c" "$(dest_of "$c")"; done
+    rm -rf "$out"
+}
+
+build_wrapped() {  # build_wrapped MODULE_DIR LDFLAGS COMPONENT...: -mod=readonly checks every module against go.sum
+    local module="$1" ldflags="$2"; shift 2
     local work; work="$(mktemp -d "${TMPDIR:-/tmp}/kubeline-cluster-build.XXXXXX")"
-    cp "$1"/go.mod "$1"/go.sum "$1"/tools.go "$work/"
-    timed_build "$(basename "$3")" "$work" -mod=readonly -buildvcs=false -ldflags "$4" -o "$work/out" "$2"
-    install_binary "$work/out" "$3"
+    cp "$module"/go.mod "$module"/go.sum "$module"/tools.go "$work/"
+    go_build_many "$work" "$ldflags" -mod=readonly "$@"
     rm -rf "$work"
 }
 
@@ -116,25 +139,34 @@ argo_ldflags() {
     printf '%s' "-s -w -X $p.version=$ARGO_VERSION -X $p.buildDate=$ARGO_BUILD_DATE -X $p.gitCommit=$ARGO_COMMIT -X $p.gitTag=$ARGO_VERSION -X $p.gitTreeState=clean"
 }
 
-build_one() {
-    local name="$1" dest; dest="$(dest_of "$name")"
-    [[ -x "$dest" ]] && return 0
+group_of() {  # the module a component is built from: components of one group build together
+    case "$1" in
+        workflow-controller|argoexec) echo argo ;;
+        etcd) echo etcd ;;
+        *) echo k8s ;;
+    esac
+}
+
+build_group() {  # build_group GROUP COMPONENT...: those not cached yet, in one go build
+    local group="$1"; shift
+    local missing=() c
+    for c in "$@"; do [[ -x "$(dest_of "$c")" ]] || missing+=("$c"); done
+    (( ${#missing[@]} )) || return 0
     find_go
     mkdir -p "$cache_root"
-    # One builder per component at a time; a second caller waits, then finds the binary cached.
-    exec {lock}>"$cache_root/.build-$name.lock"
+    # One builder per module at a time; a second caller waits, then finds the binaries cached.
+    exec {lock}>"$cache_root/.build-$group.lock"
     flock "$lock"
-    if [[ ! -x "$dest" ]]; then
-        case "$name" in
-            workflow-controller|argoexec)
+    local todo=()
+    for c in "${missing[@]}"; do [[ -x "$(dest_of "$c")" ]] || todo+=("$c"); done
+    if (( ${#todo[@]} )); then
+        case "$group" in
+            argo)
                 prepare_argo
-                local out; out="$(mktemp -d "${TMPDIR:-/tmp}/kubeline-argo-out.XXXXXX")"
                 # The module's own go.sum pins every dependency; -mod=mod only fills lines for the build list.
-                timed_build "$name" "$argo_source" -mod=mod -buildvcs=false -ldflags "$(argo_ldflags)" \
-                    -o "$out/$name" "./cmd/$name"
-                install_binary "$out/$name" "$dest"; rm -rf "$out" ;;
-            etcd) build_wrapped "$here/modules/etcd" go.etcd.io/etcd/server/v3 "$dest" "-s -w" ;;
-            *) build_wrapped "$here/modules/k8s" "k8s.io/kubernetes/cmd/$name" "$dest" "$(k8s_ldflags)" ;;
+                go_build_many "$argo_source" "$(argo_ldflags)" -mod=mod "${todo[@]}" ;;
+            etcd) build_wrapped "$here/modules/etcd" "-s -w" "${todo[@]}" ;;
+            k8s) build_wrapped "$here/modules/k8s" "$(k8s_ldflags)" "${todo[@]}" ;;
         esac
     fi
     flock -u "$lock"; exec {lock}>&-
@@ -146,5 +178,9 @@ trap cleanup EXIT
 components=("$@")
 [[ ${#components[@]} -gt 0 ]] || read -r -a components <<<"$ALL"
 for c in "${components[@]}"; do dest_of "$c" >/dev/null; done   # refuse a misspelt name before building anything
-for c in "${components[@]}"; do build_one "$c"; done
+for group in k8s etcd argo; do
+    members=()
+    for c in "${components[@]}"; do [[ "$(group_of "$c")" == "$group" ]] && members+=("$c"); done
+    (( ${#members[@]} )) && build_group "$group" "${members[@]}"
+done
 for c in "${components[@]}"; do dest_of "$c"; done

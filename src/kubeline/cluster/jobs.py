@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from kubeline.cluster.connect import Cluster, ClusterError, connect
+from kubeline.cluster.reuse import ReusePlan, resolve_reuse
 from kubeline.history import (
     CANCELED,
     RUNNING,
@@ -69,24 +70,18 @@ def run_parameters(docs: list[dict[str, Any]], parameters: Mapping[str, str],
 
 
 class _Reuse:
-    """The seam to kubeline.cluster.reuse (steps whose outputs exist start no pod; branch
-    "box"): ``resolve`` rewrites the Workflow before it is created, ``record`` writes what
-    the skipped steps' shims would have, once the Workflow has its uid. Without the module
-    the Workflow is created unchanged and reused steps find their hits in their pods."""
+    """Pod-free reuse (kubeline.cluster.reuse): ``resolve`` rewrites the Workflow before it is
+    created so steps whose outputs exist start no pod; ``record`` writes what the skipped
+    steps' shims would have, once the Workflow has its uid."""
 
     def __init__(self, workspace: Any) -> None:
         self.workspace = workspace
-        self.plan: Any = None
+        self.plan: ReusePlan | None = None
 
     def resolve(self, workflow: dict[str, Any], documents: list[dict[str, Any]]
                 ) -> dict[str, Any]:
-        try:
-            from kubeline.cluster import reuse  # type: ignore[attr-defined,unused-ignore]
-        except ImportError:
-            return workflow
-        self.plan = reuse.resolve_reuse(workflow, self.workspace, documents)
-        resolved: dict[str, Any] = self.plan.workflow
-        return resolved
+        self.plan = resolve_reuse(workflow, self.workspace, documents)
+        return self.plan.workflow
 
     def record(self, created: dict[str, Any]) -> None:
         if self.plan is not None:
