@@ -24,6 +24,8 @@ from kubeline import (
     RunConfiguration,
     Workspace,
 )
+from kubeline.dsl import pending
+from kubeline.dsl.pending import PENDING_NAMES
 from kubeline.exceptions import KubelineError
 from kubeline.graph.model import DataPathValue, DataRef, Lit, ParamRef
 
@@ -222,9 +224,9 @@ def test_azure_only_steps_are_refused_clearly(name: str) -> None:
     assert message.startswith(f"{name} is not supported by kubeline (") and "\n" not in message
 
 
-@pytest.mark.parametrize("name", ["ParallelRunStep"])
+@pytest.mark.parametrize("name", PENDING_NAMES)
 def test_steps_not_built_yet_say_so(name: str) -> None:
-    cls = getattr(kubeline, name)
+    cls = getattr(pending, name)
     with pytest.raises(KubelineError) as info:
         cls(name="x", script_name="a.py")
     message = str(info.value)

@@ -29,7 +29,7 @@ pipeline = Pipeline(ws, steps=[prep, train])
 """
 
 
-def _record_run(root: Path, runner_pid: int, finish: bool) -> str:
+def _record_run(root: Path, runner_pid: int, finish: bool, backend: str = "cluster") -> str:
     """What a cluster watcher does for one run: start its record, then per step a result
     record in the default datastore and the step's end, then the run's end."""
     (root / "pipeline.py").write_text(PIPELINE, encoding="utf-8")
@@ -57,7 +57,7 @@ def _record_run(root: Path, runner_pid: int, finish: bool) -> str:
         db.create_run(history.new_run(
             spec, run_id=run_id, workflow="pipeline-x7k2q", experiment="on-cluster",
             started_by="watcher", parameters=history.effective_parameters(docs, {}), tags={},
-            git=None, properties={"backend": "cluster"}, workspace=root,
+            git=None, properties={"backend": backend}, workspace=root,
             state_dir=state_dir, runner_pid=runner_pid))
         run_metrics: dict[str, object] = {}
         for step_id, result in results.items():
@@ -108,10 +108,12 @@ def test_the_cli_lists_and_shows_it(tmp_path: Path) -> None:
 
 
 def test_a_run_whose_recorder_is_gone_reads_as_failed(tmp_path: Path) -> None:
+    """For a backend whose recorder is the run (a cluster run's follower is restarted
+    instead: tests/cluster/test_submit_on_box.py)."""
     ws = workspace(tmp_path / "ws")
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    run_id = _record_run(ws.root, gone.pid, finish=False)
+    run_id = _record_run(ws.root, gone.pid, finish=False, backend="batch-runner")
     assert not history.process_alive(gone.pid)
     run = PipelineRun(Experiment(ws, "on-cluster"), run_id)
     assert run.get_status() == "Failed"

@@ -27,6 +27,7 @@ from kubeline.runtime import inputs, records
 from kubeline.runtime.datastores import Datastores
 from kubeline.runtime.paths import RuntimeEnv
 from kubeline.runtime.shim import StepRunner
+from kubeline.runtime.shim import parse_args as shim_args
 from kubeline.runtime.spec import PIPELINE_FILE, load_pipeline, load_step, step_file
 
 
@@ -173,8 +174,7 @@ def run(ns: argparse.Namespace) -> int:
             transfer(step, stores, root)
             return 0
         upstream = " ".join(f"{p}:{k}" for p, k in _pairs(ns.upstream, "--upstream"))
-        code = StepRunner(env, argparse.Namespace(step=ns.step, node=None,
-                                                  upstream=upstream)).execute()
+        code = StepRunner(env, shim_args(["--step", ns.step, "--upstream", upstream])).execute()
         if code != 0:
             return code
         key = (env.out_dir / "key").read_text(encoding="utf-8").strip()
