@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -30,8 +31,14 @@ pipeline = Pipeline(ws, steps=[PythonScriptStep("sleeper.py", name="sleeper",
 """
 
 
-def _runner_with_step(tmp_path: Path, marker: str) -> subprocess.Popen[bytes]:
-    """`kubeline run` of a one-step pipeline whose script is running (it wrote its pid)."""
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _runner_with_step(tmp_path: Path, marker: str, sigint_ignored: bool = False
+                      ) -> subprocess.Popen[bytes]:
+    """`kubeline run` of a one-step pipeline whose script is running (it wrote its pid);
+    sigint_ignored starts it as a non-interactive shell's background job is started."""
     (tmp_path / "scripts").mkdir()
     (tmp_path / "scripts" / "sleeper.py").write_text(SCRIPT, encoding="utf-8")
     (tmp_path / "pipeline.py").write_text(PIPELINE, encoding="utf-8")
@@ -40,7 +47,8 @@ def _runner_with_step(tmp_path: Path, marker: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PID_FILE": str(pid_file), "KILL_MARKER": marker}
     runner = subprocess.Popen([sys.executable, "-m", "kubeline.cli", "run", "pipeline.py"],
                               cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)
+                              stderr=subprocess.PIPE,
+                              preexec_fn=_ignore_sigint if sigint_ignored else None)
     deadline = time.monotonic() + 60
     while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -64,11 +72,13 @@ def test_sigkill_of_the_runner_kills_the_step_script(tmp_path: Path) -> None:
             runner.kill()
 
 
-def test_sigterm_stops_kubeline_run_and_its_steps(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sigint_ignored", [False, True], ids=["sigint-default", "sigint-ignored"])
+def test_sigterm_stops_kubeline_run_and_its_steps(tmp_path: Path, sigint_ignored: bool) -> None:
     """A service manager's or CI's SIGTERM stops `kubeline run` as Ctrl-C does: the steps
-    are killed by the runner itself and the run is recorded as canceled."""
+    are killed by the runner itself and the run is recorded as canceled. Also when it was
+    started with SIGINT ignored (`cmd &` in a script, nohup), which Python would inherit."""
     marker = uuid.uuid4().hex
-    runner = _runner_with_step(tmp_path, marker)
+    runner = _runner_with_step(tmp_path, marker, sigint_ignored)
     try:
         runner.terminate()
         _, err = runner.communicate(timeout=60)

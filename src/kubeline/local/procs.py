@@ -178,5 +178,8 @@ def _command(pid: int) -> str:
 def stop_on_sigterm() -> None:
     """SIGTERM (PipelineRun.cancel, a service manager, a CI timeout) stops a runner as Ctrl-C
     does: the executor's tasks are cancelled and kill their steps' processes. Python's own
-    SIGTERM death would run no cleanup at all."""
+    SIGTERM death would run no cleanup at all. SIGINT gets Python's handler back first: a
+    runner started where SIGINT is ignored (a non-interactive shell's background job, nohup)
+    inherits SIG_IGN, and Python then installs none, so the SIGTERM would be lost."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda _s, _f: os.kill(os.getpid(), signal.SIGINT))
