@@ -36,7 +36,7 @@ from kubeline.history import (
     result_fields,
     result_key,
 )
-from kubeline.reuse.memoize import CONTENT_AWARE_PARAMETER, REGENERATE_PARAMETER
+from kubeline.reuse.memoize import run_switches
 
 if TYPE_CHECKING:
     from kubeline.cluster.connect import Cluster
@@ -104,13 +104,9 @@ class ClusterRecorder:
                 started_by=self.info.started_by, parameters=self.parameters,
                 tags=self.info.tags, git=self.info.git,
                 properties={
-                    **self.info.properties,
-                    "regenerate_outputs": self.info.regenerate_outputs
-                    or self.parameters.get(REGENERATE_PARAMETER) == "true",
-                    "content_aware": self.info.content_aware
-                    or self.parameters.get(CONTENT_AWARE_PARAMETER) == "true",
-                    "sandbox": sandbox,
-                },
+                    **self.info.properties, "sandbox": sandbox,
+                    **run_switches(self.parameters, self.info.regenerate_outputs,
+                                   self.info.content_aware)},
                 workspace=self.workspace, state_dir=self.state_dir, runner_pid=os.getpid()))
             return
         self._known |= {s.step_id for s in history.steps(existing.id)}

@@ -14,6 +14,10 @@ _INVALID = re.compile(r"[^a-z0-9-]+")
 _PARAM_INVALID = re.compile(r"[^-a-zA-Z0-9_]+")
 ARGO_NAME = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 PARAM_NAME = re.compile(r"^[-a-zA-Z0-9_]+$")
+REGENERATE_PARAMETER = "kubeline-regenerate-outputs"
+"""The workflow argument the compiler maps to the shim's KUBELINE_REGENERATE_OUTPUTS."""
+CONTENT_AWARE_PARAMETER = "kubeline-content-aware"
+"""The workflow argument the compiler maps to the shim's KUBELINE_CONTENT_AWARE."""
 
 
 def short_hash(text: str, length: int = 8) -> str:

@@ -13,13 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kubeline.graph.names import CONTENT_AWARE_PARAMETER as CONTENT_AWARE_PARAMETER
+from kubeline.graph.names import REGENERATE_PARAMETER as REGENERATE_PARAMETER
 from kubeline.graph.stepspec import unpack
 from kubeline.history.db import NewRun
 
-REGENERATE_PARAMETER = "kubeline-regenerate-outputs"
-"""The workflow argument the compiler maps to the shim's KUBELINE_REGENERATE_OUTPUTS."""
-CONTENT_AWARE_PARAMETER = "kubeline-content-aware"
-"""The workflow argument the compiler maps to the shim's KUBELINE_CONTENT_AWARE."""
 CONTENT_AWARE_ENV = "KUBELINE_CONTENT_AWARE"
 """Set to true in the environment of a submitting process: its runs are content-aware."""
 INTERNAL_PREFIX = "kubeline-"

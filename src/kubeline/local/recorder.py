@@ -35,6 +35,7 @@ from kubeline.history.results import (
     result_fields,
     result_key,
 )
+from kubeline.reuse.memoize import run_switches
 
 if TYPE_CHECKING:
     from kubeline.local.executor import Reporter
@@ -107,13 +108,9 @@ class HistoryRecorder:
                 started_by=self.info.started_by, parameters=self.parameters,
                 tags=self.info.tags, git=self.info.git,
                 properties={
-                    **self.info.properties,
-                    "regenerate_outputs": self.info.regenerate_outputs
-                    or self.parameters.get(REGENERATE_PARAMETER) == "true",
-                    "content_aware": self.info.content_aware
-                    or self.parameters.get(CONTENT_AWARE_PARAMETER) == "true",
-                    "sandbox": sandbox,
-                },
+                    **self.info.properties, "sandbox": sandbox,
+                    **run_switches(self.parameters, self.info.regenerate_outputs,
+                                   self.info.content_aware)},
                 workspace=self.workspace, state_dir=self.state_dir, runner_pid=os.getpid()))
         if self.on_started is not None:
             self.on_started(self.run_id, run_id)

@@ -14,13 +14,23 @@ the fast path must never hit then. Steps with allow_reuse=False get no memoize a
 from __future__ import annotations
 
 from kubeline.graph.model import Step
+from kubeline.graph.names import CONTENT_AWARE_PARAMETER as CONTENT_AWARE_PARAMETER
+from kubeline.graph.names import REGENERATE_PARAMETER as REGENERATE_PARAMETER
 from kubeline.graph.names import param_name
 from kubeline.reuse.keys import content_inputs, producers, used_parameters
 
-REGENERATE_PARAMETER = "kubeline-regenerate-outputs"
-CONTENT_AWARE_PARAMETER = "kubeline-content-aware"
 TRUE_WORDS = ("true", "1", "yes", "on")  # kubeline.runtime.paths.TRUE_WORDS
 ARGO_KEY_PATTERN = r"^[a-zA-Z0-9][-a-zA-Z0-9]*$"
+
+
+def run_switches(parameters: dict[str, str], regenerate: bool = False,
+                 content_aware: bool = False) -> dict[str, bool]:
+    """The reuse switches a run record keeps, whether the starter set them or the manifest's
+    arguments did (every backend records them the same way)."""
+    return {
+        "regenerate_outputs": regenerate or parameters.get(REGENERATE_PARAMETER) == "true",
+        "content_aware": content_aware or parameters.get(CONTENT_AWARE_PARAMETER) == "true",
+    }
 
 
 def _quote(text: str) -> str:

@@ -31,6 +31,8 @@ from hera.workflows.models import (
 from kubeline.compiler.argo.spec import SPEC_MOUNT
 from kubeline.compiler.scheduling import Scheduling, profile, warn_once
 from kubeline.graph.model import PipelineGraph, Step, StepInput
+from kubeline.graph.names import CONTENT_AWARE_PARAMETER as CONTENT_AWARE_PARAMETER
+from kubeline.graph.names import REGENERATE_PARAMETER as REGENERATE_PARAMETER
 from kubeline.graph.names import param_name, short_hash
 from kubeline.stores.config import SecretRef, secret_env_name
 from kubeline.workspace.config import WorkspaceConfig
@@ -46,8 +48,6 @@ RUNTIME_DIR = "/kubeline/runtime"
 SPEC_VOLUME = "kubeline-spec"
 OUT_VOLUME = "kubeline-out"
 RUNTIME_VOLUME = "kubeline-runtime"
-REGENERATE_PARAMETER = "kubeline-regenerate-outputs"
-CONTENT_AWARE_PARAMETER = "kubeline-content-aware"
 SHIM_COMMAND = ["python3", "-m", "kubeline.runtime"]
 BOOT_COMMAND = ["python3", f"{RUNTIME_DIR}/boot.py"]
 
