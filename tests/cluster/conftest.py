@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.cluster.box import BOX_CONFIG, Box, BoxDown
+from tests.cluster.submitting import copy_into, point_at
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +38,22 @@ def box_env(box: Box, tmp_path: Path) -> Iterator[dict[str, str]]:
     yield env
     os.environ.clear()
     os.environ.update(saved)
+
+
+@pytest.fixture
+def namespace(box: Box) -> Iterator[str]:
+    """A namespace of the test's own holding what a kubeline run needs; deleted after."""
+    name = f"kl-submit-{uuid.uuid4().hex[:6]}"
+    box.kubectl("create", "namespace", name)
+    copy_into(box, name)
+    yield name
+    box.kubectl("delete", "namespace", name, "--wait=false")
+
+
+@pytest.fixture
+def cluster_env(box: Box, box_env: dict[str, str], namespace: str) -> dict[str, str]:
+    """box_env with kubeline.yaml's cluster section submitting to the test's namespace."""
+    point_at(Path(box_env["KUBELINE_CONFIG"]), namespace=namespace,
+             kubeconfig=str(box.kubeconfig), submit=True)
+    os.environ.pop("KUBELINE_SUBMIT", None)
+    return {**box_env, "KUBELINE_SUBMIT": ""}

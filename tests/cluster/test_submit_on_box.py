@@ -4,13 +4,10 @@ every bad-input case as one line. Each test works in a namespace of its own."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,78 +15,19 @@ import pytest
 import yaml
 
 from tests.cluster.box import Box
+from tests.cluster.submitting import (
+    history,
+    point_at,
+    python,
+    salted,
+    small_pipeline,
+    wait_until,
+    workflows,
+)
 from tests.pipelines import example, kubeline
-from tests.server.conftest import Server, publish, start_server, write_step
-from tests.server.conftest import kubeline as server_kubeline
+from tests.server.conftest import publish, write_step
 
 pytestmark = pytest.mark.cluster
-
-COPIED = (("secret", "kubeline-s3"), ("configmap", "artifact-repositories"),
-          ("serviceaccount", "kubeline-workflow"), ("role", "kubeline-workflow"),
-          ("rolebinding", "kubeline-workflow"))
-
-
-def _copy_into(box: Box, namespace: str) -> None:
-    """The objects a kubeline run needs in its namespace, copied from namespace kubeline."""
-    for kind, name in COPIED:
-        doc = yaml.safe_load(box.kubectl("-n", "kubeline", "get", kind, name, "-o",
-                                         "yaml").stdout)
-        meta = doc["metadata"]
-        doc["metadata"] = {"name": meta["name"], "namespace": namespace}
-        if kind == "rolebinding":
-            for subject in doc.get("subjects") or []:
-                subject["namespace"] = namespace
-        done = subprocess.run([str(box.kubectl_path), "--kubeconfig", str(box.kubeconfig),
-                               "apply", "-f", "-"], input=yaml.safe_dump(doc), text=True,
-                              capture_output=True, timeout=120, check=False)
-        assert done.returncode == 0, done.stderr
-
-
-@pytest.fixture
-def namespace(box: Box) -> Iterator[str]:
-    name = f"kl-submit-{uuid.uuid4().hex[:6]}"
-    box.kubectl("create", "namespace", name)
-    _copy_into(box, name)
-    yield name
-    box.kubectl("delete", "namespace", name, "--wait=false")
-
-
-@pytest.fixture
-def cluster_env(box: Box, box_env: dict[str, str], tmp_path: Path, namespace: str
-                ) -> dict[str, str]:
-    """box_env with kubeline.yaml's cluster section submitting to the test's namespace."""
-    config = Path(box_env["KUBELINE_CONFIG"])
-    doc = yaml.safe_load(config.read_text())
-    doc["cluster"].update({"namespace": namespace, "kubeconfig": str(box.kubeconfig),
-                           "submit": True})
-    config.write_text(yaml.safe_dump(doc))
-    os.environ.pop("KUBELINE_SUBMIT", None)
-    return {**box_env, "KUBELINE_SUBMIT": ""}
-
-
-def salted(folder: Path) -> None:
-    """A file of its own in every source folder: this test's step keys are its own, so
-    other tests sharing the box's store cannot make its steps reused (or not)."""
-    for source in {f.parent for f in folder.rglob("*.py")} - {folder}:
-        (source / "salt.txt").write_text(uuid.uuid4().hex)
-
-
-def python(file: Path, env: dict[str, str], timeout: int = 900
-           ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, file.name], cwd=file.parent, text=True,
-                          capture_output=True, env={**os.environ, **env}, timeout=timeout,
-                          check=False)
-
-
-def history(folder: Path, env: dict[str, str], *args: str) -> Any:
-    return json.loads(kubeline("runs", *args, "--json", cwd=folder, env=env).stdout)
-
-
-def workflows(box: Box, namespace: str) -> list[dict[str, Any]]:
-    listed = box.custom.list_namespaced_custom_object("argoproj.io", "v1alpha1", namespace,
-                                                      "workflows")
-    return list(listed["items"])
-
 
 # --- the how-to's submission code, unchanged ------------------------------------------------
 
@@ -170,29 +108,6 @@ def test_local_outputs_are_reused_on_the_cluster(box: Box, cluster_env: dict[str
 # --- failures, cancel, attach -------------------------------------------------------------
 
 
-PIPELINE = """
-import sys
-from kubeline import Experiment, Pipeline, PythonScriptStep, Workspace
-
-ws = Workspace.from_config()
-step = PythonScriptStep(name="count", script_name="count.py", source_directory="scripts",
-                        allow_reuse=False)
-pipeline = Pipeline(workspace=ws, steps=[step])
-if __name__ == "__main__":
-    run = Experiment(ws, "box-submit").submit(pipeline)
-    print("RUN", run.id, flush=True)
-    run.wait_for_completion(show_output=True, raise_on_error=True)
-"""
-
-
-def small_pipeline(folder: Path, script: str) -> Path:
-    (folder / "scripts").mkdir(parents=True)
-    (folder / "scripts" / "count.py").write_text(script)
-    (folder / "scripts" / "salt.txt").write_text(uuid.uuid4().hex)
-    (folder / "pipeline.py").write_text(PIPELINE)
-    return folder / "pipeline.py"
-
-
 def test_a_failing_step_reports_exit_code_and_stderr(box: Box, cluster_env: dict[str, str],
                                                      tmp_path: Path) -> None:
     file = small_pipeline(tmp_path / "fail", (
@@ -228,25 +143,18 @@ def _run_in_process(folder: Path) -> Any:
         os.chdir(old)
 
 
-def _wait_for(predicate: Any, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, f"waited {seconds}s for {what}"
-        time.sleep(0.5)
-
-
 def test_cancel_mid_step_stops_the_workflow(box: Box, cluster_env: dict[str, str],
                                             tmp_path: Path, namespace: str) -> None:
     file = small_pipeline(tmp_path / "cancel", (
         "import time\nprint('started', flush=True)\ntime.sleep(600)\n"))
     run = _run_in_process(file.parent)
-    _wait_for(lambda: any(s.get_status() == "Running" for s in run.get_steps()), 300,
+    wait_until(lambda: any(s.get_status() == "Running" for s in run.get_steps()), 300,
               "the step to run")
     run.cancel()
     assert run.get_status() == "Canceled"
     [wf] = workflows(box, namespace)
     assert wf["spec"]["shutdown"] == "Stop"
-    _wait_for(lambda: all(p.status.phase not in ("Running", "Pending")
+    wait_until(lambda: all(p.status.phase not in ("Running", "Pending")
                           for p in box.pods_of(workflows(box, namespace)[0])), 120,
               "the step's pod to end")
     done = box.wait_workflow(wf["metadata"]["name"], namespace)
@@ -295,16 +203,9 @@ def _submit_line(file: Path, env: dict[str, str]) -> str:
     return lines[0]
 
 
-def _config(env: dict[str, str], **cluster: Any) -> None:
-    path = Path(env["KUBELINE_CONFIG"])
-    doc = yaml.safe_load(path.read_text())
-    doc["cluster"].update(cluster)
-    path.write_text(yaml.safe_dump(doc))
-
-
 def test_no_kubeconfig(cluster_env: dict[str, str], tmp_path: Path) -> None:
     file = small_pipeline(tmp_path / "p", "print(1)\n")
-    _config(cluster_env, kubeconfig=str(tmp_path / "missing"))
+    point_at(Path(cluster_env["KUBELINE_CONFIG"]), kubeconfig=str(tmp_path / "missing"))
     line = _submit_line(file, cluster_env)
     assert "no kubeconfig" in line and str(tmp_path / "missing") in line
     assert "cluster.kubeconfig" in line
@@ -316,7 +217,7 @@ def test_unreachable_api_server(box: Box, cluster_env: dict[str, str], tmp_path:
     config = tmp_path / "kubeconfig"
     config.write_text(yaml.safe_dump(doc))
     file = small_pipeline(tmp_path / "p", "print(1)\n")
-    _config(cluster_env, kubeconfig=str(config))
+    point_at(Path(cluster_env["KUBELINE_CONFIG"]), kubeconfig=str(config))
     line = _submit_line(file, cluster_env)
     assert "does not answer" in line and "127.0.0.1:1" in line
 
@@ -340,7 +241,7 @@ def test_rbac_forbidding_creation(box: Box, cluster_env: dict[str, str], tmp_pat
                                   namespace: str) -> None:
     config = _token_kubeconfig(box, namespace, "no-rights", tmp_path / "kubeconfig")
     file = small_pipeline(tmp_path / "p", "print(1)\n")
-    _config(cluster_env, kubeconfig=str(config))
+    point_at(Path(cluster_env["KUBELINE_CONFIG"]), kubeconfig=str(config))
     line = _submit_line(file, cluster_env)
     assert "RBAC" in line and "create workflows.argoproj.io" in line
     assert namespace in line
@@ -350,7 +251,7 @@ def test_rbac_forbidding_creation(box: Box, cluster_env: dict[str, str], tmp_pat
 def test_missing_service_account(box: Box, cluster_env: dict[str, str], tmp_path: Path,
                                  namespace: str) -> None:
     file = small_pipeline(tmp_path / "p", "print(1)\n")
-    _config(cluster_env, service_account="nobody-here")
+    point_at(Path(cluster_env["KUBELINE_CONFIG"]), service_account="nobody-here")
     line = _submit_line(file, cluster_env)
     assert "service account 'nobody-here'" in line and "does not exist" in line
     assert not workflows(box, namespace)
@@ -407,7 +308,7 @@ def restart_api_server(box: Box) -> None:
     argv = [a.decode() for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if a]
     assert argv and argv[0].endswith("kube-apiserver"), argv
     os.kill(pid, signal.SIGTERM)
-    _wait_for(lambda: not Path(f"/proc/{pid}").exists(), 120, "the API server to stop")
+    wait_until(lambda: not Path(f"/proc/{pid}").exists(), 120, "the API server to stop")
     with open(STATE / "logs" / "kube-apiserver.log", "ab") as log:
         started = subprocess.Popen(["nsenter", "--net=/run/netns/kubeline-box", "--", *argv],
                                    stdin=subprocess.DEVNULL, stdout=log,
@@ -421,7 +322,7 @@ def restart_api_server(box: Box) -> None:
             return False
         return True
 
-    _wait_for(answers, 300, "the API server to answer again")
+    wait_until(answers, 300, "the API server to answer again")
 
 
 GO = "kubeline.io/test-go"
@@ -471,7 +372,7 @@ def test_api_server_restarted_mid_run(box: Box, cluster_env: dict[str, str],
                 return bool(runs) and any(s.status == "Running"
                                           for s in db.steps(runs[0].id))
 
-        _wait_for(step_running, 300, "the step to run")
+        wait_until(step_running, 300, "the step to run")
         restart_api_server(box)
         [wf] = workflows(box, namespace)
         [pod] = box.pods_of(wf)
@@ -492,47 +393,6 @@ def test_api_server_restarted_mid_run(box: Box, cluster_env: dict[str, str],
     assert logs.stdout.count("done") == 1
     [follower] = (state / "submissions").glob("*-follow.log")
     assert "lost the watch of workflow" in follower.read_text()  # and it came back
-
-
-# --- kubeline serve: a published pipeline's REST endpoint starts a cluster run -------------
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[list[Server]]:
-    """The kubeline serve processes a test starts, stopped afterwards."""
-    servers: list[Server] = []
-    yield servers
-    for server in servers:
-        server.stop()
-
-
-def test_rest_endpoint_starts_a_cluster_run(box: Box, cluster_env: dict[str, str],
-                                            tmp_path: Path, namespace: str,
-                                            served: list[Server]) -> None:
-    from kubeline import Experiment, PipelineRun, Workspace
-
-    root = Path(cluster_env["KUBELINE_CONFIG"]).parent
-    (root / "src").mkdir()
-    marker = uuid.uuid4().hex[:8]
-    write_step(root, marker)
-    ws = Workspace(_root=root)
-    pub = publish(ws)
-    token = server_kubeline("token", "create", "ci", cwd=root).strip()
-    server = start_server(root, env=cluster_env)
-    served.append(server)
-    response = server.post(f"/pipelines/{pub.id}", {
-        "ExperimentName": "Rest_On_Box", "ParameterAssignments": {"count": 7}}, token)
-    assert response.status_code == 200, response.text
-    run_id = response.json()["Id"]
-    [wf] = workflows(box, namespace)
-    assert wf["metadata"]["uid"] == run_id
-    run = PipelineRun(Experiment(ws, "Rest_On_Box"), run_id)
-    assert run.wait_for_completion(show_output=False, timeout_seconds=600) == "Finished"
-    assert f"MARK {marker} 7 0.5 x" in run.find_step_run("echo")[0].get_stdout_log()
-    details = run.get_details()
-    assert details["submittedBy"] == f"rest:{pub.id}"
-    assert details["properties"]["backend"] == "cluster"
-    assert details["properties"]["published_pipeline_id"] == pub.id
 
 
 # --- kubeline published apply: the WorkflowTemplate + Argo Events objects ----------------
@@ -573,13 +433,13 @@ def test_published_apply_puts_the_templates_on_the_cluster(
 def test_kubeline_run_cluster_and_local_flags(box: Box, cluster_env: dict[str, str],
                                               tmp_path: Path, namespace: str) -> None:
     file = small_pipeline(tmp_path / "flags", "print('hello from the step', flush=True)\n")
-    _config(cluster_env, submit=False)  # only --cluster sends it there
+    point_at(Path(cluster_env["KUBELINE_CONFIG"]), submit=False)  # only --cluster sends it there
     done = kubeline("run", file.name, "--cluster", cwd=file.parent, env=cluster_env)
     [wf] = workflows(box, namespace)
     assert f"(workflow {wf['metadata']['name']}, namespace {namespace})" in done.stdout
     assert "phase:   Succeeded" in done.stdout
     assert "count Succeeded" in done.stderr  # the live progress, node by node
-    _config(cluster_env, submit=True)  # and --local keeps it here
+    point_at(Path(cluster_env["KUBELINE_CONFIG"]), submit=True)  # and --local keeps it here
     local = kubeline("run", file.name, "--local", cwd=file.parent, env=cluster_env)
     assert "phase:   Succeeded" in local.stdout and "namespace" not in local.stdout
     assert len(workflows(box, namespace)) == 1
@@ -638,7 +498,7 @@ def test_ctrl_c_under_kubeline_run_stops_the_workflow(box: Box, cluster_env: dic
                 runs = db.list_runs()
                 return bool(runs) and any(s.status == "Running" for s in db.steps(runs[0].id))
 
-        _wait_for(step_running, 300, "the step to run")
+        wait_until(step_running, 300, "the step to run")
         runner.send_signal(signal.SIGINT)
         out, err = runner.communicate(timeout=300)
     finally:
@@ -649,7 +509,7 @@ def test_ctrl_c_under_kubeline_run_stops_the_workflow(box: Box, cluster_env: dic
     [wf] = workflows(box, namespace)
     assert wf["spec"]["shutdown"] == "Stop"
     # the stop reaches the pods through their grace period: wait for it, bounded
-    _wait_for(lambda: all(p.status.phase not in ("Running", "Pending")
+    wait_until(lambda: all(p.status.phase not in ("Running", "Pending")
                           for p in box.pods_of(wf)), 180, "the step pods to stop")
     [run] = history(file.parent, cluster_env, "list")
     shown = history(file.parent, cluster_env, "show", run["id"])
