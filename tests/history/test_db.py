@@ -123,3 +123,29 @@ def test_run_id_prefixes(tmp_path: Path) -> None:
             db.resolve("abc")
         with pytest.raises(RunNotInHistory, match="is not in the history"):
             db.resolve("zzzzzzzz")
+
+
+def test_logs_are_found_where_the_state_folder_is_now(tmp_path: Path) -> None:
+    """A history written in one place (a pod's volume, a workspace before it was moved) and
+    read in another finds the logs kept inside its state folder; logs elsewhere keep their
+    absolute path."""
+    import shutil
+
+    written = tmp_path / "pod" / ".kubeline"
+    logs = written / "cluster-logs" / "r1" / "prep"
+    logs.mkdir(parents=True)
+    (logs / "main.stdout").write_text("hello\n")
+    with h.History(written) as db:
+        db.create_run(_new("r1"))
+        db.step_running("r1", "prep", 1, str(logs))
+        db.step_finished("r1", "prep", {"status": "Finished",
+                                        "stdout_location": str(logs / "main.stdout"),
+                                        "stderr_location": "/elsewhere/main.stderr"})
+    moved = tmp_path / "laptop" / ".kubeline"
+    shutil.copytree(written, moved)
+    shutil.rmtree(written)
+    with h.History(moved) as db:
+        prep = db.steps("r1")[0]
+    assert prep.log_dir == str(moved / "cluster-logs" / "r1" / "prep")
+    assert h.read_log(prep.stdout_location) == "hello\n"
+    assert prep.stderr_location == "/elsewhere/main.stderr"

@@ -224,6 +224,7 @@ class NewRun:
 _RUN_COLUMNS = ("id, experiment, pipeline, workflow, status, message, started_by, parameters, "
                 "tags, snapshots, git, properties, metrics, runner_pid, created_at, started_at, "
                 "finished_at")
+_LOG_PATHS = ("log_dir", "stdout_location", "stderr_location")
 _STEP_COLUMNS = ("run_id, step_id, name, position, status, attempts, exit_code, message, key, "
                  "reused, reused_from_run, reused_from_step, metrics, tags, outputs, timings, "
                  "log_dir, stdout_location, stderr_location, stderr_tail, started_at, "
@@ -237,6 +238,7 @@ class History:
         state_dir = Path(state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
         self.path = state_dir / HISTORY_FILE
+        self._base = state_dir.resolve()
         try:
             self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
                                       check_same_thread=False)
@@ -349,7 +351,7 @@ class History:
                 "UPDATE steps SET status = ?, attempts = ?, log_dir = ?, "
                 "started_at = COALESCE(started_at, ?), finished_at = NULL "
                 "WHERE run_id = ? AND step_id = ?",
-                (RUNNING, attempts, log_dir, utc_now(), run_id, step_id))
+                (RUNNING, attempts, self._stored(log_dir), utc_now(), run_id, step_id))
 
     def step_finished(self, run_id: str, step_id: str, fields: Mapping[str, Any]) -> None:
         """Everything known about a finished step, in one statement."""
@@ -359,6 +361,9 @@ class History:
                 values[name] = compact(values[name])
         if "reused" in values:
             values["reused"] = int(bool(values["reused"]))
+        for name in _LOG_PATHS:
+            if values.get(name):
+                values[name] = self._stored(str(values[name]))
         values.setdefault("finished_at", utc_now())
         allowed = set(_STEP_COLUMNS.replace(" ", "").split(",")) - {"run_id", "step_id"}
         unknown = set(values) - allowed
@@ -421,7 +426,18 @@ class History:
     def steps(self, run_id: str) -> list[StepRecord]:
         rows = self.db.execute(f"SELECT {_STEP_COLUMNS} FROM steps WHERE run_id = ? "
                                "ORDER BY position", (run_id,)).fetchall()
-        return [_step(r) for r in rows]
+        return [_step(r, self._base) for r in rows]
+
+    def _stored(self, path: str) -> str:
+        """A log path as stored: relative to the state folder when it is inside it, so a
+        history read where its folder is mounted or moved elsewhere (a pod's volume, a
+        copied workspace) still finds its logs."""
+        if not Path(path).is_absolute():
+            return path  # a URL, or already relative
+        try:
+            return str(Path(path).resolve().relative_to(self._base))
+        except ValueError:
+            return path
 
 
 def _run(row: Any, events: list[dict[str, str]]) -> RunRecord:
@@ -433,11 +449,15 @@ def _run(row: Any, events: list[dict[str, str]]) -> RunRecord:
         created_at=row[14], started_at=row[15], finished_at=row[16], events=events)
 
 
-def _step(row: Any) -> StepRecord:
+def _step(row: Any, base: Path) -> StepRecord:
+    def located(stored: str | None) -> str | None:  # relative: inside the state folder
+        return str(base / stored) if stored and not Path(stored).is_absolute() else stored
+
     return StepRecord(
         run_id=row[0], step_id=row[1], name=row[2], position=row[3], status=row[4],
         attempts=row[5], exit_code=row[6], message=row[7], key=row[8], reused=bool(row[9]),
         reused_from_run=row[10], reused_from_step=row[11], metrics=_loads(row[12], {}),
         tags=_loads(row[13], {}), outputs=_loads(row[14], {}), timings=_loads(row[15], {}),
-        log_dir=row[16], stdout_location=row[17], stderr_location=row[18],
-        stderr_tail=row[19], started_at=row[20], finished_at=row[21])
+        log_dir=located(row[16]), stdout_location=located(row[17]),
+        stderr_location=located(row[18]), stderr_tail=row[19], started_at=row[20],
+        finished_at=row[21])
