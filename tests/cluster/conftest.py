@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.cluster.box import BOX_CONFIG, Box, BoxDown
-from tests.cluster.submitting import copy_into, point_at
+from tests.cluster.submitting import create_namespace, point_at
 
 
 @pytest.fixture(scope="session")
@@ -44,8 +44,7 @@ def box_env(box: Box, tmp_path: Path) -> Iterator[dict[str, str]]:
 def namespace(box: Box) -> Iterator[str]:
     """A namespace of the test's own holding what a kubeline run needs; deleted after."""
     name = f"kl-submit-{uuid.uuid4().hex[:6]}"
-    box.kubectl("create", "namespace", name)
-    copy_into(box, name)
+    create_namespace(box, name)
     yield name
     box.kubectl("delete", "namespace", name, "--wait=false")
 

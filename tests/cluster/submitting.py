@@ -32,17 +32,18 @@ def apply(box: Box, *docs: dict[str, Any]) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def copy_into(box: Box, namespace: str) -> None:
-    """The objects a kubeline run needs in its namespace, copied from namespace kubeline."""
-    copies = []
-    for kind, name in COPIED:
-        doc = yaml.safe_load(box.kubectl("-n", "kubeline", "get", kind, name, "-o",
-                                         "yaml").stdout)
-        meta = doc["metadata"]
-        doc["metadata"] = {"name": meta["name"], "namespace": namespace}
-        if kind == "rolebinding":
-            for subject in doc.get("subjects") or []:
-                subject["namespace"] = namespace
+def create_namespace(box: Box, namespace: str) -> None:
+    """The namespace, holding the objects a kubeline run needs (copied from namespace
+    kubeline): one ``kubectl get`` and one ``kubectl apply``."""
+    listed = yaml.safe_load(box.kubectl(
+        "-n", "kubeline", "get", *(f"{kind}/{name}" for kind, name in COPIED),
+        "-o", "yaml").stdout)
+    copies: list[dict[str, Any]] = [{"apiVersion": "v1", "kind": "Namespace",
+                                     "metadata": {"name": namespace}}]
+    for doc in listed["items"]:
+        doc["metadata"] = {"name": doc["metadata"]["name"], "namespace": namespace}
+        for subject in doc.get("subjects") or []:  # the RoleBinding's service account
+            subject["namespace"] = namespace
         copies.append(doc)
     apply(box, *copies)
 

@@ -186,40 +186,22 @@ def test_attach_records_a_workflow_started_with_kubectl(
 # --- bad input: one line each, nothing recorded, nothing created -------------------------
 
 
-def _submit_line(file: Path, env: dict[str, str]) -> str:
+def _submit_line(file: Path, env: dict[str, str], by_python: bool = False) -> str:
     """The error of ``kubeline run pipeline.py`` (the file's submit, to the cluster as
-    kubeline.yaml says): exit 2 and one line; ``python pipeline.py`` raises the same
-    error as the same one line (exit 2, no traceback)."""
+    kubeline.yaml says): exit 2 and one line; with ``by_python``, ``python pipeline.py``
+    raises the same error as the same one line (exit 2, no traceback)."""
     done = kubeline("run", file.name, cwd=file.parent, env=env, check=False)
     assert done.returncode == 2, done.stdout + done.stderr
     lines = [ln for ln in done.stderr.strip().splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("kubeline: error: "), done.stderr
-    by_python = python(file, env, timeout=300)
-    assert by_python.returncode == 2, by_python.stderr
-    assert "Traceback" not in by_python.stderr, by_python.stderr
-    last = by_python.stderr.strip().splitlines()[-1]
-    assert last.startswith("ClusterError: ")
-    assert last.split(": ", 1)[1] == lines[0][len("kubeline: error: "):]
+    if by_python:
+        script = python(file, env, timeout=300)
+        assert script.returncode == 2, script.stderr
+        assert "Traceback" not in script.stderr, script.stderr
+        last = script.stderr.strip().splitlines()[-1]
+        assert last.startswith("ClusterError: ")
+        assert last.split(": ", 1)[1] == lines[0][len("kubeline: error: "):]
     return lines[0]
-
-
-def test_no_kubeconfig(cluster_env: dict[str, str], tmp_path: Path) -> None:
-    file = small_pipeline(tmp_path / "p", "print(1)\n")
-    point_at(Path(cluster_env["KUBELINE_CONFIG"]), kubeconfig=str(tmp_path / "missing"))
-    line = _submit_line(file, cluster_env)
-    assert "no kubeconfig" in line and str(tmp_path / "missing") in line
-    assert "cluster.kubeconfig" in line
-
-
-def test_unreachable_api_server(box: Box, cluster_env: dict[str, str], tmp_path: Path) -> None:
-    doc = yaml.safe_load(box.kubeconfig.read_text())
-    doc["clusters"][0]["cluster"]["server"] = "https://127.0.0.1:1"
-    config = tmp_path / "kubeconfig"
-    config.write_text(yaml.safe_dump(doc))
-    file = small_pipeline(tmp_path / "p", "print(1)\n")
-    point_at(Path(cluster_env["KUBELINE_CONFIG"]), kubeconfig=str(config))
-    line = _submit_line(file, cluster_env)
-    assert "does not answer" in line and "127.0.0.1:1" in line
 
 
 def _token_kubeconfig(box: Box, namespace: str, account: str, dest: Path) -> Path:
@@ -237,31 +219,44 @@ def _token_kubeconfig(box: Box, namespace: str, account: str, dest: Path) -> Pat
     return dest
 
 
-def test_rbac_forbidding_creation(box: Box, cluster_env: dict[str, str], tmp_path: Path,
-                                  namespace: str) -> None:
-    config = _token_kubeconfig(box, namespace, "no-rights", tmp_path / "kubeconfig")
+def test_each_bad_cluster_setting_is_one_line_and_starts_nothing(
+        box: Box, cluster_env: dict[str, str], tmp_path: Path, namespace: str) -> None:
+    """No kubeconfig, an API server that does not answer, RBAC forbidding creation, the
+    workflow's service account missing, Argo not installed: one workspace, one setting
+    wrong at a time (one test: each case is a submission that stops at its check)."""
+    config = Path(cluster_env["KUBELINE_CONFIG"])
     file = small_pipeline(tmp_path / "p", "print(1)\n")
-    point_at(Path(cluster_env["KUBELINE_CONFIG"]), kubeconfig=str(config))
+
+    point_at(config, kubeconfig=str(tmp_path / "missing"))
+    line = _submit_line(file, cluster_env, by_python=True)  # the script's error, the same
+    assert "no kubeconfig" in line and str(tmp_path / "missing") in line
+    assert "cluster.kubeconfig" in line
+
+    doc = yaml.safe_load(box.kubeconfig.read_text())
+    doc["clusters"][0]["cluster"]["server"] = "https://127.0.0.1:1"
+    unreachable = tmp_path / "unreachable-kubeconfig"
+    unreachable.write_text(yaml.safe_dump(doc))
+    point_at(config, kubeconfig=str(unreachable))
+    line = _submit_line(file, cluster_env)
+    assert "does not answer" in line and "127.0.0.1:1" in line
+
+    no_rights = _token_kubeconfig(box, namespace, "no-rights", tmp_path / "no-rights")
+    point_at(config, kubeconfig=str(no_rights))
     line = _submit_line(file, cluster_env)
     assert "RBAC" in line and "create workflows.argoproj.io" in line
     assert namespace in line
-    assert not workflows(box, namespace)
 
-
-def test_missing_service_account(box: Box, cluster_env: dict[str, str], tmp_path: Path,
-                                 namespace: str) -> None:
-    file = small_pipeline(tmp_path / "p", "print(1)\n")
-    point_at(Path(cluster_env["KUBELINE_CONFIG"]), service_account="nobody-here")
+    point_at(config, kubeconfig=str(box.kubeconfig), service_account="nobody-here")
     line = _submit_line(file, cluster_env)
     assert "service account 'nobody-here'" in line and "does not exist" in line
+
     assert not workflows(box, namespace)
-    assert not (file.parent / ".kubeline" / "history.db").exists() or \
-        not history(file.parent, cluster_env, "list")
+    # nothing recorded (the history is kubeline.yaml's folder's, and was never made)
+    assert not (config.parent / ".kubeline" / "history.db").exists() or \
+        history(file.parent, cluster_env, "list") == []
 
-
-def test_argo_missing_is_named(box: Box, cluster_env: dict[str, str]) -> None:
-    """Argo's CRDs cannot be removed from the shared box; the check reads API discovery,
-    so it is run against a group the box does not serve, through the same code path."""
+    # Argo's CRDs cannot be removed from the shared box; the check reads API discovery,
+    # so it is run against a group the box does not serve, through the same code path
     from kubeline.cluster import checks
     from kubeline.cluster.connect import ClusterError, connect
     from kubeline.dsl.workspace import Workspace
