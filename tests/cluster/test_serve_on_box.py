@@ -1,7 +1,9 @@
-"""``kubeline serve`` with ``cluster.submit: true``: a published pipeline's REST endpoint, a
-pipeline endpoint's non-default version and a time schedule each create a Workflow on the
-box that runs to Succeeded and is recorded with who started it. One server and three runs
-side by side: the box runs them at once, so the test costs about one run."""
+"""Published pipelines on the box. ``kubeline serve`` with ``cluster.submit: true``: a
+published pipeline's REST endpoint, a pipeline endpoint's non-default version and a time
+schedule each create a Workflow that runs to Succeeded and is recorded with who started it;
+``kubeline published apply`` puts the WorkflowTemplates there, and a Workflow by reference
+to one (what a Sensor submits) runs. One workspace, four runs side by side: the box runs
+them at once, so the test costs about one run."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import pytest
 
 from tests.cluster.box import Box
 from tests.cluster.submitting import workflows
+from tests.pipelines import kubeline as pipelines_kubeline
 from tests.server.conftest import Server, publish, start_server, wait_for, write_step
 from tests.server.conftest import kubeline as server_kubeline
 
@@ -36,7 +39,36 @@ def _finished(run: Any) -> str:
     return str(run.find_step_run("echo")[0].get_stdout_log())
 
 
-def test_rest_endpoint_versions_and_schedules_start_cluster_runs(
+def _templates(box: Box, namespace: str) -> list[dict[str, Any]]:
+    listed = box.custom.list_namespaced_custom_object(
+        "argoproj.io", "v1alpha1", namespace, "workflowtemplates")
+    return list(listed["items"])
+
+
+def _apply_templates(box: Box, root: Path, env: dict[str, str], namespace: str) -> str:
+    """``kubeline published apply``: refused in one line on a box without Argo Events,
+    then ``--no-events``, idempotent; returns the Workflow a Sensor would create from the
+    newest version's template (started, not awaited)."""
+    # the box has no Argo Events: one line naming what is missing, nothing applied
+    refused = pipelines_kubeline("published", "apply", cwd=root, env=env, check=False)
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1 and "EventSource" in refused.stderr \
+        and "Sensor" in refused.stderr and "--no-events" in refused.stderr, refused.stderr
+    assert _templates(box, namespace) == []
+    done = pipelines_kubeline("published", "apply", "--no-events", cwd=root, env=env)
+    assert "applied WorkflowTemplate/" in done.stdout
+    names = {t["metadata"]["name"] for t in _templates(box, namespace)}
+    assert names == {"echo-v1", "echo-v2"}, names  # <name>-v<version>, one per version
+    again = pipelines_kubeline("published", "apply", "--no-events", cwd=root, env=env)
+    assert again.stdout == done.stdout  # applying again changes nothing, fails on nothing
+    return box.create_workflow({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+        "metadata": {"generateName": "by-ref-"},
+        "spec": {"workflowTemplateRef": {"name": "echo-v2"},
+                 "arguments": {"parameters": [{"name": "count", "value": "3"}]}}}, namespace)
+
+
+def test_published_pipelines_start_cluster_runs(
         box: Box, cluster_env: dict[str, str], namespace: str, served: list[Server]) -> None:
     from kubeline import Experiment, PipelineEndpoint, PipelineRun, Workspace
     from kubeline.dsl.schedule import Schedule, ScheduleRecurrence
@@ -51,6 +83,7 @@ def test_rest_endpoint_versions_and_schedules_start_cluster_runs(
     new = publish(ws, "2")
     endpoint = PipelineEndpoint.publish(ws, "echo-on-box", "two versions", old)
     assert endpoint.add_default(new) == "1"
+    by_ref = _apply_templates(box, root, cluster_env, namespace)
     # no start time: the schedule fires as soon as the server looks (then in an hour)
     schedule = Schedule.create_for_pipeline_endpoint(
         ws, "hourly-on-box", endpoint.id, "Scheduled_On_Box",
@@ -74,7 +107,8 @@ def test_rest_endpoint_versions_and_schedules_start_cluster_runs(
 
     # three Workflows on the box, their uids the ids the server answered with
     ids = {rest.json()["Id"], by_version.json()["Id"], fired["run_id"]}
-    assert {w["metadata"]["uid"] for w in workflows(box, namespace)} == ids
+    assert {w["metadata"]["uid"] for w in workflows(box, namespace)
+            if w["metadata"]["name"] != by_ref} == ids
 
     run = PipelineRun(Experiment(ws, "Rest_On_Box"), rest.json()["Id"])
     assert f"MARK new-{salt} 7 0.5 x" in _finished(run)
@@ -98,5 +132,8 @@ def test_rest_endpoint_versions_and_schedules_start_cluster_runs(
     assert details["properties"]["backend"] == "cluster"
     assert details["properties"]["schedule_id"] == schedule.id
 
-    done = {w["metadata"]["uid"]: w["status"]["phase"] for w in workflows(box, namespace)}
+    done = {w["metadata"]["uid"]: w["status"]["phase"] for w in workflows(box, namespace)
+            if w["metadata"]["name"] != by_ref}
     assert done == dict.fromkeys(ids, "Succeeded")
+    wf = box.wait_workflow(by_ref, namespace)
+    assert wf["status"]["phase"] == "Succeeded", box.describe(by_ref, namespace)

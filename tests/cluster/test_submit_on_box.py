@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,6 @@ from tests.cluster.submitting import (
     workflows,
 )
 from tests.pipelines import example, kubeline
-from tests.server.conftest import publish, write_step
 
 pytestmark = pytest.mark.cluster
 
@@ -388,41 +386,6 @@ def test_api_server_restarted_mid_run(box: Box, cluster_env: dict[str, str],
     assert logs.stdout.count("done") == 1
     [follower] = (state / "submissions").glob("*-follow.log")
     assert "lost the watch of workflow" in follower.read_text()  # and it came back
-
-
-# --- kubeline published apply: the WorkflowTemplate + Argo Events objects ----------------
-
-
-def test_published_apply_puts_the_templates_on_the_cluster(
-        box: Box, cluster_env: dict[str, str], namespace: str) -> None:
-    from kubeline import Workspace
-
-    root = Path(cluster_env["KUBELINE_CONFIG"]).parent
-    (root / "src").mkdir()
-    marker = uuid.uuid4().hex[:8]
-    write_step(root, marker)
-    publish(Workspace(_root=root))
-    # the box has no Argo Events: one line naming what is missing, nothing applied
-    refused = kubeline("published", "apply", cwd=root, env=cluster_env, check=False)
-    assert refused.returncode == 2
-    assert refused.stderr.count("\n") == 1 and "EventSource" in refused.stderr \
-        and "Sensor" in refused.stderr and "--no-events" in refused.stderr, refused.stderr
-    templates = box.custom.list_namespaced_custom_object(
-        "argoproj.io", "v1alpha1", namespace, "workflowtemplates")["items"]
-    assert templates == []
-    done = kubeline("published", "apply", "--no-events", cwd=root, env=cluster_env)
-    assert "applied WorkflowTemplate/" in done.stdout
-    [template] = box.custom.list_namespaced_custom_object(
-        "argoproj.io", "v1alpha1", namespace, "workflowtemplates")["items"]
-    # what a Sensor submits: a Workflow by reference to the template, run by Argo
-    wf = box.run({"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
-                  "metadata": {"generateName": "by-ref-"},
-                  "spec": {"workflowTemplateRef": {"name": template["metadata"]["name"]},
-                           "arguments": {"parameters": [{"name": "count", "value": "3"}]}}},
-                 namespace)
-    assert wf["status"]["phase"] == "Succeeded", box.describe(wf["metadata"]["name"], namespace)
-    again = kubeline("published", "apply", "--no-events", cwd=root, env=cluster_env)
-    assert again.stdout == done.stdout  # applying again changes nothing, fails on nothing
 
 
 def test_kubeline_run_cluster_and_local_flags(box: Box, cluster_env: dict[str, str],
