@@ -164,4 +164,3 @@ def test_kubeline_in_a_pod_submits_with_in_cluster_config(
     assert [s["status"] for s in shown["steps"]] == ["Finished"]
     logs = kubeline("runs", "logs", run["id"], "count", cwd=workspace, env=env).stdout
     assert "hello from the cluster" in logs
-    box.core.delete_namespaced_pod("kubeline-in-a-pod", namespace)
