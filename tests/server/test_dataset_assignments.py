@@ -94,7 +94,8 @@ def test_registered_datasets_and_paths_replace_the_parameter(
     # the same through a pipeline endpoint, with a version given in DataSetReference
     from kubeline.dsl.publish import PipelineEndpoint
 
-    endpoint = PipelineEndpoint.publish(pub.workspace, name="texts", pipeline=pub, description="texts")
+    endpoint = PipelineEndpoint.publish(pub.workspace, name="texts", pipeline=pub,
+                                        description="texts")
     response = server.post("/pipelineEndpoints/texts", {
         "ExperimentName": "assign", FIELD: {"text_param": {"DataSetReference": {
             "Name": "greeting", "Version": 1}}}}, token)
