@@ -457,7 +457,11 @@ def build_runtime(cache: Cache) -> Built:
     wheel = source_wheel(cache, REPO, "kubeline")
     wheel_key, requires = wheel_metadata(wheel)
     # the `azureml` import name (compat/azureml, decision 0016): AML step scripts run as they are
-    finder = source_wheel(cache, REPO / "compat" / "azureml", "kubeline_azureml")
+    compat = REPO / "compat" / "azureml"
+    if not (compat / "setup.py").is_file():
+        raise BuildError(f"{compat} is missing: the runtime image carries kubeline-azureml "
+                         "from it (build from a full checkout)")
+    finder = source_wheel(cache, compat, "kubeline_azureml")
     finder_key, _ = wheel_metadata(finder)
     pip_env = {**os.environ, "PIP_CACHE_DIR": str(cache.root / "pip")}
     deps_key = key_of("deps", "linked", py_key, requires, BUNDLE_PYTHONS, EXTRAS, ARCH)

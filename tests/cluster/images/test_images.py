@@ -342,9 +342,9 @@ def test_a_changed_checkout_rebuilds_only_the_kubeline_layer(base_images: Built,
     checkout.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(REPO / name, checkout / name)
-    for name in ("src", "scripts"):
+    for name in ("src", "scripts", "compat"):
         shutil.copytree(REPO / name, checkout / name,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
     marker = checkout / "src/kubeline/_image_probe.py"
     marker.write_text(f"CHANGED = {uuid.uuid4().hex!r}\n")  # a wheel no run built before
     # the same archive path is rewritten: read the checkout's image first
