@@ -70,6 +70,7 @@ def test_experiment_submit_of_a_config_is_a_hyperdrive_run(tmp_path: Path,
         ({"--curve": v}, "Completed") for v in "abc"]
     best = run.get_best_run_by_primary_metric()
     assert best is not None and best.hyperparameters == {"--curve": "c"}
+    assert best.parent is run and all(c.parent is run for c in children)
     assert best.get_file_names() == ["outputs/model.txt"]
     best.download_file("outputs/model.txt", str(tmp_path / "model.txt"))
     assert (tmp_path / "model.txt").read_text() == "model c\n"

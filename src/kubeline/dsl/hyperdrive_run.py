@@ -32,13 +32,15 @@ class TrialRun:
 
     def __init__(self, step_run: HyperDriveStepRun, trial: dict[str, Any]) -> None:
         self._step_run = step_run
+        self._parent: HyperDriveStepRun | HyperDriveRun = step_run
         self._trial = trial
         self.id: str = str(trial["run_id"])
         self.number: int = int(trial["n"])
 
     @property
-    def parent(self) -> HyperDriveStepRun:
-        return self._step_run
+    def parent(self) -> HyperDriveStepRun | HyperDriveRun:
+        """The HyperDriveStepRun, or the HyperDriveRun of a sweep submitted on its own."""
+        return self._parent
 
     @property
     def status(self) -> str:
@@ -245,14 +247,19 @@ class HyperDriveRun(PipelineRun):
             type: str | None = None, status: str | None = None,
             _rehydrate_runs: bool = True) -> list[TrialRun]:
         """The trials, in trial order (``status`` filters, e.g. "Canceled")."""
-        return self._sweep().get_children(status=status)
+        return [self._adopt(t) for t in self._sweep().get_children(status=status)]
+
+    def _adopt(self, trial: TrialRun) -> TrialRun:
+        trial._parent = self
+        return trial
 
     def get_best_run_by_primary_metric(self, include_failed: bool = True,
                                        include_canceled: bool = True,
                                        include_resume_from_runs: bool = True
                                        ) -> TrialRun | None:
         """The trial with the best value of the primary metric (None when none logged it)."""
-        return self._sweep().get_best_run_by_primary_metric(include_failed, include_canceled)
+        best = self._sweep().get_best_run_by_primary_metric(include_failed, include_canceled)
+        return None if best is None else self._adopt(best)
 
     def get_children_sorted_by_primary_metric(self, top: int = 0, reverse: bool = False,
                                               discard_no_metric: bool = False
