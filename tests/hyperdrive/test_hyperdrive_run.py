@@ -60,7 +60,9 @@ def test_experiment_submit_of_a_config_is_a_hyperdrive_run(tmp_path: Path,
                                                            in_folder: Any) -> None:
     ws = _workspace(tmp_path / "ws", in_folder)
     config = _config({"--curve": choice("a", "b", "c")}, max_total_runs=3,
-                     max_concurrent_runs=2, policy=BanditPolicy(slack_factor=0.5))
+                     max_concurrent_runs=2,
+                     # judged at every value, never stops: 0.92 / (1 + 1.0) is below every value
+                     policy=BanditPolicy(slack_factor=1.0))
     run = Experiment(ws, "sweep").submit(config)
     assert isinstance(run, HyperDriveRun) and run.hyperdrive_config is config
     details = run.wait_for_completion(show_output=False)
@@ -108,11 +110,12 @@ def test_a_pipeline_run_is_not_a_hyperdrive_run(tmp_path: Path, in_folder: Any) 
 
 def test_max_duration_cancels_the_running_trial_and_starts_no_more(tmp_path: Path,
                                                                    in_folder: Any) -> None:
-    """One trial at a time, 15 s in all: the quick first trial completes, the second (which
-    would sleep ten minutes) is stopped at the deadline, the third never starts."""
+    """One trial at a time, 30 s in all: the quick first trial (a few seconds) completes, the
+    second (which would sleep ten minutes) is stopped at the deadline, the third never
+    starts."""
     ws = _workspace(tmp_path / "ws", in_folder)
     config = _config({"--sleep": choice(0, 600, 601)}, max_total_runs=3,
-                     max_concurrent_runs=1, max_duration_minutes=0.25)
+                     max_concurrent_runs=1, max_duration_minutes=0.5)
     started = time.monotonic()
     run = Experiment(ws, "sweep").submit(config)
     assert run.wait_for_completion(show_output=False)["status"] == "Completed"
@@ -120,9 +123,9 @@ def test_max_duration_cancels_the_running_trial_and_starts_no_more(tmp_path: Pat
     first, second, third = run.get_children()
     assert (first.status, second.status, third.status) == ("Completed", "Canceled", "Canceled")
     assert second.get_details()["error"] == (
-        "max_duration_minutes (0.25) of the HyperDrive run was reached while it ran")
+        "max_duration_minutes (0.5) of the HyperDrive run was reached while it ran")
     assert third.get_details()["error"] == (
-        "max_duration_minutes (0.25) of the HyperDrive run was reached before it started")
+        "max_duration_minutes (0.5) of the HyperDrive run was reached before it started")
     assert second.get_metrics()["acc"] == [0.5, 0.51, 0.52]  # it ran until it was stopped
     assert third.get_metrics() == {}
     assert run.get_best_run_by_primary_metric(include_canceled=False).id == first.id
