@@ -18,6 +18,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON="${PYTHON:-python3}"
 LOG="${KUBELINE_TEST_CLUSTER_LOG:-.kubeline/test-cluster.log}"
+GRACE="${KUBELINE_TEST_INT_GRACE:-30}"   # seconds the unit suite has to stop on SIGINT
 CLUSTER_CI="${KUBELINE_TEST_CLUSTER_CI:-scripts/cluster/ci.sh}"   # (tests/test_test_script.py
                                                                   #  puts a stand-in here)
 set -m
@@ -34,7 +35,7 @@ stop() {
     [[ -n "$cluster" ]] && kill -TERM "$cluster" 2>/dev/null
     if [[ -n "${unit:-}" ]]; then
         kill -INT "$unit" 2>/dev/null   # pytest tears its fixtures down ...
-        for _ in $(seq 300); do kill -0 "$unit" 2>/dev/null || break; sleep 0.1; done
+        for _ in $(seq "$((GRACE * 10))"); do kill -0 "$unit" 2>/dev/null || break; sleep 0.1; done
         kill -TERM "$unit" 2>/dev/null  # ... or, started with SIGINT ignored (nohup), is ended
     fi
     wait

@@ -9,7 +9,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from tests.cluster.box import REPO
 
@@ -85,10 +88,23 @@ def test_unit_only_when_asked(tmp_path: Path) -> None:
     assert [line.split()[0] for line in calls(tmp_path)] == ["unit"]
 
 
-def test_term_stops_both_halves(tmp_path: Path) -> None:
-    env = stand_ins(tmp_path, cluster_sleep=600, unit_sleep=600)
+def as_from_a_terminal() -> None:
+    """SIGINT at its default, whatever this suite was started with (nohup, `cmd &`)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def as_a_background_job() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("start", [as_from_a_terminal, as_a_background_job])
+def test_term_stops_both_halves(tmp_path: Path, start: Callable[[], None]) -> None:
+    """Started with SIGINT ignored, the unit suite cannot be interrupted: it gets TERM
+    after the grace (2 s here)."""
+    env = {**stand_ins(tmp_path, cluster_sleep=600, unit_sleep=600),
+           "KUBELINE_TEST_INT_GRACE": "2"}
     process = subprocess.Popen(["bash", str(SCRIPT)], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                               stderr=subprocess.DEVNULL, preexec_fn=start)
     try:
         deadline = time.monotonic() + 60
         while not {"unit", "cluster-start"} <= {line.split()[0] for line in calls(tmp_path)}:
@@ -124,7 +140,7 @@ def test_term_lets_the_unit_suite_tear_its_fixtures_down(tmp_path: Path) -> None
     process = subprocess.Popen(  # as from a terminal: SIGINT not ignored
         ["bash", str(SCRIPT), str(tmp_path / "test_slow.py")], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        preexec_fn=as_from_a_terminal)
     try:
         deadline = time.monotonic() + 120
         while not (tmp_path / "started").exists():
