@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 
 from tests.aml.harness import DATA, NotebookResult, run_notebook
+from tests.aml.stand_ins import iris_files, serve_account
 from tests.server.conftest import Server
+from tests.servers import AzuriteServer
 
 INTRO = "intro-to-pipelines"
 NO_INTERNET_FOR_STEPS = {"https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9",
@@ -45,7 +47,7 @@ def _wait_runs(workdir: Path, expected: int, timeout: float = 240.0) -> list[tup
 
 def _run(aml_notebooks: Path, name: str, tmp_path: Path, **kwargs: object) -> NotebookResult:
     workdir = tmp_path / "ws"
-    workdir.mkdir()
+    workdir.mkdir(exist_ok=True)
     folder = aml_notebooks / (name.partition("/")[0] if "/" in name else INTRO)
     notebook = folder / f"{name.rpartition('/')[2]}.ipynb"
     return run_notebook(notebook, workdir, **kwargs)  # type: ignore[arg-type]
@@ -194,24 +196,6 @@ def test_mnist_parallel_run_notebook_until_its_model_download(aml_notebooks: Pat
      "RefusedImport: azureml.train.automl (AutoMLConfig) is not supported by kubeline (Azure "
      "AutoML is a hosted service; run your own search (e.g. scikit-learn's GridSearchCV) in a "
      "PythonScriptStep)"),
-    ("aml-pipelines-data-transfer", 4,
-     "RefusedError: Datastore.register_azure_data_lake_gen2 is not supported by kubeline "
-     "(register its container with Datastore.register_azure_blob_container (ADLS Gen2 speaks "
-     "the Blob API) with an account key or SAS token)"),
-    # HyperDrive passes its Dataset cells with MNIST stand-ins (harness.mnist_stand_ins) and
-    # stops at a curated environment kubeline does not list
-    ("aml-pipelines-parameter-tuning-with-hyperdrive", 10,
-     "EnvironmentDefError: Environment 'AzureML-tensorflow-2.16-cuda12' is not registered in "
-     "workspace 'local' (known: AzureML-Minimal, AzureML-PyTorch-1.6-CPU, "
-     "AzureML-PyTorch-1.6-GPU, AzureML-TensorFlow-2.2-GPU, AzureML-TensorFlow-2.3-CPU, "
-     "AzureML-TensorFlow-2.3-GPU, AzureML-Tutorial, AzureML-sklearn-0.24-ubuntu18.04-py37-cpu; "
-     "register one with Environment(name).register(ws))"),
-    # the ParallelRunStep notebooks pass their Dataset cells and stop where they fetch their
-    # models from Microsoft's public storage (no internet here; the harness refuses it)
-    ("parallel-run/tabular-dataset-inference-iris", 8,
-     "DatastoreError: datastore 'iris_model_datastore': cannot reach Azure Blob endpoint "
-     "https://pipelinedata.blob.core.windows.net (check datastores.iris_model_datastore."
-     "endpoint and account_name)"),
 ])
 def test_refused_parts_stop_the_notebook_with_one_line(aml_notebooks: Path, tmp_path: Path,
                                                       name: str, cell: int, error: str) -> None:
@@ -238,3 +222,26 @@ def test_databricks_notebook_as_far_as_kubeline_goes(aml_notebooks: Path,
                                    "'/Users/me/notebook' is not in source_directory")
     config = (tmp_path / "ws" / "kubeline.yaml").read_text(encoding="utf-8")
     assert "databricks-compute" in config and "test-placeholder" not in config
+
+
+def test_iris_parallel_run_notebook_runs_on_azurite(aml_notebooks: Path, tmp_path: Path,
+                                                    azurite: AzuriteServer) -> None:
+    """The iris data and model live in Microsoft's public account ``pipelinedata``: the test
+    serves stand-ins of the same shape (scikit-learn's iris, a classifier trained on it) from
+    Azurite containers of the same names, and kubeline.yaml points the notebook's two
+    datastores there; the ParallelRunStep scores every row."""
+    csv, model = iris_files(tmp_path / "stand-ins")
+    notes = serve_account(azurite, tmp_path / "ws",
+                          {"iris_datastore_data": "sampledata",
+                           "iris_model_datastore": "iris-model"},
+                          {"sampledata": {"iris/iris.csv": csv},
+                           "iris-model": {"iris_model.pkl": model}})
+    result = _run(aml_notebooks, "parallel-run/tabular-dataset-inference-iris", tmp_path,
+                  notes=notes)
+    assert result.ran_all, result.summary()
+    assert "harness: stand-in iris_model.pkl at Azurite iris-model/iris_model.pkl" in \
+        result.harness_output
+    assert _wait_runs(tmp_path / "ws", 1) == [("iris-prs", "Finished")]
+    assert "Prediction has  150  rows" in result.cells[15].output
+    config = (tmp_path / "ws" / "kubeline.yaml").read_text(encoding="utf-8")
+    assert config.count(azurite.endpoint_url) == 2  # kept through register(overwrite=True)
