@@ -4,7 +4,10 @@ Each test copies a notebook's folder into a fresh workspace folder and runs its 
 a real Jupyter kernel (tests/aml/harness.py). Where a notebook downloads data from the
 internet, the harness serves a small local file of the same shape at that URL and says so
 in its first output; where a notebook needs data an earlier notebook (or the user) put in
-the datastore, the test stages a small file there and says so. Notebooks that reach a part
+the datastore, the test stages a small file there and says so; where it reads Microsoft's
+public storage account through a datastore, the test serves stand-ins from Azurite
+containers of the same names (tests/aml/stand_ins.py) and kubeline.yaml points the
+datastore there, and the harness says so too. Notebooks that reach a part
 kubeline refuses or does not have yet are asserted to stop at that cell with one line.
 """
 
