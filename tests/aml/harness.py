@@ -160,22 +160,26 @@ def stage(workdir: Path, files: dict[str, Path]) -> list[str]:
 
 
 def run_notebook(notebook: Path, workdir: Path, env: dict[str, str] | None = None,
-                 timeout: int = 600, staged: dict[str, Path] | None = None
+                 timeout: int = 600, staged: dict[str, Path] | None = None,
+                 stand_ins: dict[str, Path] | None = None, notes: list[str] | None = None
                  ) -> NotebookResult:
     """Execute the notebook's code cells in order in workdir; stop at the first error.
 
-    ``staged`` puts files into the default datastore first (key -> local file)."""
+    ``staged`` puts files into the default datastore first (key -> local file);
+    ``stand_ins`` adds url -> local file stand-ins; ``notes`` are printed by the harness cell
+    (what the test put where, e.g. Azurite containers standing in for a public account)."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     shutil.copytree(notebook.parent, workdir, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("*.ipynb"))
-    notes = stage(workdir, staged) if staged else []
+    notes = [*(notes or []), *(stage(workdir, staged) if staged else [])]
     nb = nbformat.read(notebook, as_version=4)
     code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     result = NotebookResult(notebook.name, total=len(code), notes=notes)
-    stand_ins = {**STAND_INS, **mnist_stand_ins(workdir / ".harness" / "mnist")}
+    stand_ins = {**STAND_INS, **mnist_stand_ins(workdir / ".harness" / "mnist"),
+                 **(stand_ins or {})}
     harness = nbformat.v4.new_code_cell(HARNESS_CELL.format(
         stand_ins={url: str(path) for url, path in stand_ins.items()})
         + "".join(f"print({note!r})\n" for note in notes))

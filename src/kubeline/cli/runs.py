@@ -91,6 +91,8 @@ def show_command(run_id: str, as_json: bool, state_dir: Path | None) -> None:
         click.echo(f"git:        {run.git.get('commit')} on {run.git.get('branch')}{dirty}")
     if run.metrics:
         click.echo(f"metrics:    {json.dumps(run.metrics, sort_keys=True)}")
+    for warning in run.properties.get("warnings") or []:
+        click.echo(f"warning:    {warning}")
     click.echo("steps:")
     for s in steps:
         extra = []

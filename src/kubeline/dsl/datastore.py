@@ -119,6 +119,8 @@ class Datastore:
         if endpoint and "://" not in endpoint:
             scheme = protocol or "https"
             endpoint = f"{scheme}://{account_name}.blob.{endpoint}"
+        endpoint = endpoint or configured_endpoint(workspace, datastore_name, account_name,
+                                                   container_name)
         config = AzureBlobDatastore(
             account_name=account_name,
             container_name=container_name,
@@ -130,6 +132,46 @@ class Datastore:
         if create_if_not_exists:
             store._store().exists("")
         return store
+
+    @staticmethod
+    def register_azure_data_lake_gen2(
+        workspace: Workspace,
+        datastore_name: str,
+        filesystem: str,
+        account_name: str,
+        tenant_id: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        resource_url: str | None = None,
+        authority_url: str | None = None,
+        protocol: str | None = None,
+        endpoint: str | None = None,
+        overwrite: bool = False,
+        subscription_id: str | None = None,
+        resource_group: str | None = None,
+        grant_workspace_access: bool = False,
+    ) -> Datastore:
+        """An ADLS Gen2 filesystem, served through the Blob API it also speaks (the filesystem
+        is the container). A service principal cannot sign in here (no Azure AD): its
+        tenant/client/secret are not used nor saved, and the account key comes from Secret
+        '<name>-credentials' key accountKey (locally its environment variable), as for a blob
+        container; kubeline.yaml's datastores.<name>.endpoint says where the account is served."""
+        secret_name = f"{datastore_name}-credentials".replace("_", "-").lower()
+        key_ref = SecretRef(name=secret_name, key="accountKey")
+        if client_secret or client_id or tenant_id:
+            warnings.warn(
+                f"datastore '{datastore_name}': service principal sign-in is not available in "
+                f"kubeline (no Azure AD); the account key is read from {secret_env_name(key_ref)} "
+                f"or Secret '{secret_name}' (key accountKey); the principal is ignored",
+                stacklevel=2,
+            )
+        if endpoint and "://" not in endpoint:
+            endpoint = f"{protocol or 'https'}://{account_name}.blob.{endpoint}"
+        endpoint = endpoint or configured_endpoint(workspace, datastore_name, account_name,
+                                                   filesystem)
+        config = AzureBlobDatastore(account_name=account_name, container_name=filesystem,
+                                    endpoint=endpoint, account_key_secret=key_ref)
+        return _register(workspace, datastore_name, config, overwrite)
 
     def set_as_default(self) -> None:
         """Make this the workspace's default datastore (kept in kubeline.yaml)."""
@@ -145,8 +187,6 @@ class Datastore:
         self.workspace._update(datastores=stores)
 
     # -- Azure-only kinds: refused where they are registered ---------------------------------
-    register_azure_data_lake_gen2 = staticmethod(refused_call(
-        "Datastore.register_azure_data_lake_gen2", "AzureDataLakeGen2Datastore"))
     register_azure_data_lake = staticmethod(refused_call(
         "Datastore.register_azure_data_lake", "AzureDataLakeDatastore"))
     register_azure_sql_database = staticmethod(refused_call(
@@ -241,6 +281,18 @@ class Datastore:
 
     def __repr__(self) -> str:
         return f"Datastore(name={self.name!r}, type={self.datastore_type!r})"
+
+
+def configured_endpoint(workspace: Workspace, name: str, account_name: str,
+                        container_name: str) -> str | None:
+    """The endpoint kubeline.yaml gives this datastore, when code re-registers the same
+    account and container without one: kubeline.yaml says where the account is served on
+    this installation (an emulator, a sovereign cloud) without editing the code."""
+    existing = workspace.config.datastores.get(name)
+    if isinstance(existing, AzureBlobDatastore) and existing.account_name == account_name \
+            and existing.container_name == container_name:
+        return existing.endpoint
+    return None
 
 
 def _register(workspace: Workspace, name: str, config: DatastoreConfig,

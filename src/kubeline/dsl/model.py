@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
@@ -195,7 +196,8 @@ class Model:
         the path of its file or folder there."""
         from kubeline.dsl.workspace import Workspace
 
-        model = Model(_workspace or Workspace.from_config(), model_name, version=version)
+        model = Model(_workspace or _run_workspace() or Workspace.from_config(), model_name,
+                      version=version)
         target = Path("azureml-models") / model.name / str(model.version)
         path = target / str(model._data["path"])
         if not path.exists():
@@ -256,3 +258,15 @@ class Model:
     def __repr__(self) -> str:
         return f"Model(workspace={self.workspace.name}, name={self.name}, id={self.id}, " \
                f"version={self.version}, tags={self.tags}, properties={self.properties})"
+
+
+def _run_workspace() -> Workspace | None:
+    """Inside a step of a local run, the workspace the run belongs to (as AML's
+    get_model_path uses the run's workspace): the step's folder is a snapshot outside it."""
+    from kubeline.dsl.workspace import Workspace
+    from kubeline.workspace.config import CONFIG_FILE
+
+    root = os.environ.get("KUBELINE_WORKSPACE")
+    if os.environ.get("KUBELINE_RUN_ID") and root and (Path(root) / CONFIG_FILE).is_file():
+        return Workspace(_root=Path(root))
+    return None

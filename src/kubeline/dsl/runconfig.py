@@ -31,8 +31,21 @@ DEFAULT_CPU_IMAGE = DEFAULT_IMAGE
 DEFAULT_GPU_IMAGE = "nvidia/cuda:12.4.1-runtime-ubuntu22.04"
 ENVIRONMENTS_FILE = "environments.json"
 
-# AML's curated environments that have a public image of the same framework and version.
+# AML's curated environments that have a public image of the same framework and version;
+# the newer ones (no public counterpart) keep AML's own image name,
+# mcr.microsoft.com/azureml/curated/<name without "AzureML-", lowercased>:latest.
+# A local run uses the interpreter kubeline runs under whatever the image (docs/aml-compat.md).
+CURATED_REGISTRY = "mcr.microsoft.com/azureml/curated/"
+
+
+def curated_image(name: str) -> str:
+    """AML's image name of a curated environment: AzureML-tensorflow-2.16-cuda12 ->
+    mcr.microsoft.com/azureml/curated/tensorflow-2.16-cuda12:latest."""
+    return f"{CURATED_REGISTRY}{name.removeprefix('AzureML-').lower()}:latest"
+
+
 CURATED_IMAGES = {
+    "AzureML-tensorflow-2.16-cuda12": curated_image("AzureML-tensorflow-2.16-cuda12"),
     "AzureML-Minimal": DEFAULT_IMAGE,
     "AzureML-Tutorial": DEFAULT_IMAGE,
     "AzureML-sklearn-0.24-ubuntu18.04-py37-cpu": DEFAULT_IMAGE,
@@ -197,6 +210,16 @@ class PythonSection:
         self.interpreter_path = "python"
 
 
+class SparkSection:
+    """The SDK's Spark settings of an environment (Maven packages for a Spark step); kept,
+    unused by kubeline's local runs (SynapseSparkStep's packages come from its own image)."""
+
+    def __init__(self) -> None:
+        self.repositories: builtins.list[str] = []
+        self.packages: builtins.list[dict[str, str]] = []
+        self.precache_packages = True
+
+
 @aml_surface(surface("Environment"))
 class Environment:
     """An image and the packages a step needs; registered ones keep versions."""
@@ -210,6 +233,7 @@ class Environment:
         self.version: str | None = None
         self.docker = DockerSection()
         self.python = PythonSection()
+        self.spark = SparkSection()
         self.environment_variables: dict[str, str] = {}
         self.inferencing_stack_version: str | None = None
 

@@ -25,6 +25,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -47,6 +48,9 @@ from kubeline.runtime.shim import _upstream_from_run as upstream_from_run
 from kubeline.runtime.spec import SpecError, load_pipeline, load_step, parse_upstream
 from kubeline.stores import Store
 from kubeline.tuning import policies, ranking, space
+
+# the last line of a Python traceback: "SomeError: message"
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)\b.*$", re.M)
 
 TRIALS_FILE = "trials"  # in the out dir: the withParam list
 POLL_SECONDS = 0.002  # a stat of the metrics file while the script runs
@@ -368,8 +372,9 @@ class BestPhase(_Phase):
         if not best:
             counts = ", ".join(f"{sum(1 for t in trials if t['status'] == s)} {s.lower()}"
                                for s in ("Completed", "Canceled", "Failed"))
+            why = self._first_failure(store, trials)
             raise KubelineError(f"step '{step.name}': no trial completed with a value of the "
-                                f"primary metric '{primary}' ({counts})",
+                                f"primary metric '{primary}' ({counts}){why}",
                                 f"log it in the script with Run.get_context().log('{primary}', "
                                 "value); see the trials' logs")
         hit = cache.lookup(store, stores.get, plan.lookup) if plan.lookup else None
@@ -402,6 +407,19 @@ class BestPhase(_Phase):
               f"({primary} {chosen['best_primary_metric']:g}) of {len(trials)}",
               file=sys.stderr)
         return 0
+
+    def _first_failure(self, store: Store, trials: list[dict[str, Any]]) -> str:
+        """'; trial N failed: <its exception line>' for the first failed trial, so the step's
+        one line says why without opening the trials' logs."""
+        for trial in trials:
+            if trial["status"] != "Failed":
+                continue
+            key = f"{step_dir(self.env.run_id, trial['step_id'])}/stderr.txt"
+            raw = store.get_bytes(key) if store.exists(key) else b""
+            found = _EXCEPTION_LINE.findall(raw.decode("utf-8", "replace"))
+            if found:
+                return f"; trial {trial['n']} failed: {found[-1].strip()}"
+        return ""
 
     def _trial(self, store: Store, step: Step, drawn: dict[str, Any]) -> dict[str, Any]:
         n = int(drawn["n"])

@@ -10,6 +10,7 @@ less than handing each request to a thread, and keeps a burst of submissions fas
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
@@ -21,7 +22,13 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from kubeline.server import dataset_assignments
-from kubeline.server.body import BODY_FIELDS, RequestError, bind, parse_body
+from kubeline.server.body import (
+    BODY_FIELDS,
+    RequestError,
+    bind,
+    ignored_assignments,
+    parse_body,
+)
 from kubeline.server.context import ServerContext
 from kubeline.server.dispatch import Dispatcher
 from kubeline.server.registry import (
@@ -37,6 +44,8 @@ from kubeline.server.tokens import HINT, authenticate
 
 MAX_BODY_BYTES = 1024 * 1024
 CORS_ENV = "KUBELINE_CORS_ORIGINS"
+
+log = logging.getLogger(__name__)
 
 
 class SubmitResponse(BaseModel):
@@ -211,10 +220,15 @@ def create_app(workspace_root: Path, *, base_url: str | None = None,
     def start(record: PublishedRecord, raw: bytes, token: str, started_by: str,
               endpoint: bool, extra: dict[str, Any]) -> JSONResponse:
         body = parse_body(raw, endpoint=endpoint)
+        parameters, warnings = ignored_assignments(record, body.parameters)
+        for warning in warnings:
+            log.warning("%s", warning)
+        if warnings:
+            extra = {**extra, "warnings": warnings}
         datasets = dataset_assignments.resolve(
             body.datasets, {p.name: p.default for p in record.parameters}, record.name,
             registry_store, datastores) if body.datasets else None
-        arguments = bind(record, body.parameters, body.data_paths, datastores,
+        arguments = bind(record, parameters, body.data_paths, datastores,
                          datasets=datasets)
         run = starter.start(record, body.experiment, arguments, started_by=started_by,
                             properties={"token_name": token, **extra}, tags=body.tags)

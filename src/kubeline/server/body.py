@@ -113,6 +113,23 @@ def _mapping(data: Mapping[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
+def ignored_assignments(record: PublishedRecord, parameters: Mapping[str, Any]
+                        ) -> tuple[dict[str, Any], list[str]]:
+    """(the assignments the published pipeline has, a warning per name it lacks).
+
+    AML's service starts the run and ignores a ParameterAssignments name the pipeline does
+    not define (Microsoft's versioned-endpoints notebook posts ``{"1": ..., "2": ...}`` to a
+    pipeline without parameters and reads the run id back); kubeline does the same and keeps
+    the warning in the run's record instead of answering 400 (decision 0034)."""
+    known = {p.name for p in record.parameters}
+    kept = {k: v for k, v in parameters.items() if k in known}
+    names = ", ".join(sorted(p.name for p in record.parameters)) or "none"
+    warnings = [f"ParameterAssignments.{k}: published pipeline '{record.name}' has no "
+                f"parameter '{k}'; ignored (its parameters: {names})"
+                for k in sorted(parameters) if k not in known]
+    return kept, warnings
+
+
 def bind(record: PublishedRecord, parameters: Mapping[str, Any],
          data_paths: Mapping[str, Mapping[str, str]], datastores: Collection[str],
          where: str = "ParameterAssignments",
