@@ -91,8 +91,11 @@ def start(root: Path) -> tuple[subprocess.Popen[bytes], str]:
     socket = root / "docker.sock"
     data = _data_root(root)
     log = (root / "dockerd.log").open("wb")
+    # a mount namespace of its own: its mounts (exec/netns/default) end with it, not left in
+    # the host's /tmp; the network stays the host's (its containers reach the tests' servers)
     proc = subprocess.Popen(
-        [dockerd, "--host", f"unix://{socket}", "--data-root", str(data),
+        ["unshare", "--mount", "--propagation", "private",
+         dockerd, "--host", f"unix://{socket}", "--data-root", str(data),
          "--exec-root", str(root / "exec"), "--pidfile", str(root / "dockerd.pid"),
          "--bridge", "none", "--iptables=false", "--ip-masq=false"],
         stdout=log, stderr=subprocess.STDOUT)
