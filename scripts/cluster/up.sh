@@ -224,10 +224,17 @@ if [[ "$(cat "$pushed" 2>/dev/null)" != "$want" ]]; then
     "${IN_NS[@]}" "$IMAGES_DIR/push.sh" "$REGISTRY" >"$LOGS/images-push.log" 2>&1 \
         || fail "pushing images failed; see ${LOGS#"$REPO"/}/images-push.log"
     printf '%s\n' "$want" >"$pushed"
+    repushed=1
 fi
 # Its CRI service answers only once it has recovered the state it kept (kubelet exits on
 # "server is not initialized yet" otherwise); it logs this line when done.
 wait_until "containerd's CRI service" 120 containerd grep -q 'Start streaming server' "$LOGS/containerd.log"
+# containerd keeps its images across boxes ($STATE/containerd) and the kubelet pulls a tag it
+# already has only for :latest; forget the tags just pushed, so pods get the new builds.
+if [[ -n "${repushed:-}" ]]; then
+    printf '%s\n' "$IMAGES" | cut -f2 | xargs -r ctr --address "$CTRD_SOCK" -n k8s.io images rm \
+        >/dev/null 2>&1 || true
+fi
 
 # --- kubelet (it rewrites some host sysctls while it runs: saved here, restored by cluster-down) ---
 [[ -f "$STATE/sysctl.orig" ]] || sysctl $SYSCTLS >"$STATE/sysctl.orig"

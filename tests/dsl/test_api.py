@@ -24,8 +24,6 @@ from kubeline import (
     RunConfiguration,
     Workspace,
 )
-from kubeline.dsl import pending
-from kubeline.dsl.pending import PENDING_NAMES
 from kubeline.exceptions import KubelineError
 from kubeline.graph.model import DataPathValue, DataRef, Lit, ParamRef
 
@@ -222,16 +220,6 @@ def test_azure_only_steps_are_refused_clearly(name: str) -> None:
         cls(name="x", script_name="a.py")
     message = str(info.value)
     assert message.startswith(f"{name} is not supported by kubeline (") and "\n" not in message
-
-
-@pytest.mark.parametrize("name", PENDING_NAMES)
-def test_steps_not_built_yet_say_so(name: str) -> None:
-    cls = getattr(pending, name)
-    with pytest.raises(KubelineError) as info:
-        cls(name="x", script_name="a.py")
-    message = str(info.value)
-    assert message.startswith(f"{name} is not available yet in this version of kubeline (")
-    assert "\n" not in message
 
 
 def test_broken_yaml_names_line_and_column(tmp_path: Path) -> None:

@@ -171,7 +171,8 @@ def test_openapi_describes_what_is_served(
     submit = paths["/pipelines/{published_id}"]["post"]
     schema = submit["requestBody"]["content"]["application/json"]["schema"]
     assert set(schema["properties"]) == {"ExperimentName", "ParameterAssignments",
-                                         "DataPathAssignments", "Tags"}
+                                         "DataPathAssignments",
+                                         "DataSetDefinitionValueAssignments", "Tags"}
     assert schema["required"] == ["ExperimentName"]
     assert {"400", "401", "404", "409", "413"} <= set(submit["responses"])
     assert submit["security"] == [{"bearer": []}]

@@ -402,34 +402,34 @@ def pip(*args: str) -> list[str]:
     return command
 
 
-def kubeline_wheel(cache: Cache) -> Path:
-    """The checkout's wheel, built once per source content from a copy of the sources
-    (so the checkout gets no build/ or egg-info)."""
+def source_wheel(cache: Cache, source: Path, dist: str) -> Path:
+    """The wheel of the project in ``source`` (named ``dist``), built once per source content
+    from a copy of the sources (so the checkout gets no build/ or egg-info)."""
     names = [n for n in ("pyproject.toml", "README.md", "LICENSE", "MANIFEST.in", "setup.cfg",
-                         "setup.py", "src") if (REPO / n).exists()]
-    folder = cache.root / "wheels" / tree_hash(REPO, names)[:20]
-    wheels = sorted(folder.glob("kubeline-*.whl"))
+                         "setup.py", "src", f"{dist}.py") if (source / n).exists()]
+    folder = cache.root / "wheels" / tree_hash(source, names)[:20]
+    wheels = sorted(folder.glob(f"{dist}-*.whl"))
     if wheels:
         return wheels[0]
-    with timed("kubeline wheel"):
+    with timed(f"{dist} wheel"):
         scratch = cache.work("wheel-src")
         for name in names:
-            source = REPO / name
-            if source.is_dir():
-                shutil.copytree(source, scratch / name, ignore=shutil.ignore_patterns(
+            path = source / name
+            if path.is_dir():
+                shutil.copytree(path, scratch / name, ignore=shutil.ignore_patterns(
                     "__pycache__", "*.pyc", "*.egg-info"))
             else:
-                shutil.copy2(source, scratch / name)
+                shutil.copy2(path, scratch / name)
         tmp = cache.work("wheel-out")
         run(pip("wheel", "--no-deps", "--quiet", "-w", str(tmp), str(scratch)))
-        built = sorted(tmp.glob("kubeline-*.whl"))
+        built = sorted(tmp.glob(f"{dist}-*.whl"))
         if not built:
-            raise BuildError("pip wheel made no kubeline wheel")
-        folder.mkdir(parents=True)
+            raise BuildError(f"pip wheel made no {dist} wheel")
+        folder.mkdir(parents=True, exist_ok=True)
         shutil.move(str(built[0]), folder / built[0].name)
         remove(scratch)
         remove(tmp)
-    return next(folder.glob("kubeline-*.whl"))
+    return next(folder.glob(f"{dist}-*.whl"))
 
 
 def wheel_metadata(wheel: Path) -> tuple[str, list[str]]:
@@ -454,8 +454,15 @@ def build_runtime(cache: Cache) -> Built:
     dependencies in one layer (rebuilt only when they change), kubeline itself in a small
     top layer; /opt/kubeline for the inject mode (decision 0005)."""
     py_layer, py_root, py_key = rootfs_layer(cache, "python", PYTHON_PACKAGES)
-    wheel = kubeline_wheel(cache)
+    wheel = source_wheel(cache, REPO, "kubeline")
     wheel_key, requires = wheel_metadata(wheel)
+    # the `azureml` import name (compat/azureml, decision 0016): AML step scripts run as they are
+    compat = REPO / "compat" / "azureml"
+    if not (compat / "setup.py").is_file():
+        raise BuildError(f"{compat} is missing: the runtime image carries kubeline-azureml "
+                         "from it (build from a full checkout)")
+    finder = source_wheel(cache, compat, "kubeline_azureml")
+    finder_key, _ = wheel_metadata(finder)
     pip_env = {**os.environ, "PIP_CACHE_DIR": str(cache.root / "pip")}
     deps_key = key_of("deps", "linked", py_key, requires, BUNDLE_PYTHONS, EXTRAS, ARCH)
 
@@ -495,10 +502,12 @@ def build_runtime(cache: Cache) -> Built:
 
     def make_kubeline(upper: Path) -> None:
         house = cache.work("wheelhouse")
-        shutil.copy2(wheel, house / wheel.name)
+        for each in (wheel, finder):
+            shutil.copy2(each, house / each.name)
         in_overlay([deps_root, py_root], upper, [
             "python3", "-m", "pip", "install", "--quiet", "--no-index", "--no-deps",
-            "--no-cache-dir", "--root-user-action=ignore", f"/wheels/{wheel.name}"],
+            "--no-cache-dir", "--root-user-action=ignore", f"/wheels/{wheel.name}",
+            f"/wheels/{finder.name}"],
             binds={"/wheels": house})
         lib = upper / "opt" / "kubeline" / "lib"
         run(pip("install", "--quiet", "--no-compile", "--no-deps", "--target", str(lib),
@@ -513,7 +522,8 @@ def build_runtime(cache: Cache) -> Built:
         hardlink_duplicates(upper)
         remove(house)
 
-    top = cache.layer("runtime-kubeline", key_of("kubeline", deps_key, wheel_key), make_kubeline)
+    top = cache.layer("runtime-kubeline", key_of("kubeline", deps_key, wheel_key, finder_key),
+                      make_kubeline)
     config = ImageConfig(entrypoint=["python3", "-m", "kubeline.runtime"], user="65532:65532",
                          env=[PATH_ENV, "LANG=C.UTF-8"])
     return archive(cache, "runtime", [write_image(cache.store, [py_layer, deps, top], config,

@@ -213,12 +213,25 @@ def _wrap(cls: type, name: str, params: Params) -> None:
         setattr(cls, name, checked(label, raw, params))
 
 
+def implemented(cls: type) -> set[str]:
+    """The names ``cls`` really has: defined in it or a base (refusal stubs aside) or
+    declared as instance attributes (class annotations)."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        if klass is object:
+            continue
+        names.update(vars(klass).get("__annotations__", {}))
+        names.update(n for n, v in vars(klass).items() if not getattr(v, REFUSED_ATTR, None))
+    return names
+
+
 def aml_surface(surface: Surface) -> Callable[[T], T]:
     """Apply a Surface to a class (see the module docstring)."""
 
     def apply(cls: T) -> T:
+        own = implemented(cls)
         for name, advice in surface.members.items():
-            if name in vars(cls):
+            if name in own:
                 continue
             qualname = f"{cls.__name__}.{name}"
             setattr(cls, name, RefusedAttribute(qualname, advice)
@@ -233,4 +246,4 @@ def aml_surface(surface: Surface) -> Callable[[T], T]:
     return apply
 
 
-__all__ = ["Params", "Surface", "aml_surface", "checked", "refused_member"]
+__all__ = ["Params", "Surface", "aml_surface", "checked", "implemented", "refused_member"]

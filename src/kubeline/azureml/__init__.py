@@ -1,11 +1,10 @@
 """kubeline's ``azureml`` module tree: the AML SDK v1 import paths over kubeline's own API.
 
 Every module here re-exports kubeline names (``kubeline.dsl``, ``kubeline.exceptions``,
-``kubeline.runtime.run``); nothing below this package implements behaviour. Names of parts
-not built yet refuse with "not available yet", Azure-only ones with "not supported"
-(docs/aml-compat.md). ``import kubeline.azureml.core`` always works; the plain
-``import azureml.core`` works once the opt-in ``kubeline-azureml`` distribution is installed
-(compat/azureml/, docs/decisions/0016-azureml-import-name.md).
+``kubeline.runtime.run``); nothing below this package implements behaviour. Azure-only
+names refuse with "not supported" (docs/aml-compat.md). ``import kubeline.azureml.core``
+always works; the plain ``import azureml.core`` works once the opt-in ``kubeline-azureml``
+distribution is installed (compat/azureml/, docs/decisions/0016-azureml-import-name.md).
 
 Importing this package makes an uncaught kubeline error end a plain script with its one
 line instead of a traceback, as the ``kubeline`` CLI does (Jupyter uses

@@ -143,9 +143,20 @@ class Experiment:
                                 "PipelineEndpoint", "drop it, or submit the endpoint")
         if isinstance(config, PublishedPipeline):
             return config.submit(self.workspace, self.name, pipeline_parameters, tags=tags)
+        from kubeline.dsl.hyperdrive_config import HyperDriveConfig
+
+        if isinstance(config, HyperDriveConfig):  # a sweep on its own: AML's HyperDriveRun
+            from kubeline.dsl.hyperdrive_run import submit_hyperdrive
+
+            if pipeline_parameters:
+                raise KubelineError("Experiment.submit: pipeline_parameters do not apply to a "
+                                    "HyperDriveConfig", "put the values in the "
+                                    "ScriptRunConfig's arguments")
+            return submit_hyperdrive(self, config, tags)
         if not isinstance(config, Pipeline):
             raise KubelineError(f"Experiment.submit: config is a {type(config).__name__}",
-                                "pass a Pipeline, PublishedPipeline or PipelineEndpoint")
+                                "pass a Pipeline, PublishedPipeline, PipelineEndpoint or "
+                                "HyperDriveConfig")
         job = _prepare(self, config, dict(tags or {}), bool(regenerate_outputs),
                        dict(pipeline_parameters or {}), continue_on_step_failure,
                        for_cluster=submits_to_cluster(self.workspace))

@@ -293,7 +293,7 @@ class HyperDriveConfig:
     def __init__(self, hyperparameter_sampling: HyperParameterSampling,
                  primary_metric_name: str, primary_metric_goal: PrimaryMetricGoal,
                  max_total_runs: int, max_concurrent_runs: int | None = None,
-                 max_duration_minutes: int = 10080, policy: EarlyTerminationPolicy | None = None,
+                 max_duration_minutes: float = 10080, policy: EarlyTerminationPolicy | None = None,
                  run_config: ScriptRunConfig | None = None) -> None:
         if not isinstance(hyperparameter_sampling, HyperParameterSampling):
             raise HyperDriveConfigError(
@@ -314,7 +314,11 @@ class HyperDriveConfig:
                                         f"at most {MAX_TRIALS}")
         concurrent = total if max_concurrent_runs is None else _interval(
             "HyperDriveConfig", "max_concurrent_runs", max_concurrent_runs, 1)
-        minutes = _interval("HyperDriveConfig", "max_duration_minutes", max_duration_minutes, 1)
+        minutes = max_duration_minutes
+        if isinstance(minutes, bool) or not isinstance(minutes, int | float) or not minutes > 0:
+            raise HyperDriveConfigError("HyperDriveConfig: max_duration_minutes must be a "
+                                        f"number of minutes above 0, not {minutes!r:.40}",
+                                        "the SDK's default is 10080 (7 days)")
         if policy is not None and not isinstance(policy, EarlyTerminationPolicy):
             raise HyperDriveConfigError(f"HyperDriveConfig: policy is a {type(policy).__name__}",
                                         "pass BanditPolicy, MedianStoppingPolicy, "

@@ -1,4 +1,5 @@
-"""HyperDriveStepRun: a HyperDriveStep's run with its trials (AML's child runs).
+"""HyperDriveStepRun: a HyperDriveStep's run with its trials (AML's child runs); HyperDriveRun:
+a HyperDriveConfig submitted on its own, which runs as a pipeline of one HyperDriveStep.
 
 The step's best phase writes ``kubeline/runs/<run>/steps/<step>/hyperdrive.json`` in the
 default datastore (kubeline.runtime.hyperdrive): every trial's values, status, metrics and
@@ -10,14 +11,20 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubeline.aml_surface.checker import Surface, aml_surface
-from kubeline.dsl.pipeline_run import StepRun
+from kubeline.aml_surface.checker import Params, Surface, aml_surface
+from kubeline.dsl.pipeline_run import PipelineRun, StepRun
 from kubeline.exceptions import KubelineError
 from kubeline.stores import Store
 from kubeline.tuning.ranking import ranked
+
+if TYPE_CHECKING:
+    from kubeline.dsl.experiment import Experiment
+    from kubeline.dsl.hyperdrive_config import HyperDriveConfig
 
 
 class TrialRun:
@@ -25,13 +32,15 @@ class TrialRun:
 
     def __init__(self, step_run: HyperDriveStepRun, trial: dict[str, Any]) -> None:
         self._step_run = step_run
+        self._parent: HyperDriveStepRun | HyperDriveRun = step_run
         self._trial = trial
         self.id: str = str(trial["run_id"])
         self.number: int = int(trial["n"])
 
     @property
-    def parent(self) -> HyperDriveStepRun:
-        return self._step_run
+    def parent(self) -> HyperDriveStepRun | HyperDriveRun:
+        """The HyperDriveStepRun, or the HyperDriveRun of a sweep submitted on its own."""
+        return self._parent
 
     @property
     def status(self) -> str:
@@ -174,3 +183,111 @@ class HyperDriveStepRun(StepRun):
 
     def __repr__(self) -> str:
         return f"HyperDriveStepRun(Name: {self.name}, Id: {self.id}, Status: {self.status})"
+
+
+# -- a HyperDrive submitted on its own -------------------------------------------------------
+
+SWEEP_STEP = "hyperdrive"  # the one step of the pipeline a HyperDriveRun runs
+_AML_STATUS = {"Finished": "Completed"}  # a Run's word for a finished run (PipelineRun's differs)
+
+_RUN_SURFACE = Surface(members={
+    "get_diagnostics": "AML's diagnostics archive: read each trial's logs with "
+                       "`kubeline runs logs` and get_children()",
+}, params={"wait_for_completion": Params(ignored={
+    "wait_post_processing": "kubeline's run ends after its last phase: nothing to wait for"})})
+
+
+@aml_surface(_RUN_SURFACE)
+class HyperDriveRun(PipelineRun):
+    """``Experiment.submit(HyperDriveConfig(...))``: the sweep runs as a pipeline of one
+    HyperDriveStep (the same sampling, trials, policies and ``max_duration_minutes`` as in a
+    pipeline; docs/hyperdrive.md), and this run answers for it as AML's HyperDriveRun does:
+    the trials are its children."""
+
+    def __init__(self, experiment: Experiment, run_id: str,
+                 hyperdrive_config: HyperDriveConfig | None = None, **kwargs: Any) -> None:
+        super().__init__(experiment, run_id, **kwargs)
+        self._hyperdrive_config = hyperdrive_config
+
+    @property
+    def hyperdrive_config(self) -> HyperDriveConfig | None:
+        """The configuration submitted (None for a run found again by id)."""
+        return self._hyperdrive_config
+
+    def _sweep(self) -> HyperDriveStepRun:
+        found = self.find_step_run(SWEEP_STEP)
+        if not found:
+            raise KubelineError(f"run {self.id} is not a HyperDrive run (it has no step "
+                                f"'{SWEEP_STEP}')", "HyperDriveRun reads runs started with "
+                                "Experiment.submit(HyperDriveConfig(...)); for a pipeline's "
+                                "step use HyperDriveStepRun(run.find_step_run(name)[0])")
+        return HyperDriveStepRun(found[0])
+
+    def get_status(self) -> str:
+        """Running, Completed, Failed or Canceled (AML's words for a HyperDrive run)."""
+        status = super().get_status()
+        return _AML_STATUS.get(status, status)
+
+    def get_details(self) -> dict[str, Any]:
+        details = super().get_details()
+        details["status"] = _AML_STATUS.get(details["status"], details["status"])
+        return details
+
+    def wait_for_completion(self, show_output: bool = False,  # type: ignore[override]
+                            wait_post_processing: bool = False, raise_on_error: bool = True,
+                            timeout_seconds: float = sys.maxsize) -> dict[str, Any]:
+        """Block until the sweep ends; returns get_details() as AML's Run does (a failed
+        sweep, such as one where no trial completed, raises unless raise_on_error=False)."""
+        super().wait_for_completion(show_output=show_output, timeout_seconds=timeout_seconds,
+                                    raise_on_error=raise_on_error)
+        return self.get_details()
+
+    def get_children(  # type: ignore[override]
+            self, recursive: bool = False, tags: Any = None, properties: Any = None,
+            type: str | None = None, status: str | None = None,
+            _rehydrate_runs: bool = True) -> list[TrialRun]:
+        """The trials, in trial order (``status`` filters, e.g. "Canceled")."""
+        return [self._adopt(t) for t in self._sweep().get_children(status=status)]
+
+    def _adopt(self, trial: TrialRun) -> TrialRun:
+        trial._parent = self
+        return trial
+
+    def get_best_run_by_primary_metric(self, include_failed: bool = True,
+                                       include_canceled: bool = True,
+                                       include_resume_from_runs: bool = True
+                                       ) -> TrialRun | None:
+        """The trial with the best value of the primary metric (None when none logged it)."""
+        best = self._sweep().get_best_run_by_primary_metric(include_failed, include_canceled)
+        return None if best is None else self._adopt(best)
+
+    def get_children_sorted_by_primary_metric(self, top: int = 0, reverse: bool = False,
+                                              discard_no_metric: bool = False
+                                              ) -> list[dict[str, Any]]:
+        return self._sweep().get_children_sorted_by_primary_metric(top, reverse,
+                                                                   discard_no_metric)
+
+    def get_metrics(self, name: str | None = None,  # type: ignore[override]
+                    **_aml_only: Any) -> dict[str, Any]:
+        """Every trial's metrics by trial run id, as AML's HyperDriveRun.get_metrics()."""
+        return self._sweep().get_metrics(name)
+
+    def get_hyperparameters(self) -> dict[str, str]:
+        return self._sweep().get_hyperparameters()
+
+    def __repr__(self) -> str:
+        return (f"HyperDriveRun(Experiment: {self.experiment.name}, Id: {self.id}, "
+                f"Status: {_AML_STATUS.get(self._record.status, self._record.status)})")
+
+
+def submit_hyperdrive(experiment: Experiment, config: HyperDriveConfig,
+                      tags: Mapping[str, Any] | None) -> HyperDriveRun:
+    """Run ``config`` as a pipeline of one HyperDriveStep (no reuse: every submission samples
+    and trains afresh, as AML's does)."""
+    from kubeline.dsl.hyperdrive_step import HyperDriveStep
+    from kubeline.dsl.pipeline import Pipeline
+
+    step = HyperDriveStep(SWEEP_STEP, config, allow_reuse=False)
+    run = experiment.submit(Pipeline(experiment.workspace, steps=[step]), tags=tags)
+    return HyperDriveRun(experiment, run.id, config, _process=run._process,
+                         _state_dir=run._state_dir)

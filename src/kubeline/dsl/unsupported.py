@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from kubeline.dsl.pending import REFUSED_ATTR
+from kubeline.aml_surface.checker import REFUSED_ATTR
 from kubeline.exceptions import KubelineError
 
 ADVICE = {

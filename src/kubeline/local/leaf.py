@@ -192,16 +192,45 @@ async def _spawn(
     if proc is None and main and ctx.warm is not None:
         proc = await ctx.warm.claim(ctx.warm_key, launch)
     if proc is None:
-        try:
-            proc = procs.start(launch.argv, env=dict(launch.env), cwd=ctx.cwd,
-                               stdout=stdout, stderr=stderr, bwrap=launch.bwrap)
-        except FileNotFoundError as exc:
-            raise LeafError(images.missing_program(argv[0], ctx.image)) from exc
-        except OSError as exc:
-            raise LeafError(f"failed to start {argv[0]}: {exc.strerror or exc}") from exc
+        proc = _start(launch, argv, ctx)
     if main:
         ctx.on_spawn()
         ctx.on_main_started()
+    tries = 1
+    while True:
+        code, timed_out = await _wait(proc, ctx, deadline)
+        if not (sb.mode == "bwrap" and code == 1 and _bwrap_failed(stderr)):
+            return code, timed_out
+        if tries == MOUNT_RACE_TRIES or not _mount_race(stderr):
+            break
+        # bubblewrap stopped before the program ran: starting it again is safe
+        await asyncio.sleep(0.05 * tries)
+        proc = _start(launch, argv, ctx)
+        tries += 1
+    why = f" (tried {tries} times: the host's mounts kept changing)" if tries > 1 else ""
+    raise LeafError(f"bubblewrap could not start the container{why}: "
+                    f"{stderr.read_text().strip()[:300]}")
+
+
+# A host mount that goes away while bubblewrap copies the host's mounts (shared propagation:
+# a kubelet's pod volumes, containerd's rootfs mounts, netns files) fails its setup; the
+# program has not run, so the launch is tried again, a few times.
+MOUNT_RACE_TRIES = 5
+
+
+def _start(launch: Launch, argv: list[str], ctx: LeafContext) -> procs.Child:
+    try:
+        return procs.start(launch.argv, env=dict(launch.env), cwd=ctx.cwd,
+                           stdout=launch.stdout, stderr=launch.stderr, bwrap=launch.bwrap)
+    except FileNotFoundError as exc:
+        raise LeafError(images.missing_program(argv[0], ctx.image)) from exc
+    except OSError as exc:
+        raise LeafError(f"failed to start {argv[0]}: {exc.strerror or exc}") from exc
+
+
+async def _wait(proc: procs.Child | ForkedStep, ctx: LeafContext, deadline: float | None
+                ) -> tuple[int, bool]:
+    """The exit code (128+signal for a signal) and whether the deadline ended it."""
     ctx.pids.append(proc.pid)
     timed_out = False
     try:
@@ -223,10 +252,6 @@ async def _spawn(
         ctx.pids.remove(proc.pid)
     if code < 0:
         code = 128 - code
-    if sb.mode == "bwrap" and code == 1 and _bwrap_failed(stderr):
-        raise LeafError(
-            f"bubblewrap could not start the container: {stderr.read_text().strip()[:300]}"
-        )
     return code, timed_out
 
 
@@ -244,6 +269,16 @@ def _bwrap_failed(stderr: Path) -> bool:
     except OSError:
         return False
     return head.startswith(b"bwrap:")
+
+
+def _mount_race(stderr: Path) -> bool:
+    """bubblewrap's error for a host mount that vanished under it (EINVAL or ENOENT)."""
+    try:
+        head = stderr.read_bytes()[:400]
+    except OSError:
+        return False
+    return b"mount" in head and (b"Invalid argument" in head
+                                 or b"No such file or directory" in head)
 
 
 STEP_DEADLINE = "Step exceeded its deadline"  # Argo's message at the workflow's deadline

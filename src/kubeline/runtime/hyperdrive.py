@@ -2,7 +2,8 @@
 
 * sample: draws the trials (kubeline.tuning.space) with the rngSeed, or a seed taken from
   the step's cache key, so a reusable step draws the same trials again; writes them for
-  Argo's ``withParam`` and to ``<step dir>/trials.json``.
+  Argo's ``withParam`` and to ``<step dir>/trials.json`` with the sweep's deadline (now +
+  ``max_duration_minutes``).
 * trial: the step's script with the trial's values appended to its arguments, run as an
   ordinary step of its own (``<step>-t<N>``): its own cache key (the step's fingerprint plus
   the trial's values), reuse, outputs and result. With an early termination policy the
@@ -10,6 +11,8 @@
   ``<step dir>/progress/<N>.json`` and, at evaluation intervals, judged against the other
   trials' progress; ``Run.log`` of the primary metric waits for that verdict, so a trial
   the policy stops ends exactly there, as Canceled, its outputs not committed.
+  A trial that starts after the deadline is Canceled without running its script; one still
+  running at the deadline gets SIGTERM (SIGKILL after a grace period) and is Canceled.
 * best: ranks the trials by the primary metric, commits the step's outputs under the
   step's own key (the best trial's outputs; TrainingOutput "Metrics" and "Model"), and
   writes ``<step dir>/hyperdrive.json``, which HyperDriveStepRun reads.
@@ -23,6 +26,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -46,6 +50,8 @@ from kubeline.tuning import policies, ranking, space
 
 TRIALS_FILE = "trials"  # in the out dir: the withParam list
 POLL_SECONDS = 0.002  # a stat of the metrics file while the script runs
+DEFAULT_MINUTES = 10080  # HyperDriveConfig's max_duration_minutes default (the SDK's)
+KILL_GRACE_SECONDS = 10.0  # SIGTERM at the deadline, SIGKILL this much later
 STATUS = {"succeeded": "Completed", "reused": "Completed", "canceled": "Canceled",
           "failed": "Failed", "error": "Failed"}
 
@@ -113,8 +119,11 @@ class SamplePhase(_Phase):
             count = min(count, space.grid_size(settings["space"]))
         trials = space.sample(settings["space"], settings["sampling"], count, int(seed))
         body = results.to_json(trials)
+        deadline = time.time() + float(settings.get("max_duration_minutes") or
+                                       DEFAULT_MINUTES) * 60
         stores.default.put_bytes(f"{step_dir(self.env.run_id, step.id)}/trials.json",
-                                 json.dumps({"seed": seed, "trials": trials}, sort_keys=True,
+                                 json.dumps({"seed": seed, "trials": trials,
+                                             "deadline": deadline}, sort_keys=True,
                                             indent=1).encode("utf-8"))
         results.write_local(self.env.out_dir / TRIALS_FILE, body)
         print(f"kubeline: step '{step.name}': {len(trials)} trials "
@@ -145,6 +154,8 @@ class TrialPhase(_Phase):
         self._offset = 0
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
+        self._timer: threading.Thread | None = None
+        self.deadline = self._deadline(stores.default, step.id)
         own = dataclasses.replace(
             step, id=trial_id(step.id, n), name=f"{step.name}_{n}", kind="python_script",
             settings="", arguments=(*step.arguments, *(Lit(t) for t in space.arguments(chosen))),
@@ -158,6 +169,8 @@ class TrialPhase(_Phase):
         # the shim's own code path takes --upstream: give it every producer's key
         self.ns.upstream = " ".join(f"{p}:{k}" for p, k in sorted(
             self.upstream(stores.default, step).items()))
+        if time.time() >= self.deadline:
+            return self._too_late(stores, base)
         try:
             code = self._execute(self.pipeline, own, salted, stores, base)
         except KubelineError as exc:
@@ -186,6 +199,10 @@ class TrialPhase(_Phase):
         if self._watching():
             self._thread = threading.Thread(target=self._watch, name="policy", daemon=True)
             self._thread.start()
+        if self.deadline != float("inf"):
+            self._timer = threading.Thread(target=self._stop_at_deadline,
+                                           args=(self.child_pid,), name="deadline", daemon=True)
+            self._timer.start()
 
     def canceled(self) -> str:
         self._stop_watching()
@@ -193,9 +210,50 @@ class TrialPhase(_Phase):
 
     def _stop_watching(self) -> None:
         self._done.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        for thread in (self._thread, self._timer):
+            if thread is not None:
+                thread.join()
+        self._thread = self._timer = None
+
+    # -- max_duration_minutes ---------------------------------------------------------------
+    def _deadline(self, store: Store, step_id: str) -> float:
+        """When the sweep's time is up (the sample phase wrote it; an older record without
+        one: never)."""
+        drawn = _json(store, f"{step_dir(self.env.run_id, step_id)}/trials.json") or {}
+        return float(drawn.get("deadline") or float("inf"))
+
+    def _too_late_reason(self) -> str:
+        minutes = self.settings.get("max_duration_minutes")
+        return f"max_duration_minutes ({minutes:g}) of the HyperDrive run was reached"
+
+    def _too_late(self, stores: Datastores, base: dict[str, Any]) -> int:
+        """A trial whose turn came after the deadline: Canceled, its script never run."""
+        self.reason = f"{self._too_late_reason()} before it started"
+        print(f"kubeline: trial {self.n} not started: {self.reason}", file=sys.stderr)
+        result = {**base, "status": "canceled", "exit_code": 0, "error": self.reason,
+                  "reused_from": None, "outputs": {}, "metrics": {}, "tags": {},
+                  "parent_metrics": {}, "files": [], "timings": self.timings.as_dict()}
+        results.write_local(self.env.out_dir / "metrics.json", results.to_json({}))
+        results.publish(stores.default, self.env.run_id, str(base["step_id"]), result, None)
+        self._finish("canceled")
+        return 0
+
+    def _stop_at_deadline(self, pid: int) -> None:
+        """Wait for the deadline (or the script's end); then stop the script: SIGTERM, and
+        SIGKILL if it is still there after the grace period."""
+        left = min(max(0.0, self.deadline - time.time()), threading.TIMEOUT_MAX)
+        if self._done.wait(left) or not pid:
+            return
+        if not self.reason:
+            self.reason = f"{self._too_late_reason()} while it ran"
+        print(f"kubeline: trial {self.n} stopped: {self.reason}", file=sys.stderr)
+        for sig, wait in ((signal.SIGTERM, KILL_GRACE_SECONDS), (signal.SIGKILL, 0.0)):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                return
+            if self._done.wait(wait):
+                return
 
     def _new_values(self) -> list[float]:
         """Values of the primary metric appended since the last look (complete lines only)."""

@@ -40,9 +40,10 @@ def _pump(source: BinaryIO, sink: BinaryIO, capture: Path) -> None:
 
 
 def run(argv: Sequence[str], cwd: Path, env: Mapping[str, str], stdout_file: Path,
-        stderr_file: Path, started: Callable[[], None] | None = None) -> int:
+        stderr_file: Path, started: Callable[[int], None] | None = None) -> int:
     """Run to completion; the exit code (128+N when killed by signal N). ``started`` is
-    called in this process once the child runs (threads may start from then on)."""
+    called in this process with the child's pid once it runs (threads may start from then
+    on)."""
     program = argv[0]
     if os.sep not in program and shutil.which(program, path=env.get("PATH")) is None:
         raise CommandNotFound(f"command '{program}' is not found in the step image",
@@ -59,7 +60,7 @@ def run(argv: Sequence[str], cwd: Path, env: Mapping[str, str], stdout_file: Pat
                               "check the step's script or command") from exc
     assert proc.stdout is not None and proc.stderr is not None
     if started is not None:
-        started()
+        started(proc.pid)
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         proc.send_signal(signum)
@@ -141,7 +142,7 @@ def _child(argv: Sequence[str], cwd: Path, env: Mapping[str, str], out_w: int,
 
 
 def _run_forked(argv: Sequence[str], cwd: Path, env: Mapping[str, str], stdout_file: Path,
-                stderr_file: Path, started: Callable[[], None] | None = None) -> int:
+                stderr_file: Path, started: Callable[[int], None] | None = None) -> int:
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     sys.stdout.flush()
@@ -154,7 +155,7 @@ def _run_forked(argv: Sequence[str], cwd: Path, env: Mapping[str, str], stdout_f
     os.close(out_w)
     os.close(err_w)
     if started is not None:
-        started()
+        started(pid)
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         os.kill(pid, signum)

@@ -112,6 +112,7 @@ class StepRunner:
         self.env = env
         self.ns = ns
         self.timings = _Timings()
+        self.child_pid = 0  # the script's process while it runs (script_started)
 
     def execute(self) -> int:
         env = self.env
@@ -200,7 +201,8 @@ class StepRunner:
         return {}
 
     def script_started(self) -> None:
-        """Called once the script runs (threads may start from then on)."""
+        """Called once the script runs, its pid in ``child_pid`` (threads may start from
+        then on)."""
 
     def canceled(self) -> str:
         """Why the script was stopped early ("" when it was not): its outputs are dropped."""
@@ -267,9 +269,10 @@ class StepRunner:
         if lease is not None:
             lease.stop_heartbeat()  # no threads while the script is forked; restarted below
 
-        def started() -> None:
+        def started(pid: int) -> None:
             if lease is not None:
                 lease.start_heartbeat()
+            self.child_pid = pid
             self.script_started()
 
         code = process.run(argv, src, child_env, logs / "stdout.txt", logs / "stderr.txt",

@@ -20,6 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
+from kubeline.server import dataset_assignments
 from kubeline.server.body import BODY_FIELDS, RequestError, bind, parse_body
 from kubeline.server.context import ServerContext
 from kubeline.server.dispatch import Dispatcher
@@ -70,6 +71,7 @@ def _body_schema(endpoint: bool) -> dict[str, Any]:
                            "RelativePath": {"type": "string"}},
             "required": ["DataStoreName"]}},
         "Tags": {"type": "object", "additionalProperties": {"type": "string"}},
+        dataset_assignments.FIELD: dataset_assignments.SCHEMA,
     }
     if endpoint:
         props["PipelineVersion"] = {"type": "string",
@@ -116,6 +118,13 @@ def create_app(workspace_root: Path, *, base_url: str | None = None,
     starter = RunStarter(ws.state_dir, ws.root, launch=dispatcher.submit, remote=remote_start)
     datastores = frozenset(ws.config.datastores)
     cache: dict[str, PublishedRecord] = {}
+
+    def registry_store() -> Any:
+        """The default datastore, where the dataset registry lives (opened when needed)."""
+        from kubeline.stores import open_store
+
+        name = ws.config.default_datastore
+        return open_store(name, ws.config.datastores[name], ws.root)
 
     def published(published_id: str) -> PublishedRecord:
         """The immutable record (cached) with its current status."""
@@ -202,7 +211,11 @@ def create_app(workspace_root: Path, *, base_url: str | None = None,
     def start(record: PublishedRecord, raw: bytes, token: str, started_by: str,
               endpoint: bool, extra: dict[str, Any]) -> JSONResponse:
         body = parse_body(raw, endpoint=endpoint)
-        arguments = bind(record, body.parameters, body.data_paths, datastores)
+        datasets = dataset_assignments.resolve(
+            body.datasets, {p.name: p.default for p in record.parameters}, record.name,
+            registry_store, datastores) if body.datasets else None
+        arguments = bind(record, body.parameters, body.data_paths, datastores,
+                         datasets=datasets)
         run = starter.start(record, body.experiment, arguments, started_by=started_by,
                             properties={"token_name": token, **extra}, tags=body.tags)
         # a plain dict in a JSONResponse: SubmitResponse documents it without a second

@@ -1,7 +1,8 @@
 """The AML submission body, checked field by field before anything starts.
 
 ``{"ExperimentName", "ParameterAssignments", "DataPathAssignments": {name: {"DataStoreName",
-"RelativePath"}}, "PipelineVersion"}``: every problem is a RequestError naming the field,
+"RelativePath"}}, "DataSetDefinitionValueAssignments" (kubeline.server.dataset_assignments),
+"PipelineVersion"}``: every problem is a RequestError naming the field,
 so a rejected request starts nothing and the caller learns what to change.
 """
 
@@ -15,10 +16,13 @@ from typing import Any
 
 from kubeline.datapaths import DatastorePathError, safe_path
 from kubeline.exceptions import KubelineError
+from kubeline.server import dataset_assignments
+from kubeline.server.dataset_assignments import DatasetAssignment
 from kubeline.server.registry import ParameterInfo, PublishedRecord
 
 EXPERIMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
-BODY_FIELDS = ("ExperimentName", "ParameterAssignments", "DataPathAssignments", "Tags",
+BODY_FIELDS = ("ExperimentName", "ParameterAssignments", "DataPathAssignments",
+               dataset_assignments.FIELD, "Tags",
                "RunSource")  # RunSource: AML's caller label ("SDK"), accepted and unused
 ENDPOINT_FIELDS = (*BODY_FIELDS, "PipelineVersion")
 _ARTICLE = {"int": "an"}
@@ -45,6 +49,7 @@ class SubmitBody:
     data_paths: dict[str, dict[str, str]] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     version: str | None = None
+    datasets: dict[str, DatasetAssignment] = field(default_factory=dict)
 
 
 def parse_body(raw: bytes, *, endpoint: bool) -> SubmitBody:
@@ -93,8 +98,10 @@ def parse_body(raw: bytes, *, endpoint: bool) -> SubmitBody:
     if version is not None and not isinstance(version, str):
         raise RequestError(400, "PipelineVersion", "PipelineVersion must be a string such as "
                            '"0"')
+    datasets = dataset_assignments.parse(data.get(dataset_assignments.FIELD))
     return SubmitBody(experiment=name, parameters=dict(params), data_paths=checked_paths,
-                      tags={str(k): str(v) for k, v in tags.items()}, version=version)
+                      tags={str(k): str(v) for k, v in tags.items()}, version=version,
+                      datasets=datasets)
 
 
 def _mapping(data: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -108,9 +115,11 @@ def _mapping(data: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 def bind(record: PublishedRecord, parameters: Mapping[str, Any],
          data_paths: Mapping[str, Mapping[str, str]], datastores: Collection[str],
-         where: str = "ParameterAssignments") -> dict[str, str]:
+         where: str = "ParameterAssignments",
+         datasets: Mapping[str, str] | None = None) -> dict[str, str]:
     """Assignments -> workflow argument values (the compiler's encoding), every name and
-    type checked against the published pipeline's parameters."""
+    type checked against the published pipeline's parameters. ``datasets``: dataset
+    parameters' definitions, resolved by kubeline.server.dataset_assignments.resolve."""
     known = {p.name: p for p in record.parameters}
     out: dict[str, str] = {}
     for name, value in parameters.items():
@@ -134,6 +143,12 @@ def bind(record: PublishedRecord, parameters: Mapping[str, Any],
                                "give it in DataPathAssignments only")
         value = {"datastore": value["DataStoreName"], "path": value["RelativePath"]}
         out[param.argument] = _encode(param, value, field_name, datastores)
+    for name, spec_json in (datasets or {}).items():
+        if name in parameters:
+            raise RequestError(400, f"{dataset_assignments.FIELD}.{name}",
+                               f"'{name}' is assigned twice",
+                               f"give it in {dataset_assignments.FIELD} only")
+        out[known[name].argument] = spec_json
     return out
 
 

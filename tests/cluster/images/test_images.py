@@ -129,6 +129,18 @@ def test_runtime_image_runs_kubeline_as_its_user(base_images: Built, runtime_roo
             ).read_bytes() == ours
 
 
+def test_runtime_image_resolves_azureml_to_kubeline(runtime_root: Path) -> None:
+    """Step scripts written for AML import ``azureml``: the image carries kubeline-azureml's
+    finder (compat/azureml), so Run.get_context() works in a pod as it does locally."""
+    probe = ("from azureml.core import Run; import kubeline.runtime.run as own, azureml;"
+             "Run.get_context().log('m', 1); print(Run is own.Run, azureml.__name__)")
+    result = in_rootfs(runtime_root, "python3", "-c", probe, user="65532:65532")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["True", "kubeline.azureml"], result.stdout
+    doctor = in_rootfs(runtime_root, "python3", "-m", "kubeline_azureml", user="65532:65532")
+    assert doctor.returncode == 0 and "azureml -> kubeline (" in doctor.stdout, doctor.stderr
+
+
 def test_runtime_image_carries_the_inject_bundles(runtime_root: Path) -> None:
     """/opt/kubeline as decision 0005 describes: boot.py, lib/ (kubeline alone) and a
     dependency bundle per Python with compiled wheels for that Python."""
@@ -330,9 +342,9 @@ def test_a_changed_checkout_rebuilds_only_the_kubeline_layer(base_images: Built,
     checkout.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(REPO / name, checkout / name)
-    for name in ("src", "scripts"):
+    for name in ("src", "scripts", "compat"):
         shutil.copytree(REPO / name, checkout / name,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
     marker = checkout / "src/kubeline/_image_probe.py"
     marker.write_text(f"CHANGED = {uuid.uuid4().hex!r}\n")  # a wheel no run built before
     # the same archive path is rewritten: read the checkout's image first

@@ -1,6 +1,4 @@
-"""azureml.pipeline.steps: Steps: the ones kubeline runs, the ones not available yet, and Azure-
-only ones (refused).
-"""
+"""azureml.pipeline.steps: Steps: the ones kubeline runs, and Azure-only ones (refused)."""
 
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ from kubeline.dsl.hyperdrive_config import (
 from kubeline.dsl.hyperdrive_config import (
     uniform as uniform,
 )
-from kubeline.dsl.pending import (
+from kubeline.dsl.hyperdrive_run import (
     HyperDriveRun as HyperDriveRun,
 )
 
