@@ -14,9 +14,8 @@ import yaml
 from kfp import compiler, dsl, kubernetes
 from tests.pipelines import copy_example
 
-from kubeline.compiler.api import compile_to_files
+from kubeline.compiler.api import compile_to_files, file_graphs
 from kubeline.compiler.argo.templates import datastore_secret_refs
-from kubeline.compiler.loader import load_pipelines, pipeline_folder
 from kubeline.compiler.scheduling import GPU_RESOURCE, Scheduling, profile
 from kubeline.stores.config import SecretRef, secret_env_name
 
@@ -83,10 +82,8 @@ def test_resources_and_platform_spec_match_kfp_kubernetes(name: str, tmp_path: P
     files = compile_to_files(path, target="kfp")
     docs = list(yaml.safe_load_all(files[f"{name.replace('_', '-')}.yaml"]))
     ours_platform = docs[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
-    pipeline = next(iter(load_pipelines(path).values()))
-    with pipeline_folder(path):
-        graph = pipeline.graph()
-    config = pipeline.workspace.config
+    graph, workspace = next(file_graphs(path))
+    config = workspace.config
     refs = datastore_secret_refs(graph, config)
     checked = 0
     for step in graph.steps:

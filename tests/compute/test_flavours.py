@@ -8,6 +8,7 @@ Refresh after an intended change: KUBELINE_REGENERATE=1 pytest tests/compute (ne
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,16 +69,32 @@ def _view(docs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+Compiled = Callable[[str, str], list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> Compiled:
+    """An example's documents compiled (``kubeline compile``) for a flavour, once per module:
+    the golden view and the placement invariant read the same compile."""
+    cache: dict[tuple[str, str], list[dict[str, Any]]] = {}
+
+    def get(name: str, flavour: str) -> list[dict[str, Any]]:
+        if (name, flavour) not in cache:
+            base = tmp_path_factory.mktemp(f"{name}-{flavour}")
+            folder = example(name, base)
+            if name == "gpu_training":
+                _config(folder, flavour)
+            else:
+                edit_config(folder, cluster={"flavour": flavour})
+            cache[name, flavour] = documents(folder, base / "out")
+        return cache[name, flavour]
+
+    return get
+
+
 @pytest.mark.parametrize("flavour", FLAVOURS)
-def test_scheduling_golden(flavour: str, tmp_path: Path) -> None:
-    view: dict[str, Any] = {}
-    for name in ("gpu_training", "spark_wordcount"):
-        folder = example(name, tmp_path)
-        if name == "gpu_training":
-            _config(folder, flavour)
-        else:
-            edit_config(folder, cluster={"flavour": flavour})
-        view[name] = _view(documents(folder, tmp_path / f"out-{name}"))
+def test_scheduling_golden(flavour: str, compiled: Compiled) -> None:
+    view = {name: _view(compiled(name, flavour)) for name in ("gpu_training", "spark_wordcount")}
     text = yaml.safe_dump(view, sort_keys=True, default_flow_style=False)
     golden = GOLDEN / f"{flavour}.yaml"
     if os.environ.get("KUBELINE_REGENERATE") and not os.environ.get("CI"):
@@ -89,10 +106,8 @@ def test_scheduling_golden(flavour: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("flavour", ["aks", "eks", "gke", "generic"])
 def test_every_pod_of_the_gpu_step_gets_the_same_placement(flavour: str,
-                                                           tmp_path: Path) -> None:
-    folder = example("gpu_training", tmp_path)
-    _config(folder, flavour)
-    docs = documents(folder, tmp_path / "out")
+                                                           compiled: Compiled) -> None:
+    docs = compiled("gpu_training", flavour)
     wf = next(d for d in docs if d["kind"] == "Workflow")
     tasks = {t["name"]: t["template"] for t in wf["spec"]["templates"][0]["dag"]["tasks"]}
     tmpls = {t["name"]: t for t in wf["spec"]["templates"]}

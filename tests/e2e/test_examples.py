@@ -4,8 +4,6 @@ and metrics it should, recorded in the run history."""
 from __future__ import annotations
 
 import json
-import re
-from collections import Counter
 from pathlib import Path
 
 from tests.e2e.conftest import EXAMPLES, example, kubeline, runs_json, show_json
@@ -15,7 +13,8 @@ from tests.e2e.conftest import EXAMPLES, example, kubeline, runs_json, show_json
 END_TO_END = {
     "compare_models": ("tests/e2e/test_examples.py", "test_compare_models"),
     "data_dependency": ("tests/e2e/test_examples.py", "test_data_dependency"),
-    "spark_wordcount": ("tests/e2e/test_examples.py", "test_spark_wordcount"),
+    "spark_wordcount": ("tests/spark/test_local_spark.py",
+                        "test_wordcount_runs_and_the_next_step_reads_it"),
     "data_transfer": ("tests/spark/test_transfer.py", "test_s3_to_blob_to_local"),
     "gpu_training": ("tests/compute/test_local_gpu.py", "test_gpu_step_runs_on_cpu_with_a_warning"),
     "parallel_scoring": ("tests/aml/test_parallel_run.py", "test_the_parallel_scoring_example"),
@@ -96,26 +95,3 @@ def test_data_dependency(tmp_path: Path) -> None:
     # logs of a step through the CLI: the script's own stdout
     logs = kubeline("runs", "logs", run["id"], "report", cwd=folder).stdout
     assert logs.splitlines()[:2] == [f"{region}: {total}" for region, total in top]
-
-
-def test_spark_wordcount(tmp_path: Path) -> None:
-    folder = example("spark_wordcount", tmp_path)
-    done = kubeline("run", "pipeline.py", "-p", "min_count=2", cwd=folder)
-    assert "phase:   Succeeded" in done.stdout
-    (run,) = runs_json(folder)
-    assert (run["experiment"], run["status"], run["parameters"]) == (
-        "spark_wordcount", "Finished", {"min_count": "2"})
-    shown = show_json(run["id"], folder)
-    steps = {s["name"]: s for s in shown["steps"]}
-    assert list(steps) == ["count-words", "top-words"]
-    assert all(s["status"] == "Finished" and s["exit_code"] == 0 for s in steps.values())
-    assert steps["count-words"]["attempts"] == 1
-    # the Spark step's counts, recomputed here with the same tokenisation
-    words = Counter(w for f in sorted((folder / "data").glob("*.txt"))
-                    for w in re.split(r"[^a-z']+", f.read_text().lower()) if w)
-    expected = sorted(((w, c) for w, c in words.items() if c >= 2), key=lambda r: (-r[1], r[0]))
-    store = folder / ".kubeline" / "datastores" / "workspaceblobstore"
-    report_loc = steps["top-words"]["outputs"]["report"]["location"]
-    report = json.loads(store.joinpath(*report_loc.split("/")).read_text())
-    assert report["distinct"] == len(expected)
-    assert [(t["word"], t["count"]) for t in report["top"]] == expected[:5]

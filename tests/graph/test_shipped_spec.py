@@ -11,9 +11,8 @@ import pytest
 from tests.pipelines import EXAMPLES, chain, copy_example, workspace
 
 from kubeline import Pipeline, PipelineData, PythonScriptStep
-from kubeline.compiler.api import compile_pipelines
+from kubeline.compiler.api import compile_pipelines, file_graphs
 from kubeline.compiler.argo.spec import spec_files
-from kubeline.compiler.loader import load_pipelines, pipeline_folder
 from kubeline.graph.model import PipelineGraph
 from kubeline.graph.stepspec import encode_step, pack, step_defaults, unpack
 from kubeline.reuse.keys import static_fingerprint
@@ -31,12 +30,8 @@ def _write_spec(graph: PipelineGraph, config: object, folder: Path) -> dict[str,
 
 
 def _graphs(name: str, tmp_path: Path) -> list[tuple[PipelineGraph, object]]:
-    path = copy_example(name, tmp_path).resolve()
-    out = []
-    for pipeline in load_pipelines(path).values():
-        with pipeline_folder(path):
-            out.append((pipeline.graph(), pipeline.workspace.config))
-    return out
+    return [(graph, workspace.config)
+            for graph, workspace in file_graphs(copy_example(name, tmp_path))]
 
 
 @pytest.mark.parametrize("name", NAMES)

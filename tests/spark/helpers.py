@@ -23,7 +23,13 @@ def edit_config(folder: Path, **changes: object) -> None:
 
 
 def documents(folder: Path, out: Path) -> list[dict[str, Any]]:
-    """Compile the example in folder into out and return every object."""
-    kubeline("compile", "pipeline.py", "-o", str(out), "--no-publish", cwd=folder)
-    return [d for f in sorted(out.glob("*.yaml")) if f.name != "kustomization.yaml"
-            for d in yaml.safe_load_all(f.read_text(encoding="utf-8")) if d]
+    """Compile the example in folder into out and return every object: what
+    ``kubeline compile pipeline.py -o OUT --no-publish`` writes, compiled in this process (the
+    CLI's own behaviour has its tests in tests/compiler/test_cli.py; a new interpreter per
+    compile cost seconds each on a busy machine)."""
+    from kubeline.compiler.api import compile_to_files, write_output
+
+    files = compile_to_files(folder / "pipeline.py", publish=False)
+    write_output(files, out)
+    return [d for name, text in files.items() if name != "kustomization.yaml"
+            for d in yaml.safe_load_all(text) if d]

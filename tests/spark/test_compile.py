@@ -3,6 +3,7 @@ appear in a manifest. Validated against the spark-operator CRD (strict) and `arg
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,17 @@ def _apps(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if t.get("resource", {}).get("action") == "create"]
 
 
+@pytest.fixture(scope="module")
+def compiled_wordcount(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """The example compiled once (``kubeline compile``) for every test that only reads it."""
+    base = tmp_path_factory.mktemp("wordcount")
+    return documents(example("spark_wordcount", base), base / "out")
+
+
 @pytest.fixture()
-def wordcount(tmp_path: Path) -> list[dict[str, Any]]:
-    return documents(example("spark_wordcount", tmp_path), tmp_path / "out")
+def wordcount(compiled_wordcount: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A copy of the compiled example: a test may change it."""
+    return copy.deepcopy(compiled_wordcount)
 
 
 def test_spark_application_matches_the_operator_crd(wordcount: list[dict[str, Any]]) -> None:

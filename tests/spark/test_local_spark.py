@@ -52,6 +52,15 @@ def test_wordcount_runs_and_the_next_step_reads_it(tmp_path: Path) -> None:
     assert "spark.stop()\nsys.exit(0)" in (folder / "spark" / "wordcount.py").read_text()
     done = kubeline("run", "pipeline.py", "-p", "min_count=2", cwd=folder)
     assert "phase:   Succeeded" in done.stdout, done.stdout + done.stderr
+    # the run history (the example's end-to-end test: tests/e2e/test_examples.py)
+    (run,) = json.loads(kubeline("runs", "list", "--json", cwd=folder).stdout)
+    assert (run["id"], run["experiment"], run["status"], run["parameters"]) == (
+        _run_id(done), "spark_wordcount", "Finished", {"min_count": "2"})
+    shown = json.loads(kubeline("runs", "show", run["id"], "--json", cwd=folder).stdout)
+    steps = {s["name"]: s for s in shown["steps"]}
+    assert list(steps) == ["count-words", "top-words"]
+    assert all((s["status"], s["exit_code"], s["attempts"]) == ("Finished", 0, 1)
+               for s in steps.values())
     expected = {w: c for w, c in _words().items() if c >= 2}
     _, report_path = _output(folder, "top-words", "report")
     report = json.loads(report_path.read_text())

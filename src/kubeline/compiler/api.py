@@ -37,16 +37,25 @@ def compile_pipelines(path: Path, kind: Kind = "workflow", publish: bool = False
     ``memoize`` overrides the workspace's cluster.argo_memoize.
     """
     compiled = []
+    for graph, workspace in file_graphs(path, publish):
+        cache_dir = workspace.state_dir / "cache" / "compiled" if cached else None
+        compiled.append(compile_cached(graph, workspace.config, kind, cache_dir, memoize))
+    return compiled
+
+
+def file_graphs(path: Path, publish: bool = False
+                ) -> Iterator[tuple[PipelineGraph, WorkspaceSettings]]:
+    """Each pipeline of a file as its graph and workspace, in definition order: the one
+    loop every compile target shares. The graph is built in the file's folder (relative
+    source directories resolve as ``python pipeline.py`` sees them); with publish, its
+    steps' snapshots are uploaded before the graph is handed on."""
     path = path.resolve()
     for pipeline in load_pipelines(path).values():
         with pipeline_folder(path):
             graph = pipeline.graph()
             if publish:
                 publish_snapshots(graph, pipeline.workspace)
-        cache_dir = pipeline.workspace.state_dir / "cache" / "compiled" if cached else None
-        compiled.append(compile_cached(graph, pipeline.workspace.config, kind, cache_dir,
-                                       memoize))
-    return compiled
+        yield graph, pipeline.workspace
 
 
 def publish_snapshots(graph: PipelineGraph, workspace: WorkspaceSettings) -> int:

@@ -24,7 +24,7 @@ from kubeline.local.artifacts import ArtifactError, Repository, default_key
 from kubeline.local.forkclient import ForkedStep, ForkServers
 from kubeline.local.memo import MemoError, parse_duration_or_seconds
 from kubeline.local.nodes import ERROR, FAILED, SUCCEEDED, Outputs
-from kubeline.local.sandbox import ContainerFS, Sandbox
+from kubeline.local.sandbox import ContainerFS, Sandbox, clear_link_stubs
 from kubeline.local.scope import param_string
 from kubeline.local.warmpool import Launch, WarmPool, record_launch
 
@@ -219,6 +219,7 @@ MOUNT_RACE_TRIES = 5
 
 
 def _start(launch: Launch, argv: list[str], ctx: LeafContext) -> procs.Child:
+    clear_link_stubs(launch.view)  # a failed try may have made them too
     try:
         return procs.start(launch.argv, env=dict(launch.env), cwd=ctx.cwd,
                            stdout=launch.stdout, stderr=launch.stderr, bwrap=launch.bwrap)

@@ -130,8 +130,6 @@ class Sandbox:
                 for child in _host_children(hollow):
                     if not any(_under(m, child) for m in mounts):
                         mounts[child] = child
-        if "/" in mounts:
-            self._clear_link_stubs(Path(mounts["/"]))
         view = []
         for dst in sorted(mounts, key=lambda p: (p != "/", p.count("/"))):
             src = mounts[dst]
@@ -140,14 +138,6 @@ class Sandbox:
             view.append((dst, src, dst in fs.readonly))
         view += [(p, p, False) for p in self.passthrough if _under(p, "/tmp")]
         return view
-
-    def _clear_link_stubs(self, root: Path) -> None:
-        """A private / keeps the symlinks bubblewrap made for the host's top-level links;
-        bubblewrap will not make them again over an earlier start's."""
-        for name in self._top:
-            stub = root / name
-            if os.path.islink(os.path.join("/", name)) and stub.is_symlink():
-                stub.unlink()
 
     def _root_args(self, mount_points: list[str]) -> list[str]:
         """Rebuild / from host entries, splitting host dirs that contain a mount point."""
@@ -200,6 +190,22 @@ class Sandbox:
         env = {k: self.rewrite(v, fs) for k, v in env.items()}
         env["TMPDIR"] = str(fs.root / "tmp")
         return env
+
+
+def clear_link_stubs(view: list[tuple[str, str, bool]] | tuple[tuple[str, str, bool], ...]
+                     ) -> None:
+    """Just before bubblewrap starts a view with a private /: that folder keeps the symlinks
+    an earlier start made for the host's top-level links (/bin, /lib...), and bubblewrap
+    will not make them again over them. Done at the start, not when the view is computed: a
+    warm process of the node may be setting up in the same folder then, and losing its
+    /lib64 mid-setup fails its exec (ENOENT)."""
+    for dst, src, _ in view:
+        if dst != "/":
+            continue
+        for name in os.listdir("/"):
+            stub = Path(src) / name
+            if os.path.islink(os.path.join("/", name)) and stub.is_symlink():
+                stub.unlink()
 
 
 def mount_point(path: str) -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubeline.local import procs
+from kubeline.local.sandbox import clear_link_stubs
 
 WARM_SCRIPT = str(Path(__file__).with_name("warm.py"))
 RECORD = "launch"
@@ -150,6 +151,7 @@ class WarmPool:
 
 
 def _start(argv: list[str], launch: Launch) -> procs.Child | None:
+    clear_link_stubs(launch.view)
     try:
         return procs.start(argv, env=dict(launch.env), cwd=launch.cwd, stdout=launch.stdout,
                            stderr=launch.stderr, bwrap=launch.bwrap, stdin_pipe=True)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from kubeline._gc import paused_gc
-from kubeline.compiler.api import publish_snapshots
+from kubeline.compiler.api import file_graphs
 from kubeline.compiler.kfp.pipeline import HEADER, compile_graph_kfp
-from kubeline.compiler.loader import load_pipelines, pipeline_folder
 from kubeline.compiler.yaml_emit import dump
 
 
@@ -24,13 +23,8 @@ def kfp_files(path: Path, publish: bool = False) -> dict[str, str]:
     """File name -> text: ``<pipeline>.yaml`` per pipeline, the PipelineSpec then (when
     steps need pod placement or Secrets) the kubernetes platform spec, as kfp writes them."""
     files: dict[str, str] = {}
-    path = path.resolve()
-    for pipeline in load_pipelines(path).values():
-        with pipeline_folder(path):
-            graph = pipeline.graph()
-            if publish:
-                publish_snapshots(graph, pipeline.workspace)
-        compiled = compile_graph_kfp(graph, pipeline.workspace.config)
+    for graph, workspace in file_graphs(path, publish):
+        compiled = compile_graph_kfp(graph, workspace.config)
         with paused_gc():
             body = "---\n".join(dump(doc) for doc in compiled.documents)
         files[f"{compiled.name}.yaml"] = f"{HEADER}\n{body}"
