@@ -25,6 +25,7 @@ def test_simultaneous_runs_of_one_workflow(tmp_path: Path) -> None:
                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for _ in range(3)]
     results = [p.communicate(timeout=120) for p in procs]
-    assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in results]
+    assert [p.returncode for p in procs] == [0, 0, 0], "\n---\n".join(
+        err.strip().splitlines()[-1] if err.strip() else "(no stderr)" for _, err in results)
     ids = [json.loads(out)["id"] for out, _ in results]
     assert len(set(ids)) == 3 and "twice" in ids
