@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from kubeline._json import compact
+from kubeline._sqlite import open_wal, write
 from kubeline.exceptions import KubelineError
 
 HISTORY_FILE = "history.db"
@@ -240,13 +240,8 @@ class History:
         self.path = state_dir / HISTORY_FILE
         self._base = state_dir.resolve()
         try:
-            self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
-                                      check_same_thread=False)
-            self.db.execute("PRAGMA busy_timeout=30000")
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.executescript(_SCHEMA)
+            self.db = open_wal(self.path, _SCHEMA, 30.0,
+                               pragmas=("synchronous=NORMAL", "foreign_keys=ON"))
             with self._write():
                 self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
                                 ("schema_version", str(SCHEMA_VERSION)))
@@ -263,24 +258,8 @@ class History:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def _write(self) -> Iterator[None]:
-        """One short write transaction; BEGIN IMMEDIATE takes the write lock up front, so
-        concurrent writers wait (busy timeout) instead of failing on a lock upgrade."""
-        for attempt in range(5):
-            try:
-                self.db.execute("BEGIN IMMEDIATE")
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or attempt == 4:
-                    raise
-                time.sleep(0.05 * (attempt + 1))
-        try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write(self.db)
 
     # --- writes ------------------------------------------------------------------------
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import sqlite3
 from pathlib import Path
 from typing import Any
 
+from kubeline._sqlite import open_wal
 from kubeline.exceptions import KubelineError
 from kubeline.local.nodes import Node
 
@@ -55,11 +55,7 @@ class StateStore:
     def __init__(self, state_dir: Path) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
         self.path = state_dir / "runs.db"
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA busy_timeout=10000")
-        self.db.executescript(_SCHEMA)
+        self.db = open_wal(self.path, _SCHEMA, 10.0)
         self._seq = 0
 
     def close(self) -> None:

@@ -12,14 +12,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kubeline._json import compact
+from kubeline._sqlite import open_wal, write
 from kubeline.exceptions import KubelineError
 
 REGISTRY_FILE = "serve.db"
@@ -288,12 +287,7 @@ class Registry:
         if db is None or getattr(local, "pid", 0) != os.getpid():
             self.state_dir.mkdir(parents=True, exist_ok=True)
             try:
-                db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
-                                     check_same_thread=False)
-                db.execute("PRAGMA busy_timeout=30000")
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
-                db.executescript(_SCHEMA)
+                db = open_wal(self.path, _SCHEMA, 30.0)
             except sqlite3.DatabaseError as exc:
                 raise KubelineError(f"publishing registry {self.path} cannot be opened ({exc})",
                                     "move the file aside; a new registry starts empty") from exc
@@ -304,23 +298,8 @@ class Registry:
     def db(self) -> sqlite3.Connection:
         return self._connect()
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self.db
-        for attempt in range(5):
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or attempt == 4:
-                    raise
-                time.sleep(0.05 * (attempt + 1))
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write(self.db)
 
     # --- published pipelines -----------------------------------------------------------
 
