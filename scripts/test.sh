@@ -52,7 +52,8 @@ unit=""
 [[ -z "$cluster" ]] && exit "$unit_rc"
 
 echo "test: the unit suite exited $unit_rc; the cluster part so far, then as it runs:"
-tail -n +1 --pid="$cluster" -f "$LOG"
+tail -n +1 --pid="$cluster" -f "$LOG" &   # waited for with `wait`, which a trap interrupts
+wait "$!"
 wait "$cluster"
 cluster_rc=$?
 echo "test: unit suite exit $unit_rc, cluster part exit $cluster_rc"

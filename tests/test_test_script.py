@@ -114,7 +114,24 @@ def test_term_stops_both_halves(tmp_path: Path, start: Callable[[], None]) -> No
         assert process.wait(timeout=30) == 143  # not after the halves' 600 s
     finally:
         process.kill()
-    assert "cluster-end" not in calls(tmp_path)
+
+
+def test_term_after_the_unit_suite_stops_the_cluster_part(tmp_path: Path) -> None:
+    """While the script shows the cluster part's log (the unit suite done), TERM still ends
+    it at once: the log is followed in the background and waited for."""
+    env = stand_ins(tmp_path, cluster_sleep=600)
+    process = subprocess.Popen(["bash", str(SCRIPT)], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True,
+                               preexec_fn=as_from_a_terminal)
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "the unit suite exited 0" in line:
+                break
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 143
+    finally:
+        process.kill()
 
 
 def test_make_test_installs_then_runs_this_script() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 
@@ -62,6 +62,7 @@ def write(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield db
     except BaseException:
-        db.execute("ROLLBACK")
+        with suppress(sqlite3.OperationalError):  # the error may have ended it already
+            db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")

@@ -430,7 +430,9 @@ def _run(row: Any, events: list[dict[str, str]]) -> RunRecord:
 
 def _step(row: Any, base: Path) -> StepRecord:
     def located(stored: str | None) -> str | None:  # relative: inside the state folder
-        return str(base / stored) if stored and not Path(stored).is_absolute() else stored
+        if not stored or "://" in stored or Path(stored).is_absolute():
+            return stored
+        return str(base / stored)
 
     return StepRecord(
         run_id=row[0], step_id=row[1], name=row[2], position=row[3], status=row[4],

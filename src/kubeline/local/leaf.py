@@ -201,12 +201,15 @@ async def _spawn(
         code, timed_out = await _wait(proc, ctx, deadline)
         if not (sb.mode == "bwrap" and code == 1 and _bwrap_failed(stderr)):
             return code, timed_out
-        if tries == MOUNT_RACE_TRIES or not _mount_race(stderr):
+        if (tries == MOUNT_RACE_TRIES or isinstance(proc, ForkedStep)
+                or not _mount_race(stdout, stderr)):
             break
         # bubblewrap stopped before the program ran: starting it again is safe
         await asyncio.sleep(0.05 * tries)
         proc = _start(launch, argv, ctx)
         tries += 1
+        if main:
+            record_launch(ctx.node_dir, "cold: started again after a bubblewrap mount race")
     why = f" (tried {tries} times: the host's mounts kept changing)" if tries > 1 else ""
     raise LeafError(f"bubblewrap could not start the container{why}: "
                     f"{stderr.read_text().strip()[:300]}")
@@ -272,14 +275,21 @@ def _bwrap_failed(stderr: Path) -> bool:
     return head.startswith(b"bwrap:")
 
 
-def _mount_race(stderr: Path) -> bool:
-    """bubblewrap's error for a host mount that vanished under it (EINVAL or ENOENT)."""
+_RACE_SETUPS = (b"Can't bind mount", b"Unable to apply mount flags", b"Can't mount")
+
+
+def _mount_race(stdout: Path, stderr: Path) -> bool:
+    """bubblewrap's own setup error for a host mount that vanished under it (EINVAL or
+    ENOENT): one line of stderr, nothing on stdout (the program never ran)."""
     try:
-        head = stderr.read_bytes()[:400]
+        text = stderr.read_bytes()
+        printed = stdout != stderr and stdout.stat().st_size > 0
     except OSError:
         return False
-    return b"mount" in head and (b"Invalid argument" in head
-                                 or b"No such file or directory" in head)
+    lines = text.strip().splitlines()
+    return (not printed and len(lines) == 1 and lines[0].startswith(b"bwrap: ")
+            and any(s in lines[0] for s in _RACE_SETUPS)
+            and (b"Invalid argument" in lines[0] or b"No such file or directory" in lines[0]))
 
 
 STEP_DEADLINE = "Step exceeded its deadline"  # Argo's message at the workflow's deadline

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,12 @@ class StateStore:
     def __init__(self, state_dir: Path) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
         self.path = state_dir / "runs.db"
-        self.db = open_wal(self.path, _SCHEMA, 10.0)
+        try:
+            self.db = open_wal(self.path, _SCHEMA, 10.0)
+        except sqlite3.DatabaseError as exc:
+            raise KubelineError(f"run state {self.path} cannot be opened ({exc})",
+                                "move the file aside; runs recorded in it are then forgotten"
+                                ) from exc
         self._seq = 0
 
     def close(self) -> None:

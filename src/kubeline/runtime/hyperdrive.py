@@ -227,7 +227,7 @@ class TrialPhase(_Phase):
         return float(drawn.get("deadline") or float("inf"))
 
     def _too_late_reason(self) -> str:
-        minutes = self.settings.get("max_duration_minutes")
+        minutes = self.settings.get("max_duration_minutes") or DEFAULT_MINUTES
         return f"max_duration_minutes ({minutes:g}) of the HyperDrive run was reached"
 
     def _too_late(self, stores: Datastores, base: dict[str, Any]) -> int:
