@@ -155,7 +155,10 @@ start_daemon kube-apiserver "$APISERVER" --etcd-servers=http://127.0.0.1:2379 --
     --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction --allow-privileged=true \
     --endpoint-reconciler-type=lease --profiling=false --v=1
 wait_until "the API server (/readyz)" 180 kube-apiserver kc get --raw /readyz
+# --node-monitor-grace-period: the node is this machine; an API server restart (a test does
+# one) or a loaded minute must not mark it NotReady and taint it (pods then Unschedulable)
 start_daemon kube-controller-manager "$KCM" --kubeconfig="$KUBECONFIG_NS" \
+    --node-monitor-grace-period=5m \
     --authentication-kubeconfig="$KUBECONFIG_NS" --authorization-kubeconfig="$KUBECONFIG_NS" \
     --leader-elect=false --use-service-account-credentials=true --service-account-private-key-file="$PKI/sa.key" \
     --root-ca-file="$PKI/ca.crt" --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
