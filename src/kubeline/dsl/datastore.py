@@ -105,7 +105,7 @@ class Datastore:
     ) -> Datastore:
         """The SDK's call. A key given in code is used by this process only and never saved:
         kubeline.yaml keeps a Secret reference (see docs/workspace.md)."""
-        secret_name = f"{datastore_name}-credentials".replace("_", "-").lower()
+        secret_name = _credentials_secret(datastore_name)
         key_ref = SecretRef(name=secret_name, key="accountKey")
         sas_ref = SecretRef(name=secret_name, key="sasToken")
         for ref, value in ((key_ref, account_key), (sas_ref, sas_token)):
@@ -116,11 +116,8 @@ class Datastore:
                     f"process only; set {secret_env_name(ref)} or Secret '{secret_name}' instead",
                     stacklevel=2,
                 )
-        if endpoint and "://" not in endpoint:
-            scheme = protocol or "https"
-            endpoint = f"{scheme}://{account_name}.blob.{endpoint}"
-        endpoint = endpoint or configured_endpoint(workspace, datastore_name, account_name,
-                                                   container_name)
+        endpoint = _blob_endpoint(workspace, datastore_name, account_name, container_name,
+                                  endpoint, protocol)
         config = AzureBlobDatastore(
             account_name=account_name,
             container_name=container_name,
@@ -156,7 +153,7 @@ class Datastore:
         tenant/client/secret are not used nor saved, and the account key comes from Secret
         '<name>-credentials' key accountKey (locally its environment variable), as for a blob
         container; kubeline.yaml's datastores.<name>.endpoint says where the account is served."""
-        secret_name = f"{datastore_name}-credentials".replace("_", "-").lower()
+        secret_name = _credentials_secret(datastore_name)
         key_ref = SecretRef(name=secret_name, key="accountKey")
         if client_secret or client_id or tenant_id:
             warnings.warn(
@@ -165,10 +162,8 @@ class Datastore:
                 f"or Secret '{secret_name}' (key accountKey); the principal is ignored",
                 stacklevel=2,
             )
-        if endpoint and "://" not in endpoint:
-            endpoint = f"{protocol or 'https'}://{account_name}.blob.{endpoint}"
-        endpoint = endpoint or configured_endpoint(workspace, datastore_name, account_name,
-                                                   filesystem)
+        endpoint = _blob_endpoint(workspace, datastore_name, account_name, filesystem,
+                                  endpoint, protocol)
         config = AzureBlobDatastore(account_name=account_name, container_name=filesystem,
                                     endpoint=endpoint, account_key_secret=key_ref)
         return _register(workspace, datastore_name, config, overwrite)
@@ -311,3 +306,16 @@ def _register(workspace: Workspace, name: str, config: DatastoreConfig,
 
 def _join(prefix: str, rel: str) -> str:
     return f"{prefix}/{rel}" if prefix else rel
+
+
+def _credentials_secret(datastore_name: str) -> str:
+    """The Kubernetes Secret an Azure datastore's key or SAS token is read from."""
+    return f"{datastore_name}-credentials".replace("_", "-").lower()
+
+
+def _blob_endpoint(workspace: Workspace, datastore_name: str, account_name: str,
+                   container: str, endpoint: str | None, protocol: str | None) -> str | None:
+    """The SDK's endpoint suffix ("core.windows.net") made a URL, else kubeline.yaml's."""
+    if endpoint and "://" not in endpoint:
+        return f"{protocol or 'https'}://{account_name}.blob.{endpoint}"
+    return endpoint or configured_endpoint(workspace, datastore_name, account_name, container)
